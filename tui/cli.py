@@ -1,0 +1,45 @@
+"""`makemore-tui`: the app, or with train / sample / fetch-names the headless commands.
+
+Nothing heavy is imported here: the headless commands need no Textual, and the app must paint
+its first frame before torch is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HEADLESS = ("train", "sample", "fetch-names")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="makemore-tui",
+        description="Watch character-level language models learn. Headless commands: "
+        "makemore-tui {train,sample,fetch-names} --help",
+    )
+    parser.add_argument("file", nargs="?", help="a text file, one item per line")
+    parser.add_argument("--data", help="the same as FILE; 'names' for makemore's names.txt")
+    parser.add_argument("--checkpoint", metavar="FILE", help="resume a saved run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in HEADLESS:
+        from engine.cli import main as headless
+
+        return headless(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.file and args.data:
+        parser.error("give the dataset as FILE or --data, not both")
+    from tui.app import create_app
+
+    app = create_app(data=args.file or args.data, checkpoint=args.checkpoint)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
