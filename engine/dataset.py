@@ -70,7 +70,7 @@ class Dataset:
     def from_items(
         cls, items: list[str], name: str = "items", seed: int = 42, path: str | None = None
     ) -> Dataset:
-        """Split as the lectures do: random.seed(seed); random.shuffle(items); cut at 80% and 90%."""
+        """Split as the lectures: random.seed(seed); random.shuffle(items); cut at 80% and 90%."""
         shuffled = list(items)
         random.Random(seed).shuffle(shuffled)
         n = len(shuffled)
@@ -110,7 +110,7 @@ class Dataset:
         return self._examples[key]
 
     def item_offsets(self, split: str) -> torch.Tensor:
-        """Row where each item's examples start in examples(split, ...), plus the total at the end."""
+        """Row where each item's examples start in examples(split, ...), then the total."""
         lengths = torch.tensor([len(item) + 1 for item in self.splits[split]])
         return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
 

@@ -69,7 +69,7 @@ class MLP(nn.Module):
         widths = [config.block_size * config.n_embd] + [config.n_hidden] * config.n_layers
         # Kaiming gain for tanh, as in the lectures; zero biases.
         self.weights = nn.ParameterList(
-            torch.randn(a, b) * (5 / 3) / a**0.5 for a, b in zip(widths, widths[1:])
+            torch.randn(a, b) * (5 / 3) / a**0.5 for a, b in zip(widths, widths[1:], strict=False)
         )
         self.biases = nn.ParameterList(torch.zeros(b) for b in widths[1:])
         # Near-zero logits at step 0: the loss starts at ln|V|, not at 26 as in the seed.

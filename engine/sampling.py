@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -91,8 +92,7 @@ def sample(
     """n names at once: each step is one batched draw for all of them, not a loop over names."""
     options = options or SampleOptions()
     generator = generator or _generator(seed)
-    for tokens, _, logprob in _generate(model, dataset, n, options, generator):
-        pass
+    ((tokens, _, logprob),) = deque(_generate(model, dataset, n, options, generator), maxlen=1)
     return _finish(dataset, tokens, logprob)
 
 
@@ -108,8 +108,10 @@ def stream(
     options = options or SampleOptions()
     generator = generator or _generator(seed)
     decode = dataset.vocab.decode
-    for tokens, done, logprob in _generate(model, dataset, n, options, generator):
+    for state in _generate(model, dataset, n, options, generator):
+        tokens, done, _ = state
         yield StreamState([decode(row) for row in tokens.tolist()], done.tolist())
+    tokens, _, logprob = state
     yield _finish(dataset, tokens, logprob)
 
 

@@ -22,7 +22,7 @@ def cache_dir() -> Path:
 
 
 def fetch_names(url: str = NAMES_URL, directory: Path | None = None, timeout: float = 20) -> Path:
-    """Download makemore's names.txt (32,033 names, MIT) into the cache once, checking its sha256."""
+    """Download makemore's names.txt (32,033 names, MIT) to the cache once, checking its sha256."""
     target = (directory or cache_dir()) / "names.txt"
     if target.is_file() and _sha256(target.read_bytes()) == NAMES_SHA256:
         return target
