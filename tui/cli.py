@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 HEADLESS = ("train", "sample", "fetch-names")
 
@@ -34,9 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.file and args.data:
         parser.error("give the dataset as FILE or --data, not both")
+    data = args.file or args.data
+    # Only what is cheap to check before the first frame; the app reports the rest.
+    for path in (None if data == "names" else data, args.checkpoint):
+        if path is not None and not Path(path).exists():
+            print(f"error: {path}: no such file", file=sys.stderr)
+            return 2
     from tui.app import create_app
 
-    app = create_app(data=args.file or args.data, checkpoint=args.checkpoint)
+    app = create_app(data=data, checkpoint=args.checkpoint)
     app.run()
     return app.return_code or 0
 

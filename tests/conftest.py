@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+SEED_NAMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "names.txt"
+
+# One torch thread, as the app trains: faster for small models on two cores, and the same
+# numbers on every machine.
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def names_path() -> Path:
+    if not SEED_NAMES.is_file():
+        pytest.fail(f"the seed dataset is missing: {SEED_NAMES}")
+    return SEED_NAMES
+
+
+@pytest.fixture(scope="session")
+def names(names_path):
+    from engine.dataset import load_dataset
+
+    return load_dataset(names_path)
+
+
+@pytest.fixture
+def small():
+    """A small dataset that trains in milliseconds."""
+    from engine.dataset import Dataset
+
+    words = [
+        "emma",
+        "olivia",
+        "ava",
+        "isabella",
+        "sophia",
+        "mia",
+        "amelia",
+        "harper",
+        "evelyn",
+        "abigail",
+        "emily",
+        "ella",
+        "elizabeth",
+        "camila",
+        "luna",
+        "sofia",
+        "avery",
+        "mila",
+        "aria",
+        "scarlett",
+    ]
+    return Dataset.from_items(words, name="small")

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+
+from engine import checkpoint
+from engine.checkpoint import CheckpointError
+from engine.config import PRESETS
+from engine.dataset import Dataset
+from engine.trainer import Trainer
+
+
+@pytest.mark.parametrize("preset", ["default", "lecture", "bigram"])
+def test_a_resumed_run_gives_the_same_losses(small, tmp_path, preset):
+    steps = 2 if preset == "bigram" else 20
+    straight = Trainer(small, PRESETS[preset].with_values(batch_size=4))
+    straight.run(steps)
+    path = tmp_path / "run.pt"
+    checkpoint.save(straight, path)
+    expected = [straight.run(1).loss for _ in range(steps)]
+    resumed = checkpoint.load(path, small)
+    assert resumed.step == steps and resumed.config == straight.config
+    assert [resumed.run(1).loss for _ in range(steps)] == expected
+    assert resumed.train_history.state_dict() == straight.train_history.state_dict()
+
+
+def test_corrupt_truncated_and_foreign_files(small, tmp_path):
+    trainer = Trainer(small, PRESETS["default"])
+    good = tmp_path / "good.pt"
+    checkpoint.save(trainer, good)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:300])
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint at all")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    for path, message in [
+        (truncated, "not a readable checkpoint"),
+        (garbage, "not a readable checkpoint"),
+        (foreign, "not a makemore-tui checkpoint"),
+        (tmp_path / "missing.pt", "no such checkpoint file"),
+    ]:
+        with pytest.raises(CheckpointError, match=message) as error:
+            checkpoint.load(path, small)
+        assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_checkpoint_for_another_vocabulary(small, tmp_path):
+    path = tmp_path / "run.pt"
+    checkpoint.save(Trainer(small, PRESETS["default"]), path)
+    other = Dataset.from_items(["xyz", "zyx"] * 10)
+    with pytest.raises(CheckpointError, match="vocabulary"):
+        checkpoint.load(path, other)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_loading_never_executes_code(small, tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "makemore-tui checkpoint", "payload": _Exploit()}, path)
+    with pytest.raises(CheckpointError):
+        checkpoint.load(path, small)
+    plain = tmp_path / "evil.pkl"
+    plain.write_bytes(pickle.dumps(_Exploit()))
+    with pytest.raises(CheckpointError):
+        checkpoint.load(plain, small)
+    assert "must never run" not in capsys.readouterr().out
+
+
+def test_a_crash_mid_save_leaves_the_old_file(small, tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    checkpoint.save(Trainer(small, PRESETS["default"]), path)
+    before = path.read_bytes()
+
+    def crash(obj, file):
+        file.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    trainer = Trainer(small, PRESETS["default"])
+    trainer.run(5)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoint.save(trainer, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+
+import pytest
+
+from engine.sources import NAMES_SHA256, fetch_names, open_dataset
+from tui.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json(capsys, tmp_path, names_path):
+    save = tmp_path / "mlp.pt"
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--data",
+        str(names_path),
+        "--steps",
+        "300",
+        "--n-hidden",
+        "64",
+        "--save",
+        str(save),
+        "--json",
+    )
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    for key in (
+        "model",
+        "steps",
+        "seconds",
+        "train_loss",
+        "val_loss",
+        "test_loss",
+        "vocab_size",
+        "samples",
+    ):
+        assert key in result
+    assert result["model"] == "mlp" and result["steps"] == 300 and result["vocab_size"] == 27
+    assert result["config"]["n_hidden"] == 64 and len(result["samples"]) == 10
+    assert 2.0 < result["val_loss"] < 3.0 and save.is_file()
+
+    code, out, _ = run(
+        capsys,
+        "sample",
+        "--checkpoint",
+        str(save),
+        "-n",
+        "5",
+        "--seed",
+        "1",
+        "--prefix",
+        "al",
+        "--json",
+    )
+    rows = json.loads(out)["samples"]
+    assert code == 0 and len(rows) == 5
+    assert all(
+        r["text"].startswith("al") and r["tag"] in ("new", "train", "val", "test") for r in rows
+    )
+    code, out, _ = run(capsys, "sample", "--checkpoint", str(save), "-n", "3")
+    assert code == 0 and len(out.strip().splitlines()) == 3
+
+
+def test_train_runs_on_the_embedded_dataset_with_no_data(capsys):
+    code, out, err = run(capsys, "train", "--model", "bigram")
+    assert code == 0 and "16,527 items" in err and "loss train" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--model", "rnn"],
+        ["train", "--steps", "ten"],
+        ["train", "--steps", "5", "--seconds", "3"],
+        ["train", "--n-hidden", "0"],
+        ["train", "--data", "/no/such/file.txt"],
+        ["sample", "--checkpoint", "/no/such.pt"],
+        ["sample"],
+        ["frobnicate"],
+        ["train", "--learning-rate", "-1"],
+    ],
+)
+def test_bad_arguments_exit_2_with_one_error_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_sample_with_bad_options(capsys, tmp_path):
+    save = tmp_path / "b.pt"
+    assert run(capsys, "train", "--model", "bigram", "--save", str(save))[0] == 0
+    code, _, err = run(capsys, "sample", "--checkpoint", str(save), "--temperature", "0")
+    assert code == 2 and err.startswith("error: temperature")
+    code, _, err = run(capsys, "sample", "--checkpoint", str(save), "--prefix", "Q!")
+    assert code == 2 and "not in the vocabulary" in err
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server on 127.0.0.1 over tmp_path; never the internet."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_fetch_names_checks_the_sha256(server, names_path, tmp_path_factory, monkeypatch, capsys):
+    root, url = server
+    (root / "names.txt").write_bytes(names_path.read_bytes())
+    (root / "bad.txt").write_bytes(b"emma\nolivia\n")
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    from engine.dataset import DatasetError
+
+    with pytest.raises(DatasetError, match="has sha256 .* expected 0a30b5557f19"):
+        fetch_names(f"{url}/bad.txt")
+    assert not (cache / "makemore-tui" / "names.txt").exists()
+    code, out, _ = run(capsys, "fetch-names", "--url", f"{url}/names.txt")
+    assert code == 0 and "use it with --data names" in out
+    path = cache / "makemore-tui" / "names.txt"
+    import hashlib
+
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == NAMES_SHA256
+    assert len(open_dataset("names").items) == 32033  # from the cache, no network
+
+
+def test_fetch_names_offline(monkeypatch, tmp_path, capsys):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code, _, err = run(capsys, "fetch-names", "--url", f"http://127.0.0.1:{port}/names.txt")
+    assert code == 2 and "are you offline?" in err and err.count("\n") == 1

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from engine.dataset import BOUNDARY, Dataset, DatasetError, load_dataset
+
+
+def test_split_is_the_lectures(names):
+    words = open(names.path).read().splitlines()
+    random.seed(42)
+    random.shuffle(words)
+    n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+    assert names.splits["train"] == tuple(words[:n1])
+    assert names.splits["val"] == tuple(words[n1:n2])
+    assert names.splits["test"] == tuple(words[n2:])
+    assert names.splits["train"][0] == "yuheng"
+    assert [len(names.splits[s]) for s in ("train", "val", "test")] == [25626, 3203, 3204]
+    assert names.vocab.size == 27 and names.vocab.chars[0] == "a"
+
+
+def test_examples_as_in_the_lecture(names):
+    x, y = names.examples("train", 3)
+    assert x.shape == (182625, 3) and y.shape == (182625,)
+    stoi = names.vocab.stoi()
+    # "yuheng": ... -> y, ..y -> u, .yu -> h, ... , eng -> .
+    assert x[:3].tolist() == [[0, 0, 0], [0, 0, stoi["y"]], [0, stoi["y"], stoi["u"]]]
+    assert y[:3].tolist() == [stoi["y"], stoi["u"], stoi["h"]]
+    assert x[6].tolist() == [stoi["e"], stoi["n"], stoi["g"]] and y[6] == BOUNDARY
+    offsets = names.item_offsets("train")
+    assert offsets[1] == len("yuheng") + 1 and offsets[-1] == len(y)
+
+
+def test_lines_are_stripped_blank_lines_skipped_case_kept(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_text("  Anna \n\n\tbob\r\n   \nCARL\n" + "dora\n" * 10, encoding="utf-8")
+    data = load_dataset(path)
+    assert data.items[:3] == ("Anna", "bob", "CARL") and len(data.items) == 13
+    assert {"A", "C", "a"} <= set(data.vocab.chars)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["Jürgen", "Müller", "Björn", "Käthe", "Uwe", "Jörg", "Günther", "Sören", "Ängela", "Weiß"],
+        ["Анна", "Мария", "Дмитрий", "Иван", "Ольга", "Сергей", "Татьяна", "Юрий", "Ёлка", "Пётр"],
+        ["さくら", "はると", "ゆい", "そうた", "ひな", "れん", "あおい", "ゆうと", "めい", "りく"],
+    ],
+)
+def test_unicode_datasets_train_and_sample(tmp_path, words):
+    from engine.config import PRESETS
+    from engine.sampling import sample
+    from engine.trainer import Trainer
+
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(words * 3), encoding="utf-8")
+    data = load_dataset(path)
+    assert set(data.vocab.chars) == set("".join(words))
+    trainer = Trainer(data, PRESETS["default"].with_values(decay_steps=50))
+    trainer.run(50)
+    for s in sample(trainer.model, data, 20, seed=1):
+        assert set(s.text) <= set(data.vocab.chars)
+
+
+def test_boundary_never_clashes_with_a_character():
+    data = Dataset.from_items(["a.b", "c.d", ".", "x"] * 5)
+    assert "." in data.vocab.chars
+    assert data.vocab.boundary_symbol != "."
+    assert data.vocab.encode(".")[0] != BOUNDARY
+    assert data.vocab.symbol(BOUNDARY) == data.vocab.boundary_symbol
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "no items"),
+        (b"\n  \n\t\n", "no items"),
+        (b"anna\nbob\n\xff\xfeoops\n", "not UTF-8 (invalid byte 0xff at line 3, byte 9)"),
+        (b"anna\n\x00\x01\x02binary", "binary file (NUL byte at line 2"),
+        (b"anna\nbob\ncarl\n", "3 items is too few"),
+    ],
+)
+def test_bad_files_get_one_clear_line(tmp_path, content, message):
+    path = tmp_path / "data.txt"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DatasetError) as error:
+        load_dataset(path)
+    text = str(error.value)
+    assert message in text and str(path) in text and "\n" not in text
+
+
+def test_a_directory_and_a_file_too_large(tmp_path):
+    with pytest.raises(DatasetError, match="is a directory"):
+        load_dataset(tmp_path)
+    path = tmp_path / "big.txt"
+    path.write_text("name\n" * 1000)
+    with pytest.raises(DatasetError, match="larger than the 0 MiB a dataset may use"):
+        load_dataset(path, max_bytes=1000)
+
+
+def test_tags(names):
+    assert names.tag("yuheng") == "train"
+    assert names.tag(names.splits["val"][0]) in ("val", "train")
+    assert names.tag("zzzqqq") == "new"
+
+
+def test_examples_are_cached_per_block_size(small):
+    assert small.examples("train", 2)[0] is small.examples("train", 2)[0]
+    assert torch.equal(small.examples("val", 1)[1], small.examples("val", 4)[1])

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine.config import PRESETS, Config
+from engine.dataset import Dataset
+from engine.models import MLP, CountingBigram, build_model
+from engine.trainer import Trainer
+
+
+def _all_pairs(data: Dataset):
+    xs, ys = zip(*(data.examples(s, 1) for s in ("train", "val", "test")), strict=True)
+    return torch.cat(xs), torch.cat(ys)
+
+
+def test_counting_bigram_over_the_whole_file(names):
+    x, y = _all_pairs(names)
+    assert len(y) == 228146
+    model = CountingBigram(names.vocab.size, smoothing=1.0)
+    model.count(x, y)
+    assert F.cross_entropy(model(x), y).item() == pytest.approx(2.454577, abs=5e-5)
+    model.smoothing = 0.0
+    assert F.cross_entropy(model(x), y).item() == pytest.approx(2.454014, abs=5e-5)
+
+
+def test_counting_is_vectorized_and_exact(small):
+    x, y = small.examples("train", 1)
+    model = CountingBigram(small.vocab.size)
+    model.count(x, y)
+    expected = torch.zeros_like(model.counts)
+    for a, b in zip(x[:, 0].tolist(), y.tolist(), strict=True):  # the seed's N[i, j] += 1
+        expected[a, b] += 1
+    assert torch.equal(model.counts, expected)
+
+
+def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
+    trainer = Trainer(names, PRESETS["bigram"])
+    counts_seen = []
+    while trainer.stopped is None:
+        trainer.run(50)
+        counts_seen.append(int(trainer.model.counts.sum()))
+    assert counts_seen == sorted(counts_seen) and len(counts_seen) > 3  # fills up step by step
+    x, y = names.examples("train", 1)
+    full = CountingBigram(names.vocab.size)
+    full.count(x, y)
+    assert torch.equal(trainer.model.counts, full.counts)
+    assert "counted all 182,625 pairs" in trainer.stopped
+    assert trainer.split_loss("test") == pytest.approx(2.458, abs=2e-3)
+
+
+def test_neural_bigram_converges_to_the_counting_loss(names):
+    counting = Trainer(names, PRESETS["bigram"])
+    counting.run(10**6)
+    neural = Trainer(names, PRESETS["bigram-neural"])
+    assert neural.split_loss("val") == pytest.approx(math.log(27), abs=1e-6)
+    neural.run(PRESETS["bigram-neural"].decay_steps)
+    assert neural.split_loss("val") == pytest.approx(counting.split_loss("val"), abs=0.01)
+
+
+@pytest.mark.parametrize("preset", ["seed", "lecture", "default", "strong"])
+def test_mlp_starts_near_uniform_loss(names, preset):
+    trainer = Trainer(names, PRESETS[preset])
+    assert isinstance(trainer.model, MLP)
+    assert trainer.split_loss("val") == pytest.approx(math.log(27), abs=0.05)
+
+
+def test_presets_as_documented():
+    assert (PRESETS["seed"].block_size, PRESETS["seed"].n_embd, PRESETS["seed"].n_hidden) == (
+        3,
+        2,
+        100,
+    )
+    lecture = PRESETS["lecture"]
+    assert (lecture.block_size, lecture.n_embd, lecture.n_hidden, lecture.batch_size) == (
+        3,
+        10,
+        200,
+        32,
+    )
+    assert (lecture.optimizer, lecture.learning_rate, lecture.lr_min) == ("sgd", 0.1, 0.01)
+
+
+def test_mlp_shape_follows_the_config():
+    model = build_model(Config(block_size=4, n_embd=5, n_hidden=7, n_layers=3), 11)
+    assert model(torch.zeros(2, 4, dtype=torch.long)).shape == (2, 11)
+    assert [tuple(w.shape) for w in model.weights] == [(20, 7), (7, 7), (7, 7)]
+    assert sum(p.numel() for p in model.parameters()) == 11 * 5 + 20 * 7 + 7 + 2 * 56 + 7 * 11 + 11
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"n_hidden": 0}, "n_hidden must be a whole number from 1"),
+        ({"learning_rate": -1}, "learning_rate must be above 0"),
+        ({"optimizer": "adam"}, "optimizer must be one of sgd, adamw"),
+    ],
+)
+def test_bad_hyperparameters_are_refused(values, message):
+    with pytest.raises(ValueError, match=message):
+        Config().with_values(**values)
+
+
+def test_values_from_text():
+    assert Config().with_values(n_hidden="64", learning_rate="3e-3").n_hidden == 64
+    with pytest.raises(ValueError, match="n_hidden must be a whole number, not 'lots'"):
+        Config().with_values(n_hidden="lots")

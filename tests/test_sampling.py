@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from engine.config import PRESETS
+from engine.sampling import Sample, SampleOptions, StreamState, sample, stream
+from engine.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def trained(names):
+    trainer = Trainer(names, PRESETS["default"])
+    trainer.run(3000)
+    return trainer
+
+
+@pytest.fixture(scope="module")
+def bigram(names):
+    trainer = Trainer(names, PRESETS["bigram"])
+    trainer.run(10**6)
+    return trainer
+
+
+def test_batched_and_deterministic(trained, names):
+    a = sample(trained.model, names, 50, seed=7)
+    assert a == sample(trained.model, names, 50, seed=7)
+    assert a != sample(trained.model, names, 50, seed=8)
+    assert len(a) == 50 and all(isinstance(s, Sample) for s in a)
+
+
+def test_tags_and_logprobs(trained, names, bigram):
+    for model in (trained.model, bigram.model):
+        names_out = sample(model, names, 200, seed=1)
+        tags = {s.tag for s in names_out}
+        assert "new" in tags and "train" in tags
+        for s in names_out:
+            assert s.tag == names.tag(s.text) and s.logprob < 0
+    # The log-probability is the model's: recompute one name by hand.
+    s = names_out[0]
+    x, y = _examples_of(names, s.text)
+    expected = bigram.model(x).gather(1, y[:, None]).sum().item()
+    assert s.logprob == pytest.approx(expected, rel=1e-9)
+
+
+def _examples_of(names, text):
+    """The bigram contexts and targets of one name: .a -> a, a -> b, ..., last -> ."""
+    ids = names.vocab.encode(text)
+    return torch.tensor([[0]] + [[i] for i in ids]), torch.tensor(ids + [0])
+
+
+def test_temperature_top_k_prefix_and_cap(trained, names):
+    cold = sample(trained.model, names, 300, SampleOptions(temperature=0.3), seed=1)
+    hot = sample(trained.model, names, 300, SampleOptions(temperature=2.0), seed=1)
+    mean = lambda xs: sum(s.logprob for s in xs) / len(xs)  # noqa: E731
+    assert mean(cold) > mean(hot) + 3
+    greedy = sample(trained.model, names, 20, SampleOptions(top_k=1), seed=1)
+    assert len({s.text for s in greedy}) == 1
+    prefixed = sample(trained.model, names, 30, SampleOptions(prefix="mar"), seed=1)
+    assert all(s.text.startswith("mar") for s in prefixed)
+    short = sample(trained.model, names, 100, SampleOptions(max_length=3, temperature=5), seed=1)
+    assert max(len(s.text) for s in short) <= 3
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="temperature"):
+        SampleOptions(temperature=0)
+    with pytest.raises(ValueError, match="top-k"):
+        SampleOptions(top_k=0)
+
+
+def test_prefix_outside_the_vocabulary(trained, names):
+    with pytest.raises(ValueError, match="not in the vocabulary: 'Z'"):
+        sample(trained.model, names, 3, SampleOptions(prefix="Zed"))
+
+
+def test_stream_grows_letter_by_letter_and_ends_with_the_samples(trained, names):
+    events = list(stream(trained.model, names, 4, seed=3))
+    states, final = events[:-1], events[-1]
+    assert all(isinstance(e, StreamState) for e in states)
+    lengths = [[len(t) for t in st.texts] for st in states]
+    for before, after in zip(lengths, lengths[1:], strict=False):
+        assert all(b <= a <= b + 1 for b, a in zip(before, after, strict=True))
+    assert states[-1].done == [True] * 4
+    assert [s.text for s in final] == states[-1].texts
+    assert final == sample(trained.model, names, 4, seed=3)
+    assert all(math.isfinite(s.logprob) for s in final)

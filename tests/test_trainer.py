@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+import torch
+
+from engine.config import PRESETS
+from engine.history import LossHistory
+from engine.trainer import Trainer
+
+
+def test_report_and_reset_start_over(small):
+    trainer = Trainer(small, PRESETS["default"])
+    first = [trainer.run(1).loss for _ in range(5)]
+    report = trainer.run(3)
+    assert (report.step, report.tokens_seen) == (8, 8 * 64)
+    assert report.steps_per_second > 0 and report.stopped is None
+    trainer.reset()
+    assert trainer.step == 0 and len(trainer.train_history) == 0
+    assert [trainer.run(1).loss for _ in range(5)] == first
+
+
+def test_steps_in_chunks_equal_one_run(small):
+    a, b = Trainer(small, PRESETS["default"]), Trainer(small, PRESETS["default"])
+    a.run(30)
+    for _ in range(10):
+        b.run(3)
+    assert torch.equal(a.model.embedding, b.model.embedding)
+
+
+def test_learning_rate_and_batch_change_between_steps(small):
+    trainer = Trainer(small, PRESETS["lecture"])
+    trainer.run(2)
+    assert trainer.reconfigure(trainer.config.with_values(learning_rate=0.5, batch_size=8)) is False
+    report = trainer.run(1)
+    assert trainer.step == 3 and trainer.optimizer.param_groups[0]["lr"] == 0.5
+    assert report.tokens_seen == 2 * 32 + 8
+    assert trainer.reconfigure(trainer.config.with_values(n_hidden=50)) is True
+    assert trainer.step == 0 and trainer.model.weights[0].shape[1] == 50
+
+
+def test_schedules():
+    from engine.dataset import Dataset
+
+    data = Dataset.from_items(["ab", "cd"] * 10)
+    cosine = Trainer(
+        data, PRESETS["default"].with_values(learning_rate=1.0, lr_min=0.1, decay_steps=10)
+    )
+    rates = []
+    for _ in range(12):
+        rates.append(cosine.learning_rate())
+        cosine.run(1)
+    assert rates[0] == 1.0 and rates[5] == pytest.approx(0.55) and rates[10:] == [0.1, 0.1]
+    assert rates == sorted(rates, reverse=True)
+    step = Trainer(data, PRESETS["lecture"].with_values(decay_steps=3))
+    assert [step.learning_rate() for _ in range(1) if step.run(3)] == [0.01]
+
+
+def test_a_cancelled_run_stops_between_steps(small):
+    trainer = Trainer(small, PRESETS["default"])
+    cancel = threading.Event()
+    cancel.set()
+    assert trainer.run(100, cancel).step == 0
+    cancel.clear()
+    assert trainer.run(5, cancel).step == 5
+
+
+def test_nan_stops_the_run_and_keeps_good_weights(small):
+    trainer = Trainer(small, PRESETS["lecture"])
+    trainer.run(20)
+    with torch.no_grad():  # what a diverging update leaves behind
+        trainer.model.out_weight[0, 0] = math.inf
+    report = trainer.run(1000)
+    assert report.stopped is not None and "loss became nan" in report.stopped
+    assert report.step == 20 and "kept the weights of step 16" in report.stopped
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    assert math.isfinite(trainer.split_loss("val"))
+    assert trainer.run(10).step == report.step  # stays stopped until reset
+    trainer.reset()
+    assert trainer.stopped is None
+
+
+def test_loss_history_stays_bounded_and_keeps_the_whole_run():
+    history = LossHistory(capacity=8)
+    for step in range(1, 1001):
+        history.append(step, float(step))
+    assert len(history) <= 8 and history.stride == 128
+    assert history.steps[0] < 100 and history.steps[-1] > 700  # downsampled, not truncated
+    assert history.values == history.steps  # each point the mean of what it stands for
+    assert LossHistory.from_state_dict(history.state_dict()).state_dict() == history.state_dict()
+
+
+def test_trainer_history_is_bounded(small):
+    trainer = Trainer(small, PRESETS["bigram-neural"])
+    trainer.run(5000)
+    assert len(trainer.train_history) <= trainer.train_history.capacity
+    trainer.evaluate()
+    assert trainer.val_history.steps == [5000]

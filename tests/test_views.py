@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import torch
+
+from engine.config import PRESETS
+from engine.trainer import Trainer
+from engine.views import bigram_matrices, embedding_2d, top_bigrams
+
+
+def test_top_bigrams_of_the_counting_model(names):
+    trainer = Trainer(names, PRESETS["bigram"])
+    assert top_bigrams(trainer.model, names.vocab) == []  # nothing counted yet
+    trainer.run(10**6)
+    top = top_bigrams(trainer.model, names.vocab, 5)
+    assert [(b.first, b.second) for b in top][:3] == [("n", "."), ("a", "."), ("a", "n")]
+    assert [b.count for b in top] == sorted((b.count for b in top), reverse=True)
+    counts, probs = bigram_matrices(trainer.model)
+    assert counts.sum() == 182625 and torch.allclose(
+        probs.sum(1), torch.ones(27, dtype=probs.dtype)
+    )
+    n_row = names.vocab.stoi()["n"]
+    assert top[0].probability == probs[n_row, 0].item()
+
+
+def test_neural_bigram_and_mlp_views(small):
+    neural = Trainer(small, PRESETS["bigram-neural"])
+    neural.run(200)
+    assert len(top_bigrams(neural.model, small.vocab, 10)) == 10
+    assert embedding_2d(neural.model) is None
+    mlp = Trainer(small, PRESETS["seed"])
+    points = embedding_2d(mlp.model)
+    assert points.shape == (small.vocab.size, 2)
+    assert torch.equal(points.float(), mlp.model.embedding.detach())  # size 2: as it is
+    assert bigram_matrices(mlp.model) is None
+
+
+def test_pca_is_stable_between_frames(small):
+    trainer = Trainer(small, PRESETS["default"])
+    before = embedding_2d(trainer.model)
+    assert before.shape == (small.vocab.size, 2)
+    trainer.run(1)  # a tiny update must not flip the picture
+    after = embedding_2d(trainer.model)
+    assert (before - after).abs().max() < 0.2 * before.abs().max()
