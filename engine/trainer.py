@@ -81,6 +81,11 @@ class Trainer:
         return needs_reset
 
     @property
+    def epoch(self) -> float:
+        """Passes over the training split so far."""
+        return self.tokens_seen / self._n_examples
+
+    @property
     def n_train_items(self) -> int:
         return len(self.dataset.splits["train"])
 
@@ -126,7 +131,7 @@ class Trainer:
             loss=self.last_loss,
             learning_rate=self.learning_rate(),
             tokens_seen=self.tokens_seen,
-            epoch=self.tokens_seen / self._n_examples,
+            epoch=self.epoch,
             steps_per_second=done / elapsed if elapsed > 0 else 0.0,
             stopped=self.stopped,
         )

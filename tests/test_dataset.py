@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ from engine.dataset import BOUNDARY, Dataset, DatasetError, load_dataset
 
 
 def test_split_is_the_lectures(names):
-    words = open(names.path).read().splitlines()
+    words = Path(names.path).read_text().splitlines()
     random.seed(42)
     random.shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))

@@ -1,0 +1,66 @@
+"""Loss curves: smoothed train and val loss of every model, and the bigram floor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+if TYPE_CHECKING:
+    from engine.session import Snapshot
+
+COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
+
+
+def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
+    """Means over at most `bins` equal runs of points: one per column smooths the noisy batch
+    loss, and plotext (which holds the GIL while training waits) draws far fewer points."""
+    size = -(-len(losses) // bins)  # ceiling division
+    if size <= 1:
+        return steps, losses
+    means = [
+        (
+            sum(steps[i : i + size]) / len(steps[i : i + size]),
+            sum(losses[i : i + size]) / len(losses[i : i + size]),
+        )
+        for i in range(0, len(losses), size)
+    ]
+    return [s for s, _ in means], [v for _, v in means]
+
+
+class LossPlot(PlotextPlot):
+    log_scale: reactive[bool] = reactive(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: Snapshot | None = None
+
+    def on_mount(self) -> None:
+        self.plt.frame(False)  # the panel's border is the frame
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.replot()
+
+    def watch_log_scale(self) -> None:
+        self.replot()
+
+    def replot(self) -> None:
+        plt, snap = self.plt, self.snapshot
+        plt.clear_data()
+        plt.yscale("log" if self.log_scale else "linear")
+        if snap is None or not snap.train_curves:
+            self.refresh()
+            return
+        bins = max(8, self.size.width - 8)
+        for name, (steps, losses) in snap.train_curves.items():
+            label = f"{name}" + (" (now)" if name == snap.model else "")
+            plt.plot(
+                *binned(steps, losses, bins), label=label, color=COLORS[name], marker="braille"
+            )
+        for name, (steps, losses) in snap.val_curves.items():
+            plt.scatter(steps, losses, label=f"{name} val", color=COLORS[name], marker="x")
+        if snap.bigram_floor is not None:
+            plt.hline(snap.bigram_floor, "gray")
+        self.refresh()
