@@ -174,7 +174,7 @@ class Session:
                 if floor is not None and floor.stopped and floor.val_history.values
                 else None
             ),
-            top_bigrams=top_bigrams(source, vocab, 64) if source else [],
+            top_bigrams=top_bigrams(source, vocab, 512) if source else [],
             counts=counts.tolist() if counts is not None else None,
             probabilities=probs.tolist() if probs is not None else None,
             symbols=[vocab.symbol(i) for i in range(vocab.size)],

@@ -25,7 +25,7 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.embedding import EmbeddingPlot
 from tui.widgets.generator import NameList
-from tui.widgets.loss import LossPlot
+from tui.widgets.loss import LossPlot, legend
 from tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
@@ -147,6 +147,9 @@ class MakemoreApp(App[int]):
             widget.border_subtitle = "loading torch…"
         self.run_engine()
 
+    def on_unmount(self) -> None:
+        self.cancel.set()  # however the app ends, the engine thread stops within one step
+
     @work(thread=True, exclusive=True, name="engine")
     def run_engine(self) -> None:
         self.engine.run(self._open_session)
@@ -187,7 +190,9 @@ class MakemoreApp(App[int]):
         loss, embedding = self.query_one(LossPlot), self.query_one(EmbeddingPlot)
         bigrams, names = self.query_one(BigramHeatmap), self.query_one(NameList)
         names.ready = True
-        loss.border_title = f"Loss · {snap.model}" + (" · log" if loss.log_scale else "")
+        loss.border_title = f"Loss {legend(snap) or snap.model}" + (
+            " · log" if loss.log_scale else ""
+        )
         parts = [f"train {snap.loss:.3f}" if snap.train_curves else "no steps yet"]
         if snap.val_loss is not None:
             parts.append(f"val {snap.val_loss:.3f}")

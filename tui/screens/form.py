@@ -31,7 +31,9 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             with Grid(id="fields"):
                 for name, value in self.values.items():
                     yield Label(name)
-                    yield Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
+                    field = Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
+                    field.cursor_blink = False  # a steady cursor: no redraws over SSH
+                    yield field
             yield Static(self.help_text + "Enter applies, Escape cancels.", classes="form-help")
             yield Label("", id="form-error")
 

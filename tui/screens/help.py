@@ -14,9 +14,9 @@ PANELS = """\
 Character-level language models learn to make up **names**, one character at a time.
 
 - **Loss**: how surprised the model is by the next character (nats, lower is better). Curves are
-  the smoothed training loss; `x` marks the validation loss on names it never trains on. The gray
+  the smoothed training loss; x marks the validation loss on names it never trains on. The gray
   line is the counting bigram's validation loss: the floor an MLP has to beat.
-- **Bigrams**: how often each character follows another (`.` starts and ends a name). The bigram
+- **Bigrams**: how often each character follows another (. starts and ends a name). The bigram
   model is exactly this table; watch it fill up as it counts.
 - **Embedding**: the MLP gives each character a vector; here in 2-D (PCA above size 2). Similar
   characters drift together as it learns (vowels in orange).
@@ -24,8 +24,8 @@ Character-level language models learn to make up **names**, one character at a t
   the dataset; *train* / *val* ones are. The number is the name's log-probability.
 - **Status**: model, step, losses, hyperparameters, dataset.
 
-Models: `bigram` (counts), `bigram-neural` (the same table, learnt by gradient descent) and
-`mlp` (Bengio et al. 2003: a context of characters, embeddings, a tanh layer).
+Models: **bigram** (counts), **bigram-neural** (the same table, learnt by gradient descent) and
+**mlp** (Bengio et al. 2003: a context of characters, embeddings, a tanh layer).
 
 ## Keys
 """
@@ -40,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         rows = "\n".join(
-            f"| `{b.key_display or b.key.split(',')[0]}` | {b.tooltip or b.description} |"
+            f"| {b.key_display or b.key.split(',')[0]} | {b.tooltip or b.description} |"
             for b in self.keys
         )
         with VerticalScroll(id="help"):

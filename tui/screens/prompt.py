@@ -19,7 +19,9 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
             yield Static(self.title_text, classes="form-title")
-            yield Input(self.value, id="prompt-input", select_on_focus=False)
+            field = Input(self.value, id="prompt-input", select_on_focus=False)
+            field.cursor_blink = False  # a steady cursor: no redraws over SSH
+            yield field
             yield Static(self.hint + "Enter confirms, Escape cancels.", classes="form-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

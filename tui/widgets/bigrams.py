@@ -48,11 +48,17 @@ class BigramHeatmap(Widget):
         if snap is None:
             return Text("loading torch…", style="dim")
         if not snap.top_bigrams:
-            return Text(
-                "Nothing counted yet. The bigram model counts which character follows which; "
-                "press n to step or space to run, and watch the counts fill up.",
-                style="dim",
-            )
+            if snap.model == "bigram":
+                hint = (
+                    "Nothing counted yet. The bigram model counts which character follows "
+                    "which; press n to step or space to run, and watch the table fill up."
+                )
+            else:
+                hint = (
+                    "No bigram has trained yet. Switch to it with m and run it: its table "
+                    "is what the other models are compared with."
+                )
+            return Text(hint, style="dim")
         if self.show_probabilities or snap.counts is None:
             values = snap.probabilities
         else:

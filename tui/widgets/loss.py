@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
 
 
+def legend(snapshot: Snapshot) -> str:
+    """Rich markup naming each curve in its colour, the active model first."""
+    names = sorted(snapshot.train_curves, key=lambda n: n != snapshot.model)
+    parts = [f"[{COLORS[n]}]{n}[/]" for n in names]
+    return " ".join(parts) + (" · x val" if snapshot.val_curves else "")
+
+
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
     """Means over at most `bins` equal runs of points: one per column smooths the noisy batch
     loss, and plotext (which holds the GIL while training waits) draws far fewer points."""
@@ -54,13 +61,12 @@ class LossPlot(PlotextPlot):
             self.refresh()
             return
         bins = max(8, self.size.width - 8)
+        # No plotext legend: it would take four of the nine lines a plot has at 80x24; the
+        # panel's title names each colour (legend()).
         for name, (steps, losses) in snap.train_curves.items():
-            label = f"{name}" + (" (now)" if name == snap.model else "")
-            plt.plot(
-                *binned(steps, losses, bins), label=label, color=COLORS[name], marker="braille"
-            )
+            plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="braille")
         for name, (steps, losses) in snap.val_curves.items():
-            plt.scatter(steps, losses, label=f"{name} val", color=COLORS[name], marker="x")
+            plt.scatter(steps, losses, color=COLORS[name], marker="x")
         if snap.bigram_floor is not None:
             plt.hline(snap.bigram_floor, "gray")
         self.refresh()
