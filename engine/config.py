@@ -114,7 +114,8 @@ PRESETS: dict[str, Config] = {
     "seed": Config(n_embd=2, n_hidden=100, decay_steps=100_000),
     # The lecture's MLP: context 3, embedding 10, hidden 200, SGD 0.1 then 0.01 after 100k steps.
     "lecture": Config(),
-    # Stronger and faster: longer context, AdamW, cosine decay (test loss <= 2.10 in a minute).
+    # Stronger and faster: longer context, AdamW, cosine decay. On names.txt, test loss about
+    # 2.03 after its 30k steps (about 25 s on one thread here; the lecture MLP: 2.17 in 57 s).
     "default": Config(
         block_size=6,
         n_embd=16,
@@ -124,22 +125,23 @@ PRESETS: dict[str, Config] = {
         learning_rate=3e-3,
         lr_schedule="cosine",
         lr_min=3e-4,
-        decay_steps=20_000,
+        decay_steps=30_000,
         weight_decay=0.01,
     ),
-    # The strongest preset (test loss <= 2.00 within five minutes on two cores).
+    # The strongest: context 8, two tanh layers. Test loss about 1.96 after its 80k steps
+    # (about 3 minutes here), below the lectures' WaveNet (val 1.993).
     "strong": Config(
         block_size=8,
         n_embd=24,
-        n_hidden=384,
+        n_hidden=256,
         n_layers=2,
-        batch_size=64,
+        batch_size=128,
         optimizer="adamw",
         learning_rate=2e-3,
         lr_schedule="cosine",
         lr_min=1e-4,
-        decay_steps=60_000,
-        weight_decay=0.05,
+        decay_steps=80_000,
+        weight_decay=0.1,
     ),
 }
 

@@ -1,0 +1,19 @@
+"""The quality figures on names.txt with the lectures' split. Each preset trains its whole
+schedule; how long that takes is the benchmark's business (bench/), never a test's."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.config import PRESETS
+from engine.trainer import Trainer
+
+
+@pytest.mark.parametrize(("preset", "target"), [("default", 2.10), ("strong", 2.00)])
+def test_preset_reaches_its_test_loss(names, preset, target):
+    trainer = Trainer(names, PRESETS[preset])
+    report = trainer.run(PRESETS[preset].decay_steps)
+    assert report.stopped is None
+    losses = trainer.evaluate(("train", "val", "test"))
+    print(preset, report.step, losses)
+    assert losses["test"] <= target
