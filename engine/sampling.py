@@ -55,30 +55,39 @@ def _generate(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Yield (tokens, done, logprob) for all n names after each step, one batched draw a step."""
     prefix = torch.tensor(dataset.vocab.encode(options.prefix), dtype=torch.long)
-    context = torch.full((n, model.block_size), BOUNDARY, dtype=torch.long)
-    tokens = torch.zeros(n, 0, dtype=torch.long)
+    # Window over one buffer: the context of step t is columns t .. t + block_size - 1.
+    block = model.block_size
+    buffer = torch.full((n, block + options.max_length + 1), BOUNDARY, dtype=torch.long)
     done = torch.zeros(n, dtype=torch.bool)
     logprob = torch.zeros(n, dtype=torch.float64)
+    plain = options.temperature == 1.0 and options.top_k is None
+    alive = torch.arange(n)  # only unfinished names are computed: most end within 8 letters
     for position in range(options.max_length + 1):
-        logp = model(context).double().log_softmax(1)
+        logp = model(buffer[alive, position : position + block]).float().log_softmax(1)
         if position < len(prefix):
-            nxt = prefix[position].expand(n)
+            nxt = prefix[position].expand(len(alive))
         elif position == options.max_length:
-            nxt = torch.full((n,), BOUNDARY, dtype=torch.long)  # the cap ends every name
+            nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
         else:
-            logits = logp / options.temperature
-            if options.top_k is not None and options.top_k < logits.shape[1]:
-                kth = logits.topk(options.top_k, dim=1).values[:, -1:]
-                logits = logits.masked_fill(logits < kth, float("-inf"))
-            nxt = torch.multinomial(logits.softmax(1), 1, generator=generator).squeeze(1)
-        logprob += torch.where(done, 0.0, logp.gather(1, nxt[:, None]).squeeze(1))
-        nxt = torch.where(done, BOUNDARY, nxt)
-        done = done | (nxt == BOUNDARY)
-        tokens = torch.cat([tokens, nxt[:, None]], dim=1)
-        context = torch.cat([context[:, 1:], nxt[:, None]], dim=1)
-        yield tokens, done, logprob
-        if bool(done.all()):
+            nxt = torch.multinomial(
+                logp.exp() if plain else _shaped(logp, options), 1, generator=generator
+            ).squeeze(1)
+        logprob[alive] += logp.gather(1, nxt[:, None]).squeeze(1).double()
+        buffer[alive, block + position] = nxt
+        done[alive] = nxt == BOUNDARY
+        yield buffer[:, block : block + position + 1], done, logprob
+        alive = alive[nxt != BOUNDARY]
+        if len(alive) == 0:
             return
+
+
+def _shaped(logp: torch.Tensor, options: SampleOptions) -> torch.Tensor:
+    """Probabilities after temperature and top-k."""
+    logits = logp / options.temperature
+    if options.top_k is not None and options.top_k < logits.shape[1]:
+        kth = logits.topk(options.top_k, dim=1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return logits.softmax(1)
 
 
 def sample(

@@ -124,7 +124,9 @@ class Session:
         return stream(self.trainer.model, self.dataset, n, self.options, seed=self.sample_seed)
 
     def evaluate(self) -> dict[str, float]:
-        return self.trainer.evaluate()
+        """The val loss (for the curve); the train loss is the smoothed batch loss: a pass over
+        the whole training split would cost the UI's trainer most of its time."""
+        return self.trainer.evaluate(("val",))
 
     def export(self, stem: str, names: list[Sample]) -> list[Path]:
         """Write the names (with tag and log-probability) and every loss curve to files."""

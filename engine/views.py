@@ -38,14 +38,13 @@ def top_bigrams(model: Model, vocab: Vocab, n: int = 20) -> list[Bigram]:
     n = min(n, score.numel())
     values, flat = score.flatten().topk(n)
     size = score.shape[1]
+    top_counts = counts.flatten()[flat].tolist() if counts is not None else [0] * n
+    top_probs = probs.flatten()[flat].tolist()
     return [
-        Bigram(
-            vocab.symbol(int(i) // size),
-            vocab.symbol(int(i) % size),
-            int(counts.flatten()[i]) if counts is not None else 0,
-            float(probs.flatten()[i]),
+        Bigram(vocab.symbol(i // size), vocab.symbol(i % size), count, prob)
+        for value, i, count, prob in zip(
+            values.tolist(), flat.tolist(), top_counts, top_probs, strict=True
         )
-        for value, i in zip(values.tolist(), flat.tolist(), strict=True)
         if value > 0
     ]
 

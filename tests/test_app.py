@@ -124,13 +124,14 @@ def test_hyperparameter_form_applies_or_refuses():
 
 def test_toggles_counts_and_log_scale():
     async def scenario(app, pilot):
-        heatmap, loss = app.query_one(BigramHeatmap), app.query_one(LossPlot)
+        heatmap, loss = app.query_one(BigramHeatmap), app.query_one("#loss")
         await train(pilot, 10)
         assert not heatmap.show_probabilities and "counts" in heatmap.border_title
         await press(pilot, "c")
         assert heatmap.show_probabilities and "probabilities" in heatmap.border_title
         await press(pilot, "y")
-        assert loss.log_scale and "log" in loss.border_title
+        assert app.log_scale and "log" in loss.border_title
+        assert isinstance(app.plots[0], LossPlot)
 
     drive(scenario)
 

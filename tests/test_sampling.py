@@ -42,7 +42,7 @@ def test_tags_and_logprobs(trained, names, bigram):
     s = names_out[0]
     x, y = _examples_of(names, s.text)
     expected = bigram.model(x).gather(1, y[:, None]).sum().item()
-    assert s.logprob == pytest.approx(expected, rel=1e-9)
+    assert s.logprob == pytest.approx(expected, rel=1e-5)  # sampled in float32
 
 
 def _examples_of(names, text):

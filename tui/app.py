@@ -1,4 +1,8 @@
-"""The makemore-tui app. It imports no torch: the engine loads in a worker after the first frame."""
+"""The makemore-tui app. It imports no torch: the engine loads in a worker after the first frame.
+
+Screens, plots and the engine are imported where they are first used, so that the first frame
+costs little more than Textual's own import.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +15,26 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Container, Grid
 from textual.events import Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from engine.config import Config
 from tui.engine_worker import EngineWorker
 from tui.messages import NamesUpdated, Notice, SessionUpdated
-from tui.screens.form import FormScreen
-from tui.screens.help import HelpScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
-from tui.widgets.embedding import EmbeddingPlot
 from tui.widgets.generator import NameList
-from tui.widgets.loss import LossPlot, legend
 from tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from engine.session import Session, Snapshot
+    from tui.widgets.embedding import EmbeddingPlot
+    from tui.widgets.loss import LossPlot
 
 MIN_WIDTH, MIN_HEIGHT = 64, 20
+ENGINE_START_DELAY = 0.05  # seconds between the first frame and loading torch
 # What the form offers for each model; the rest of the config does not apply to it.
 EDITABLE = {
     "bigram": ("batch_size", "smoothing"),
@@ -123,11 +126,14 @@ class MakemoreApp(App[int]):
         self.engine = EngineWorker(self.post_message, self.cancel)
         self.snapshot: Snapshot | None = None
         self.running = False
+        self.log_scale = False
+        # The plots come with the engine: plotext is no part of the first frame.
+        self.plots: tuple[LossPlot, EmbeddingPlot] | None = None
 
     def compose(self) -> ComposeResult:
         with Grid(id="main"):
-            yield LossPlot(id="loss")
-            yield EmbeddingPlot(id="embedding")
+            yield Container(Static("loading torch…", classes="loading"), id="loss")
+            yield Container(Static("loading torch…", classes="loading"), id="embedding")
             yield BigramHeatmap(id="bigrams")
             yield NameList(id="names")
         yield StatusLine(" loading torch…", id="status")
@@ -145,7 +151,10 @@ class MakemoreApp(App[int]):
             widget = self.query_one(f"#{widget_id}")
             widget.border_title = title
             widget.border_subtitle = "loading torch…"
-        self.run_engine()
+        # Only once the first frame is on the terminal: loading torch's libraries holds the
+        # GIL in C, and the writer thread would wait for it. After the refresh, the writer
+        # needs a few more milliseconds.
+        self.call_after_refresh(self.set_timer, ENGINE_START_DELAY, self.run_engine)
 
     def on_unmount(self) -> None:
         self.cancel.set()  # however the app ends, the engine thread stops within one step
@@ -171,8 +180,21 @@ class MakemoreApp(App[int]):
     def on_session_updated(self, message: SessionUpdated) -> None:
         snap = self.snapshot = message.snapshot
         self.running = message.running
-        self.query_one(LossPlot).show(snap)
-        self.query_one(EmbeddingPlot).show(snap)
+        loss, embedding = self.plots or self._mount_plots()
+        loss.show(snap, self.log_scale)
+        embedding.show(snap)
+        self._show_hint(
+            loss,
+            bool(snap.train_curves),
+            "No training yet: space runs, n takes "
+            "one step, m switches model, ? explains every panel.",
+        )
+        self._show_hint(
+            embedding,
+            snap.embedding is not None,
+            "The MLP gives each character "
+            "a vector; they appear here as it learns. Press m to reach the MLP.",
+        )
         self.query_one(BigramHeatmap).show(snap)
         self.query_one(StatusLine).show(snap, message.running, message.steps_per_second)
         self._update_titles()
@@ -183,35 +205,60 @@ class MakemoreApp(App[int]):
     def on_notice(self, message: Notice) -> None:
         self.notify(message.text, severity=message.severity, timeout=8)
 
+    def _mount_plots(self) -> tuple[LossPlot, EmbeddingPlot]:
+        from tui.widgets.embedding import EmbeddingPlot
+        from tui.widgets.loss import LossPlot
+
+        self.plots = (LossPlot(), EmbeddingPlot())
+        for panel, plot in zip(("#loss", "#embedding"), self.plots, strict=True):
+            self.query_one(panel).mount(plot)
+        return self.plots
+
+    @staticmethod
+    def _show_hint(plot: Widget, has_data: bool, hint: str) -> None:
+        """An empty plot says what would fill it; the hint is the panel's loading line."""
+        label = plot.parent.query_one(".loading", Static)
+        label.update(hint)
+        label.display, plot.display = not has_data, has_data
+
     def _update_titles(self) -> None:
+        """Set the titles that changed, only: setting one repaints its panel, and a plot's
+        repaint is a plotext build that a key press should not wait for."""
+        from tui.widgets.loss import legend
+
         snap = self.snapshot
         if snap is None:
             return
-        loss, embedding = self.query_one(LossPlot), self.query_one(EmbeddingPlot)
+        loss, embedding = self.query_one("#loss"), self.query_one("#embedding")
         bigrams, names = self.query_one(BigramHeatmap), self.query_one(NameList)
         names.ready = True
-        loss.border_title = f"Loss {legend(snap) or snap.model}" + (
-            " · log" if loss.log_scale else ""
-        )
         parts = [f"train {snap.loss:.3f}" if snap.train_curves else "no steps yet"]
         if snap.val_loss is not None:
             parts.append(f"val {snap.val_loss:.3f}")
         if snap.bigram_floor is not None:
             parts.append(f"floor {snap.bigram_floor:.3f}")
-        loss.border_subtitle = " ".join(parts)
         if snap.embedding_size is None:
-            embedding.border_subtitle = "MLP only: press m"
+            embedding_note = "MLP only: press m"
         else:
             size = snap.embedding_size
-            embedding.border_subtitle = f"{size}-D" + (" as is" if size <= 2 else ", PCA to 2-D")
+            embedding_note = f"{size}-D" + (" as is" if size <= 2 else ", PCA to 2-D")
         kind = "probabilities" if bigrams.show_probabilities or snap.counts is None else "counts"
-        bigrams.border_title = f"Bigrams · {kind}"
-        bigrams.border_subtitle = "c toggles"
-        names.border_title = f"Generator · {snap.model}"
+        kind = f" · {kind}" if snap.top_bigrams else ""
         top_k = snap.top_k or "all"
-        names.border_subtitle = f"T {snap.temperature:.1f} top-k {top_k}" + (
-            f" prefix {snap.prefix!r}" if snap.prefix else ""
-        )
+        prefix = f" prefix {snap.prefix!r}" if snap.prefix else ""
+        titles = {
+            (loss, "title"): f"Loss {legend(snap) or snap.model}"
+            + (" · log" if self.log_scale else ""),
+            (loss, "subtitle"): " ".join(parts),
+            (embedding, "subtitle"): embedding_note,
+            (bigrams, "title"): f"Bigrams{kind}",
+            (bigrams, "subtitle"): "c toggles",
+            (names, "title"): f"Generator · {snap.model}",
+            (names, "subtitle"): f"T {snap.temperature:.1f} top-k {top_k}{prefix}",
+        }
+        for (widget, which), text in titles.items():
+            if getattr(widget, f"border_{which}") != text:
+                setattr(widget, f"border_{which}", text)
 
     # Layout
 
@@ -263,11 +310,15 @@ class MakemoreApp(App[int]):
         self._update_titles()
 
     def action_toggle_log(self) -> None:
-        loss = self.query_one(LossPlot)
-        loss.log_scale = not loss.log_scale
+        self.log_scale = not self.log_scale
+        if self.plots and self.snapshot:
+            self.plots[0].show(self.snapshot, self.log_scale)
         self._update_titles()
 
     def action_edit(self) -> None:
+        from engine.config import Config
+        from tui.screens.form import FormScreen
+
         if self.snapshot is None:
             self.notify("Still loading.")
             return
@@ -304,6 +355,8 @@ class MakemoreApp(App[int]):
         )
 
     def action_sampling(self) -> None:
+        from tui.screens.form import FormScreen
+
         if self.snapshot is None:
             self.notify("Still loading.")
             return
@@ -402,6 +455,8 @@ class MakemoreApp(App[int]):
         )
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen([b for b in self.BINDINGS if b.key != "ctrl+c"]))
 
     async def action_quit(self) -> None:

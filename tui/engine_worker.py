@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 Command = Callable[["Session"], Any]
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the command queue
-SNAPSHOT_SECONDS = 0.15  # panels refresh about 7 times a second while training
-EVAL_SECONDS = 1.0  # val loss while training
+SNAPSHOT_SECONDS = 0.25  # panels refresh 4 times a second while training
+EVAL_SECONDS = 3.0  # val loss while training: a pass over val costs ~80 ms
 BIGRAM_STEP_SECONDS = 0.04  # the counting bigram, paced so its table visibly fills up
-LETTER_SECONDS = 0.04  # names grow at 25 letters a second
+LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI
 AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
 
 

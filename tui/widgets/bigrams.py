@@ -40,8 +40,13 @@ class BigramHeatmap(Widget):
         self.snapshot: Snapshot | None = None
 
     def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
+        old, self.snapshot = self.snapshot, snapshot
+        # While the MLP trains the counts stand still: no repaint for the UI thread to do.
+        if old is None or (old.top_bigrams, old.symbols) != (
+            snapshot.top_bigrams,
+            snapshot.symbols,
+        ):
+            self.refresh()
 
     def render(self) -> Text:
         snap = self.snapshot

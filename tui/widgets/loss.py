@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
@@ -37,34 +36,22 @@ def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[flo
 
 
 class LossPlot(PlotextPlot):
-    log_scale: reactive[bool] = reactive(False)
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
-
     def on_mount(self) -> None:
         self.plt.frame(False)  # the panel's border is the frame
 
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.replot()
-
-    def watch_log_scale(self) -> None:
-        self.replot()
-
-    def replot(self) -> None:
-        plt, snap = self.plt, self.snapshot
+    def show(self, snapshot: Snapshot, log_scale: bool) -> None:
+        plt, snap = self.plt, snapshot
         plt.clear_data()
-        plt.yscale("log" if self.log_scale else "linear")
-        if snap is None or not snap.train_curves:
+        plt.yscale("log" if log_scale else "linear")
+        if not snap.train_curves:
             self.refresh()
             return
         bins = max(8, self.size.width - 8)
         # No plotext legend: it would take four of the nine lines a plot has at 80x24; the
         # panel's title names each colour (legend()).
         for name, (steps, losses) in snap.train_curves.items():
-            plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="braille")
+            # "hd" half-blocks: a smooth line at 2.5x less GIL time than braille
+            plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="hd")
         for name, (steps, losses) in snap.val_curves.items():
             plt.scatter(steps, losses, color=COLORS[name], marker="x")
         if snap.bigram_floor is not None:

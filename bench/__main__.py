@@ -1,0 +1,482 @@
+"""python -m bench [--quick]: how fast makemore-tui learns, counts, samples and responds.
+
+Every figure is measured beside its reference in the same run (machines here are noisy) and
+reported as a ratio. Writes bench/results/{full,quick}.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from bench import reference
+from engine.config import PRESETS
+from engine.dataset import Dataset, load_dataset
+from engine.models import CountingBigram
+from engine.sampling import sample
+from engine.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES = ROOT.parent / "shared" / "data" / "names.txt"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Row:
+    what: str
+    measure: str
+    engine: str
+    reference: str
+    result: str  # the ratio or figure the target is about
+    target: str
+    met: bool | None  # None: not measured in this mode
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bigram_counting(data: Dataset, words: list[str], quick: bool) -> Row:
+    x = torch.cat([data.examples(s, 1)[0] for s in ("train", "val", "test")])
+    y = torch.cat([data.examples(s, 1)[1] for s in ("train", "val", "test")])
+    model = CountingBigram(data.vocab.size)
+    engine = min(timed(lambda: model.count(x, y)) for _ in range(20))
+    seed = min(timed(lambda: reference.count_bigrams(words)) for _ in range(1 if quick else 3))
+    encode = timed(lambda: Dataset.from_items(words).examples("train", 1))
+    ratio = seed / engine
+    return Row(
+        "bigram counting",
+        f"count all {len(y):,} pairs of names.txt",
+        f"{engine * 1e3:.2f} ms (encoding at load: {encode * 1e3:.0f} ms)",
+        f"{seed:.2f} s (N[i, j] += 1)",
+        f"{ratio:,.0f}x",
+        ">= 300x",
+        ratio >= 300,
+    )
+
+
+def mlp_step(data: Dataset, quick: bool) -> Row:
+    """Lecture MLP (SGD, batch 32): engine Trainer vs the raw-tensor loop, in alternating rounds."""
+    x, y = data.examples("train", 3)
+    seconds = 1.0 if quick else 4.0
+    ratios, engine_rates, plain_rates = [], [], []
+    for _ in range(2 if quick else 5):
+        trainer = Trainer(data, PRESETS["lecture"])
+        trainer.run(100)
+        steps = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            trainer.run(200)
+            steps += 200
+        engine_rate = steps / (time.perf_counter() - start)
+        plain = reference.LectureMLP(data.vocab.size, 3, 10, 200)
+        plain.train_steps(x, y, 100, 0.1)
+        steps = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            plain.train_steps(x, y, 200, 0.1)
+            steps += 200
+        plain_rate = steps / (time.perf_counter() - start)
+        engine_rates.append(engine_rate)
+        plain_rates.append(plain_rate)
+        ratios.append(engine_rate / plain_rate)
+    ratio = statistics.median(ratios)
+    return Row(
+        "MLP step",
+        "steps/s, lecture MLP, batch 32, 1 thread",
+        f"{statistics.median(engine_rates):,.0f} steps/s",
+        f"{statistics.median(plain_rates):,.0f} steps/s (raw tensors, SGD)",
+        f"{ratio:.2f}x",
+        ">= 1.0x",
+        ratio >= 0.99,
+    )
+
+
+def time_to_quality(data: Dataset, quick: bool) -> Row:
+    """Training seconds (evaluation excluded) until val loss <= 2.17."""
+    goal, budget = 2.17, 15.0 if quick else 150.0
+    xv, yv = data.examples("val", 3)
+
+    trainer = Trainer(data, PRESETS["default"])
+    engine_time, engine_val = 0.0, 9.9
+    while engine_time < budget and engine_val > goal:
+        engine_time += timed(lambda: trainer.run(500))
+        engine_val = trainer.split_loss("val")
+
+    x, y = data.examples("train", 3)
+    plain = reference.LectureMLP(data.vocab.size, 3, 10, 200)
+    plain_time, plain_val, step = 0.0, 9.9, 0
+    while plain_time < budget and plain_val > goal:
+        lr = 0.1 if step < 100_000 else 0.01
+        plain_time += timed(lambda lr=lr: plain.train_steps(x, y, 2000, lr))
+        step += 2000
+        plain_val = plain.loss(xv, yv)
+
+    engine_text = f"{engine_time:.1f} s to val {engine_val:.3f} ({trainer.step:,} steps)"
+    if plain_val <= goal:
+        ratio = plain_time / engine_time
+        plain_text = f"{plain_time:.1f} s to val {plain_val:.3f} ({step:,} steps)"
+        return Row(
+            "time to quality",
+            "seconds until val loss <= 2.17, names.txt",
+            engine_text,
+            plain_text,
+            f"{ratio:.1f}x",
+            ">= 4x",
+            ratio >= 4,
+        )
+    ratio = plain_time / engine_time
+    plain_text = f"not reached in {plain_time:.0f} s (val {plain_val:.3f})"
+    return Row(
+        "time to quality",
+        "seconds until val loss <= 2.17, names.txt",
+        engine_text,
+        plain_text,
+        f">= {ratio:.1f}x",
+        ">= 4x",
+        ratio >= 4 if engine_val <= goal else False,
+    )
+
+
+def sampling(data: Dataset, quick: bool) -> list[Row]:
+    rows = []
+    n_batched, n_single = (2000, 100) if quick else (20000, 500)
+    for preset in ("bigram", "default"):
+        trainer = Trainer(data, PRESETS[preset])
+        trainer.run(3000 if preset == "default" else 10**6)
+        model = trainer.model
+        batched = n_batched / timed(lambda m=model: sample(m, data, n_batched, seed=1))
+        one = n_single / timed(
+            lambda m=model: reference.sample_one_at_a_time(m, m.block_size, n_single)
+        )
+        ratio = batched / one
+        rows.append(
+            Row(
+                f"sampling ({'bigram' if preset == 'bigram' else 'MLP'})",
+                "names/s: batched vs one name at a time",
+                f"{batched:,.0f} names/s",
+                f"{one:,.0f} names/s",
+                f"{ratio:,.0f}x",
+                ">= 20x",
+                ratio >= 20,
+            )
+        )
+    return rows
+
+
+def training_under_ui(data_path: str | None, quick: bool) -> Row:
+    """Steps/s of the default MLP with the TUI running headless (panels refreshing) vs alone."""
+    from tui.app import create_app
+
+    seconds = 4.0 if quick else 15.0
+
+    async def with_ui() -> float:
+        app = create_app(data=data_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            while app.snapshot is None:
+                await pilot.pause(0.05)
+            await pilot.press("m", "m")
+            await pilot.pause(0.3)
+            app.train_steps(50)
+            await pilot.pause(0.3)
+            first = app.snapshot.step
+            await pilot.press("space")
+            start = time.perf_counter()
+            await pilot.pause(seconds)
+            await pilot.press("space")
+            elapsed = time.perf_counter() - start
+            await pilot.pause(0.3)
+            return (app.snapshot.step - first) / elapsed
+
+    data = load_dataset(data_path) if data_path else None
+    from engine.sources import open_dataset
+
+    data = data or open_dataset()
+    ratios, ui_rates, alone_rates = [], [], []
+    for _ in range(1 if quick else 2):
+        trainer = Trainer(data, PRESETS["default"])
+        trainer.run(50)
+        steps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            trainer.run(100)
+            steps += 100
+        alone = steps / (time.perf_counter() - start)
+        ui = asyncio.run(with_ui())
+        ui_rates.append(ui)
+        alone_rates.append(alone)
+        ratios.append(ui / alone)
+    ratio = statistics.median(ratios)
+    return Row(
+        "training under the UI",
+        "steps/s, default MLP, app headless vs engine alone",
+        f"{statistics.median(ui_rates):,.0f} steps/s",
+        f"{statistics.median(alone_rates):,.0f} steps/s",
+        f"{ratio:.2f}x",
+        ">= 0.9x",
+        ratio >= 0.9,
+    )
+
+
+class Terminal:
+    """The real app in tmux: what a user over SSH sees, read with capture-pane."""
+
+    def __init__(self, width: int = 100, height: int = 30) -> None:
+        self.name = f"bench{os.getpid()}"
+        self.width, self.height = width, height
+
+    def start(self, command: str | None = None) -> float:
+        app = shutil.which("makemore-tui", path=str(Path(sys.executable).parent))
+        command = f"cd {ROOT} && exec {command or app}"
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                "tmux",
+                "new",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(self.width),
+                "-y",
+                str(self.height),
+                command,
+            ],
+            check=True,
+        )
+        return started
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 30) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if predicate(self.screen()):
+                return time.perf_counter()
+            time.sleep(0.005)  # each look spawns tmux: polling harder would load the app's cores
+        raise TimeoutError("the screen never showed what was expected")
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def pid(self) -> int:
+        out = subprocess.run(
+            ["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.split()[0])
+
+    def stop(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def startup(quick: bool) -> Row:
+    """Process start to first frame, and to torch ready; beside a minimal Textual app's first
+    frame (what Textual's own import and start cost on this machine)."""
+    firsts, readies, minimal = [], [], []
+    for _ in range(2 if quick else 5):
+        term = Terminal()
+        try:
+            started = term.start()
+            first = term.wait_for(lambda s: "Loss" in s and "Run/pause" in s)
+            ready = term.wait_for(lambda s: "loading torch" not in s and "paused" in s)
+            firsts.append(first - started)
+            readies.append(ready - started)
+        finally:
+            term.stop()
+        term = Terminal()
+        try:
+            started = term.start(f"{sys.executable} -m bench.minimal_app")
+            minimal.append(term.wait_for(lambda s: "minimal" in s) - started)
+        finally:
+            term.stop()
+    first, ready = statistics.median(firsts), statistics.median(readies)
+    return Row(
+        "start-up",
+        "process start to first frame; to torch ready (tmux)",
+        f"first frame {first:.2f} s, torch ready {ready:.2f} s",
+        f"minimal Textual app: first frame {statistics.median(minimal):.2f} s",
+        f"{first:.2f} s",
+        "first frame <= 0.5 s",
+        first <= 0.5,
+    )
+
+
+def _press_latencies(term: Terminal, presses: int) -> list[float]:
+    """Milliseconds from sending 'c' to the screen showing the heatmap's title toggled."""
+    latencies = []
+    for _ in range(presses):
+        before = "Bigrams · counts" in term.screen()
+        pressed = time.perf_counter()
+        term.send("c")
+        shown = term.wait_for(lambda s, b=before: ("Bigrams · counts" in s) != b)
+        latencies.append((shown - pressed) * 1e3)
+        time.sleep(0.1)
+    return latencies
+
+
+def responsiveness(quick: bool) -> Row:
+    """Key press to screen update while the MLP trains, beside the same while paused (what
+    tmux, the polling and Textual's frame cost by themselves)."""
+    presses = 10 if quick else 40
+    term = Terminal()
+    try:
+        term.start()
+        term.wait_for(lambda s: "loading torch" not in s and "paused" in s)
+        term.send("space")  # count the bigram, so the heatmap has a title to toggle
+        term.wait_for(lambda s: "counted all" in s, timeout=60)
+        term.send("m", "m")
+        time.sleep(0.5)
+        paused = _press_latencies(term, presses)
+        term.send("space")
+        term.wait_for(lambda s: "running" in s and "mlp" in s)
+        time.sleep(1.0)
+        training = _press_latencies(term, presses)
+    finally:
+        term.stop()
+
+    def p95(values: list[float]) -> float:
+        return statistics.quantiles(values, n=20)[-1]
+
+    return Row(
+        "responsiveness",
+        "key press to screen update while training (tmux)",
+        f"training: p50 {statistics.median(training):.0f} ms",
+        f"paused: p50 {statistics.median(paused):.0f} ms, p95 {p95(paused):.0f} ms",
+        f"p95 {p95(training):.0f} ms",
+        "p95 <= 50 ms",
+        p95(training) <= 50,
+    )
+
+
+def memory(quick: bool) -> Row:
+    early, late = (5, 30) if quick else (60, 600)
+    term = Terminal()
+    try:
+        term.start()
+        term.wait_for(lambda s: "loading torch" not in s and "paused" in s)
+        term.send("m", "m", "space")
+        pid = term.pid()
+        time.sleep(early)
+        first = _peak_rss_kib(pid)
+        time.sleep(late - early)
+        last = _peak_rss_kib(pid)
+    finally:
+        term.stop()
+    growth = last / first - 1
+    return Row(
+        "memory",
+        f"peak RSS training {late} s vs {early} s",
+        f"{last / 1024:.0f} MiB",
+        f"{first / 1024:.0f} MiB",
+        f"{growth:+.1%}",
+        "growth <= 5%",
+        growth <= 0.05,
+    )
+
+
+def _peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, 1 torch thread"
+    )
+
+
+def markdown(rows: list[Row], mode: str) -> str:
+    lines = [
+        f"Mode: {mode}. Machine: {machine()}.",
+        "",
+        "| what | measure | engine / app | reference | result | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        met = {True: "yes", False: "**no**", None: "n/a"}[r.met]
+        lines.append(
+            f"| {r.what} | {r.measure} | {r.engine} | {r.reference} | {r.result} | "
+            f"{r.target} | {met} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a few seconds per row (CI)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if not NAMES.is_file():
+        print(f"error: {NAMES} is missing (the seed dataset)", file=sys.stderr)
+        return 2
+    data = load_dataset(NAMES)
+    words = NAMES.read_text().splitlines()
+    steps: list[Callable[[], Row | list[Row]]] = [
+        lambda: bigram_counting(data, words, args.quick),
+        lambda: mlp_step(data, args.quick),
+        lambda: time_to_quality(data, args.quick),
+        lambda: sampling(data, args.quick),
+        lambda: training_under_ui(str(NAMES), args.quick),
+    ]
+    if shutil.which("tmux"):
+        steps += [
+            lambda: startup(args.quick),
+            lambda: responsiveness(args.quick),
+            lambda: memory(args.quick),
+        ]
+    else:
+        print("tmux not found: start-up, responsiveness and memory are not measured")
+    rows: list[Row] = []
+    for step in steps:
+        result = step()
+        for row in result if isinstance(result, list) else [result]:
+            rows.append(row)
+            print(
+                f"{row.what:<22} {row.result:>10}  target {row.target:<20} "
+                f"{'ok' if row.met else 'MISSED'}   {row.engine} | {row.reference}",
+                flush=True,
+            )
+    mode = "quick" if args.quick else "full"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{mode}.json").write_text(
+        json.dumps(
+            {"mode": mode, "machine": machine(), "rows": [asdict(r) for r in rows]}, indent=2
+        )
+        + "\n"
+    )
+    (RESULTS / f"{mode}.md").write_text(markdown(rows, mode))
+    print(f"wrote {RESULTS / mode}.json and .md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
