@@ -35,33 +35,28 @@ if TYPE_CHECKING:
 
 MIN_WIDTH, MIN_HEIGHT = 64, 20
 ENGINE_START_DELAY = 0.05  # seconds between the first frame and loading torch
+# What an empty plot says would fill it.
+HINTS = {
+    "#loss": "No training yet: space runs, n takes one step, m switches model, ? explains "
+    "every panel.",
+    "#embedding": "The MLP gives each character a vector; they appear here as it learns. "
+    "Press m to reach the MLP.",
+}
 # What the form offers for each model; the rest of the config does not apply to it.
+_GRADIENT = (
+    "batch_size",
+    "learning_rate",
+    "lr_schedule",
+    "lr_min",
+    "decay_steps",
+    "optimizer",
+    "weight_decay",
+    "seed",
+)
 EDITABLE = {
     "bigram": ("batch_size", "smoothing"),
-    "bigram-neural": (
-        "batch_size",
-        "learning_rate",
-        "lr_schedule",
-        "lr_min",
-        "decay_steps",
-        "optimizer",
-        "weight_decay",
-        "seed",
-    ),
-    "mlp": (
-        "block_size",
-        "n_embd",
-        "n_hidden",
-        "n_layers",
-        "batch_size",
-        "learning_rate",
-        "lr_schedule",
-        "lr_min",
-        "decay_steps",
-        "optimizer",
-        "weight_decay",
-        "seed",
-    ),
+    "bigram-neural": _GRADIENT,
+    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", *_GRADIENT),
 }
 
 
@@ -136,7 +131,7 @@ class MakemoreApp(App[int]):
             yield Container(Static("loading torch…", classes="loading"), id="embedding")
             yield BigramHeatmap(id="bigrams")
             yield NameList(id="names")
-        yield StatusLine(" loading torch…", id="status")
+        yield StatusLine(id="status")
         yield Static(id="too-small")
         yield Footer()
 
@@ -181,20 +176,11 @@ class MakemoreApp(App[int]):
         snap = self.snapshot = message.snapshot
         self.running = message.running
         loss, embedding = self.plots or self._mount_plots()
-        loss.show(snap, self.log_scale)
-        embedding.show(snap)
-        self._show_hint(
-            loss,
-            bool(snap.train_curves),
-            "No training yet: space runs, n takes "
-            "one step, m switches model, ? explains every panel.",
-        )
-        self._show_hint(
-            embedding,
-            snap.embedding is not None,
-            "The MLP gives each character "
-            "a vector; they appear here as it learns. Press m to reach the MLP.",
-        )
+        # An empty plot is hidden behind its hint, and not drawn.
+        if self._show_plot(loss, bool(snap.train_curves)):
+            loss.show(snap, self.log_scale)
+        if self._show_plot(embedding, snap.embedding is not None):
+            embedding.show(snap)
         self.query_one(BigramHeatmap).show(snap)
         self.query_one(StatusLine).show(snap, message.running, message.steps_per_second)
         self._update_titles()
@@ -211,15 +197,19 @@ class MakemoreApp(App[int]):
 
         self.plots = (LossPlot(), EmbeddingPlot())
         for panel, plot in zip(("#loss", "#embedding"), self.plots, strict=True):
+            plot.display = False
+            self.query_one(f"{panel} .loading", Static).update(HINTS[panel])
             self.query_one(panel).mount(plot)
         return self.plots
 
     @staticmethod
-    def _show_hint(plot: Widget, has_data: bool, hint: str) -> None:
-        """An empty plot says what would fill it; the hint is the panel's loading line."""
-        label = plot.parent.query_one(".loading", Static)
-        label.update(hint)
-        label.display, plot.display = not has_data, has_data
+    def _show_plot(plot: Widget, has_data: bool) -> bool:
+        """Show the plot when it has data, else the hint in its place; only on a change,
+        as a change of display costs a layout."""
+        if plot.display != has_data:
+            plot.parent.query_one(".loading", Static).display = not has_data
+            plot.display = has_data
+        return has_data
 
     def _update_titles(self) -> None:
         """Set the titles that changed, only: setting one repaints its panel, and a plot's

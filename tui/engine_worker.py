@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 Command = Callable[["Session"], Any]
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the command queue
-SNAPSHOT_SECONDS = 0.25  # panels refresh 4 times a second while training
+SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
 EVAL_SECONDS = 3.0  # val loss while training: a pass over val costs ~80 ms
 BIGRAM_STEP_SECONDS = 0.04  # the counting bigram, paced so its table visibly fills up
 LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI

@@ -6,6 +6,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -25,7 +26,10 @@ class NameList(Widget):
     def update_names(self, growing: list[str], finished: list[Sample]) -> None:
         self.growing = growing
         self.finished.extendleft(finished)
-        self.refresh()
+        if finished or not growing:
+            self.refresh()
+        else:  # a letter more: only the growing names' rows, at the top, change
+            self.refresh(Region(0, 0, self.size.width, len(growing)))
 
     def render(self) -> Text:
         if not self.ready:

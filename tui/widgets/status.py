@@ -6,13 +6,23 @@ import math
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from engine.session import Snapshot
 
 
-class StatusLine(Static):
+class StatusLine(Widget):
+    """A Widget that renders, not a Static: Static.update lays out the whole screen again,
+    and this line changes four times a second while training."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.line = Text(" loading torch…", style="dim")
+
+    def render(self) -> Text:
+        return self.line
+
     def show(self, snap: Snapshot, running: bool, steps_per_second: float | None) -> None:
         text = Text()
         text.append(
@@ -30,4 +40,5 @@ class StatusLine(Static):
             text.append(f" val {snap.val_loss:.3f}", style="magenta")
         text.append(f" │ {snap.description}", style="dim")
         text.append(f" │ {snap.dataset} {snap.items:,} items |V| {snap.vocab_size}", style="dim")
-        self.update(text)
+        self.line = text
+        self.refresh()
