@@ -33,6 +33,7 @@ from engine.config import PRESETS
 from engine.dataset import Dataset, load_dataset
 from engine.models import CountingBigram
 from engine.sampling import sample
+from engine.sources import open_dataset
 from engine.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,27 +86,39 @@ def bigram_counting(data: Dataset, words: list[str], quick: bool) -> Row:
     )
 
 
+def side_by_side(
+    rounds: int, engine: Callable[[], float], plain: Callable[[], float]
+) -> tuple[float, float, float]:
+    """Measure both, alternating, `rounds` times: the medians of each and of their ratios."""
+    pairs = [(engine(), plain()) for _ in range(rounds)]
+    return (
+        statistics.median(e for e, _ in pairs),
+        statistics.median(p for _, p in pairs),
+        statistics.median(e / p for e, p in pairs),
+    )
+
+
 def mlp_step(data: Dataset, quick: bool) -> Row:
-    """Lecture MLP (SGD, batch 32): engine Trainer vs the raw-tensor loop, in alternating rounds."""
+    """Lecture MLP (SGD, batch 32): engine Trainer vs the raw-tensor loop."""
     x, y = data.examples("train", 3)
     seconds = 1.0 if quick else 4.0
-    ratios, engine_rates, plain_rates = [], [], []
-    for _ in range(2 if quick else 5):
+
+    def engine() -> float:
         trainer = Trainer(data, PRESETS["lecture"])
-        trainer.run(100)  # warm up both
-        engine_rate = steps_per_second(trainer.run, seconds)
-        plain = reference.LectureMLP(data.vocab.size, 3, 10, 200)
-        plain.train_steps(x, y, 100, 0.1)
-        plain_rate = steps_per_second(partial(plain.train_steps, x, y, lr=0.1), seconds)
-        engine_rates.append(engine_rate)
-        plain_rates.append(plain_rate)
-        ratios.append(engine_rate / plain_rate)
-    ratio = statistics.median(ratios)
+        trainer.run(100)  # warm up
+        return steps_per_second(trainer.run, seconds)
+
+    def plain() -> float:
+        model = reference.LectureMLP(data.vocab.size, 3, 10, 200)
+        model.train_steps(x, y, 100, 0.1)
+        return steps_per_second(partial(model.train_steps, x, y, lr=0.1), seconds)
+
+    engine_rate, plain_rate, ratio = side_by_side(2 if quick else 5, engine, plain)
     return Row(
         "MLP step",
         "steps/s, lecture MLP, batch 32, 1 thread",
-        f"{statistics.median(engine_rates):,.0f} steps/s",
-        f"{statistics.median(plain_rates):,.0f} steps/s (raw tensors, SGD)",
+        f"{engine_rate:,.0f} steps/s",
+        f"{plain_rate:,.0f} steps/s (raw tensors, SGD)",
         f"{ratio:.2f}x",
         ">= 1.0x",
         ratio >= 1.0,
@@ -208,25 +221,19 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
             await pilot.pause(0.3)
             return (app.snapshot.step - first) / elapsed
 
-    data = load_dataset(data_path) if data_path else None
-    from engine.sources import open_dataset
+    data = open_dataset(data_path)
 
-    data = data or open_dataset()
-    ratios, ui_rates, alone_rates = [], [], []
-    for _ in range(1 if quick else 2):
+    def alone() -> float:
         trainer = Trainer(data, PRESETS["default"])
         trainer.run(50)
-        alone = steps_per_second(trainer.run, seconds, chunk=100)
-        ui = asyncio.run(with_ui())
-        ui_rates.append(ui)
-        alone_rates.append(alone)
-        ratios.append(ui / alone)
-    ratio = statistics.median(ratios)
+        return steps_per_second(trainer.run, seconds, chunk=100)
+
+    ui, engine_alone, ratio = side_by_side(1 if quick else 2, lambda: asyncio.run(with_ui()), alone)
     return Row(
         "training under the UI",
         "steps/s, default MLP, app headless vs engine alone",
-        f"{statistics.median(ui_rates):,.0f} steps/s",
-        f"{statistics.median(alone_rates):,.0f} steps/s",
+        f"{ui:,.0f} steps/s",
+        f"{engine_alone:,.0f} steps/s",
         f"{ratio:.2f}x",
         ">= 0.9x",
         ratio >= 0.9,

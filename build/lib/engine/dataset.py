@@ -1,0 +1,175 @@
+"""Datasets: any UTF-8 text file, one item per line, split as the makemore lectures do."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+BOUNDARY = 0  # index of the token that starts and ends every item, as in makemore
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+SPLITS = ("train", "val", "test")
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used; the message is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Characters of the data; index 0 is the boundary token and is no character."""
+
+    chars: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.chars) + 1
+
+    @property
+    def boundary_symbol(self) -> str:
+        """How the boundary is drawn: '.' as in the lectures, unless the data uses '.' itself."""
+        return next(s for s in (".", "·", "¶", "␃") if s not in self.chars)
+
+    def stoi(self) -> dict[str, int]:
+        return {ch: i + 1 for i, ch in enumerate(self.chars)}
+
+    def symbol(self, index: int) -> str:
+        return self.boundary_symbol if index == BOUNDARY else self.chars[index - 1]
+
+    def encode(self, text: str) -> list[int]:
+        stoi = self.stoi()
+        unknown = sorted({ch for ch in text if ch not in stoi})
+        if unknown:
+            raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")
+        return [stoi[ch] for ch in text]
+
+    def decode(self, indices: list[int]) -> str:
+        return "".join(self.chars[i - 1] for i in indices if i != BOUNDARY)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Items of one file, their vocabulary and the lectures' 80/10/10 split."""
+
+    name: str
+    items: tuple[str, ...]
+    vocab: Vocab
+    splits: dict[str, tuple[str, ...]]
+    sha256: str
+    path: str | None = None
+    seed: int = 42
+    _split_of: dict[str, str] = field(default_factory=dict, repr=False)
+    _examples: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def from_items(
+        cls, items: list[str], name: str = "items", seed: int = 42, path: str | None = None
+    ) -> Dataset:
+        """Split as the lectures: random.seed(seed); random.shuffle(items); cut at 80% and 90%."""
+        shuffled = list(items)
+        random.Random(seed).shuffle(shuffled)
+        n = len(shuffled)
+        n1, n2 = int(0.8 * n), int(0.9 * n)
+        splits = {"train": shuffled[:n1], "val": shuffled[n1:n2], "test": shuffled[n2:]}
+        empty = [s for s in SPLITS if not splits[s]]
+        if empty:
+            raise DatasetError(
+                f"{path or name}: {n} items is too few to split 80/10/10 "
+                f"(the {' and '.join(empty)} split would be empty; at least 10 are needed)"
+            )
+        vocab = Vocab(tuple(sorted(set("".join(items)))))
+        digest = hashlib.sha256("\n".join(items).encode()).hexdigest()
+        split_of: dict[str, str] = {}
+        for split in reversed(SPLITS):  # an item in train and test counts as train
+            split_of.update(dict.fromkeys(splits[split], split))
+        return cls(
+            name=name,
+            items=tuple(items),
+            vocab=vocab,
+            splits={k: tuple(v) for k, v in splits.items()},
+            sha256=digest,
+            path=path,
+            seed=seed,
+            _split_of=split_of,
+        )
+
+    def tag(self, text: str) -> str:
+        """'train', 'val' or 'test' when the item is in that split, else 'new'."""
+        return self._split_of.get(text, "new")
+
+    def examples(self, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X, Y): for every character and the closing boundary, the block_size tokens before it."""
+        key = (split, block_size)
+        if key not in self._examples:
+            self._examples[key] = _encode(self.splits[split], self.vocab, block_size)
+        return self._examples[key]
+
+    def item_offsets(self, split: str) -> torch.Tensor:
+        """Row where each item's examples start in examples(split, ...), then the total."""
+        lengths = torch.tensor([len(item) + 1 for item in self.splits[split]])
+        return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+
+
+def _encode(
+    items: tuple[str, ...], vocab: Vocab, block_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    stoi = vocab.stoi()
+    # Each item becomes block_size boundaries, its characters and a closing boundary; every
+    # position after the leading boundaries is a target and the window before it its context.
+    pad = [BOUNDARY] * block_size
+    stream: list[int] = []
+    for item in items:
+        stream += pad
+        stream += [stoi[ch] for ch in item]
+        stream.append(BOUNDARY)
+    tokens = torch.tensor(stream, dtype=torch.long)
+    is_target = torch.ones(len(stream), dtype=torch.bool)
+    starts = torch.tensor([len(item) + 1 + block_size for item in items]).cumsum(0)
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), starts[:-1]])
+    for k in range(block_size):
+        is_target[starts + k] = False
+    targets = is_target.nonzero().squeeze(1)
+    windows = tokens.unfold(0, block_size, 1)  # windows[i] = tokens[i : i + block_size]
+    return windows[targets - block_size].contiguous(), tokens[targets]
+
+
+def load_dataset(path: str | Path, seed: int = 42, max_bytes: int = DEFAULT_MAX_BYTES) -> Dataset:
+    """Read a UTF-8 file, one item per line; raise DatasetError with one clear line on bad input."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise DatasetError(f"{name}: no such file")
+    if path.is_dir():
+        raise DatasetError(f"{name}: is a directory, not a text file")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DatasetError(
+                f"{name}: {size / 2**20:.0f} MiB is larger than the {max_bytes / 2**20:.0f} MiB "
+                "a dataset may use"
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DatasetError(f"{name}: cannot read ({error.strerror or error})") from error
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DatasetError(f"{name}: binary file (NUL byte at line {line}, byte {nul})")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DatasetError(
+            f"{name}: not UTF-8 (invalid byte 0x{raw[error.start]:02x} at line {line}, "
+            f"byte {error.start})"
+        ) from None
+    items = [line.strip() for line in text.splitlines()]
+    items = [item for item in items if item]
+    if not items:
+        raise DatasetError(f"{name}: no items (the file is empty or has only blank lines)")
+    return Dataset.from_items(items, name=path.name, seed=seed, path=str(path.resolve()))

@@ -1,0 +1,141 @@
+"""Sampling names from any model: many at once, or streamed letter by letter."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from engine.dataset import BOUNDARY, Dataset
+from engine.models import Model
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    temperature: float = 1.0  # below 1 sharper and safer names, above 1 wilder ones
+    top_k: int | None = None  # draw only from the k likeliest next characters
+    prefix: str = ""  # every name starts with this
+    max_length: int = 32  # characters per name at most (prefix included)
+
+    def __post_init__(self) -> None:
+        if not 0.01 <= self.temperature <= 100:
+            raise ValueError(f"temperature must be from 0.01 to 100, not {self.temperature:g}")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top-k must be at least 1, not {self.top_k}")
+        if not 1 <= self.max_length <= 1000:
+            raise ValueError(f"max length must be from 1 to 1000, not {self.max_length}")
+        if len(self.prefix) >= self.max_length:
+            raise ValueError("the prefix must be shorter than the maximum length")
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    logprob: float  # log-probability of the whole name under the model, end included
+    tag: str  # 'train', 'val' or 'test' when the name is in that split, else 'new'
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """Names as they grow: after each step every unfinished name has one more character."""
+
+    texts: list[str]
+    done: list[bool]
+
+
+@torch.no_grad()
+def _generate(
+    model: Model,
+    dataset: Dataset,
+    n: int,
+    options: SampleOptions,
+    generator: torch.Generator,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Yield (tokens, done, logprob) for all n names after each step, one batched draw a step."""
+    prefix = torch.tensor(dataset.vocab.encode(options.prefix), dtype=torch.long)
+    # Window over one buffer: the context of step t is columns t .. t + block_size - 1.
+    block = model.block_size
+    buffer = torch.full((n, block + options.max_length + 1), BOUNDARY, dtype=torch.long)
+    done = torch.zeros(n, dtype=torch.bool)
+    logprob = torch.zeros(n, dtype=torch.float64)
+    plain = options.temperature == 1.0 and options.top_k is None
+    alive = torch.arange(n)  # only unfinished names are computed: most end within 8 letters
+    for position in range(options.max_length + 1):
+        logp = model(buffer[alive, position : position + block]).float().log_softmax(1)
+        if position < len(prefix):
+            nxt = prefix[position].expand(len(alive))
+        elif position == options.max_length:
+            nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
+        else:
+            nxt = torch.multinomial(
+                logp.exp() if plain else _shaped(logp, options), 1, generator=generator
+            ).squeeze(1)
+        logprob[alive] += logp.gather(1, nxt[:, None]).squeeze(1).double()
+        buffer[alive, block + position] = nxt
+        done[alive] = nxt == BOUNDARY
+        yield buffer[:, block : block + position + 1], done, logprob
+        alive = alive[nxt != BOUNDARY]
+        if len(alive) == 0:
+            return
+
+
+def _shaped(logp: torch.Tensor, options: SampleOptions) -> torch.Tensor:
+    """Probabilities after temperature and top-k."""
+    logits = logp / options.temperature
+    if options.top_k is not None and options.top_k < logits.shape[1]:
+        kth = logits.topk(options.top_k, dim=1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return logits.softmax(1)
+
+
+def sample(
+    model: Model,
+    dataset: Dataset,
+    n: int = 20,
+    options: SampleOptions | None = None,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> list[Sample]:
+    """n names at once: each step is one batched draw for all of them, not a loop over names."""
+    options = options or SampleOptions()
+    generator = generator or _generator(seed)
+    ((tokens, _, logprob),) = deque(_generate(model, dataset, n, options, generator), maxlen=1)
+    return _finish(dataset, tokens, logprob)
+
+
+def stream(
+    model: Model,
+    dataset: Dataset,
+    n: int = 1,
+    options: SampleOptions | None = None,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Iterator[StreamState | list[Sample]]:
+    """Yield a StreamState after each character, and the finished Samples last."""
+    options = options or SampleOptions()
+    generator = generator or _generator(seed)
+    decode = dataset.vocab.decode
+    for state in _generate(model, dataset, n, options, generator):
+        tokens, done, _ = state
+        yield StreamState([decode(row) for row in tokens.tolist()], done.tolist())
+    tokens, _, logprob = state
+    yield _finish(dataset, tokens, logprob)
+
+
+def _generator(seed: int | None) -> torch.Generator:
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
+def _finish(dataset: Dataset, tokens: torch.Tensor, logprob: torch.Tensor) -> list[Sample]:
+    texts = [dataset.vocab.decode(row) for row in tokens.tolist()]
+    return [
+        Sample(text, lp, dataset.tag(text))
+        for text, lp in zip(texts, logprob.tolist(), strict=True)
+    ]

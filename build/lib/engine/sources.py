@@ -1,0 +1,68 @@
+"""Where datasets come from: the embedded default, makemore's names.txt, or any file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from engine.dataset import Dataset, DatasetError, load_dataset
+
+# In a checkout, data/ beside the code; in an installed copy, where pyproject's data-files put it.
+_CHECKOUT_DATASET = Path(__file__).resolve().parent.parent / "data" / "names.txt"
+DEFAULT_DATASET = (
+    _CHECKOUT_DATASET
+    if _CHECKOUT_DATASET.is_file()
+    else Path(sys.prefix) / "share" / "makemore-tui" / "names.txt"
+)
+NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt"
+NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+NAMES = "names"  # what --data takes to mean makemore's names.txt
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "makemore-tui"
+
+
+def fetch_names(url: str = NAMES_URL, directory: Path | None = None, timeout: float = 20) -> Path:
+    """Download makemore's names.txt (32,033 names, MIT) to the cache once, checking its sha256."""
+    target = (directory or cache_dir()) / "names.txt"
+    if target.is_file() and _sha256(target.read_bytes()) == NAMES_SHA256:
+        return target
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DatasetError(
+            f"cannot download names.txt from {url} ({reason}); are you offline? "
+            "Any local file works too: makemore-tui --data FILE"
+        ) from None
+    digest = _sha256(data)
+    if digest != NAMES_SHA256:
+        raise DatasetError(
+            f"names.txt from {url} has sha256 {digest[:12]}…, expected {NAMES_SHA256[:12]}…; "
+            "not saved"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return target
+
+
+def open_dataset(spec: str | None = None, seed: int = 42) -> Dataset:
+    """None: the embedded default; 'names': makemore's names.txt (fetched once); else a path."""
+    if spec is None:
+        return load_dataset(DEFAULT_DATASET, seed=seed)
+    if spec == NAMES and not Path(spec).exists():
+        return load_dataset(fetch_names(), seed=seed)
+    return load_dataset(spec, seed=seed)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

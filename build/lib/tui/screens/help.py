@@ -1,0 +1,48 @@
+"""The help screen: what each panel shows, and every key (read from the app's bindings)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+
+PANELS = """\
+# makemore-tui
+
+Character-level language models learn to make up **names**, one character at a time.
+
+- **Loss**: how surprised the model is by the next character (nats, lower is better). Curves are
+  the smoothed training loss; x marks the validation loss on names it never trains on. The gray
+  line is the counting bigram's validation loss: the floor an MLP has to beat.
+- **Bigrams**: how often each character follows another (. starts and ends a name). The bigram
+  model is exactly this table; watch it fill up as it counts.
+- **Embedding**: the MLP gives each character a vector; here in 2-D (PCA above size 2). Similar
+  characters drift together as it learns (vowels in orange).
+- **Generator**: names drawn from the current model, letter by letter. **new** names are not in
+  the dataset; *train* / *val* ones are. The number is the name's log-probability.
+- **Status**: model, step, losses, hyperparameters, dataset.
+
+Models: **bigram** (counts), **bigram-neural** (the same table, learnt by gradient descent) and
+**mlp** (Bengio et al. 2003: a context of characters, embeddings, a tanh layer).
+
+## Keys
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, bindings: list[Binding]) -> None:
+        super().__init__()
+        self.keys = bindings
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # here, not at the top: 0.1 s off the start-up
+
+        rows = "\n".join(
+            f"| {b.key_display or b.key.split(',')[0]} | {b.tooltip or b.description} |"
+            for b in self.keys
+        )
+        with VerticalScroll(id="help"):
+            yield Markdown(PANELS + "| key | does |\n|---|---|\n" + rows + "\n\nEscape closes.")

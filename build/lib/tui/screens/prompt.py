@@ -1,0 +1,32 @@
+"""Ask for one path: a dataset to open, a checkpoint to save or load, where to export."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class PromptScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.value, self.hint = title, value, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt"):
+            yield Static(self.title_text, classes="form-title")
+            field = Input(self.value, id="prompt-input", select_on_focus=False)
+            field.cursor_blink = False  # a steady cursor: no redraws over SSH
+            yield field
+            yield Static(self.hint + "Enter confirms, Escape cancels.", classes="form-help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

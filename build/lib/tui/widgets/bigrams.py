@@ -1,0 +1,115 @@
+"""A text heatmap of the bigrams: the whole |V|x|V| grid when it fits, else the top pairs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from engine.session import Snapshot
+
+# From the background to a bright heat, readable in 256 colours and in 16.
+SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]
+
+
+def shade(fraction: float) -> Style:
+    index = min(len(SHADES) - 1, max(0, int(fraction**0.5 * (len(SHADES) - 1) + 0.5)))
+    return Style(bgcolor=SHADES[index], color="black" if index >= 5 else "white")
+
+
+def compact(count: int) -> str:
+    """A count in at most 3 characters: 7, 42, 998, 1k2, 12k, 0.1M."""
+    if count < 1000:
+        return str(count)
+    if count < 10_000:
+        return f"{count // 1000}k{count % 1000 // 100}"
+    if count < 1_000_000:
+        return f"{count // 1000}k"
+    return f"{count / 1e6:.0f}M"
+
+
+class BigramHeatmap(Widget):
+    show_probabilities: reactive[bool] = reactive(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        old, self.snapshot = self.snapshot, snapshot
+        # While the MLP trains the counts stand still: no repaint for the UI thread to do.
+        if old is None or (old.top_bigrams, old.symbols) != (
+            snapshot.top_bigrams,
+            snapshot.symbols,
+        ):
+            self.refresh()
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None:
+            return Text("loading torch…", style="dim")
+        if not snap.top_bigrams:
+            if snap.model == "bigram":
+                hint = (
+                    "Nothing counted yet. The bigram model counts which character follows "
+                    "which; press n to step or space to run, and watch the table fill up."
+                )
+            else:
+                hint = (
+                    "No bigram has trained yet. Switch to it with m and run it: its table "
+                    "is what the other models are compared with."
+                )
+            return Text(hint, style="dim")
+        if self.show_probabilities or snap.counts is None:
+            values = snap.probabilities
+        else:
+            values = snap.counts
+        size = len(snap.symbols)
+        if self.size.width >= 2 + 4 * size and self.size.height >= size + 1:
+            return self._grid(snap, values)
+        return self._top(snap)
+
+    def _cell(self, count: int | None, probability: float) -> str:
+        if self.show_probabilities or count is None:
+            return f"{probability:.2f}"[1:] if probability < 1 else "1.0"
+        return compact(count)
+
+    def _grid(self, snap: Snapshot, values: list[list[float]]) -> Text:
+        """The whole matrix, as in the lecture's plot: row = first character, column = next."""
+        peak = max(max(row) for row in values) or 1
+        text = Text("  " + "".join(f"{s:^4}" for s in snap.symbols) + "\n", style="bold")
+        for i, row in enumerate(values):
+            text.append(f"{snap.symbols[i]} ", style="bold")
+            for j, value in enumerate(row):
+                count = snap.counts[i][j] if snap.counts is not None else None
+                cell = self._cell(count, snap.probabilities[i][j])
+                text.append(f"{cell:>3} ", style=shade(value / peak))
+            text.append("\n")
+        text.rstrip()
+        return text
+
+    def _top(self, snap: Snapshot) -> Text:
+        """The most frequent pairs as cells 'ab 1234', most first, as many as fit."""
+        width = 9  # "ab 12k " plus a gap
+        columns = max(1, self.size.width // width)
+        rows = max(1, self.size.height)
+        pairs = snap.top_bigrams[: columns * rows]
+        by_count = snap.counts is not None and not self.show_probabilities
+        peak = max((b.count if by_count else b.probability) for b in pairs) or 1
+        text = Text()
+        for r in range(rows):
+            line = pairs[r * columns : (r + 1) * columns]
+            if not line:
+                break
+            for b in line:
+                value = b.count if by_count else b.probability
+                cell = self._cell(b.count if by_count else None, b.probability)
+                text.append(f"{b.first}{b.second} {cell:>4}", style=shade(value / peak))
+                text.append(" " * (width - 8))
+            text.append("\n")
+        text.rstrip()
+        return text

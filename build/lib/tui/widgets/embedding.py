@@ -1,0 +1,28 @@
+"""Every character's embedding as a labelled point, moving as the MLP trains."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual_plotext import PlotextPlot
+
+if TYPE_CHECKING:
+    from engine.session import Snapshot
+
+
+class EmbeddingPlot(PlotextPlot):
+    def on_mount(self) -> None:
+        self.plt.frame(False)  # the panel's border is the frame
+
+    def show(self, snapshot: Snapshot) -> None:
+        plt = self.plt
+        plt.clear_data()
+        if snapshot.embedding:
+            xs = [x for _, x, _ in snapshot.embedding]
+            ys = [y for _, _, y in snapshot.embedding]
+            plt.scatter(xs, ys, marker="dot", color="gray")
+            for label, x, y in snapshot.embedding:
+                # vowels stand out: the lectures' plot shows them clustering together
+                color = "orange" if label.lower() in "aeiouy" else "cyan"
+                plt.text(label, x, y, color=color, style="bold")
+        self.refresh()
