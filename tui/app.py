@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Grid
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widget import Widget
@@ -173,6 +175,12 @@ class MakemoreApp(App[int]):
     # What the engine reports
 
     def on_session_updated(self, message: SessionUpdated) -> None:
+        # The engine thread may post a last message while the app closes and its panels
+        # are gone: there is nothing left to draw then.
+        with suppress(NoMatches):
+            self._draw(message)
+
+    def _draw(self, message: SessionUpdated) -> None:
         snap = self.snapshot = message.snapshot
         self.running = message.running
         loss, embedding = self.plots or self._mount_plots()
@@ -186,7 +194,8 @@ class MakemoreApp(App[int]):
         self._update_titles()
 
     def on_names_updated(self, message: NamesUpdated) -> None:
-        self.query_one(NameList).update_names(message.growing, message.finished)
+        with suppress(NoMatches):  # as above
+            self.query_one(NameList).update_names(message.growing, message.finished)
 
     def on_notice(self, message: Notice) -> None:
         self.notify(message.text, severity=message.severity, timeout=8)
