@@ -1,1 +1,0 @@
-"""The Textual app over the engine."""
