@@ -21,7 +21,6 @@ from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trainer import Trainer
 
-COMMANDS = ("train", "sample", "fetch-names")
 CHOICES = {"model": MODELS, "optimizer": OPTIMIZERS, "lr_schedule": SCHEDULES}
 
 

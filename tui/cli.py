@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+# The subcommands of engine/cli.py, named here so that the app never imports torch to check.
 HEADLESS = ("train", "sample", "fetch-names")
 
 
