@@ -17,6 +17,7 @@ import re
 import signal
 import statistics
 import struct
+import subprocess
 import sys
 import termios
 import threading
@@ -29,11 +30,11 @@ from pathlib import Path
 import torch
 
 from bench import reference
+from bench.timing import steps_per_second, timed
 from engine.config import PRESETS
 from engine.dataset import Dataset, load_dataset
 from engine.models import CountingBigram
 from engine.sampling import sample
-from engine.sources import open_dataset
 from engine.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,21 +51,6 @@ class Row:
     result: str  # the ratio or figure the target is about
     target: str
     met: bool | None  # None: not measured in this mode
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def steps_per_second(train: Callable[[int], object], seconds: float, chunk: int = 200) -> float:
-    """Run train(chunk) for about `seconds`; the steps it did per second."""
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        train(chunk)
-        steps += chunk
-    return steps / (time.perf_counter() - start)
 
 
 def bigram_counting(data: Dataset, words: list[str], quick: bool) -> Row:
@@ -223,12 +209,10 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
             (t0, s0), (t1, s1) = warm[0], warm[-1]
             return (s1 - s0) / (t1 - t0)
 
-    data = open_dataset(data_path)
-
     def alone() -> float:
-        trainer = Trainer(data, PRESETS["default"])
-        trainer.run(50)
-        return steps_per_second(trainer.run, seconds, chunk=100)
+        """In a fresh process too, as the app's engine runs: this one holds the app's garbage."""
+        argv = [sys.executable, "-m", "bench.engine_alone", data_path or "", str(seconds)]
+        return float(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
 
     ui, engine_alone, ratio = side_by_side(1 if quick else 2, lambda: asyncio.run(with_ui()), alone)
     return Row(
@@ -406,7 +390,7 @@ def memory(quick: bool) -> Row:
     growth = last / first - 1
     return Row(
         "memory",
-        f"peak RSS training {late} s vs {early} s",
+        f"peak RSS (app + engine) training {late} s vs {early} s",
         f"{last / 1024:.0f} MiB",
         f"{first / 1024:.0f} MiB",
         f"{growth:+.1%}",
@@ -416,9 +400,11 @@ def memory(quick: bool) -> Row:
 
 
 def _peak_rss_kib(pid: int) -> int:
+    """Peak RSS of a process and its children (the app and its engine process)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1])
+            return int(line.split()[1]) + sum(_peak_rss_kib(int(child)) for child in children)
     raise RuntimeError("no VmHWM")
 
 

@@ -10,31 +10,7 @@ import torch
 
 from engine.dataset import BOUNDARY, Dataset
 from engine.models import Model
-
-
-@dataclass(frozen=True)
-class SampleOptions:
-    temperature: float = 1.0  # below 1 sharper and safer names, above 1 wilder ones
-    top_k: int | None = None  # draw only from the k likeliest next characters
-    prefix: str = ""  # every name starts with this
-    max_length: int = 32  # characters per name at most (prefix included)
-
-    def __post_init__(self) -> None:
-        if not 0.01 <= self.temperature <= 100:
-            raise ValueError(f"temperature must be from 0.01 to 100, not {self.temperature:g}")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"top-k must be at least 1, not {self.top_k}")
-        if not 1 <= self.max_length <= 1000:
-            raise ValueError(f"max length must be from 1 to 1000, not {self.max_length}")
-        if len(self.prefix) >= self.max_length:
-            raise ValueError("the prefix must be shorter than the maximum length")
-
-
-@dataclass(frozen=True)
-class Sample:
-    text: str
-    logprob: float  # log-probability of the whole name under the model, end included
-    tag: str  # 'train', 'val' or 'test' when the name is in that split, else 'new'
+from engine.records import Sample, SampleOptions
 
 
 @dataclass(frozen=True)

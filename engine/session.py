@@ -1,6 +1,6 @@
 """One interactive session: a dataset, a trainer per model, and what the UI draws of them.
 
-Owned by one thread at a time (the UI's training worker); it holds no lock of its own.
+Owned by the engine process's loop (engine/process.py); it holds no lock of its own.
 """
 
 from __future__ import annotations
@@ -14,42 +14,11 @@ from engine import checkpoint
 from engine.config import MODEL_PRESETS, MODELS, PRESETS
 from engine.dataset import Dataset
 from engine.models import MLP, Model
-from engine.sampling import Sample, SampleOptions, stream
+from engine.records import Curve, Sample, SampleOptions, Snapshot
+from engine.sampling import stream
 from engine.sources import open_dataset
 from engine.trainer import StepReport, Trainer
-from engine.views import Bigram, bigram_matrices, embedding_2d, top_bigrams
-
-Curve = tuple[list[float], list[float]]  # steps, losses
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the panels show, as plain data, so the UI never touches a tensor."""
-
-    dataset: str
-    items: int
-    vocab_size: int
-    model: str
-    description: str
-    step: int
-    loss: float  # smoothed training loss (the last point of the curve)
-    val_loss: float | None
-    learning_rate: float
-    epoch: float
-    stopped: str | None
-    train_curves: dict[str, Curve]  # every model that has trained, by name
-    val_curves: dict[str, Curve]
-    bigram_floor: float | None  # val loss of the counting bigram: what an MLP must beat
-    top_bigrams: list[Bigram]
-    counts: list[list[int]] | None  # the full |V|x|V| grid of a bigram model
-    probabilities: list[list[float]] | None
-    symbols: list[str]  # how each token index is drawn
-    embedding: list[tuple[str, float, float]] | None
-    embedding_size: int | None
-    config: dict[str, Any]  # the active model's hyperparameters
-    temperature: float
-    top_k: int | None
-    prefix: str
+from engine.views import bigram_matrices, embedding_2d, top_bigrams
 
 
 @dataclass

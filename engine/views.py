@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from engine.dataset import Vocab
 from engine.models import MLP, CountingBigram, Model, NeuralBigram
-
-
-@dataclass(frozen=True)
-class Bigram:
-    first: str
-    second: str
-    count: int  # 0 for the neural bigram, which has no counts
-    probability: float  # P(second | first)
+from engine.records import Bigram
 
 
 def bigram_matrices(model: Model) -> tuple[torch.Tensor | None, torch.Tensor] | None:

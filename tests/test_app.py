@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from tui_helpers import press, settle, train
@@ -249,7 +250,23 @@ def test_help_and_quit_keys():
         await pilot.pause(0.1)
 
     app = drive(scenario)
-    assert app.return_code == 0 and app.cancel.is_set()
+    assert app.return_code == 0 and app.engine.stopped
+    assert app.engine.process.wait(10) == 0  # the engine process ended, and cleanly
+
+
+def test_an_engine_that_dies_is_reported():
+    async def scenario(app, pilot):
+        app.engine.process.kill()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app._notifications:
+                break
+        assert any("engine ended (killed by signal 9)" in n.message for n in app._notifications)
+        await pilot.press("n")  # a command to an engine that is gone changes nothing
+        await pilot.pause(0.1)
+        assert app.snapshot.step == 0
+
+    drive(scenario)
 
 
 def test_ctrl_c_quits():
@@ -291,7 +308,8 @@ def _modules_after(statement: str) -> set[str]:
 
 def test_engine_imports_no_textual():
     modules = _modules_after(
-        "import engine.cli, engine.session, engine.checkpoint, engine.views, engine.sources"
+        "import engine.cli, engine.session, engine.checkpoint, engine.views, engine.sources, "
+        "engine.process"
     )
     assert "torch" in modules
     assert not {m for m in modules if m.split(".")[0] in ("textual", "textual_plotext", "rich")}
@@ -301,3 +319,26 @@ def test_the_app_module_imports_no_torch():
     """So that the first frame comes before torch's second of importing."""
     modules = _modules_after("import tui.app, tui.cli")
     assert "textual" in modules and "torch" not in modules
+
+
+def test_the_app_process_never_loads_torch():
+    """Training runs in the engine process; the UI's only reads its plain records."""
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from tui_helpers import press, settle, train
+from tui.app import create_app
+
+async def main():
+    async with create_app().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "m", "m")
+        await train(pilot, 50)
+        await press(pilot, "g", "p")
+        assert pilot.app.snapshot.step == 50
+
+asyncio.run(main())
+print("torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"

@@ -8,14 +8,13 @@ from tui.app import MakemoreApp
 
 
 async def settle(pilot: Pilot, timeout: float = 60.0) -> None:
-    """Wait until the engine worker has loaded, done every queued command and posted it all."""
+    """Wait until the engine has loaded, done every command sent and reported it all."""
     app: MakemoreApp = pilot.app
     waited = 0.0
     while waited < timeout:
         await pilot.pause(0.02)
         waited += 0.02
-        engine = app.engine
-        if engine.session is not None and engine.idle.is_set() and engine.commands.empty():
+        if app.engine.idle.is_set():
             break
     else:
         raise TimeoutError("the engine did not settle")

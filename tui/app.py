@@ -1,12 +1,12 @@
-"""The makemore-tui app. It imports no torch: the engine loads in a worker after the first frame.
+"""The makemore-tui app. It never imports torch: the engine runs in a process of its own
+(engine/process.py), started after the first frame, and a worker thread reads its reports.
 
-Screens, plots and the engine are imported where they are first used, so that the first frame
-costs little more than Textual's own import.
+Screens and plots are imported where they are first used, so that the first frame costs little
+more than Textual's own import.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
@@ -23,20 +23,20 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from tui.engine_worker import EngineWorker
-from tui.messages import NamesUpdated, Notice, SessionUpdated
+from engine.process import EngineProcess
+from engine.records import Names, Note, Update
+from tui.messages import EngineReported
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
 from tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
-    from engine.session import Session, Snapshot
+    from engine.records import Snapshot
     from tui.widgets.embedding import EmbeddingPlot
     from tui.widgets.loss import LossPlot
 
 MIN_WIDTH, MIN_HEIGHT = 64, 20
-ENGINE_START_DELAY = 0.05  # seconds between the first frame and loading torch
 # What an empty plot says would fill it.
 HINTS = {
     "#loss": "No training yet: space runs, n takes one step, m switches model, ? explains "
@@ -118,9 +118,7 @@ class MakemoreApp(App[int]):
 
     def __init__(self, data: str | None = None, checkpoint: str | None = None) -> None:
         super().__init__()
-        self.data, self.checkpoint = data, checkpoint
-        self.cancel = threading.Event()
-        self.engine = EngineWorker(self.post_message, self.cancel)
+        self.engine = EngineProcess(data, checkpoint)
         self.snapshot: Snapshot | None = None
         self.running = False
         self.log_scale = False
@@ -148,41 +146,34 @@ class MakemoreApp(App[int]):
             widget = self.query_one(f"#{widget_id}")
             widget.border_title = title
             widget.border_subtitle = "loading torch…"
-        # Only once the first frame is on the terminal: loading torch's libraries holds the
-        # GIL in C, and the writer thread would wait for it. After the refresh, the writer
-        # needs a few more milliseconds.
-        self.call_after_refresh(self.set_timer, ENGINE_START_DELAY, self.run_engine)
+        # Once the first frame is on the terminal: starting a process takes a few milliseconds.
+        self.call_after_refresh(self.read_engine)
 
     def on_unmount(self) -> None:
-        self.cancel.set()  # however the app ends, the engine thread stops within one step
+        self.engine.stop()  # however the app ends, the engine stops within one step
 
     @work(thread=True, exclusive=True, name="engine")
-    def run_engine(self) -> None:
-        self.engine.run(self._open_session)
-
-    def _open_session(self) -> Session:
-        import torch
-
-        from engine.session import Session
-
-        torch.set_num_threads(1)  # faster for these small models; the UI keeps the other core
-        try:
-            return Session.open(self.data, self.checkpoint)
-        except ValueError as error:  # a bad dataset or checkpoint: say so, open the default
-            self.post_message(Notice(f"{error}. Opened the embedded names instead.", "error"))
-            return Session.open()
+    def read_engine(self) -> None:
+        for report in self.engine.reports():
+            self.post_message(EngineReported(report))
 
     # What the engine reports
 
-    def on_session_updated(self, message: SessionUpdated) -> None:
-        # The engine thread may post a last message while the app closes and its panels
-        # are gone: there is nothing left to draw then.
+    def on_engine_reported(self, message: EngineReported) -> None:
+        # A last report may arrive while the app closes and its panels are gone: there is
+        # nothing left to draw then.
         with suppress(NoMatches):
-            self._draw(message)
+            match message.report:
+                case Update() as update:
+                    self._draw(update)
+                case Names(growing, finished):
+                    self.query_one(NameList).update_names(growing, finished)
+                case Note(text, severity):
+                    self.notify(text, severity=severity, timeout=8)
 
-    def _draw(self, message: SessionUpdated) -> None:
-        snap = self.snapshot = message.snapshot
-        self.running = message.running
+    def _draw(self, update: Update) -> None:
+        snap = self.snapshot = update.snapshot
+        self.running = update.running
         loss, embedding = self.plots or self._mount_plots()
         # An empty plot is hidden behind its hint, and not drawn.
         if self._show_plot(loss, bool(snap.train_curves)):
@@ -190,15 +181,8 @@ class MakemoreApp(App[int]):
         if self._show_plot(embedding, snap.embedding is not None):
             embedding.show(snap)
         self.query_one(BigramHeatmap).show(snap)
-        self.query_one(StatusLine).show(snap, message.running, message.steps_per_second)
+        self.query_one(StatusLine).show(snap, update.running, update.steps_per_second)
         self._update_titles()
-
-    def on_names_updated(self, message: NamesUpdated) -> None:
-        with suppress(NoMatches):  # as above
-            self.query_one(NameList).update_names(message.growing, message.finished)
-
-    def on_notice(self, message: Notice) -> None:
-        self.notify(message.text, severity=message.severity, timeout=8)
 
     def _mount_plots(self) -> tuple[LossPlot, EmbeddingPlot]:
         from tui.widgets.embedding import EmbeddingPlot
@@ -277,30 +261,26 @@ class MakemoreApp(App[int]):
     # Actions
 
     def action_toggle_run(self) -> None:
-        self.engine.set_running(not self.running)
+        self.engine.send("set_running", not self.running)
 
     def action_step(self) -> None:
-        self.engine.step(1)
+        self.engine.send("step", 1)
 
     def train_steps(self, steps: int) -> None:
         """Train a number of steps (scripts and tests drive training by steps, not by time)."""
-        self.engine.step(steps)
+        self.engine.send("step", steps)
 
     def action_switch_model(self) -> None:
-        self.engine.submit(lambda session: session.switch_model())
+        self.engine.send("switch_model")
 
     def action_generate(self) -> None:
-        self.engine.generate(max(4, self.query_one(NameList).size.height))
+        self.engine.send("generate", max(4, self.query_one(NameList).size.height))
 
     def action_temperature(self, delta: float) -> None:
-        def command(session: Session) -> None:
-            value = round(min(5.0, max(0.1, session.options.temperature + delta)), 1)
-            session.set_options(temperature=value)
-
-        self.engine.submit(command)
+        self.engine.send("change_temperature", delta)
 
     def action_reset(self) -> None:
-        self.engine.submit(lambda session: session.reset())
+        self.engine.send("reset")
         self.notify("Reset: the model starts over from its seed.")
 
     def action_toggle_counts(self) -> None:
@@ -332,15 +312,8 @@ class MakemoreApp(App[int]):
             return None
 
         def apply(changed: dict[str, str] | None) -> None:
-            if not changed:
-                return
-
-            def command(session: Session) -> None:
-                new_model = session.reconfigure(changed)
-                what = "new model, from step 0" if new_model else "applies from the next step"
-                self.post_message(Notice(f"{', '.join(changed)}: {what}"))
-
-            self.engine.submit(command)
+            if changed:
+                self.engine.send("reconfigure", changed)
 
         self.push_screen(
             FormScreen(
@@ -375,7 +348,7 @@ class MakemoreApp(App[int]):
             }
 
         def validate(changed: dict[str, str]) -> str | None:
-            from engine.sampling import SampleOptions
+            from engine.records import SampleOptions
 
             try:
                 options = parse(changed)
@@ -387,70 +360,44 @@ class MakemoreApp(App[int]):
 
         def apply(changed: dict[str, str] | None) -> None:
             if changed:
-                options = parse(changed)
-                self.engine.submit(lambda session: session.set_options(**options))
+                self.engine.send("set_options", parse(changed))
 
         self.push_screen(
             FormScreen("Sampling", values, validate, "top_k empty means all characters. "),
             apply,
         )
 
-    def _ask_path(self, title: str, value: str, command: Any, hint: str = "") -> None:
+    def _ask_path(self, title: str, value: str, command: str, hint: str = "", *args: Any) -> None:
+        """Ask for a path, then send the engine `command` with it (and `args`)."""
+
         def done(path: str | None) -> None:
             if path:
-                self.engine.submit(partial(command, path=path))
+                self.engine.send(command, path, *args)
 
         self.push_screen(PromptScreen(title, value, hint), done)
 
     def action_open(self) -> None:
-        def command(session: Session, path: str) -> None:
-            session.open_dataset(path)
-            self.post_message(NamesUpdated([], []))
-            self.post_message(
-                Notice(
-                    f"Opened {path}: {len(session.dataset.items):,} items, "
-                    f"vocabulary {session.dataset.vocab.size}."
-                )
-            )
-
         self._ask_path(
             "Open a dataset: a UTF-8 text file, one item per line",
             "",
-            command,
+            "open_dataset",
             "'names' fetches makemore's names.txt. ",
         )
 
     def action_save(self) -> None:
-        def command(session: Session, path: str) -> None:
-            session.save_checkpoint(path)
-            self.post_message(
-                Notice(f"Saved {session.active} at step {session.trainer.step:,} to {path}.")
-            )
-
         model = self.snapshot.model if self.snapshot else "model"
-        self._ask_path("Save a checkpoint", f"{model}.pt", command)
+        self._ask_path("Save a checkpoint", f"{model}.pt", "save_checkpoint")
 
     def action_load(self) -> None:
-        def command(session: Session, path: str) -> None:
-            session.load_checkpoint(path)
-            self.post_message(
-                Notice(f"Loaded {path}: {session.active} at step {session.trainer.step:,}.")
-            )
-
-        self._ask_path("Load a checkpoint", "", command)
+        self._ask_path("Load a checkpoint", "", "load_checkpoint")
 
     def action_export(self) -> None:
-        names = list(self.query_one(NameList).finished)
-
-        def command(session: Session, path: str) -> None:
-            written = session.export(path, names)
-            self.post_message(Notice("Wrote " + " and ".join(str(p) for p in written)))
-
         self._ask_path(
             "Export the generated names and the loss history",
             "makemore",
-            command,
+            "export",
             "Writes NAME-names.tsv and NAME-loss.csv. ",
+            list(self.query_one(NameList).finished),
         )
 
     def action_help(self) -> None:
@@ -459,7 +406,7 @@ class MakemoreApp(App[int]):
         self.push_screen(HelpScreen([b for b in self.BINDINGS if b.key != "ctrl+c"]))
 
     async def action_quit(self) -> None:
-        self.cancel.set()  # the engine stops within one training step
+        self.engine.stop()  # the engine stops within one training step
         self.exit(0)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -1,37 +1,19 @@
-"""Messages from the engine worker to the UI: small dataclasses, plain data only."""
+"""Messages to the app. The engine process reports plain records; the thread that reads them
+posts each as an EngineReported message."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from engine.sampling import Sample
-    from engine.session import Snapshot
+    from engine.records import Names, Note, Update
 
 
 @dataclass
-class SessionUpdated(Message):
-    """What the panels show has changed."""
+class EngineReported(Message):
+    """The engine sent an Update (the panels), Names (the generator) or a Note (for the user)."""
 
-    snapshot: Snapshot
-    running: bool
-    steps_per_second: float | None
-
-
-@dataclass
-class NamesUpdated(Message):
-    """Names growing letter by letter, or the finished ones with tag and log-probability."""
-
-    growing: list[str]
-    finished: list[Sample]
-
-
-@dataclass
-class Notice(Message):
-    """A line for the user: an error that changed nothing, or what a command did."""
-
-    text: str
-    severity: Literal["information", "warning", "error"] = "information"
+    report: Update | Names | Note
