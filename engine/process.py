@@ -33,6 +33,8 @@ EVAL_SECONDS = 5.0  # val loss while training: a pass over val (~80 ms) is 1.6% 
 BIGRAM_STEP_SECONDS = 0.04  # the counting bigram, paced so its table visibly fills up
 LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI
 AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
+# When the cores are short, a key press goes first: the UI needs little, but needs it now.
+ENGINE_NICENESS = 10
 POLL_SECONDS = 0.1  # how long an idle engine waits for a command before looking again
 
 
@@ -126,6 +128,7 @@ def main(command_fd: int, report_fd: int, data: str | None, checkpoint: str | No
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c belongs to the UI, which stops us
+    os.nice(ENGINE_NICENESS)
     import torch
 
     from engine.session import Session
@@ -184,10 +187,9 @@ class EngineLoop:
                 self._reports.send(update)
                 self._dirty = False
                 last_snapshot = now
-            if self._running or self._stream is not None:
-                if not self._running:
-                    time.sleep(LETTER_SECONDS / 4)
-            elif self._done != self._done_reported:
+            if self._stream is not None and not self._running:
+                time.sleep(LETTER_SECONDS / 4)  # only letters to stream: wait for the next
+            elif not self._running and self._done != self._done_reported:
                 self._reports.send(Done(self._done))
                 self._done_reported = self._done
 

@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from engine.session import Snapshot
+    from engine.records import Snapshot
 
 # From the background to a bright heat, readable in 256 colours and in 16.
 SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]

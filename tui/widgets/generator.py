@@ -10,7 +10,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from engine.sampling import Sample
+    from engine.records import Sample
 
 TAG_STYLES = {"new": "bold green", "train": "yellow", "val": "magenta", "test": "magenta"}
 KEEP = 200  # finished names remembered (and exported)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
-    from engine.session import Snapshot
+    from engine.records import Snapshot
 
 COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
 

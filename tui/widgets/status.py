@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from engine.session import Snapshot
+    from engine.records import Snapshot
 
 
 class StatusLine(Widget):
