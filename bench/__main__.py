@@ -164,11 +164,13 @@ def sampling(data: Dataset, quick: bool) -> list[Row]:
         trainer = Trainer(data, PRESETS[preset])
         trainer.run(3000 if preset == "default" else 10**6)
         model = trainer.model
-        batched = n_batched / timed(lambda m=model: sample(m, data, n_batched, seed=1))
-        one = n_single / timed(
-            lambda m=model: reference.sample_one_at_a_time(m, m.block_size, n_single)
+        batched, one, ratio = side_by_side(
+            1 if quick else 3,
+            lambda m=model: n_batched / timed(lambda: sample(m, data, n_batched, seed=1)),
+            lambda m=model: (
+                n_single / timed(lambda: reference.sample_one_at_a_time(m, m.block_size, n_single))
+            ),
         )
-        ratio = batched / one
         rows.append(
             Row(
                 f"sampling ({'bigram' if preset == 'bigram' else 'MLP'})",

@@ -137,6 +137,23 @@ def test_toggles_counts_and_log_scale():
     drive(scenario)
 
 
+def test_plots_built_in_a_thread_match_those_built_in_place():
+    async def scenario(app, pilot):
+        await press(pilot, "m", "m")
+        await train(pilot, 200)
+        for plot, args in zip(app.plots, [(app.snapshot, False), (app.snapshot,)], strict=True):
+            in_place = plot.render().plain
+            plot.show(*args, background=True)  # as while training
+            for _ in range(100):
+                await pilot.pause(0.02)
+                if plot._figure is not None:
+                    break
+            assert plot._figure is not None and plot._figure[1].plain == in_place
+            assert "x" in in_place or "a" in in_place  # a figure, not an empty panel
+
+    drive(scenario)
+
+
 def test_open_a_dataset_good_and_bad(tmp_path):
     good = tmp_path / "cities.txt"
     good.write_text(

@@ -1,14 +1,16 @@
-"""Messages to the app. The engine process reports plain records; the thread that reads them
-posts each as an EngineReported message."""
+"""Messages from threads to the UI. The engine process reports plain records; the thread that
+reads them posts each as an EngineReported message. A plot's thread posts the figure it built."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from engine.records import Names, Note, Update
 
 
@@ -17,3 +19,13 @@ class EngineReported(Message):
     """The engine sent an Update (the panels), Names (the generator) or a Note (for the user)."""
 
     report: Update | Names | Note
+
+
+@dataclass
+class FigureBuilt(Message):
+    """A plot's thread has built its figure for these data, at this size and theme."""
+
+    bubble = False  # for the plot alone
+    key: tuple[Any, ...]
+    args: tuple[Any, ...]
+    figure: Text

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual_plotext import PlotextPlot
+from tui.widgets.plot import Plot
 
 if TYPE_CHECKING:
+    from textual_plotext.plot import Plot as Figure
+
     from engine.records import Snapshot
 
 
-class EmbeddingPlot(PlotextPlot):
-    def on_mount(self) -> None:
-        self.plt.frame(False)  # the panel's border is the frame
-
-    def show(self, snapshot: Snapshot) -> None:
-        plt = self.plt
-        plt.clear_data()
+class EmbeddingPlot(Plot):
+    def draw(self, plt: Figure, snapshot: Snapshot) -> None:
         if snapshot.embedding:
             xs = [x for _, x, _ in snapshot.embedding]
             ys = [y for _, _, y in snapshot.embedding]
@@ -25,4 +22,3 @@ class EmbeddingPlot(PlotextPlot):
                 # vowels stand out: the lectures' plot shows them clustering together
                 color = "orange" if label.lower() in "aeiouy" else "cyan"
                 plt.text(label, x, y, color=color, style="bold")
-        self.refresh()

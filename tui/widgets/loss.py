@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual_plotext import PlotextPlot
+from tui.widgets.plot import Plot
 
 if TYPE_CHECKING:
+    from textual_plotext.plot import Plot as Figure
+
     from engine.records import Snapshot
 
 COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
@@ -20,8 +22,8 @@ def legend(snapshot: Snapshot) -> str:
 
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
-    """Means over at most `bins` equal runs of points: one per column smooths the noisy batch
-    loss, and plotext (which holds the GIL while training waits) draws far fewer points."""
+    """Means over at most `bins` equal runs of points: that smooths the noisy batch loss, and
+    plotext draws far fewer points."""
     size = -(-len(losses) // bins)  # ceiling division
     if size <= 1:
         return steps, losses
@@ -35,25 +37,16 @@ def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[flo
     return [s for s, _ in means], [v for _, v in means]
 
 
-class LossPlot(PlotextPlot):
-    def on_mount(self) -> None:
-        self.plt.frame(False)  # the panel's border is the frame
-
-    def show(self, snapshot: Snapshot, log_scale: bool) -> None:
-        plt, snap = self.plt, snapshot
-        plt.clear_data()
+class LossPlot(Plot):
+    def draw(self, plt: Figure, snapshot: Snapshot, log_scale: bool) -> None:
         plt.yscale("log" if log_scale else "linear")
-        if not snap.train_curves:
-            self.refresh()
-            return
-        bins = max(8, self.size.width - 8)
+        bins = max(8, (self.size.width - 8) // 2)  # a mean per two columns shows the trend
         # No plotext legend: it would take four of the nine lines a plot has at 80x24; the
         # panel's title names each colour (legend()).
-        for name, (steps, losses) in snap.train_curves.items():
-            # "hd" half-blocks: a smooth line at 2.5x less GIL time than braille
+        for name, (steps, losses) in snapshot.train_curves.items():
+            # "hd" half-blocks: a smooth line at 2.5x less time than braille
             plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="hd")
-        for name, (steps, losses) in snap.val_curves.items():
+        for name, (steps, losses) in snapshot.val_curves.items():
             plt.scatter(steps, losses, color=COLORS[name], marker="x")
-        if snap.bigram_floor is not None:
-            plt.hline(snap.bigram_floor, "gray")
-        self.refresh()
+        if snapshot.bigram_floor is not None:
+            plt.hline(snapshot.bigram_floor, "gray")
