@@ -403,7 +403,9 @@ def memory(quick: bool) -> Row:
 
 def _peak_rss_kib(pid: int) -> int:
     """Peak RSS of a process and its children (the app and its engine process)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    # Children are listed under the thread that started them (the engine: a worker thread).
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    children = [c for task in tasks for c in (task / "children").read_text().split()]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) + sum(_peak_rss_kib(int(child)) for child in children)

@@ -55,7 +55,7 @@ class EngineProcess:
     def reports(self) -> Iterator[Update | Names | Note]:
         """Start the engine, then yield what it reports until it ends.
         It blocks: a thread of the UI's runs it."""
-        with tempfile.TemporaryFile() as stderr:  # not the terminal: the UI draws there
+        with tempfile.TemporaryFile() as stderr:  # and stdout: the terminal is the UI's
             with self._lock:
                 if self.stopped:
                     return
@@ -98,6 +98,7 @@ class EngineProcess:
             ],
             pass_fds=fds,
             stdin=subprocess.DEVNULL,
+            stdout=stderr,
             stderr=stderr,
             env={**os.environ, "PYTHONPATH": path},
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -33,25 +34,48 @@ def compact(count: int) -> str:
 
 
 class BigramHeatmap(Widget):
+    """Drawn line by line from lines kept for each view (counts or probabilities, at a size),
+    until the bigrams change: a toggle, or a repaint while the MLP trains, costs no redraw."""
+
+    COMPONENT_CLASSES = {"bigram-heatmap--hint"}
+    DEFAULT_CSS = "BigramHeatmap > .bigram-heatmap--hint { color: $text-muted; }"
+
     show_probabilities: reactive[bool] = reactive(False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.snapshot: Snapshot | None = None
+        self._lines: dict[tuple[bool, int, int], list[Strip]] = {}
 
     def show(self, snapshot: Snapshot) -> None:
         old, self.snapshot = self.snapshot, snapshot
         # While the MLP trains the counts stand still: no repaint for the UI thread to do.
-        if old is None or (old.top_bigrams, old.symbols) != (
+        if old is None or (old.top_bigrams, old.symbols, old.model) != (
             snapshot.top_bigrams,
             snapshot.symbols,
+            snapshot.model,
         ):
+            self._lines.clear()
             self.refresh()
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        key = (self.show_probabilities, width, height)
+        if key not in self._lines:
+            console, base = self.app.console, self.rich_style
+            self._lines[key] = [
+                Strip(line.render(console), line.cell_len)
+                .crop_extend(0, width, None)
+                .apply_style(base)  # under the cells' own styles
+                for line in self._text().wrap(console, width)
+            ]
+        lines = self._lines[key]
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    def _text(self) -> Text:
         snap = self.snapshot
         if snap is None:
-            return Text("loading torch…", style="dim")
+            return self._hint("loading torch…")
         if not snap.top_bigrams:
             if snap.model == "bigram":
                 hint = (
@@ -63,7 +87,7 @@ class BigramHeatmap(Widget):
                     "No bigram has trained yet. Switch to it with m and run it: its table "
                     "is what the other models are compared with."
                 )
-            return Text(hint, style="dim")
+            return self._hint(hint)
         if self.show_probabilities or snap.counts is None:
             values = snap.probabilities
         else:
@@ -72,6 +96,11 @@ class BigramHeatmap(Widget):
         if self.size.width >= 2 + 4 * size and self.size.height >= size + 1:
             return self._grid(snap, values)
         return self._top(snap)
+
+    def _hint(self, hint: str) -> Text:
+        text = Text(hint)
+        text.stylize(self.get_component_rich_style("bigram-heatmap--hint"))  # wrap keeps spans
+        return text
 
     def _cell(self, count: int | None, probability: float) -> str:
         if self.show_probabilities or count is None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -17,33 +18,63 @@ KEEP = 200  # finished names remembered (and exported)
 
 
 class NameList(Widget):
+    """Drawn line by line: a new letter (15 a second while training) redraws only the growing
+    names' lines; the finished ones are drawn once, when a name finishes."""
+
+    COMPONENT_CLASSES = {"name-list--hint"}
+    DEFAULT_CSS = "NameList > .name-list--hint { color: $text-muted; }"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.growing: list[str] = []
         self.finished: deque[Sample] = deque(maxlen=KEEP)
         self.ready = False
+        self._finished_lines: tuple[int, list[Strip]] | None = None  # (width, lines)
 
     def update_names(self, growing: list[str], finished: list[Sample]) -> None:
         self.growing = growing
         self.finished.extendleft(finished)
         if finished or not growing:
+            self._finished_lines = None
             self.refresh()
         else:  # a letter more: only the growing names' rows, at the top, change
             self.refresh(Region(0, 0, self.size.width, len(growing)))
 
-    def render(self) -> Text:
-        if not self.ready:
-            return Text("loading torch…", style="dim")
-        if not self.growing and not self.finished:
-            return Text("press g to generate names from the current model", style="dim")
-        text = Text()
-        width = max(8, self.size.width - 16)
-        for name in self.growing:
-            text.append(f"{name[-width:]}▌\n", style="bold")
-        for s in list(self.finished)[: max(0, self.size.height - len(self.growing))]:
-            shown = s.text[:width] or "(empty)"
-            text.append(f"{shown:<{width}}", style="bold" if s.tag == "new" else "")
-            text.append(f" {s.logprob:6.1f} ", style="dim")
-            text.append(f"{s.tag:<5}\n", style=TAG_STYLES[s.tag])
-        text.rstrip()
-        return text
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if not self.ready or (not self.growing and not self.finished):
+            hint = Text(
+                "press g to generate names from the current model"
+                if self.ready
+                else "loading torch…"
+            )
+            hint.stylize(self.get_component_rich_style("name-list--hint"))  # wrap keeps spans
+            wrapped = hint.wrap(self.app.console, width)
+            return self._strip(wrapped[y] if y < len(wrapped) else Text(), width)
+        if y < len(self.growing):
+            name = self.growing[y]
+            return self._strip(Text(f"{name[-self._name_width() :]}▌", style="bold"), width)
+        finished = self._lines_of_finished(width)
+        index = y - len(self.growing)
+        return finished[index] if index < len(finished) else self._strip(Text(), width)
+
+    def _name_width(self) -> int:
+        return max(8, self.size.width - 16)
+
+    def _lines_of_finished(self, width: int) -> list[Strip]:
+        if self._finished_lines is None or self._finished_lines[0] != width:
+            name_width = self._name_width()
+            lines = []
+            for s in list(self.finished)[: self.size.height]:
+                line = Text()
+                shown = s.text[:name_width] or "(empty)"
+                line.append(f"{shown:<{name_width}}", style="bold" if s.tag == "new" else "")
+                line.append(f" {s.logprob:6.1f} ", style="dim")
+                line.append(f"{s.tag:<5}", style=TAG_STYLES[s.tag])
+                lines.append(self._strip(line, width))
+            self._finished_lines = (width, lines)
+        return self._finished_lines[1]
+
+    def _strip(self, text: Text, width: int) -> Strip:
+        strip = Strip(text.render(self.app.console), text.cell_len)
+        return strip.crop_extend(0, width, None).apply_style(self.rich_style)
