@@ -1,5 +1,5 @@
 """Messages from threads to the UI. The engine process reports plain records; the thread that
-reads them posts each as an EngineReported message. A plot's thread posts the figure it built."""
+reads them posts each as an EngineReported message. A plot's thread posts the lines it built."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from rich.text import Text
+    from textual.strip import Strip
 
     from engine.records import Names, Note, Update
 
@@ -23,9 +23,9 @@ class EngineReported(Message):
 
 @dataclass
 class FigureBuilt(Message):
-    """A plot's thread has built its figure for these data, at this size and theme."""
+    """A plot's thread has built its lines for these data, at this size, theme and style."""
 
     bubble = False  # for the plot alone
     key: tuple[Any, ...]
     args: tuple[Any, ...]
-    figure: Text
+    lines: list[Strip]

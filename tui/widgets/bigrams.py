@@ -10,6 +10,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.strips import to_strip
+
 if TYPE_CHECKING:
     from engine.records import Snapshot
 
@@ -64,10 +66,7 @@ class BigramHeatmap(Widget):
         if key not in self._lines:
             console, base = self.app.console, self.rich_style
             self._lines[key] = [
-                Strip(line.render(console), line.cell_len)
-                .crop_extend(0, width, None)
-                .apply_style(base)  # under the cells' own styles
-                for line in self._text().wrap(console, width)
+                to_strip(line, console, width, base) for line in self._text().wrap(console, width)
             ]
         lines = self._lines[key]
         return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)

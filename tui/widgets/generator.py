@@ -10,6 +10,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.strips import to_strip
+
 if TYPE_CHECKING:
     from engine.records import Sample
 
@@ -76,5 +78,4 @@ class NameList(Widget):
         return self._finished_lines[1]
 
     def _strip(self, text: Text, width: int) -> Strip:
-        strip = Strip(text.render(self.app.console), text.cell_len)
-        return strip.crop_extend(0, width, None).apply_style(self.rich_style)
+        return to_strip(text, self.app.console, width, self.rich_style)

@@ -1,4 +1,4 @@
-"""A plotext plot whose figure can be built in a thread, off the UI thread."""
+"""A plotext plot whose lines can be built in a thread, off the UI thread."""
 
 from __future__ import annotations
 
@@ -7,23 +7,28 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import RenderResult
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot as Figure
 
 from tui.messages import FigureBuilt
+from tui.widgets.strips import to_strip
+
+# What a plot's lines depend on besides its data: its size, plotext theme and base style.
+Key = tuple[Any, ...]
 
 
 class Plot(PlotextPlot):
-    """plotext builds a figure in pure Python: about 7 ms here for one panel, more on a busy
-    machine. While the model trains, a thread builds it, so the UI thread only lays out the
-    finished text, and a key press waits for the GIL (a 5 ms switch), not for the build.
-    Subclasses draw their data in draw()."""
+    """plotext builds a figure in pure Python, and Textual then turns its text into lines:
+    about 10 ms here for one panel, more on a busy machine. While the model trains, a thread
+    builds the lines and the panel shows the last ones until then, so the UI thread only
+    copies finished lines to the screen and a key press does not wait for a build. Drawn
+    line by line; subclasses draw their data in draw()."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._args: tuple[Any, ...] = ()  # what draw() shows
-        self._figure: tuple[tuple[Any, ...], Text] | None = None  # (size, theme), the text
+        self._lines: tuple[Key, list[Strip]] | None = None  # the last built, and for what
         self._building = threading.Lock()  # one build at a time on the one plotext figure
 
     def on_mount(self) -> None:
@@ -33,33 +38,37 @@ class Plot(PlotextPlot):
         raise NotImplementedError
 
     def show(self, *args: Any, background: bool = False) -> None:
-        """Draw these data: now (the next repaint builds the figure), or built in a thread."""
-        self._args, self._figure = args, None
+        """Draw these data: now (the next repaint builds them), or built in a thread."""
+        self._args = args
         if background and self.size.area:
             self._build_in_thread(self._key(), args)
         else:
+            self._lines = None
             self.refresh()
 
-    def render(self) -> RenderResult:
+    def render_line(self, y: int) -> Strip:
         key = self._key()
-        if self._figure is None or self._figure[0] != key:  # new data, size or theme
-            self._figure = (key, self._build(key, self._args))
-        return self._figure[1]
+        if self._lines is None or self._lines[0] != key:  # new data, size or theme
+            self._lines = (key, self._build(key, self._args))
+        lines = self._lines[1]
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.rich_style)
 
     def on_figure_built(self, message: FigureBuilt) -> None:
         if message.args is self._args:  # not overtaken by newer data
-            self._figure = (message.key, message.figure)
+            self._lines = (message.key, message.lines)
             self.refresh()
 
-    @work(thread=True, group="figure")
-    def _build_in_thread(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> None:
+    # Without a description, Textual would describe each worker by the repr of its arguments:
+    # a whole snapshot, on the UI thread.
+    @work(thread=True, group="figure", description="build a plot")
+    def _build_in_thread(self, key: Key, args: tuple[Any, ...]) -> None:
         self.post_message(FigureBuilt(key, args, self._build(key, args)))
 
-    def _key(self) -> tuple[Any, ...]:
-        return self.size, self._get_plotext_theme_name(self.app.theme)
+    def _key(self) -> Key:
+        return self.size, self._get_plotext_theme_name(self.app.theme), self.rich_style
 
-    def _build(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Text:
-        (size, theme), plt = key, self.plt
+    def _build(self, key: Key, args: tuple[Any, ...]) -> list[Strip]:
+        (size, theme, style), plt = key, self.plt
         with self._building:
             plt.clear_data()
             self.draw(plt, *args)
@@ -67,4 +76,6 @@ class Plot(PlotextPlot):
             plt.plotsize(size.width, size.height)
             plt._set_size(size.width, size.height)
             plt.theme(theme)
-            return Text.from_ansi(plt.build())
+            text = Text.from_ansi(plt.build())
+        console = self.app.console
+        return [to_strip(line, console, size.width, style) for line in text.split()]
