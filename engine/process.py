@@ -239,6 +239,8 @@ class EngineLoop:
 
     def set_running(self, running: bool) -> None:
         stopped = self.session.trainer.stopped
+        if self._running and not running:  # the val loss shown while paused is for this step
+            self.session.evaluate()
         self._running = running and stopped is None
         if running and stopped:
             self._reports.send(Note(stopped))

@@ -51,6 +51,7 @@ def test_step_switch_reset_and_run():
         await press(pilot, "space")
         assert not app.running
         step = app.snapshot.step
+        assert app.snapshot.val_curves["mlp"][0][-1] == step  # val for the step shown
         await pilot.pause(0.2)
         assert app.snapshot.step == step  # paused means paused
         await press(pilot, "m")
