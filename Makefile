@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The exact CPU build: a plain `pip install torch` would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: run test lint format bench bench-quick clean
+.PHONY: run test test-fast lint format bench bench-quick clean
 
 $(BIN)/makemore-tui: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(BIN)/makemore-tui
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The inner loop: everything but the slow tests (quality figures, the recording's freshness).
+test-fast: $(BIN)/makemore-tui
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
 format: $(BIN)/makemore-tui
 	$(BIN)/ruff check --fix .

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import json
 import os
 import platform
-import pty
-import re
-import signal
 import statistics
-import struct
 import subprocess
 import sys
-import termios
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -30,6 +23,7 @@ from pathlib import Path
 import torch
 
 from bench import reference
+from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
 from engine.config import PRESETS
 from engine.dataset import Dataset, load_dataset
@@ -196,16 +190,16 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
         between their arrival: both ends carry the same message delay."""
         app = create_app(data=data_path)
         async with app.run_test(size=(100, 30)) as pilot:
-            while app.snapshot is None:
+            while not app.engine.idle.is_set():
                 await pilot.pause(0.05)
             await pilot.press("m", "m", "space")
             seen: list[tuple[float, int]] = []
             deadline = time.perf_counter() + seconds + 1.0  # the first second warms up
             while time.perf_counter() < deadline:
                 await asyncio.sleep(0.02)  # only a look: pilot.pause would load the UI loop
-                step = app.snapshot.step
-                if app.running and (not seen or step != seen[-1][1]):
-                    seen.append((time.perf_counter(), step))
+                status = app.status.view
+                if status.running and (not seen or status.step != seen[-1][1]):
+                    seen.append((time.perf_counter(), status.step))
             await pilot.press("space")
             warm = [(t, s) for t, s in seen if t >= seen[0][0] + 1.0]
             (t0, s0), (t1, s1) = warm[0], warm[-1]
@@ -226,73 +220,6 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
         ">= 0.9x",
         ratio >= 0.9,
     )
-
-
-class Terminal:
-    """A program in a pseudo-terminal, as a user's terminal runs it. A thread reads all it
-    writes (ANSI escapes removed), so the time a text reaches the terminal is measured as it
-    happens, with no polling."""
-
-    ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()=>].?")
-
-    def __init__(self, width: int = 100, height: int = 30) -> None:
-        self.width, self.height = width, height
-        self.output = bytearray()  # appended to in place: copying it would slow the timing
-        self.arrived = threading.Condition()
-
-    def start(self, argv: list[str] | None = None) -> float:
-        """Start the app (or argv) and return the time just before the process started."""
-        argv = argv or [str(Path(sys.executable).with_name("makemore-tui"))]
-        started = time.perf_counter()
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: the program, in ROOT, as over SSH
-            os.chdir(ROOT)
-            os.environ.update(
-                TERM="xterm-256color", COLUMNS=str(self.width), LINES=str(self.height)
-            )
-            os.execv(argv[0], argv)
-        size = struct.pack("HHHH", self.height, self.width, 0, 0)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, size)
-        threading.Thread(target=self._read, daemon=True).start()
-        return started
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self.arrived:
-                self.output += self.ANSI.sub(b"", data)
-                self.arrived.notify_all()
-
-    def mark(self) -> int:
-        """Where the output is now: wait_for looks only at what comes after a mark."""
-        with self.arrived:
-            return len(self.output)
-
-    def wait_for(self, text: str, since: int = 0, timeout: float = 60) -> float:
-        """The time `text` reached the terminal (after `since`)."""
-        needle = text.encode()
-        deadline = time.perf_counter() + timeout
-        with self.arrived:
-            while self.output.find(needle, since) < 0:
-                if not self.arrived.wait(deadline - time.perf_counter()):
-                    raise TimeoutError(f"the program never wrote {text!r}")
-            return time.perf_counter()
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def stop(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(self.fd)
 
 
 def startup(quick: bool) -> Row:

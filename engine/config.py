@@ -9,6 +9,25 @@ MODELS = ("bigram", "bigram-neural", "mlp")
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 
+# Values that need a new model when they change; the others apply between two steps.
+ARCHITECTURE = ("model", "block_size", "n_embd", "n_hidden", "n_layers", "optimizer", "seed")
+_GRADIENT = (
+    "batch_size",
+    "learning_rate",
+    "lr_schedule",
+    "lr_min",
+    "decay_steps",
+    "optimizer",
+    "weight_decay",
+    "seed",
+)
+# What the hyperparameter form offers for each model; the rest of the config does not apply.
+EDITABLE = {
+    "bigram": ("batch_size", "smoothing"),
+    "bigram-neural": _GRADIENT,
+    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", *_GRADIENT),
+}
+
 
 @dataclass(frozen=True)
 class Config:
@@ -75,6 +94,23 @@ class Config:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def needs_new_model(self, other: Config) -> bool:
+        """Whether going from these values to `other` changes the model's shape or seed."""
+        return any(getattr(self, k) != getattr(other, k) for k in ARCHITECTURE)
+
+    def editable(self) -> dict[str, str]:
+        """The values this model's form offers, as text."""
+        return {name: str(getattr(self, name)) for name in EDITABLE[self.model]}
+
+    def editing_help(self) -> str:
+        """What applying the form does, for this model."""
+        renew = [name for name in EDITABLE[self.model] if name in ARCHITECTURE]
+        if not renew:
+            return "Changes apply at the next step."
+        return (
+            f"A change of {', '.join(renew)} starts a new model; the others apply at the next step."
+        )
 
     def describe(self) -> str:
         """A short line of the values that matter for this model."""

@@ -4,13 +4,72 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from engine.dataset import BOUNDARY, Dataset
 from engine.models import Model
-from engine.records import Sample, SampleOptions
+from engine.protocol import Sample
+
+# The one temperature range: below 1 sharper and safer names, above 1 wilder ones.
+TEMPERATURE_MIN, TEMPERATURE_MAX = 0.1, 10.0
+TEMPERATURE_STEP = 0.1  # what + and - change it by
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    temperature: float = 1.0
+    top_k: int | None = None  # draw only from the k likeliest next characters
+    prefix: str = ""  # every name starts with this
+    max_length: int = 32  # characters per name at most (prefix included)
+
+    def __post_init__(self) -> None:
+        if not TEMPERATURE_MIN <= self.temperature <= TEMPERATURE_MAX:
+            raise ValueError(
+                f"temperature must be from {TEMPERATURE_MIN:g} to {TEMPERATURE_MAX:g}, "
+                f"not {self.temperature:g}"
+            )
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top_k must be at least 1, not {self.top_k}")
+        if not 1 <= self.max_length <= 1000:
+            raise ValueError(f"max length must be from 1 to 1000, not {self.max_length}")
+        if len(self.prefix) >= self.max_length:
+            raise ValueError("the prefix must be shorter than the maximum length")
+
+    def as_text(self) -> dict[str, str]:
+        """The values a form edits, as text (top_k empty means all characters)."""
+        return {
+            "temperature": f"{self.temperature:g}",
+            "top_k": "" if self.top_k is None else str(self.top_k),
+            "prefix": self.prefix,
+        }
+
+    def with_text(self, values: dict[str, str]) -> SampleOptions:
+        """A copy with values typed in a form; ValueError says what is wrong."""
+        merged = {**self.as_text(), **values}
+        try:
+            temperature = float(merged["temperature"])
+        except ValueError:
+            raise ValueError(
+                f"temperature must be a number, not {merged['temperature']!r}"
+            ) from None
+        top_k_text = merged["top_k"].strip()
+        if top_k_text and not top_k_text.isdigit():
+            raise ValueError(f"top_k must be a whole number or empty, not {top_k_text!r}")
+        return replace(
+            self,
+            temperature=temperature,
+            top_k=int(top_k_text) if top_k_text else None,
+            prefix=merged["prefix"],
+        )
+
+    def nudged(self, up: bool) -> SampleOptions:
+        """The temperature one step up or down, kept in its range."""
+        value = self.temperature + (TEMPERATURE_STEP if up else -TEMPERATURE_STEP)
+        return replace(
+            self, temperature=round(min(TEMPERATURE_MAX, max(TEMPERATURE_MIN, value)), 1)
+        )
 
 
 @dataclass(frozen=True)

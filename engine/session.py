@@ -1,24 +1,39 @@
-"""One interactive session: a dataset, a trainer per model, and what the UI draws of them.
-
-Owned by the engine process's loop (engine/process.py); it holds no lock of its own.
+"""One interactive session: a dataset, a trainer per model, the sampling options and the names
+made so far; and the views the app draws of them. The one facade the engine server drives.
 """
 
 from __future__ import annotations
 
-import math
+import threading
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine import checkpoint
-from engine.config import MODEL_PRESETS, MODELS, PRESETS
+from engine.config import EDITABLE, MODEL_PRESETS, MODELS, PRESETS
 from engine.dataset import Dataset
-from engine.models import MLP, Model
-from engine.records import Curve, Sample, SampleOptions, Snapshot
-from engine.sampling import stream
+from engine.history import LossHistory
+from engine.models import MLP
+from engine.protocol import (
+    BigramView,
+    Curve,
+    EmbeddingView,
+    GeneratorView,
+    HyperparameterView,
+    LossView,
+    Sample,
+    SamplingView,
+    StatusView,
+    View,
+)
+from engine.sampling import SampleOptions, StreamState, stream
 from engine.sources import open_dataset
 from engine.trainer import StepReport, Trainer
 from engine.views import bigram_matrices, embedding_2d, top_bigrams
+
+KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 
 
 @dataclass
@@ -28,6 +43,8 @@ class Session:
     active: str = "bigram"
     options: SampleOptions = field(default_factory=SampleOptions)
     sample_seed: int = 0
+    names: deque[Sample] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
+    _bigram_cache: tuple[Any, BigramView] | None = None
 
     @classmethod
     def open(cls, data: str | None = None, checkpoint_path: str | None = None) -> Session:
@@ -45,38 +62,40 @@ class Session:
             self.trainers[self.active] = Trainer(self.dataset, PRESETS[MODEL_PRESETS[self.active]])
         return self.trainers[self.active]
 
-    def switch_model(self) -> str:
+    def next_model(self) -> str:
         self.active = MODELS[(MODELS.index(self.active) + 1) % len(MODELS)]
         return self.active
 
-    def train(self, steps: int, cancel: Any = None) -> StepReport:
+    def train(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         return self.trainer.run(steps, cancel)
 
     def reset(self) -> None:
         self.trainer.reset()
 
     def reconfigure(self, values: dict[str, str]) -> bool:
-        """Apply edited hyperparameters (text from a form); ValueError leaves all as it was."""
-        config = self.trainer.config.with_values(**values)
-        if config.model != self.active:
-            raise ValueError("switch models with m, not in the form")
-        return self.trainer.reconfigure(config)
+        """Apply hyperparameters typed in a form; returns True when they need a new model.
+        A ValueError says what is wrong and leaves all as it was."""
+        unknown = set(values) - set(EDITABLE[self.active])
+        if unknown:
+            raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
+        return self.trainer.reconfigure(self.trainer.config.with_values(**values))
 
-    def set_options(self, **values: Any) -> SampleOptions:
-        """New sampling options; a ValueError (bad value, unknown prefix) changes nothing."""
-        merged = {**self.options.__dict__, **values}
-        options = SampleOptions(**merged)
+    def set_sampling(self, values: dict[str, str]) -> None:
+        """Sampling options typed in a form; a ValueError (bad value, unknown prefix) changes
+        nothing."""
+        options = self.options.with_text(values)
         self.dataset.vocab.encode(options.prefix)
         self.options = options
-        return options
+
+    def nudge_temperature(self, up: bool) -> None:
+        self.options = self.options.nudged(up)
 
     def open_dataset(self, path: str) -> None:
         """Start over on another file; on a DatasetError the current session stays as it was."""
         dataset = open_dataset(path)
         self.dataset, self.trainers = dataset, {}
-        self.options = SampleOptions(
-            self.options.temperature, self.options.top_k, "", self.options.max_length
-        )
+        self.options = SampleOptions(self.options.temperature, self.options.top_k)
+        self.names.clear()
 
     def load_checkpoint(self, path: str) -> None:
         trainer = checkpoint.load(path, self.dataset)
@@ -86,26 +105,31 @@ class Session:
     def save_checkpoint(self, path: str) -> None:
         checkpoint.save(self.trainer, path)
 
-    def stream_names(self, n: int) -> Any:
+    def stream_names(self, n: int) -> Iterator[StreamState | list[Sample]]:
         """Names from the active model, growing letter by letter (a StreamState each step),
-        then the finished Samples; each call draws new names, reproducibly."""
+        then the finished Samples, which the session keeps; each call draws new names,
+        reproducibly."""
         self.sample_seed += 1
-        return stream(self.trainer.model, self.dataset, n, self.options, seed=self.sample_seed)
+        model = self.trainer.model
+        for event in stream(model, self.dataset, n, self.options, seed=self.sample_seed):
+            if isinstance(event, list):
+                self.names.extendleft(event)
+            yield event
 
     def evaluate(self) -> dict[str, float]:
         """The val loss (for the curve); the train loss is the smoothed batch loss: a pass over
         the whole training split would cost the UI's trainer most of its time."""
         return self.trainer.evaluate(("val",))
 
-    def export(self, stem: str, names: list[Sample]) -> list[Path]:
-        """Write the names (with tag and log-probability) and every loss curve to files."""
+    def export(self, stem: str) -> list[Path]:
+        """Write the names made so far (with tag and log-probability) and every loss curve."""
         base = Path(stem)
         base.parent.mkdir(parents=True, exist_ok=True)
         names_path = base.with_name(base.name + "-names.tsv")
         loss_path = base.with_name(base.name + "-loss.csv")
         names_path.write_text(
             "name\tlogprob\ttag\n"
-            + "".join(f"{s.text}\t{s.logprob:.4f}\t{s.tag}\n" for s in names),
+            + "".join(f"{s.text}\t{s.logprob:.4f}\t{s.tag}\n" for s in self.names),
             encoding="utf-8",
         )
         rows = ["model,split,step,loss"]
@@ -118,61 +142,91 @@ class Session:
         loss_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
         return [names_path, loss_path]
 
-    def snapshot(self) -> Snapshot:
-        trainer, vocab = self.trainer, self.dataset.vocab
-        source = self._bigram_source()
-        counts, probs = bigram_matrices(source) if source else (None, None)
-        points = embedding_2d(trainer.model)
+    def views(self, running: bool, steps_per_second: float | None) -> list[View]:
+        """What every panel shows now; the server sends those that changed."""
+        trainer, dataset = self.trainer, self.dataset
         floor = self.trainers.get("bigram")
-        return Snapshot(
-            dataset=self.dataset.name,
-            items=len(self.dataset.items),
-            vocab_size=vocab.size,
-            model=self.active,
-            description=trainer.config.describe(),
-            step=trainer.step,
-            loss=_last(trainer.train_history.values),
-            val_loss=trainer.val_history.values[-1] if trainer.val_history.values else None,
-            learning_rate=trainer.learning_rate(),
-            epoch=trainer.epoch,
-            stopped=trainer.stopped,
-            train_curves={n: _curve(t.train_history) for n, t in self.trainers.items() if t.step},
-            val_curves={
-                n: _curve(t.val_history) for n, t in self.trainers.items() if len(t.val_history)
-            },
-            bigram_floor=(
-                floor.val_history.values[-1]
-                if floor is not None and floor.stopped and floor.val_history.values
-                else None
+        points = embedding_2d(trainer.model)
+        options = self.options
+        return [
+            StatusView(
+                running=running,
+                steps_per_second=steps_per_second if running else None,
+                model=self.active,
+                step=trainer.step,
+                epoch=trainer.epoch,
+                loss=trainer.train_history.values[-1] if trainer.train_history.values else None,
+                val_loss=trainer.val_history.values[-1] if trainer.val_history.values else None,
+                description=trainer.config.describe(),
+                dataset=dataset.name,
+                items=len(dataset.items),
+                vocab_size=dataset.vocab.size,
             ),
-            top_bigrams=top_bigrams(source, vocab, 512) if source else [],
-            counts=counts.tolist() if counts is not None else None,
-            probabilities=probs.tolist() if probs is not None else None,
-            symbols=[vocab.symbol(i) for i in range(vocab.size)],
-            embedding=(
-                [(vocab.symbol(i), x, y) for i, (x, y) in enumerate(points.tolist())]
-                if points is not None
-                else None
+            LossView(
+                model=self.active,
+                train_curves={
+                    n: _curve(t.train_history) for n, t in self.trainers.items() if t.step
+                },
+                val_curves={
+                    n: _curve(t.val_history) for n, t in self.trainers.items() if len(t.val_history)
+                },
+                bigram_floor=(
+                    floor.val_history.values[-1]
+                    if floor is not None and floor.stopped and floor.val_history.values
+                    else None
+                ),
+                training=running,
             ),
-            embedding_size=trainer.config.n_embd if isinstance(trainer.model, MLP) else None,
-            config=trainer.config.as_dict(),
-            temperature=self.options.temperature,
-            top_k=self.options.top_k,
-            prefix=self.options.prefix,
-        )
+            EmbeddingView(
+                points=(
+                    [(dataset.vocab.symbol(i), x, y) for i, (x, y) in enumerate(points.tolist())]
+                    if points is not None
+                    else None
+                ),
+                size=trainer.config.n_embd if isinstance(trainer.model, MLP) else None,
+                training=running,
+            ),
+            self._bigram_view(),
+            GeneratorView(self.active, options.temperature, options.top_k, options.prefix),
+            HyperparameterView(
+                title=f"Hyperparameters of the {self.active}",
+                values=trainer.config.editable(),
+                help=trainer.config.editing_help(),
+            ),
+            SamplingView(
+                title="Sampling",
+                values=options.as_text(),
+                help="top_k empty means all characters.",
+            ),
+        ]
 
-    def _bigram_source(self) -> Model | None:
-        """The bigram model to draw: the active one, else the counting one as a reference."""
+    def _bigram_view(self) -> BigramView:
+        """Built again only when the bigram drawn has changed: it stands still while the MLP
+        trains."""
+        source = self._bigram_source()
+        key = (self.active, self.dataset, source, source and source.step, source and source.config)
+        if self._bigram_cache is None or self._bigram_cache[0] != key:
+            vocab = self.dataset.vocab
+            model = source.model if source else None
+            counts, probs = bigram_matrices(model) if model else (None, None)
+            view = BigramView(
+                model=self.active,
+                symbols=[vocab.symbol(i) for i in range(vocab.size)],
+                top=top_bigrams(model, vocab, 512) if model else [],
+                counts=counts.tolist() if counts is not None else None,
+                probabilities=probs.tolist() if probs is not None else None,
+            )
+            self._bigram_cache = (key, view)
+        return self._bigram_cache[1]
+
+    def _bigram_source(self) -> Trainer | None:
+        """The bigram to draw: the active model if it is one, else the counting one."""
         for name in (self.active, "bigram"):
             trainer = self.trainers.get(name)
             if trainer and trainer.step and bigram_matrices(trainer.model) is not None:
-                return trainer.model
+                return trainer
         return None
 
 
-def _curve(history: Any) -> Curve:
+def _curve(history: LossHistory) -> Curve:
     return list(history.steps), list(history.values)
-
-
-def _last(values: list[float]) -> float:
-    return values[-1] if values else math.nan

@@ -20,9 +20,6 @@ EVAL_CHUNK = 65_536  # examples per forward pass when evaluating a whole split
 # Steps between copies of the weights kept for a NaN: copying at every step costs 5% of a step.
 GOOD_WEIGHTS_EVERY = 16
 
-# Values that need a new model when they change; the others apply between two steps.
-ARCHITECTURE = ("model", "block_size", "n_embd", "n_hidden", "n_layers", "optimizer", "seed")
-
 
 @dataclass(frozen=True)
 class StepReport:
@@ -69,7 +66,7 @@ class Trainer:
 
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""
-        needs_reset = any(getattr(config, k) != getattr(self.config, k) for k in ARCHITECTURE)
+        needs_reset = self.config.needs_new_model(config)
         self.config = config
         if needs_reset:
             self.reset()

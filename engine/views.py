@@ -6,7 +6,7 @@ import torch
 
 from engine.dataset import Vocab
 from engine.models import MLP, CountingBigram, Model, NeuralBigram
-from engine.records import Bigram
+from engine.protocol import Bigram
 
 
 def bigram_matrices(model: Model) -> tuple[torch.Tensor | None, torch.Tensor] | None:

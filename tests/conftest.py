@@ -26,6 +26,14 @@ def names(names_path):
     return load_dataset(names_path)
 
 
+@pytest.fixture(scope="session")
+def embedded():
+    """The project's own dataset: for tests where no figure of makemore's names.txt is the point."""
+    from engine.sources import open_dataset
+
+    return open_dataset()
+
+
 @pytest.fixture
 def small():
     """A small dataset that trains in milliseconds."""

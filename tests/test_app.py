@@ -1,27 +1,43 @@
-"""Pilot tests: every key action, bad inputs that keep the session, and the import boundaries."""
+"""Pilot tests of the app over a fake engine that replays the real one's records (no torch, no
+process): every key sends its command, the forms show the engine's answers, the panels draw
+their views. tests/test_end_to_end.py drives the real engine."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from tui_helpers import press, settle, train
+from fake_engine import FakeEngine
+from recording import load
+from tui_helpers import press, settle, toast, until
 
+from engine.protocol import (
+    Export,
+    Generate,
+    Load,
+    NextModel,
+    Note,
+    NudgeTemperature,
+    OpenDataset,
+    Reconfigure,
+    Reset,
+    Save,
+    SetSampling,
+    Step,
+    ToggleRunning,
+)
 from tui.app import create_app
-from tui.widgets.bigrams import BigramHeatmap
-from tui.widgets.generator import NameList
-from tui.widgets.loss import LossPlot
+
+RECORDED = load()
 
 
-def drive(scenario, size=(100, 30), **app_args):
-    """Run one async scenario against a fresh app, headless."""
+def drive(scenario, *played, size=(100, 30), **fake_args):
+    """Run one async scenario against a fresh app over a fake engine, headless."""
+    engine = FakeEngine(*played, **fake_args)
 
     async def main():
-        app = create_app(**app_args)
-        async with app.run_test(size=size) as pilot:
+        app = create_app(engine=engine)
+        async with app.run_test(size=size, notifications=True) as pilot:
             await settle(pilot)
             await scenario(app, pilot)
         return app
@@ -29,274 +45,178 @@ def drive(scenario, size=(100, 30), **app_args):
     return asyncio.run(main())
 
 
-def test_step_switch_reset_and_run():
+@pytest.mark.parametrize(
+    ("key", "command"),
+    [
+        ("space", ToggleRunning()),
+        ("n", Step(1)),
+        ("m", NextModel()),
+        ("g", Generate(12)),  # as many as the generator panel has rows at 100x30
+        ("plus", NudgeTemperature(up=True)),
+        ("equals_sign", NudgeTemperature(up=True)),
+        ("minus", NudgeTemperature(up=False)),
+        ("r", Reset()),
+    ],
+)
+def test_each_key_sends_its_command(key, command):
     async def scenario(app, pilot):
-        assert app.snapshot.model == "bigram" and app.snapshot.step == 0
-        await press(pilot, "n")
-        assert app.snapshot.step == 1
-        await press(pilot, "m")
-        assert app.snapshot.model == "bigram-neural"
-        await press(pilot, "m")
-        assert app.snapshot.model == "mlp"
-        await press(pilot, "n", "n")
-        assert app.snapshot.step == 2
-        await press(pilot, "r")
-        assert app.snapshot.step == 0
-        await pilot.press("space")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.running and app.snapshot.step > 0:
-                break
-        assert app.running and app.snapshot.step > 0
-        await press(pilot, "space")
-        assert not app.running
-        step = app.snapshot.step
-        assert app.snapshot.val_curves["mlp"][0][-1] == step  # val for the step shown
-        await pilot.pause(0.2)
-        assert app.snapshot.step == step  # paused means paused
-        await press(pilot, "m")
-        assert app.snapshot.model == "bigram"  # and round again
+        await press(pilot, key)
+        assert app.engine.sent == [command]
 
-    drive(scenario)
+    drive(scenario, RECORDED["start"])
 
 
-def test_generate_and_temperature():
+def test_the_panels_draw_their_views():
     async def scenario(app, pilot):
-        await press(pilot, "m", "m")
-        await train(pilot, 300)
-        await press(pilot, "g")
-        names = app.query_one(NameList)
-        assert len(names.finished) >= 4 and not names.growing
-        assert {s.tag for s in names.finished} <= {"new", "train", "val", "test"}
-        await press(pilot, "plus", "plus")
-        assert app.snapshot.temperature == pytest.approx(1.2)
-        await press(pilot, "minus")
-        assert app.snapshot.temperature == pytest.approx(1.1)
-        for _ in range(15):
-            await press(pilot, "minus")
-        assert app.snapshot.temperature == pytest.approx(0.1)  # floored, never 0
+        assert app.status.view.model == "mlp" and app.status.view.step == 600
+        assert "step 600" in str(app.status.render())
+        assert app.loss.border_title.startswith("Loss [cyan]mlp[/cyan] [orange]bigram[/orange]")
+        assert app.loss.border_subtitle.startswith("train ") and " floor 2.5" in (
+            app.loss.border_subtitle
+        )
+        assert app.embedding.border_subtitle == "16-D, PCA to 2-D"
+        assert app.bigrams.border_title == "Bigrams · counts"
+        assert app.names.border_title == "Generator · mlp"
+        assert app.names.border_subtitle == "T 1.0 top-k all"
 
-    drive(scenario)
+    drive(scenario, RECORDED["mlp 600 steps"])
 
 
-def test_sampling_form_sets_prefix_and_top_k():
+def test_names_are_listed_with_their_tags():
     async def scenario(app, pilot):
-        await press(pilot, "p")
-        await pilot.press("tab", "3", "tab", *"ma", "enter")
-        await settle(pilot)
-        assert (app.snapshot.top_k, app.snapshot.prefix) == (3, "ma")
-        await press(pilot, "g")
-        assert all(s.text.startswith("ma") for s in app.query_one(NameList).finished)
-        await press(pilot, "p")
-        await pilot.press("tab", "tab", "Z", "enter")  # Z is not in the vocabulary
-        await pilot.pause(0.1)
-        assert "not in the vocabulary" in str(app.screen.query_one("#form-error").render())
-        await pilot.press("escape")
-        await settle(pilot)
-        assert app.snapshot.prefix == "ma"
+        lines = [app.names.render_line(y).text for y in range(app.names.size.height)]
+        names = [line.rstrip() for line in lines if line.strip()]
+        assert len(names) == 9
+        assert all(line.endswith(("new", "train", "val", "test")) for line in names)
 
-    drive(scenario)
+    drive(scenario, RECORDED["mlp 1500 steps, 9 names"])
 
 
-def test_hyperparameter_form_applies_or_refuses():
+def test_counts_and_log_scale_toggle_in_the_app_alone():
     async def scenario(app, pilot):
-        await press(pilot, "m", "m")
-        await train(pilot, 5)
+        assert app.bigrams.border_title == "Bigrams · counts"
+        await press(pilot, "c")
+        assert app.bigrams.border_title == "Bigrams · probabilities"
+        await press(pilot, "y")
+        assert "· log" in app.loss.border_title
+        assert app.engine.sent == []  # nothing for the engine to do
+
+    drive(scenario, RECORDED["bigram 120 steps"])
+
+
+def test_plots_built_in_a_thread_match_those_built_in_place():
+    async def scenario(app, pilot):
+        for plot, args in [
+            (app.loss.plot, (app.loss.view, False)),
+            (app.embedding.plot, (RECORDED_EMBEDDING,)),
+        ]:
+            plot.show(*args)
+            await pilot.pause()  # the repaint builds the lines in place
+            in_place = plot.lines
+            plot.show(*args, background=True)  # as while training
+            await until(pilot, lambda plot=plot, lines=in_place: plot.lines is not lines)
+            assert plot.lines == in_place
+            text = "".join(line.text for line in in_place)
+            assert "x" in text or "a" in text  # a figure, not an empty panel
+
+    drive(scenario, RECORDED["mlp 600 steps"])
+
+
+RECORDED_EMBEDDING = next(
+    r for r in reversed(RECORDED["mlp 600 steps"]) if type(r).__name__ == "EmbeddingView"
+)
+
+
+def test_the_hyperparameter_form_shows_the_engines_answer():
+    error = "block_size must be a whole number, not 'x'"
+
+    async def scenario(app, pilot):
         await press(pilot, "e")
-        await pilot.press("backspace", "x", "enter")  # block_size "x"
-        await pilot.pause(0.1)
-        error = str(app.screen.query_one("#form-error").render())
-        assert "block_size must be a whole number" in error
-        await pilot.press("escape")
+        await pilot.press("backspace", "x", "enter")  # block_size "6" -> "x"
         await settle(pilot)
-        assert app.snapshot.step == 5 and app.snapshot.config["block_size"] == 6  # unchanged
+        assert app.engine.sent == [Reconfigure({"block_size": "x"})]
+        assert str(app.screen.query_one("#form-error").render()) == f"✗ {error}"
+        await pilot.press("escape")
+        assert app.form is None
+        app.engine.errors.clear()
         await press(pilot, "e")
         for _ in range(5):
             await pilot.press("tab")  # to learning_rate
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
-        assert app.snapshot.config["learning_rate"] == 0.01 and app.snapshot.step == 5
-        await press(pilot, "e")
-        await pilot.press("tab", "ctrl+u", "8", "enter")  # n_embd: a new model
-        await settle(pilot)
-        assert app.snapshot.config["n_embd"] == 8 and app.snapshot.step == 0
+        assert app.engine.sent[-1] == Reconfigure({"learning_rate": "0.01"})
+        assert app.form is None  # accepted: the form has closed
 
-    drive(scenario)
+    drive(scenario, RECORDED["mlp"], errors={Reconfigure: error})
 
 
-def test_toggles_counts_and_log_scale():
+def test_the_sampling_form_sends_what_was_typed():
     async def scenario(app, pilot):
-        heatmap, loss = app.query_one(BigramHeatmap), app.query_one("#loss")
-        await train(pilot, 10)
-        assert not heatmap.show_probabilities and "counts" in heatmap.border_title
-        await press(pilot, "c")
-        assert heatmap.show_probabilities and "probabilities" in heatmap.border_title
-        await press(pilot, "y")
-        assert app.log_scale and "log" in loss.border_title
-        assert isinstance(app.plots[0], LossPlot)
-
-    drive(scenario)
-
-
-def test_plots_built_in_a_thread_match_those_built_in_place():
-    async def scenario(app, pilot):
-        await press(pilot, "m", "m")
-        await train(pilot, 200)
-        for plot, args in zip(app.plots, [(app.snapshot, False), (app.snapshot,)], strict=True):
-            plot.show(*args)
-            await pilot.pause()  # the repaint builds the lines in place
-            in_place = plot._lines
-            plot.show(*args, background=True)  # as while training
-            for _ in range(100):
-                await pilot.pause(0.02)
-                if plot._lines is not in_place:
-                    break
-            assert plot._lines is not in_place, "the thread never delivered its lines"
-            assert plot._lines[1] == in_place[1]
-            text = "".join(line.text for line in in_place[1])
-            assert "x" in text or "a" in text  # a figure, not an empty panel
-
-    drive(scenario)
-
-
-def test_open_a_dataset_good_and_bad(tmp_path):
-    good = tmp_path / "cities.txt"
-    good.write_text(
-        "\n".join(
-            [
-                "paris",
-                "berlin",
-                "roma",
-                "wien",
-                "oslo",
-                "bern",
-                "riga",
-                "praha",
-                "lisboa",
-                "madrid",
-                "dublin",
-                "sofia",
-            ]
-        ),
-        encoding="utf-8",
-    )
-    bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"anna\n\xff\xfe\n")
-
-    async def scenario(app, pilot):
-        await train(pilot, 3)
-        await press(pilot, "o")
-        await pilot.press(*str(bad), "enter")
+        await press(pilot, "p")
+        await pilot.press("tab", "3", "tab", *"ma", "enter")
         await settle(pilot)
-        assert app.snapshot.dataset == "names.txt" and app.snapshot.step == 3  # kept
-        assert any("not UTF-8" in n.message for n in app._notifications)
-        await press(pilot, "o")
-        await pilot.press(*str(good), "enter")
-        await settle(pilot)
-        assert app.snapshot.dataset == "cities.txt" and app.snapshot.items == 12
-        assert app.snapshot.step == 0
+        assert app.engine.sent == [SetSampling({"top_k": "3", "prefix": "ma"})]
+        assert app.form is None
+        await press(pilot, "p")
+        await pilot.press("enter")  # nothing changed: nothing to send
+        assert app.form is None and len(app.engine.sent) == 1
 
-    drive(scenario)
+    drive(scenario, RECORDED["start"])
 
 
-def test_save_load_and_export(tmp_path):
-    checkpoint = tmp_path / "run.pt"
-
+@pytest.mark.parametrize(
+    ("key", "typed", "command"),
+    [
+        ("o", "cities.txt", OpenDataset("cities.txt")),
+        ("s", "run.pt", Save("run.pt")),
+        ("l", "run.pt", Load("run.pt")),
+        ("x", "out/run", Export("out/run")),
+    ],
+)
+def test_each_path_prompt_sends_its_command(key, typed, command):
     async def scenario(app, pilot):
-        await press(pilot, "m", "m")
-        await train(pilot, 20)
-        await press(pilot, "s")
-        await pilot.press("ctrl+u", *str(checkpoint), "enter")
+        await press(pilot, key)
+        await pilot.press("ctrl+u", *typed, "enter")
         await settle(pilot)
-        assert checkpoint.is_file()
-        await press(pilot, "r")
-        assert app.snapshot.step == 0
+        assert app.engine.sent == [command]
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_an_error_answer_and_a_note_are_shown():
+    async def scenario(app, pilot):
         await press(pilot, "l")
-        await pilot.press(*str(checkpoint), "enter")
-        await settle(pilot)
-        assert app.snapshot.step == 20 and app.snapshot.model == "mlp"
-        await press(pilot, "l")
-        await pilot.press(*str(tmp_path / "missing.pt"), "enter")
-        await settle(pilot)
-        assert app.snapshot.step == 20  # a bad checkpoint changes nothing
-        await press(pilot, "g", "x")
-        await pilot.press("ctrl+u", *str(tmp_path / "out" / "run"), "enter")
-        await settle(pilot)
-        names = (tmp_path / "out" / "run-names.tsv").read_text().splitlines()
-        loss = (tmp_path / "out" / "run-loss.csv").read_text().splitlines()
-        assert names[0] == "name\tlogprob\ttag" and len(names) > 4
-        assert loss[0] == "model,split,step,loss" and any(r.startswith("mlp,train,") for r in loss)
+        await pilot.press(*"missing.pt", "enter")
+        await toast(pilot, "no such checkpoint")
+        app.engine.play([Note("Saved mlp at step 20 to run.pt.")])
+        await toast(pilot, "Saved mlp at step 20")
 
-    drive(scenario)
+    drive(scenario, RECORDED["start"], errors={Load: "missing.pt: no such checkpoint file"})
 
 
-def test_resume_from_the_command_line(tmp_path):
-    from engine import checkpoint
-    from engine.config import PRESETS
-    from engine.sources import open_dataset
-    from engine.trainer import Trainer
-
-    path = tmp_path / "run.pt"
-    trainer = Trainer(open_dataset(), PRESETS["lecture"])
-    trainer.run(42)
-    checkpoint.save(trainer, path)
-
-    async def scenario(app, pilot):
-        assert (app.snapshot.model, app.snapshot.step) == ("mlp", 42)
-
-    drive(scenario, checkpoint=str(path))
-
-
-def test_a_bad_dataset_at_start_opens_the_default(tmp_path):
-    bad = tmp_path / "empty.txt"
-    bad.write_text("\n\n")
-
-    async def scenario(app, pilot):
-        assert app.snapshot.dataset == "names.txt"
-        assert any("no items" in n.message for n in app._notifications)
-
-    drive(scenario, data=str(bad))
-
-
-def test_help_and_quit_keys():
+def test_help_screen_and_escape():
     async def scenario(app, pilot):
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
-        assert type(app.screen).__name__ == "HelpScreen"
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert type(app.screen).__name__ == "Screen"
-        await pilot.press("space")  # quitting while training is clean too
-        await pilot.pause(0.2)
-        await pilot.press("q")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: type(app.screen).__name__ == "Screen")
 
-    app = drive(scenario)
-    assert app.return_code == 0 and app.engine.stopped
-    assert app.engine.process.wait(10) == 0  # the engine process ended, and cleanly
+    drive(scenario, RECORDED["start"])
 
 
-def test_an_engine_that_dies_is_reported():
+def test_quit_stops_the_engine():
     async def scenario(app, pilot):
-        app.engine.process.kill()
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if app._notifications:
-                break
-        assert any("engine ended (killed by signal 9)" in n.message for n in app._notifications)
-        await pilot.press("n")  # a command to an engine that is gone changes nothing
-        await pilot.pause(0.1)
-        assert app.snapshot.step == 0
+        await pilot.press("q")
 
-    drive(scenario)
+    app = drive(scenario, RECORDED["start"])
+    assert app.return_code == 0 and app.engine.stopped
 
 
 def test_ctrl_c_quits():
     async def scenario(app, pilot):
         await pilot.press("ctrl+c")
-        await pilot.pause(0.1)
 
-    assert drive(scenario).return_code == 0
+    assert drive(scenario, RECORDED["start"]).return_code == 0
 
 
 def test_every_binding_is_in_the_command_palette():
@@ -306,61 +226,15 @@ def test_every_binding_is_in_the_command_palette():
             if binding.key not in ("ctrl+c", "q"):
                 assert binding.description in titles
 
-    drive(scenario)
+    drive(scenario, RECORDED["start"])
 
 
 def test_too_small_says_the_size_it_needs_and_recovers():
     async def scenario(app, pilot):
         await pilot.resize_terminal(50, 14)
-        await pilot.pause(0.1)
-        assert app.screen.has_class("too-small")
+        await until(pilot, lambda: app.screen.has_class("too-small"))
         assert "needs at least 64x20" in str(app.query_one("#too-small").render())
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.1)
-        assert not app.screen.has_class("too-small")
+        await until(pilot, lambda: not app.screen.has_class("too-small"))
 
-    drive(scenario)
-
-
-def _modules_after(statement: str) -> set[str]:
-    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(out.stdout.split())
-
-
-def test_engine_imports_no_textual():
-    modules = _modules_after(
-        "import engine.cli, engine.session, engine.checkpoint, engine.views, engine.sources, "
-        "engine.process"
-    )
-    assert "torch" in modules
-    assert not {m for m in modules if m.split(".")[0] in ("textual", "textual_plotext", "rich")}
-
-
-def test_the_app_module_imports_no_torch():
-    """So that the first frame comes before torch's second of importing."""
-    modules = _modules_after("import tui.app, tui.cli")
-    assert "textual" in modules and "torch" not in modules
-
-
-def test_the_app_process_never_loads_torch():
-    """Training runs in the engine process; the UI's only reads its plain records."""
-    script = f"""
-import asyncio, sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
-from tui_helpers import press, settle, train
-from tui.app import create_app
-
-async def main():
-    async with create_app().run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await press(pilot, "n", "m", "m")
-        await train(pilot, 50)
-        await press(pilot, "g", "p")
-        assert pilot.app.snapshot.step == 50
-
-asyncio.run(main())
-print("torch" in sys.modules)
-"""
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.split()[-1] == "False"
+    drive(scenario, RECORDED["start"])

@@ -17,13 +17,11 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_train_json(capsys, tmp_path, names_path):
+def test_train_json(capsys, tmp_path):
     save = tmp_path / "mlp.pt"
     code, out, _ = run(
         capsys,
         "train",
-        "--data",
-        str(names_path),
         "--steps",
         "300",
         "--n-hidden",

@@ -52,7 +52,8 @@ def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
     assert trainer.split_loss("test") == pytest.approx(2.458, abs=2e-3)
 
 
-def test_neural_bigram_converges_to_the_counting_loss(names):
+def test_neural_bigram_converges_to_the_counting_loss(embedded):
+    names = embedded
     counting = Trainer(names, PRESETS["bigram"])
     counting.run(10**6)
     neural = Trainer(names, PRESETS["bigram-neural"])
@@ -62,8 +63,8 @@ def test_neural_bigram_converges_to_the_counting_loss(names):
 
 
 @pytest.mark.parametrize("preset", ["seed", "lecture", "default", "strong"])
-def test_mlp_starts_near_uniform_loss(names, preset):
-    trainer = Trainer(names, PRESETS[preset])
+def test_mlp_starts_near_uniform_loss(embedded, preset):
+    trainer = Trainer(embedded, PRESETS[preset])
     assert isinstance(trainer.model, MLP)
     assert trainer.split_loss("val") == pytest.approx(math.log(27), abs=0.05)
 

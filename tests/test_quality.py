@@ -9,6 +9,7 @@ from engine.config import PRESETS
 from engine.trainer import Trainer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("preset", "target"), [("default", 2.10), ("strong", 2.00)])
 def test_preset_reaches_its_test_loss(names, preset, target):
     trainer = Trainer(names, PRESETS[preset])

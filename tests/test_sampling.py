@@ -11,6 +11,11 @@ from engine.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
+def names(embedded):
+    return embedded
+
+
+@pytest.fixture(scope="module")
 def trained(names):
     trainer = Trainer(names, PRESETS["default"])
     trainer.run(3000)
@@ -67,7 +72,7 @@ def test_temperature_top_k_prefix_and_cap(trained, names):
 def test_bad_options():
     with pytest.raises(ValueError, match="temperature"):
         SampleOptions(temperature=0)
-    with pytest.raises(ValueError, match="top-k"):
+    with pytest.raises(ValueError, match="top_k"):
         SampleOptions(top_k=0)
 
 

@@ -1,51 +1,45 @@
-"""Snapshot tests: seeded, no clocks, training driven by the test. Look at each SVG before
-committing it (see README)."""
+"""Snapshot tests over the fake engine, which replays records of the real one: seeded, no
+clocks, no process. Look at each SVG before committing it (see README)."""
 
 from __future__ import annotations
 
 import pytest
-from tui_helpers import press, settle, train
+from fake_engine import FakeEngine
+from recording import error_of, load
+from tui_helpers import press, settle
 
+from engine.protocol import Reconfigure
 from tui.app import create_app
 
 SIZES = [(80, 24), (160, 48)]
+RECORDED = load()
+# The generator panel has 9 rows at 80x24 and 21 at 160x48: g asks for that many names.
+NAMES = {(80, 24): "mlp 1500 steps, 9 names", (160, 48): "mlp 1500 steps, 21 names"}
+
+
+def replaying(*scenarios: str, **fake_args) -> object:
+    return create_app(engine=FakeEngine(*(RECORDED[s] for s in scenarios), **fake_args))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_start_screen(snap_compare, size):
-    assert snap_compare(create_app(), terminal_size=size, run_before=settle)
+    assert snap_compare(replaying("start"), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_after_bigram_steps(snap_compare, size):
-    async def run_before(pilot):
-        await settle(pilot)
-        await train(pilot, 120)
-
-    assert snap_compare(create_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(replaying("bigram 120 steps"), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_after_mlp_steps(snap_compare, size):
-    async def run_before(pilot):
-        await settle(pilot)
-        await train(pilot, 210)  # the bigram, counted: its floor and curve for comparison
-        await press(pilot, "m", "m")
-        for _ in range(6):
-            await train(pilot, 100)
-
-    assert snap_compare(create_app(), terminal_size=size, run_before=run_before)
+    # The bigram counted first: its floor and curve for comparison.
+    assert snap_compare(replaying("mlp 600 steps"), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_generator_with_names(snap_compare, size):
-    async def run_before(pilot):
-        await settle(pilot)
-        await press(pilot, "m", "m")
-        await train(pilot, 1500)
-        await press(pilot, "g")
-
-    assert snap_compare(create_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(replaying(NAMES[size]), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
@@ -53,21 +47,23 @@ def test_help_screen(snap_compare, size):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
 
-    assert snap_compare(create_app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
 def test_hyperparameter_form_with_an_error(snap_compare, size):
+    error = error_of(RECORDED["mlp, block_size 0"])
+
     async def run_before(pilot):
         await settle(pilot)
-        await press(pilot, "m", "m", "e")
+        await press(pilot, "e")
         await pilot.press("backspace", "0", "enter")  # block_size 0
-        await pilot.pause(0.1)
+        await settle(pilot)
 
-    assert snap_compare(create_app(), terminal_size=size, run_before=run_before)
+    app = replaying("mlp", errors={Reconfigure: error})
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_too_small(snap_compare):
-    assert snap_compare(create_app(), terminal_size=(50, 14), run_before=settle)
+    assert snap_compare(replaying("start"), terminal_size=(50, 14), run_before=settle)

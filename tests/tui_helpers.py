@@ -1,24 +1,30 @@
-"""Driving the app in tests: training by steps, and waiting for the engine, never for a clock."""
+"""Driving the app in tests: on conditions (the engine idle, a toast shown), never on a clock."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 from textual.pilot import Pilot
 
 from tui.app import MakemoreApp
 
 
-async def settle(pilot: Pilot, timeout: float = 60.0) -> None:
-    """Wait until the engine has loaded, done every command sent and reported it all."""
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Let the app run until `condition` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError(f"never came true: {condition}")
+        await pilot.pause(0.01)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Until the engine has answered every request and the app has drawn it all."""
     app: MakemoreApp = pilot.app
-    waited = 0.0
-    while waited < timeout:
-        await pilot.pause(0.02)
-        waited += 0.02
-        if app.engine.idle.is_set():
-            break
-    else:
-        raise TimeoutError("the engine did not settle")
-    await pilot.pause(0.05)  # handle what it posted last
+    await until(pilot, app.engine.idle.is_set)
+    await pilot.pause()  # let the widgets repaint what they were told
 
 
 async def press(pilot: Pilot, *keys: str) -> None:
@@ -29,5 +35,15 @@ async def press(pilot: Pilot, *keys: str) -> None:
 
 
 async def train(pilot: Pilot, steps: int) -> None:
-    pilot.app.train_steps(steps)
+    pilot.app.engine.step(steps)
     await settle(pilot)
+
+
+def toasts(app: MakemoreApp) -> list[str]:
+    """The notifications on screen."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def toast(pilot: Pilot, text: str) -> None:
+    """Until a notification with this text is on screen."""
+    await until(pilot, lambda: any(text in shown for shown in toasts(pilot.app)))

@@ -1,5 +1,5 @@
-"""Messages from threads to the UI. The engine process reports plain records; the thread that
-reads them posts each as an EngineReported message. A plot's thread posts the lines it built."""
+"""Messages from threads to the UI: what the engine reported, and a plot's lines built off the
+UI thread."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from textual.message import Message
 if TYPE_CHECKING:
     from textual.strip import Strip
 
-    from engine.records import Names, Note, Update
+    from engine.protocol import Record
 
 
 @dataclass
 class EngineReported(Message):
-    """The engine sent an Update (the panels), Names (the generator) or a Note (for the user)."""
+    """A record from the engine: a view, names, a note or an answer."""
 
-    report: Update | Names | Note
+    report: Record
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""A small form: one input per value; the validator's message shows and nothing changes."""
+"""A small form: one input per value. The engine checks what was typed: its answer either
+closes the form or shows why nothing changed."""
 
 from __future__ import annotations
 
@@ -10,43 +11,50 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-Validator = Callable[[dict[str, str]], str | None]
+from engine.protocol import FormView
+
+Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns the request's serial
 
 
-class FormScreen(ModalScreen[dict[str, str] | None]):
-    """Enter applies (if the validator returns no message), Escape cancels."""
+class FormScreen(ModalScreen[None]):
+    """Enter sends the changed values and waits for the answer; Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(
-        self, title: str, values: dict[str, str], validate: Validator, help_text: str = ""
-    ) -> None:
+    def __init__(self, view: FormView, submit: Submit) -> None:
         super().__init__()
-        self.title_text, self.values, self.validate = title, values, validate
-        self.help_text = help_text
+        self.view, self.submit = view, submit
+        self.waiting: int | None = None  # the serial of the request sent, until answered
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(self.title_text, classes="form-title")
+            yield Static(self.view.title, classes="form-title")
             with Grid(id="fields"):
-                for name, value in self.values.items():
+                for name, value in self.view.values.items():
                     yield Label(name)
                     field = Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
                     field.cursor_blink = False  # a steady cursor: no redraws over SSH
                     yield field
-            yield Static(self.help_text + "Enter applies, Escape cancels.", classes="form-help")
+            yield Static(f"{self.view.help} Enter applies, Escape cancels.", classes="form-help")
             yield Label("", id="form-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {
-            name: self.query_one(f"#field-{name}", Input).value.strip() for name in self.values
+            name: self.query_one(f"#field-{name}", Input).value.strip() for name in self.view.values
         }
-        changed = {k: v for k, v in values.items() if v != self.values[k]}
-        problem = self.validate(changed)
-        if problem:
-            self.query_one("#form-error", Label).update(f"✗ {problem}")
+        changed = {k: v for k, v in values.items() if v != self.view.values[k]}
+        if not changed:
+            self.dismiss()
             return
-        self.dismiss(changed)
+        self.waiting = self.submit(changed)
+
+    def answer(self, error: str | None) -> None:
+        """The engine's answer to what was sent: done, or why nothing changed."""
+        self.waiting = None
+        if error:
+            self.query_one("#form-error", Label).update(f"✗ {error}")
+        else:
+            self.dismiss()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss()

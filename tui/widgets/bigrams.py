@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -10,10 +10,9 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.protocol import BigramView
+from tui.widgets.panels import LOADING, retitle
 from tui.widgets.strips import to_strip
-
-if TYPE_CHECKING:
-    from engine.records import Snapshot
 
 # From the background to a bright heat, readable in 256 colours and in 16.
 SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]
@@ -44,21 +43,33 @@ class BigramHeatmap(Widget):
 
     show_probabilities: reactive[bool] = reactive(False)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.snapshot: Snapshot | None = None
+        self.view: BigramView | None = None
         self._lines: dict[tuple[bool, int, int], list[Strip]] = {}
 
-    def show(self, snapshot: Snapshot) -> None:
-        old, self.snapshot = self.snapshot, snapshot
-        # While the MLP trains the counts stand still: no repaint for the UI thread to do.
-        if old is None or (old.top_bigrams, old.symbols, old.model) != (
-            snapshot.top_bigrams,
-            snapshot.symbols,
-            snapshot.model,
-        ):
-            self._lines.clear()
-            self.refresh()
+    def on_mount(self) -> None:
+        retitle(self, "Bigrams", LOADING)
+
+    def show(self, view: BigramView) -> None:
+        """The engine sends a view only when it changed: while the MLP trains, none comes."""
+        self.view = view
+        self._lines.clear()
+        self.refresh()
+        self._retitle()
+
+    def watch_show_probabilities(self) -> None:
+        self._retitle()
+
+    def _retitle(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        if not view.top:
+            retitle(self, "Bigrams", "c toggles")
+            return
+        shown = "probabilities" if self.show_probabilities or view.counts is None else "counts"
+        retitle(self, f"Bigrams · {shown}", "c toggles")
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
@@ -72,11 +83,11 @@ class BigramHeatmap(Widget):
         return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
 
     def _text(self) -> Text:
-        snap = self.snapshot
-        if snap is None:
-            return self._hint("loading torch…")
-        if not snap.top_bigrams:
-            if snap.model == "bigram":
+        view = self.view
+        if view is None:
+            return self._hint(LOADING)
+        if not view.top:
+            if view.model == "bigram":
                 hint = (
                     "Nothing counted yet. The bigram model counts which character follows "
                     "which; press n to step or space to run, and watch the table fill up."
@@ -87,14 +98,14 @@ class BigramHeatmap(Widget):
                     "is what the other models are compared with."
                 )
             return self._hint(hint)
-        if self.show_probabilities or snap.counts is None:
-            values = snap.probabilities
+        if self.show_probabilities or view.counts is None:
+            values = view.probabilities
         else:
-            values = snap.counts
-        size = len(snap.symbols)
-        if self.size.width >= 2 + 4 * size and self.size.height >= size + 1:
-            return self._grid(snap, values)
-        return self._top(snap)
+            values = view.counts
+        size = len(view.symbols)
+        if values is not None and self.size.width >= 2 + 4 * size and self.size.height >= size + 1:
+            return self._grid(view, values)
+        return self._top(view)
 
     def _hint(self, hint: str) -> Text:
         text = Text(hint)
@@ -106,27 +117,27 @@ class BigramHeatmap(Widget):
             return f"{probability:.2f}"[1:] if probability < 1 else "1.0"
         return compact(count)
 
-    def _grid(self, snap: Snapshot, values: list[list[float]]) -> Text:
+    def _grid(self, view: BigramView, values: list[list[float]]) -> Text:
         """The whole matrix, as in the lecture's plot: row = first character, column = next."""
         peak = max(max(row) for row in values) or 1
-        text = Text("  " + "".join(f"{s:^4}" for s in snap.symbols) + "\n", style="bold")
+        text = Text("  " + "".join(f"{s:^4}" for s in view.symbols) + "\n", style="bold")
         for i, row in enumerate(values):
-            text.append(f"{snap.symbols[i]} ", style="bold")
+            text.append(f"{view.symbols[i]} ", style="bold")
             for j, value in enumerate(row):
-                count = snap.counts[i][j] if snap.counts is not None else None
-                cell = self._cell(count, snap.probabilities[i][j])
+                count = view.counts[i][j] if view.counts is not None else None
+                cell = self._cell(count, view.probabilities[i][j])
                 text.append(f"{cell:>3} ", style=shade(value / peak))
             text.append("\n")
         text.rstrip()
         return text
 
-    def _top(self, snap: Snapshot) -> Text:
+    def _top(self, view: BigramView) -> Text:
         """The most frequent pairs as cells 'ab 1234', most first, as many as fit."""
         width = 9  # "ab 12k " plus a gap
         columns = max(1, self.size.width // width)
         rows = max(1, self.size.height)
-        pairs = snap.top_bigrams[: columns * rows]
-        by_count = snap.counts is not None and not self.show_probabilities
+        pairs = view.top[: columns * rows]
+        by_count = view.counts is not None and not self.show_probabilities
         peak = max((b.count if by_count else b.probability) for b in pairs) or 1
         text = Text()
         for r in range(rows):

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.protocol import GeneratorView, Names, Sample
+from tui.widgets.panels import LOADING, retitle
 from tui.widgets.strips import to_strip
 
-if TYPE_CHECKING:
-    from engine.records import Sample
-
 TAG_STYLES = {"new": "bold green", "train": "yellow", "val": "magenta", "test": "magenta"}
-KEEP = 200  # finished names remembered (and exported)
 
 
 class NameList(Widget):
@@ -26,29 +24,42 @@ class NameList(Widget):
     COMPONENT_CLASSES = {"name-list--hint"}
     DEFAULT_CSS = "NameList > .name-list--hint { color: $text-muted; }"
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.growing: list[str] = []
-        self.finished: deque[Sample] = deque(maxlen=KEEP)
+        self.finished: deque[Sample] = deque(maxlen=500)  # more than a screen can show
         self.ready = False
         self._finished_lines: tuple[int, list[Strip]] | None = None  # (width, lines)
 
-    def update_names(self, growing: list[str], finished: list[Sample]) -> None:
-        self.growing = growing
-        self.finished.extendleft(finished)
-        if finished or not growing:
+    def on_mount(self) -> None:
+        retitle(self, "Generator", LOADING)
+
+    def show(self, view: GeneratorView) -> None:
+        if not self.ready:
+            self.ready = True
+            self.refresh()
+        top_k = view.top_k or "all"
+        prefix = f" prefix {view.prefix!r}" if view.prefix else ""
+        retitle(
+            self, f"Generator · {view.model}", f"T {view.temperature:.1f} top-k {top_k}{prefix}"
+        )
+
+    def update_names(self, names: Names) -> None:
+        if names.clear:
+            self.finished.clear()
+        self.growing = names.growing
+        self.finished.extendleft(names.finished)
+        if names.finished or not names.growing:
             self._finished_lines = None
             self.refresh()
         else:  # a letter more: only the growing names' rows, at the top, change
-            self.refresh(Region(0, 0, self.size.width, len(growing)))
+            self.refresh(Region(0, 0, self.size.width, len(names.growing)))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if not self.ready or (not self.growing and not self.finished):
             hint = Text(
-                "press g to generate names from the current model"
-                if self.ready
-                else "loading torch…"
+                "press g to generate names from the current model" if self.ready else LOADING
             )
             hint.stylize(self.get_component_rich_style("name-list--hint"))  # wrap keeps spans
             wrapped = hint.wrap(self.app.console, width)

@@ -46,6 +46,11 @@ class Plot(PlotextPlot):
             self._lines = None
             self.refresh()
 
+    @property
+    def lines(self) -> list[Strip] | None:
+        """The lines built last (in a thread, or in place)."""
+        return self._lines[1] if self._lines else None
+
     def render_line(self, y: int) -> Strip:
         key = self._key()
         if self._lines is None or self._lines[0] != key:  # new data, size or theme
@@ -71,11 +76,11 @@ class Plot(PlotextPlot):
         (size, theme, style), plt = key, self.plt
         with self._building:
             plt.clear_data()
+            plt.theme(theme)  # first: plotext gives text the background of the theme in force
             self.draw(plt, *args)
             # As textual-plotext's own render(): both size calls are needed.
             plt.plotsize(size.width, size.height)
             plt._set_size(size.width, size.height)
-            plt.theme(theme)
             text = Text.from_ansi(plt.build())
         console = self.app.console
         return [to_strip(line, console, size.width, style) for line in text.split()]

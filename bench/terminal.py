@@ -1,0 +1,85 @@
+"""A program in a pseudo-terminal, as a user's terminal runs it, for the rows that time what
+reaches the screen."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import signal
+import struct
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Terminal:
+    """A program in a pseudo-terminal, as a user's terminal runs it. A thread reads all it
+    writes (ANSI escapes removed), so the time a text reaches the terminal is measured as it
+    happens, with no polling."""
+
+    ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()=>].?")
+
+    def __init__(self, width: int = 100, height: int = 30) -> None:
+        self.width, self.height = width, height
+        self.output = bytearray()  # appended to in place: copying it would slow the timing
+        self.arrived = threading.Condition()
+
+    def start(self, argv: list[str] | None = None) -> float:
+        """Start the app (or argv) and return the time just before the process started."""
+        argv = argv or [str(Path(sys.executable).with_name("makemore-tui"))]
+        started = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the program, in ROOT, as over SSH
+            os.chdir(ROOT)
+            os.environ.update(
+                TERM="xterm-256color", COLUMNS=str(self.width), LINES=str(self.height)
+            )
+            os.execv(argv[0], argv)
+        size = struct.pack("HHHH", self.height, self.width, 0, 0)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, size)
+        threading.Thread(target=self._read, daemon=True).start()
+        return started
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.arrived:
+                self.output += self.ANSI.sub(b"", data)
+                self.arrived.notify_all()
+
+    def mark(self) -> int:
+        """Where the output is now: wait_for looks only at what comes after a mark."""
+        with self.arrived:
+            return len(self.output)
+
+    def wait_for(self, text: str, since: int = 0, timeout: float = 60) -> float:
+        """The time `text` reached the terminal (after `since`)."""
+        needle = text.encode()
+        deadline = time.perf_counter() + timeout
+        with self.arrived:
+            while self.output.find(needle, since) < 0:
+                if not self.arrived.wait(deadline - time.perf_counter()):
+                    raise TimeoutError(f"the program never wrote {text!r}")
+            return time.perf_counter()
+
+    def send(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def stop(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self.fd)

@@ -1,0 +1,249 @@
+"""What crosses the pipe between the app and the engine process: commands one way, records the
+other, all plain frozen dataclasses. No torch here, so that the app reads them without it.
+
+The engine owns every rule: the app sends what the user typed, as text, and shows the answer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Literal
+
+# Commands: the app asks, the engine decides.
+
+
+@dataclass(frozen=True)
+class ToggleRunning:
+    """Start training, or pause it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    steps: int = 1
+
+
+@dataclass(frozen=True)
+class NextModel:
+    """Switch to the next model; each keeps its own run."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """The current model starts over from its seed."""
+
+
+@dataclass(frozen=True)
+class Generate:
+    count: int
+
+
+@dataclass(frozen=True)
+class NudgeTemperature:
+    up: bool
+
+
+@dataclass(frozen=True)
+class SetSampling:
+    values: dict[str, str]  # field name -> text typed in the form
+
+
+@dataclass(frozen=True)
+class Reconfigure:
+    values: dict[str, str]  # hyperparameter -> text typed in the form
+
+
+@dataclass(frozen=True)
+class OpenDataset:
+    path: str
+
+
+@dataclass(frozen=True)
+class Save:
+    path: str
+
+
+@dataclass(frozen=True)
+class Load:
+    path: str
+
+
+@dataclass(frozen=True)
+class Export:
+    stem: str  # writes STEM-names.tsv and STEM-loss.csv
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+Command = (
+    ToggleRunning
+    | Step
+    | NextModel
+    | Reset
+    | Generate
+    | NudgeTemperature
+    | SetSampling
+    | Reconfigure
+    | OpenDataset
+    | Save
+    | Load
+    | Export
+    | Quit
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command as sent: numbered, so that its answer can be matched to it."""
+
+    serial: int
+    command: Command
+
+
+# Records: what the engine reports. Each panel has a view of its own, sent when it changed.
+
+
+@dataclass(frozen=True)
+class Bigram:
+    first: str
+    second: str
+    count: int  # 0 for the neural bigram, which has no counts
+    probability: float  # P(second | first)
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    logprob: float  # log-probability of the whole name under the model, end included
+    tag: str  # 'train', 'val' or 'test' when the name is in that split, else 'new'
+
+
+Curve = tuple[list[float], list[float]]  # steps, losses
+
+
+@dataclass(frozen=True)
+class StatusView:
+    running: bool
+    steps_per_second: float | None  # while running only: no clock otherwise
+    model: str
+    step: int
+    epoch: float
+    loss: float | None  # smoothed training loss (the last point of the curve)
+    val_loss: float | None
+    description: str  # the model's hyperparameters in a few words
+    dataset: str
+    items: int
+    vocab_size: int
+
+
+@dataclass(frozen=True)
+class LossView:
+    model: str  # the active one
+    train_curves: dict[str, Curve]  # every model that has trained, by name
+    val_curves: dict[str, Curve]
+    bigram_floor: float | None  # val loss of the counted bigram: what an MLP must beat
+    training: bool  # more is coming soon: the app may draw it off its UI thread
+
+
+@dataclass(frozen=True)
+class EmbeddingView:
+    points: list[tuple[str, float, float]] | None  # (symbol, x, y); None: no embedding
+    size: int | None  # the embedding's own size, before PCA
+    training: bool
+
+
+@dataclass(frozen=True)
+class BigramView:
+    model: str  # the active one
+    symbols: list[str]  # how each token index is drawn
+    top: list[Bigram]  # most frequent first; empty until a bigram model has trained
+    counts: list[list[int]] | None  # the full |V|x|V| grid of a counting bigram
+    probabilities: list[list[float]] | None
+
+
+@dataclass(frozen=True)
+class GeneratorView:
+    model: str
+    temperature: float
+    top_k: int | None
+    prefix: str
+
+
+@dataclass(frozen=True)
+class FormView:
+    """The values a form offers, as text, with a line on what applying them does."""
+
+    title: str
+    values: dict[str, str]
+    help: str
+
+
+@dataclass(frozen=True)
+class HyperparameterView(FormView):
+    pass
+
+
+@dataclass(frozen=True)
+class SamplingView(FormView):
+    pass
+
+
+View = (
+    StatusView
+    | LossView
+    | EmbeddingView
+    | BigramView
+    | GeneratorView
+    | HyperparameterView
+    | SamplingView
+)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names growing letter by letter, or the finished ones with tag and log-probability."""
+
+    growing: list[str] = field(default_factory=list)
+    finished: list[Sample] = field(default_factory=list)
+    clear: bool = False  # forget the names shown so far (a new dataset)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line for the user: what a command did, or an error that changed nothing."""
+
+    text: str
+    severity: Literal["information", "warning", "error"] = "information"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A command is done: error is None, or says why it changed nothing."""
+
+    serial: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Idle:
+    """Requests up to this serial are answered, and nothing runs or streams."""
+
+    serial: int
+
+
+Record = View | Names | Note | Answer | Idle
+
+
+def engine_main(connection: Connection, data: str | None, checkpoint: str | None, log: str) -> None:
+    """The engine process's entry point. Its output goes to `log` (the terminal is the app's),
+    and it imports torch there, never here in the app."""
+    with open(log, "ab", buffering=0) as output:
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+    from engine.server import serve
+
+    serve(connection, data, checkpoint)

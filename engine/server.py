@@ -1,0 +1,236 @@
+"""The engine process: it owns the session, trains, samples and saves on command, and reports
+what it did as records (engine/protocol.py) over its connection to the app.
+
+A process, not a thread: a training step is about half Python, and in a thread it would share
+the GIL with the UI's drawing. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+
+from engine.protocol import (
+    Answer,
+    Command,
+    Export,
+    Generate,
+    Idle,
+    Load,
+    Names,
+    NextModel,
+    Note,
+    NudgeTemperature,
+    OpenDataset,
+    Quit,
+    Reconfigure,
+    Record,
+    Request,
+    Reset,
+    Sample,
+    Save,
+    SetSampling,
+    Step,
+    ToggleRunning,
+    View,
+)
+from engine.sampling import StreamState
+from engine.session import Session
+
+CHUNK_SECONDS = 0.03  # training time between two looks at the commands
+SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
+EVAL_SECONDS = 5.0  # val loss while training: a pass over val is costly on a large dataset
+BIGRAM_STEP_SECONDS = 0.04  # the counting bigram, paced so its table visibly fills up
+LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI
+AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
+# When the cores are short, a key press goes first: the UI needs little, but needs it now.
+ENGINE_NICENESS = 10
+POLL_SECONDS = 0.1  # how long an idle engine waits for a command before looking again
+
+
+def serve(connection: Connection, data: str | None, checkpoint: str | None) -> None:
+    """The engine process's body: open the session, then serve requests until told to stop."""
+    cancel = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c belongs to the app, which stops us
+    os.nice(ENGINE_NICENESS)
+    import torch
+
+    torch.set_num_threads(1)  # faster for these small models; the UI keeps the other core
+    try:
+        try:
+            session = Session.open(data, checkpoint)
+        except ValueError as error:  # a bad dataset or checkpoint: say so, open the default
+            connection.send(Note(f"{error}. Opened the embedded names instead.", "error"))
+            session = Session.open()
+        EngineLoop(session, connection, cancel).run()
+    except (EOFError, BrokenPipeError):  # the app has gone
+        pass
+    finally:
+        connection.close()
+        sys.stderr.flush()
+
+
+class EngineLoop:
+    """Trains in chunks of about CHUNK_SECONDS and serves requests between them, so a request
+    waits at most that long."""
+
+    def __init__(self, session: Session, connection: Connection, cancel: threading.Event) -> None:
+        self.session = session
+        self._connection, self._cancel = connection, cancel
+        self._running = False
+        self._stream: Iterator[StreamState | list[Sample]] | None = None
+        self._chunk = 1  # steps per chunk, sized to take CHUNK_SECONDS
+        self._steps_per_second: float | None = None  # while running only: no clock otherwise
+        self._dirty = True  # the views may have changed
+        self._sent: dict[type, View] = {}  # the last view of each kind sent
+        self._answered = 0  # serial of the last request answered
+        self._idle_reported = -1
+
+    def run(self) -> None:
+        session = self.session
+        last_views = last_eval = last_letter = last_name = 0.0
+        while not self._cancel.is_set():
+            busy = self._running or self._stream is not None
+            self._serve_requests(block=not busy and not self._dirty)
+            now = time.perf_counter()
+            if self._running:
+                self._train_chunk()
+                if now - last_eval >= EVAL_SECONDS:
+                    session.evaluate()
+                    last_eval = now
+                if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
+                    self._stream = session.stream_names(1)
+                    last_name = now
+            if self._stream is not None and now - last_letter >= LETTER_SECONDS:
+                self._advance_stream()
+                last_letter = now
+            if self._dirty or (self._running and now - last_views >= SNAPSHOT_SECONDS):
+                self._send_views()
+                last_views = now
+            if self._stream is not None and not self._running:
+                time.sleep(LETTER_SECONDS / 4)  # only letters to stream: wait for the next
+            elif not self._running and self._answered != self._idle_reported:
+                self._report(Idle(self._answered))
+                self._idle_reported = self._answered
+
+    def _report(self, record: Record) -> None:
+        self._connection.send(record)
+
+    def _send_views(self) -> None:
+        """Only the views that changed: the bigram table stands still while the MLP trains."""
+        for view in self.session.views(self._running, self._steps_per_second):
+            if self._sent.get(type(view)) != view:
+                self._report(view)
+                self._sent[type(view)] = view
+        self._dirty = False
+
+    def _serve_requests(self, block: bool) -> None:
+        """Do every request waiting; if `block`, wait a little for one."""
+        if not self._connection.poll(POLL_SECONDS if block else 0):
+            return
+        while True:
+            request: Request = self._connection.recv()
+            try:
+                self._do(request.command)
+                error = None
+            except Exception as failure:  # a bad value, file or checkpoint: say so, carry on
+                error = str(failure)
+            self._report(Answer(request.serial, error))
+            self._answered = request.serial
+            self._dirty = True
+            if not self._connection.poll():
+                return
+
+    def _do(self, command: Command) -> None:
+        session = self.session
+        match command:
+            case ToggleRunning():
+                self._set_running(not self._running)
+            case Step(steps):
+                report = session.train(steps, self._cancel)
+                session.evaluate()
+                if report.stopped:
+                    self._report(Note(report.stopped))
+            case NextModel():
+                session.next_model()
+            case Reset():
+                session.reset()
+                self._report(Note("Reset: the model starts over from its seed."))
+            case Generate(count):
+                self._stream = session.stream_names(count)
+            case NudgeTemperature(up):
+                session.nudge_temperature(up)
+            case SetSampling(values):
+                session.set_sampling(values)
+            case Reconfigure(values):
+                new_model = session.reconfigure(values)
+                what = "new model, from step 0" if new_model else "applies from the next step"
+                self._report(Note(f"{', '.join(values)}: {what}"))
+            case OpenDataset(path):
+                session.open_dataset(path)
+                self._stream = None
+                self._report(Names(clear=True))
+                dataset = session.dataset
+                self._report(
+                    Note(
+                        f"Opened {path}: {len(dataset.items):,} items, "
+                        f"vocabulary {dataset.vocab.size}."
+                    )
+                )
+            case Save(path):
+                session.save_checkpoint(path)
+                self._report(
+                    Note(f"Saved {session.active} at step {session.trainer.step:,} to {path}.")
+                )
+            case Load(path):
+                session.load_checkpoint(path)
+                self._report(
+                    Note(f"Loaded {path}: {session.active} at step {session.trainer.step:,}.")
+                )
+            case Export(stem):
+                written = session.export(stem)
+                self._report(Note("Wrote " + " and ".join(str(p) for p in written)))
+            case Quit():
+                self._cancel.set()
+
+    def _set_running(self, running: bool) -> None:
+        session = self.session
+        stopped = session.trainer.stopped
+        if self._running and not running:  # the val loss shown while paused is for this step
+            session.evaluate()
+        self._running = running and stopped is None
+        if running and stopped:
+            self._report(Note(stopped))
+        self._steps_per_second = None
+
+    def _train_chunk(self) -> None:
+        session = self.session
+        if session.active == "bigram":  # one epoch is a blink; let the learner watch it count
+            time.sleep(BIGRAM_STEP_SECONDS)
+            self._chunk = 1
+        report = session.train(self._chunk, self._cancel)
+        if report.steps_per_second > 0:
+            self._steps_per_second = report.steps_per_second
+            # Size the next chunk to take about CHUNK_SECONDS (the bigram's pace is set above).
+            self._chunk = max(1, min(10_000, int(report.steps_per_second * CHUNK_SECONDS)))
+        if report.stopped:
+            self._running = False
+            session.evaluate()
+            severity = "warning" if "loss became" in report.stopped else "information"
+            self._report(Note(report.stopped, severity))
+            self._dirty = True
+
+    def _advance_stream(self) -> None:
+        assert self._stream is not None
+        event = next(self._stream)
+        if isinstance(event, list):  # the finished Samples
+            self._report(Names(finished=event))
+            self._stream = None
+        else:
+            self._report(Names(growing=event.texts))

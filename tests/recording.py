@@ -1,0 +1,80 @@
+"""Records of the real engine, replayed by tests/fake_engine.py so that most UI tests need no
+torch and no process. `python tests/recording.py` writes them again after a change to what the
+engine reports; a slow test checks that they are current."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from multiprocessing import Pipe
+from pathlib import Path
+
+from engine.protocol import (
+    Answer,
+    Command,
+    Generate,
+    Idle,
+    NextModel,
+    Reconfigure,
+    Record,
+    Request,
+    Step,
+)
+
+PATH = Path(__file__).resolve().parent / "fixtures" / "recording.pickle"
+MLP = [NextModel(), NextModel()]
+# Each: the commands sent to a fresh engine on the embedded dataset, one after the other.
+SCENARIOS: dict[str, list[Command]] = {
+    "start": [],
+    "bigram 120 steps": [Step(120)],
+    "mlp 600 steps": [Step(210), *MLP, *[Step(100)] * 6],
+    "mlp": MLP,
+    "mlp 1500 steps, 9 names": [*MLP, Step(1500), Generate(9)],
+    "mlp 1500 steps, 21 names": [*MLP, Step(1500), Generate(21)],
+    "mlp, block_size 0": [*MLP, Reconfigure({"block_size": "0"})],
+}
+
+
+def record(commands: list[Command]) -> list[Record]:
+    """What the engine reports for these commands, in order, until it is idle after the last."""
+    import torch
+
+    from engine.server import EngineLoop
+    from engine.session import Session
+
+    torch.set_num_threads(1)
+    ours, theirs = Pipe()
+    cancel = threading.Event()
+    loop = threading.Thread(target=EngineLoop(Session.open(), theirs, cancel).run)
+    loop.start()
+    for serial, command in enumerate(commands, 1):
+        ours.send(Request(serial, command))
+    records: list[Record] = []
+    while True:
+        record = ours.recv()
+        records.append(record)
+        if isinstance(record, Idle) and record.serial == len(commands):
+            break
+    cancel.set()
+    loop.join()
+    return records
+
+
+def record_all() -> dict[str, list[Record]]:
+    return {name: record(commands) for name, commands in SCENARIOS.items()}
+
+
+def load() -> dict[str, list[Record]]:
+    with PATH.open("rb") as file:
+        return pickle.load(file)
+
+
+def error_of(records: list[Record]) -> str:
+    """The error the last command was answered with."""
+    return next(r.error for r in reversed(records) if isinstance(r, Answer) and r.error)
+
+
+if __name__ == "__main__":
+    PATH.parent.mkdir(exist_ok=True)
+    PATH.write_bytes(pickle.dumps(record_all()))
+    print(f"wrote {PATH}")

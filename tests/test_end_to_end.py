@@ -1,0 +1,221 @@
+"""The app over the real engine process: training, files, a dead engine, quitting; and the
+import boundaries that keep torch out of the app and Textual out of the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tui_helpers import press, settle, toast, toasts, train, until
+
+from tui.app import create_app
+
+
+def drive(scenario, size=(100, 30), **app_args):
+    """Run one async scenario against a fresh app and its engine, headless."""
+
+    async def main():
+        app = create_app(**app_args)
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+        return app
+
+    return asyncio.run(main())
+
+
+def test_step_switch_reset_and_run():
+    async def scenario(app, pilot):
+        status = app.status
+        assert status.view.model == "bigram" and status.view.step == 0
+        await press(pilot, "n")
+        assert status.view.step == 1
+        await press(pilot, "m", "m")
+        assert status.view.model == "mlp"
+        await press(pilot, "n", "n")
+        assert status.view.step == 2
+        await press(pilot, "r")
+        assert status.view.step == 0
+        await pilot.press("space")
+        await until(pilot, lambda: status.view.running and status.view.step > 0)
+        await press(pilot, "space")
+        assert not status.view.running
+        step = status.view.step
+        assert app.loss.view.val_curves["mlp"][0][-1] == step  # val for the step shown
+        await press(pilot, "n")
+        assert status.view.step == step + 1  # paused means paused: only the step asked for
+        await press(pilot, "m")
+        assert status.view.model == "bigram"  # and round again
+
+    drive(scenario)
+
+
+def test_open_a_dataset_good_and_bad(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the engine starts there: short paths to type
+    good = tmp_path / "cities.txt"
+    good.write_text(
+        "\n".join(
+            [
+                "paris",
+                "berlin",
+                "roma",
+                "wien",
+                "oslo",
+                "bern",
+                "riga",
+                "praha",
+                "lisboa",
+                "madrid",
+                "dublin",
+                "sofia",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"anna\n\xff\xfe\n")
+
+    async def scenario(app, pilot):
+        await train(pilot, 3)
+        await press(pilot, "o")
+        await pilot.press(*"bad.txt", "enter")
+        await settle(pilot)
+        await toast(pilot, "not UTF-8")
+        assert app.status.view.dataset == "names.txt" and app.status.view.step == 3  # kept
+        await press(pilot, "o")
+        await pilot.press(*"cities.txt", "enter")
+        await settle(pilot)
+        assert app.status.view.dataset == "cities.txt" and app.status.view.items == 12
+        assert app.status.view.step == 0
+
+    drive(scenario)
+
+
+def test_save_load_and_export(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the engine starts there: short paths to type
+    checkpoint = tmp_path / "run.pt"
+
+    async def scenario(app, pilot):
+        await press(pilot, "m", "m")
+        await train(pilot, 20)
+        await press(pilot, "s")
+        await pilot.press("ctrl+u", *"run.pt", "enter")
+        await settle(pilot)
+        assert checkpoint.is_file()
+        await press(pilot, "r")
+        assert app.status.view.step == 0
+        await press(pilot, "l")
+        await pilot.press(*"run.pt", "enter")
+        await settle(pilot)
+        assert app.status.view.step == 20 and app.status.view.model == "mlp"
+        await press(pilot, "l")
+        await pilot.press(*"missing.pt", "enter")
+        await settle(pilot)
+        assert app.status.view.step == 20  # a bad checkpoint changes nothing
+        await press(pilot, "g", "x")
+        await pilot.press("ctrl+u", *"out/run", "enter")
+        await settle(pilot)
+        names = (tmp_path / "out" / "run-names.tsv").read_text().splitlines()
+        loss = (tmp_path / "out" / "run-loss.csv").read_text().splitlines()
+        assert names[0] == "name\tlogprob\ttag" and len(names) > 4
+        assert loss[0] == "model,split,step,loss" and any(r.startswith("mlp,train,") for r in loss)
+
+    drive(scenario)
+
+
+def test_resume_from_the_command_line(tmp_path):
+    from engine import checkpoint
+    from engine.config import PRESETS
+    from engine.sources import open_dataset
+    from engine.trainer import Trainer
+
+    path = tmp_path / "run.pt"
+    trainer = Trainer(open_dataset(), PRESETS["lecture"])
+    trainer.run(42)
+    checkpoint.save(trainer, path)
+
+    async def scenario(app, pilot):
+        assert (app.status.view.model, app.status.view.step) == ("mlp", 42)
+
+    drive(scenario, checkpoint=str(path))
+
+
+def test_a_bad_dataset_at_start_opens_the_default(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("\n\n")
+
+    async def scenario(app, pilot):
+        assert app.status.view.dataset == "names.txt"
+        await toast(pilot, "no items")
+
+    drive(scenario, data=str(bad))
+
+
+def test_an_engine_that_dies_is_reported():
+    async def scenario(app, pilot):
+        os.kill(app.engine.pid, signal.SIGKILL)
+        await toast(pilot, "engine ended (killed by signal 9)")
+        await pilot.press("n")  # a command to an engine that is gone changes nothing
+        assert app.status.view.step == 0 and len(toasts(app)) == 1
+
+    drive(scenario)
+
+
+def test_quitting_while_training_ends_the_engine_cleanly():
+    async def scenario(app, pilot):
+        await pilot.press("space")
+        await until(pilot, lambda: app.status.view.running)
+        await pilot.press("q")
+
+    app = drive(scenario)
+    assert app.return_code == 0 and app.engine.stopped
+    assert app.engine.wait(10) == 0  # the engine process ended, and cleanly
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_engine_imports_no_textual():
+    modules = _modules_after(
+        "import engine.cli, engine.session, engine.checkpoint, engine.views, engine.sources, "
+        "engine.server"
+    )
+    assert "torch" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("textual", "textual_plotext", "rich")}
+
+
+def test_the_app_imports_no_torch_and_only_the_protocol_of_the_engine():
+    """So that the first frame comes before torch's second of importing."""
+    modules = _modules_after("import tui.app, tui.cli, tui.screens.form, tui.widgets.plots")
+    assert "textual" in modules and "torch" not in modules
+    assert {m for m in modules if m.startswith("engine")} == {"engine", "engine.protocol"}
+
+
+def test_the_app_process_never_loads_torch():
+    """Training runs in the engine process; the app only reads its records."""
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from tui_helpers import press, settle, train
+from tui.app import create_app
+
+async def main():
+    async with create_app().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "n", "m", "m")
+        await train(pilot, 50)
+        await press(pilot, "g", "p")
+        assert pilot.app.status.view.step == 50
+
+asyncio.run(main())
+print("torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"

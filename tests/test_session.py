@@ -1,0 +1,144 @@
+"""The engine side of the protocol: the session's rules, and the server's answers to requests."""
+
+from __future__ import annotations
+
+import pytest
+from recording import load, record, record_all
+
+from engine.protocol import (
+    Answer,
+    BigramView,
+    Generate,
+    HyperparameterView,
+    Idle,
+    Names,
+    NextModel,
+    Note,
+    NudgeTemperature,
+    Reconfigure,
+    SamplingView,
+    SetSampling,
+    StatusView,
+    Step,
+)
+from engine.sampling import TEMPERATURE_MAX, TEMPERATURE_MIN
+from engine.session import Session
+
+
+@pytest.fixture
+def session():
+    return Session.open()
+
+
+def test_reconfigure_applies_or_refuses_and_says_when_it_starts_over(session):
+    session.next_model()
+    session.next_model()
+    session.train(5)
+    with pytest.raises(ValueError, match="block_size must be a whole number"):
+        session.reconfigure({"block_size": "x"})
+    with pytest.raises(ValueError, match="the mlp has no smoothing"):
+        session.reconfigure({"smoothing": "2"})
+    assert session.trainer.step == 5 and session.trainer.config.block_size == 6
+    assert session.reconfigure({"learning_rate": "0.01"}) is False
+    assert session.trainer.step == 5 and session.trainer.config.learning_rate == 0.01
+    assert session.reconfigure({"n_embd": "8"}) is True
+    assert session.trainer.step == 0 and session.trainer.config.n_embd == 8
+
+
+def test_the_forms_offer_what_applies_to_the_model(session):
+    def form(kind):
+        return next(v for v in session.views(False, None) if isinstance(v, kind))
+
+    assert form(HyperparameterView).values == {"batch_size": "64", "smoothing": "1.0"}
+    assert form(HyperparameterView).help == "Changes apply at the next step."
+    session.next_model()
+    session.next_model()
+    values = form(HyperparameterView).values
+    assert values["block_size"] == "6" and "smoothing" not in values
+    assert form(HyperparameterView).help.startswith("A change of block_size, n_embd")
+    assert form(SamplingView).values == {"temperature": "1", "top_k": "", "prefix": ""}
+
+
+def test_sampling_options_from_text(session):
+    session.set_sampling({"top_k": "3", "prefix": "ma"})
+    assert (session.options.top_k, session.options.prefix) == (3, "ma")
+    for values, error in [
+        ({"prefix": "Zed"}, "not in the vocabulary"),
+        ({"temperature": "hot"}, "temperature must be a number"),
+        ({"temperature": "0"}, "temperature must be from 0.1 to 10"),
+        ({"top_k": "0"}, "top_k must be at least 1"),
+        ({"top_k": "3.5"}, "top_k must be a whole number"),
+    ]:
+        with pytest.raises(ValueError, match=error):
+            session.set_sampling(values)
+    assert (session.options.top_k, session.options.prefix) == (3, "ma")  # unchanged
+    session.set_sampling({"top_k": ""})
+    assert session.options.top_k is None
+
+
+def test_the_temperature_stays_in_its_one_range(session):
+    for _ in range(200):
+        session.nudge_temperature(up=False)
+    assert session.options.temperature == TEMPERATURE_MIN
+    for _ in range(200):
+        session.nudge_temperature(up=True)
+    assert session.options.temperature == TEMPERATURE_MAX
+
+
+def test_export_writes_the_names_the_session_made(session, tmp_path):
+    session.train(50)
+    streamed = list(session.stream_names(5))
+    written = session.export(str(tmp_path / "out" / "run"))
+    rows = written[0].read_text().splitlines()
+    assert rows[0] == "name\tlogprob\ttag"
+    assert [r.split("\t")[0] for r in rows[1:]] == [s.text for s in reversed(streamed[-1])]
+    loss = written[1].read_text().splitlines()
+    assert loss[0] == "model,split,step,loss" and loss[1].startswith("bigram,train,1,")
+
+
+def test_the_server_answers_each_request_and_sends_only_changed_views():
+    records = record(
+        [
+            Step(210),  # the bigram counts all pairs
+            NextModel(),
+            NextModel(),
+            Step(20),
+            Reconfigure({"block_size": "x"}),
+            SetSampling({"prefix": "Zed"}),
+            NudgeTemperature(up=True),
+            Step(20),
+            Generate(3),
+        ]
+    )
+    answers = [r for r in records if isinstance(r, Answer)]
+    assert [a.serial for a in answers] == list(range(1, 10))
+    assert "block_size must be a whole number" in answers[4].error
+    assert "not in the vocabulary" in answers[5].error
+    assert [a.error for a in answers if a.serial not in (5, 6)] == [None] * 7
+    statuses = [r for r in records if isinstance(r, StatusView)]
+    assert statuses[-1].model == "mlp" and statuses[-1].step == 40
+    # The bigram table stands still while the MLP trains: it is not sent again.
+    after_switch = records[records.index(answers[2]) :]
+    assert sum(isinstance(r, BigramView) for r in after_switch) <= 1
+    finished = [r for r in records if isinstance(r, Names) and r.finished]
+    assert len(finished) == 1 and len(finished[0].finished) == 3
+
+
+def _outcome(records):
+    """What a replay leaves on screen: the last view of each kind, the notes, the names and
+    the errors; not how the records happened to interleave in time."""
+    last_views = {type(r): r for r in records if not isinstance(r, Names | Note | Answer | Idle)}
+    return (
+        last_views,
+        [r for r in records if isinstance(r, Note)],
+        [r.finished for r in records if isinstance(r, Names) and r.finished],
+        [r.error for r in records if isinstance(r, Answer)],
+    )
+
+
+@pytest.mark.slow
+def test_the_recording_the_fake_engine_replays_is_current():
+    """If this fails, run `python tests/recording.py` and look at the snapshots it changes."""
+    recorded = load()
+    for name, records in record_all().items():
+        assert _outcome(records) == _outcome(recorded[name]), name

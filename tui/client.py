@@ -1,0 +1,186 @@
+"""The app's handle on the engine process: typed calls go out as requests, records come back.
+
+It imports only the protocol, never torch: the engine process (engine/server.py) does that.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import suppress
+from multiprocessing import resource_tracker
+from multiprocessing.connection import Connection
+
+from engine.protocol import (
+    Command,
+    Export,
+    Generate,
+    Idle,
+    Load,
+    NextModel,
+    Note,
+    NudgeTemperature,
+    OpenDataset,
+    Quit,
+    Reconfigure,
+    Record,
+    Request,
+    Reset,
+    Save,
+    SetSampling,
+    Step,
+    ToggleRunning,
+    engine_main,
+)
+
+QUIT_SECONDS = 2.0  # after this, an engine that has not ended is killed
+
+
+class EngineClient:
+    """Start it with reports(), in a thread of its own; every other call returns at once."""
+
+    def __init__(self, data: str | None = None, checkpoint: str | None = None) -> None:
+        self._data, self._checkpoint = data, checkpoint
+        # spawn: a fresh interpreter, not a fork of this threaded one. Its helper process has
+        # to start now, while sys.stderr is still a file: Textual replaces it with one that
+        # has no file descriptor, which the helper's start-up cannot pass on.
+        self._context = multiprocessing.get_context("spawn")
+        resource_tracker.ensure_running()
+        self._connection, self._child_connection = self._context.Pipe()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        # Every request sent is answered and the app has drawn what it changed: tests and
+        # scripts wait on it, never on a clock.
+        self.idle = threading.Event()
+        self._serial = 0
+        self._lock = threading.Lock()  # serial, idle and sending change together
+        self.stopped = False
+
+    # The commands: each returns the serial its Answer will carry.
+
+    def toggle_running(self) -> int:
+        return self.send(ToggleRunning())
+
+    def step(self, steps: int = 1) -> int:
+        return self.send(Step(steps))
+
+    def next_model(self) -> int:
+        return self.send(NextModel())
+
+    def reset(self) -> int:
+        return self.send(Reset())
+
+    def generate(self, count: int) -> int:
+        return self.send(Generate(count))
+
+    def nudge_temperature(self, up: bool) -> int:
+        return self.send(NudgeTemperature(up))
+
+    def set_sampling(self, values: dict[str, str]) -> int:
+        return self.send(SetSampling(values))
+
+    def reconfigure(self, values: dict[str, str]) -> int:
+        return self.send(Reconfigure(values))
+
+    def open_dataset(self, path: str) -> int:
+        return self.send(OpenDataset(path))
+
+    def save(self, path: str) -> int:
+        return self.send(Save(path))
+
+    def load(self, path: str) -> int:
+        return self.send(Load(path))
+
+    def export(self, stem: str) -> int:
+        return self.send(Export(stem))
+
+    def send(self, command: Command) -> int:
+        """Queue a command (requests sent before the engine runs wait in the pipe)."""
+        with self._lock:
+            self._serial += 1
+            self.idle.clear()
+            with suppress(BrokenPipeError, OSError):  # the engine has ended, and said so
+                self._connection.send(Request(self._serial, command))
+            return self._serial
+
+    # The process
+
+    def reports(self) -> Iterator[Record]:
+        """Start the engine, then yield what it reports until it ends. It blocks."""
+        fd, log = tempfile.mkstemp(prefix="makemore-tui-engine-", suffix=".log")
+        os.close(fd)
+        try:
+            with self._lock:
+                if self.stopped:
+                    return
+                self._process = self._context.Process(
+                    target=engine_main,
+                    args=(self._child_connection, self._data, self._checkpoint, log),
+                    name="makemore-tui engine",
+                    daemon=True,
+                )
+                self._process.start()
+                self._child_connection.close()  # once the engine has gone, reads meet EOF
+            yield from self._read(self._connection)
+            self._process.join()
+            if not self.stopped and self._process.exitcode != 0:
+                yield Note(self._obituary(self._process.exitcode, log), "error")
+        finally:
+            os.unlink(log)
+
+    @staticmethod
+    def _read(connection: Connection) -> Iterator[Record]:
+        while True:
+            try:
+                yield connection.recv()
+            except (EOFError, OSError):
+                return
+
+    def drawn(self, idle: Idle) -> None:
+        """The app has drawn all that came before this Idle record."""
+        with self._lock:
+            if idle.serial == self._serial:
+                self.idle.set()
+
+    @staticmethod
+    def _obituary(code: int | None, log: str) -> str:
+        with open(log, errors="replace") as file:
+            lines = file.read().strip().splitlines()
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        why = f": {lines[-1]}" if lines else ""
+        return f"The engine ended ({how}){why}. Press q and start again."
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def wait(self, timeout: float) -> int | None:
+        """The engine's exit code once it has ended; None if it still runs after `timeout`."""
+        if self._process is None:
+            return None
+        self._process.join(timeout)
+        return self._process.exitcode
+
+    def stop(self) -> None:
+        """The engine stops within one training step, and its process ends; one that does not
+        end within QUIT_SECONDS is killed."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped = True
+            process = self._process
+        with suppress(BrokenPipeError, OSError):
+            self._connection.send(Request(0, Quit()))
+        if process is not None and process.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)  # cancels a step under way
+            threading.Thread(target=self._reap, args=(process,), daemon=True).start()
+
+    @staticmethod
+    def _reap(process: multiprocessing.process.BaseProcess) -> None:
+        process.join(QUIT_SECONDS)
+        if process.exitcode is None:
+            process.kill()

@@ -1,0 +1,58 @@
+"""The app's keys: each is in the footer or on the help screen, and in the command palette."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+BINDINGS = [
+    Binding("space", "toggle_run", "Run/pause", tooltip="start or pause training"),
+    Binding("n", "step", "Step", tooltip="one training step"),
+    Binding("m", "switch_model", "Model", tooltip="switch model: bigram, bigram-neural, mlp"),
+    Binding("g", "generate", "Generate", tooltip="generate names from the current model"),
+    Binding(
+        "plus,equals_sign",
+        "temperature_up",
+        "Temp+",
+        key_display="+",
+        tooltip="temperature up: wilder names",
+    ),
+    Binding(
+        "minus",
+        "temperature_down",
+        "Temp-",
+        key_display="-",
+        tooltip="temperature down: safer names",
+    ),
+    Binding("e", "edit", "Hyperparams", tooltip="edit hyperparameters"),
+    Binding("r", "reset", "Reset", show=False, tooltip="reset the model to its seed"),
+    Binding(
+        "p",
+        "sampling",
+        "Sampling",
+        show=False,
+        tooltip="sampling options: temperature, top-k, prefix",
+    ),
+    Binding(
+        "c",
+        "toggle_counts",
+        "Counts/probs",
+        show=False,
+        tooltip="bigrams: show counts or probabilities",
+    ),
+    Binding("y", "toggle_log", "Log scale", show=False, tooltip="loss: log scale on or off"),
+    Binding("o", "open", "Open", show=False, tooltip="open a dataset file"),
+    Binding("s", "save", "Save", show=False, tooltip="save a checkpoint"),
+    Binding("l", "load", "Load", show=False, tooltip="load a checkpoint"),
+    Binding(
+        "x",
+        "export",
+        "Export",
+        show=False,
+        tooltip="export the generated names and the loss history",
+    ),
+    Binding("question_mark", "help", "Help", key_display="?", tooltip="this help"),
+    Binding("q", "quit", "Quit", tooltip="quit"),
+    Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
+]
+# Keys the help screen and the palette leave out: quitting is in the footer.
+UNLISTED = ("ctrl+c",)

@@ -1,0 +1,144 @@
+"""The Loss and Embedding panels: each draws its own view, with its title, subtitle and hint.
+
+Their plots come with the first view: plotext is no part of the first frame.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.widget import Widget
+from textual.widgets import Static
+
+from engine.protocol import EmbeddingView, LossView
+
+if TYPE_CHECKING:
+    from tui.widgets.plot import Plot
+
+LOADING = "loading torch…"
+COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
+
+
+def retitle(widget: Widget, title: str, subtitle: str) -> None:
+    """Set the border's texts that changed, only: setting one repaints the whole panel."""
+    if widget.border_title != title:
+        widget.border_title = title
+    if widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle
+
+
+class PlotPanel(Container):
+    """A plot, or a hint in its place while there is nothing to draw."""
+
+    TITLE = ""
+    HINT = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plot: Plot | None = None
+        self._hint = Static(LOADING, classes="loading")
+
+    def compose(self) -> ComposeResult:
+        yield self._hint
+
+    def on_mount(self) -> None:
+        retitle(self, self.TITLE, LOADING)
+
+    def make_plot(self) -> Plot:
+        raise NotImplementedError
+
+    def show(self, view: Any) -> None:
+        if self.plot is None:
+            self.plot = self.make_plot()
+            self.plot.display = False
+            self._hint.update(self.HINT)
+            self.mount(self.plot)
+        has_data = self.has_data(view)
+        if self.plot.display != has_data:  # a change of display costs a layout: only on change
+            self._hint.display = not has_data
+            self.plot.display = has_data
+        if has_data:
+            # While training, the plot is built in a thread: a key press should not wait.
+            self.plot.show(*self.plot_args(view), background=view.training)
+        retitle(self, *self.titles(view))
+
+    def has_data(self, view: Any) -> bool:
+        raise NotImplementedError
+
+    def plot_args(self, view: Any) -> tuple[Any, ...]:
+        return (view,)
+
+    def titles(self, view: Any) -> tuple[str, str]:
+        raise NotImplementedError
+
+
+class LossPanel(PlotPanel):
+    TITLE = "Loss"
+    HINT = (
+        "No training yet: space runs, n takes one step, m switches model, ? explains every panel."
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.log_scale = False
+        self.view: LossView | None = None
+
+    def make_plot(self) -> Plot:
+        from tui.widgets.plots import LossPlot
+
+        return LossPlot()
+
+    def show(self, view: LossView) -> None:
+        self.view = view
+        super().show(view)
+
+    def toggle_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
+        if self.view is not None:
+            self.show(self.view)
+
+    def has_data(self, view: LossView) -> bool:
+        return bool(view.train_curves)
+
+    def plot_args(self, view: LossView) -> tuple[Any, ...]:
+        return view, self.log_scale
+
+    def titles(self, view: LossView) -> tuple[str, str]:
+        # The legend: each curve's name in its colour, the active model first.
+        names = sorted(view.train_curves, key=lambda n: n != view.model)
+        legend = " ".join(f"[{COLORS[n]}]{n}[/]" for n in names) or view.model
+        legend += " · x val" if view.val_curves else ""
+        title = f"Loss {legend}" + (" · log" if self.log_scale else "")
+        parts = []
+        if view.train_curves.get(view.model):
+            parts.append(f"train {view.train_curves[view.model][1][-1]:.3f}")
+        else:
+            parts.append("no steps yet")
+        if view.val_curves.get(view.model):
+            parts.append(f"val {view.val_curves[view.model][1][-1]:.3f}")
+        if view.bigram_floor is not None:
+            parts.append(f"floor {view.bigram_floor:.3f}")
+        return title, " ".join(parts)
+
+
+class EmbeddingPanel(PlotPanel):
+    TITLE = "Embedding"
+    HINT = (
+        "The MLP gives each character a vector; they appear here as it learns. "
+        "Press m to reach the MLP."
+    )
+
+    def make_plot(self) -> Plot:
+        from tui.widgets.plots import EmbeddingPlot
+
+        return EmbeddingPlot()
+
+    def has_data(self, view: EmbeddingView) -> bool:
+        return view.points is not None
+
+    def titles(self, view: EmbeddingView) -> tuple[str, str]:
+        if view.size is None:
+            return self.TITLE, "MLP only: press m"
+        return self.TITLE, f"{view.size}-D" + (" as is" if view.size <= 2 else ", PCA to 2-D")

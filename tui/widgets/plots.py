@@ -1,0 +1,64 @@
+"""The plotext plots: loss curves, and the characters' embedding. Imported with the first
+view, never for the first frame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tui.widgets.panels import COLORS
+from tui.widgets.plot import Plot
+
+if TYPE_CHECKING:
+    from textual_plotext.plot import Plot as Figure
+
+    from engine.protocol import EmbeddingView, LossView
+
+
+def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
+    """Means over at most `bins` equal runs of points: that smooths the noisy batch loss, and
+    plotext draws far fewer points."""
+    size = -(-len(losses) // bins)  # ceiling division
+    if size <= 1:
+        return steps, losses
+    means = [
+        (
+            sum(steps[i : i + size]) / len(steps[i : i + size]),
+            sum(losses[i : i + size]) / len(losses[i : i + size]),
+        )
+        for i in range(0, len(losses), size)
+    ]
+    return [s for s, _ in means], [v for _, v in means]
+
+
+class LossPlot(Plot):
+    """Smoothed train curves of every model, val points, and the bigram floor."""
+
+    def draw(self, plt: Figure, view: LossView, log_scale: bool) -> None:
+        plt.yscale("log" if log_scale else "linear")
+        bins = max(8, (self.size.width - 8) // 2)  # a mean per two columns shows the trend
+        # No plotext legend: it would take four of the nine lines a plot has at 80x24; the
+        # panel's title names each colour.
+        for name, (steps, losses) in view.train_curves.items():
+            # "hd" half-blocks: a smooth line, cheaper to build than braille
+            plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="hd")
+        for name, (steps, losses) in view.val_curves.items():
+            plt.scatter(steps, losses, color=COLORS[name], marker="x")
+        if view.bigram_floor is not None:
+            plt.hline(view.bigram_floor, "gray")
+
+
+class EmbeddingPlot(Plot):
+    """Every character's embedding as a labelled point, moving as the MLP trains."""
+
+    def draw(self, plt: Figure, view: EmbeddingView) -> None:
+        if view.points:
+            plt.scatter(
+                [x for _, x, _ in view.points],
+                [y for _, _, y in view.points],
+                marker="dot",
+                color="gray",
+            )
+            for label, x, y in view.points:
+                # vowels stand out: the lectures' plot shows them clustering together
+                color = "orange" if label.lower() in "aeiouy" else "cyan"
+                plt.text(label, x, y, color=color, style="bold")
