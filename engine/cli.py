@@ -19,7 +19,7 @@ from engine.config import MODEL_PRESETS, MODELS, OPTIMIZERS, PRESETS, SCHEDULES,
 from engine.dataset import DatasetError
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
-from engine.trainer import Trainer
+from engine.trainer import StepReport, Trainer
 
 CHOICES = {"model": MODELS, "optimizer": OPTIMIZERS, "lr_schedule": SCHEDULES}
 
@@ -191,7 +191,7 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.last = -math.inf
 
-    def show(self, report: Any, elapsed: float) -> None:
+    def show(self, report: StepReport, elapsed: float) -> None:
         interval = 0.2 if self.tty else 5.0
         if elapsed - self.last < interval:
             return

@@ -150,8 +150,7 @@ PRESETS: dict[str, Config] = {
     "seed": Config(n_embd=2, n_hidden=100, decay_steps=100_000),
     # The lecture's MLP: context 3, embedding 10, hidden 200, SGD 0.1 then 0.01 after 100k steps.
     "lecture": Config(),
-    # Stronger and faster: longer context, AdamW, cosine decay. On names.txt, test loss about
-    # 2.03 after its 30k steps (about 25 s on one thread here; the lecture MLP: 2.17 in 57 s).
+    # Stronger and faster: longer context, AdamW, cosine decay (figures in the README).
     "default": Config(
         block_size=6,
         n_embd=16,
@@ -164,8 +163,7 @@ PRESETS: dict[str, Config] = {
         decay_steps=30_000,
         weight_decay=0.01,
     ),
-    # The strongest: context 8, two tanh layers. Test loss about 1.96 after its 80k steps
-    # (about 3 minutes here), below the lectures' WaveNet (val 1.993).
+    # The strongest: context 8, two tanh layers (figures in the README).
     "strong": Config(
         block_size=8,
         n_embd=24,

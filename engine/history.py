@@ -36,12 +36,6 @@ class LossHistory:
     def __len__(self) -> int:
         return len(self.values)
 
-    @property
-    def last(self) -> float | None:
-        if self._pending:
-            return self._pending[-1][1]
-        return self.values[-1] if self.values else None
-
     def state_dict(self) -> dict[str, Any]:
         return {
             "capacity": self.capacity,

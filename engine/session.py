@@ -9,7 +9,6 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine import checkpoint
 from engine.config import EDITABLE, MODEL_PRESETS, MODELS, PRESETS
@@ -44,7 +43,7 @@ class Session:
     options: SampleOptions = field(default_factory=SampleOptions)
     sample_seed: int = 0
     names: deque[Sample] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
-    _bigram_cache: tuple[Any, BigramView] | None = None
+    _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
     def open(cls, data: str | None = None, checkpoint_path: str | None = None) -> Session:

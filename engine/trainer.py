@@ -17,7 +17,7 @@ from engine.models import CountingBigram, Model, build_model
 from engine.optim import Optimizer, make_optimizer
 
 EVAL_CHUNK = 65_536  # examples per forward pass when evaluating a whole split
-# Steps between copies of the weights kept for a NaN: copying at every step costs 5% of a step.
+# Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
 
 
@@ -58,7 +58,7 @@ class Trainer:
         self.val_history = LossHistory()
         self.stopped: str | None = None
         self._x, self._y = self.dataset.examples("train", self.model.block_size)
-        self._n_examples = len(self._y)  # an int: len() of a tensor costs 3 us on the hot path
+        self._n_examples = len(self._y)  # an int: len() of a tensor is slow on the hot path
         self._item_offsets = self.dataset.item_offsets("train")
         self._params = [p for p in self.model.parameters()]
         self._last_good = [p.detach().clone() for p in self._params]
@@ -136,7 +136,7 @@ class Trainer:
     def _gradient_step(self, lr: float) -> float:
         batch_size = self.config.batch_size
         ix = torch.randint(0, self._n_examples, (batch_size,), generator=self.generator)
-        # forward() directly: the models have no hooks, and __call__ costs ~5 us a step
+        # forward() directly: the models have no hooks for __call__ to run
         loss = F.cross_entropy(self.model.forward(self._x[ix]), self._y[ix])
         value = loss.item()
         if math.isfinite(value):

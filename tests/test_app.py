@@ -137,7 +137,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert app.engine.sent == [Reconfigure({"block_size": "x"})]
         assert str(app.screen.query_one("#form-error").render()) == f"✗ {error}"
         await pilot.press("escape")
-        assert app.form is None
+        assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
         for _ in range(5):
@@ -145,7 +145,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
         assert app.engine.sent[-1] == Reconfigure({"learning_rate": "0.01"})
-        assert app.form is None  # accepted: the form has closed
+        assert not app.screen.is_modal  # accepted: the form has closed
 
     drive(scenario, RECORDED["mlp"], errors={Reconfigure: error})
 
@@ -156,10 +156,10 @@ def test_the_sampling_form_sends_what_was_typed():
         await pilot.press("tab", "3", "tab", *"ma", "enter")
         await settle(pilot)
         assert app.engine.sent == [SetSampling({"top_k": "3", "prefix": "ma"})]
-        assert app.form is None
+        assert not app.screen.is_modal
         await press(pilot, "p")
         await pilot.press("enter")  # nothing changed: nothing to send
-        assert app.form is None and len(app.engine.sent) == 1
+        assert not app.screen.is_modal and len(app.engine.sent) == 1
 
     drive(scenario, RECORDED["start"])
 

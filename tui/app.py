@@ -18,22 +18,9 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Grid
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
-from engine.protocol import (
-    Answer,
-    BigramView,
-    EmbeddingView,
-    FormView,
-    GeneratorView,
-    HyperparameterView,
-    Idle,
-    LossView,
-    Names,
-    Note,
-    SamplingView,
-    StatusView,
-)
+from engine.protocol import Answer, FormView, HyperparameterView, Idle, Names, Note, SamplingView
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED
 from tui.messages import EngineReported
@@ -42,11 +29,10 @@ from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
 from tui.widgets.panels import EmbeddingPanel, LossPanel
 from tui.widgets.status import StatusLine
+from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
     from tui.screens.form import FormScreen
-
-MIN_WIDTH, MIN_HEIGHT = 64, 20
 
 
 class MakemoreApp(App[int]):
@@ -60,17 +46,13 @@ class MakemoreApp(App[int]):
         self.loss, self.embedding = LossPanel(id="loss"), EmbeddingPanel(id="embedding")
         self.bigrams, self.names = BigramHeatmap(id="bigrams"), NameList(id="names")
         self.status = StatusLine(id="status")
+        self.too_small = TooSmall(id="too-small")
         # Which panel draws which view. Held, not queried: a last report may arrive while the
         # app closes, and drawing on a panel that has gone is harmless.
-        self.panels = {
-            StatusView: self.status,
-            LossView: self.loss,
-            EmbeddingView: self.embedding,
-            BigramView: self.bigrams,
-            GeneratorView: self.names,
-        }
+        panels = (self.status, self.loss, self.embedding, self.bigrams, self.names)
+        self.panels = {panel.VIEW: panel for panel in panels}
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
-        self.form: FormScreen | None = None  # the form open, if any
+        self.form: FormScreen | None = None  # the form opened last
         self._frozen = False
 
     def compose(self) -> ComposeResult:
@@ -80,7 +62,7 @@ class MakemoreApp(App[int]):
             yield self.bigrams
             yield self.names
         yield self.status
-        yield Static(id="too-small")
+        yield self.too_small
         yield Footer()
 
     def on_mount(self) -> None:
@@ -102,7 +84,7 @@ class MakemoreApp(App[int]):
             case Note(text, severity):
                 self.notify(text, severity=severity, timeout=8)
             case Answer(serial, error):
-                if self.form is not None and self.form.waiting == serial:
+                if self.form is not None and self.form.is_current and self.form.waiting == serial:
                     self.form.answer(error)
                 elif error:
                     self.notify(error, severity="error", timeout=8)
@@ -112,27 +94,12 @@ class MakemoreApp(App[int]):
                 self.forms[type(form)] = form
             case view:
                 self.panels[type(view)].show(view)
-                if not self._frozen:
+                if not self._frozen:  # the app's long-lived objects exist by now
                     self._frozen = True
-                    self.call_after_refresh(self._freeze)
-
-    @staticmethod
-    def _freeze() -> None:
-        """By now the app's long-lived objects exist. Freezing them keeps them out of the
-        cyclic collector's full passes, which would otherwise stall a key press."""
-        gc.collect()
-        gc.freeze()
+                    self.call_after_refresh(_freeze)
 
     def on_resize(self, event: Resize) -> None:
-        width, height = event.size
-        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen.set_class(too_small, "too-small")
-        if too_small:
-            self.query_one("#too-small", Static).update(
-                f"This terminal is {width}x{height}.\n"
-                f"makemore-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}; 80x24 or more is best.\n"
-                "Make the window larger, or press q to quit."
-            )
+        self.screen.set_class(not self.too_small.fits(event.size), "too-small")
 
     # Actions
 
@@ -148,11 +115,8 @@ class MakemoreApp(App[int]):
     def action_generate(self) -> None:
         self.engine.generate(max(4, self.names.size.height))
 
-    def action_temperature_up(self) -> None:
-        self.engine.nudge_temperature(up=True)
-
-    def action_temperature_down(self) -> None:
-        self.engine.nudge_temperature(up=False)
+    def action_temperature(self, up: bool) -> None:
+        self.engine.nudge_temperature(up)
 
     def action_reset(self) -> None:
         self.engine.reset()
@@ -176,10 +140,7 @@ class MakemoreApp(App[int]):
             self.notify("Still loading.")
             return
         self.form = FormScreen(self.forms[kind], submit)
-        self.push_screen(self.form, self._form_closed)
-
-    def _form_closed(self, _: None) -> None:
-        self.form = None
+        self.push_screen(self.form)
 
     def _ask_path(self, title: str, value: str, send: Callable[[str], Any], hint: str = "") -> None:
         self.push_screen(PromptScreen(title, value, hint), lambda path: path and send(path))
@@ -223,6 +184,12 @@ class MakemoreApp(App[int]):
                 yield SystemCommand(
                     binding.description, binding.tooltip, partial(self.run_action, binding.action)
                 )
+
+
+def _freeze() -> None:
+    """Keep what lives now out of the cyclic collector's full passes: they stall key presses."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {path}: no such file", file=sys.stderr)
             return 2
     # Textual paints at most FPS times a second, and after a pause its timer waits one or two
-    # periods before the next frame: at 120 that wait is 8-17 ms, at 60 it is 17-33 ms.
+    # periods before the next frame: at 120 fps that wait is half as long as at 60.
     # Read when Textual is imported; the user's own setting wins.
     os.environ.setdefault("TEXTUAL_FPS", "120")
     from tui.app import create_app

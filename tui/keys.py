@@ -11,14 +11,14 @@ BINDINGS = [
     Binding("g", "generate", "Generate", tooltip="generate names from the current model"),
     Binding(
         "plus,equals_sign",
-        "temperature_up",
+        "temperature(True)",
         "Temp+",
         key_display="+",
         tooltip="temperature up: wilder names",
     ),
     Binding(
         "minus",
-        "temperature_down",
+        "temperature(False)",
         "Temp-",
         key_display="-",
         tooltip="temperature down: safer names",

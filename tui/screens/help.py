@@ -38,7 +38,7 @@ class HelpScreen(ModalScreen[None]):
         self.keys = bindings
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown  # here, not at the top: 0.1 s off the start-up
+        from textual.widgets import Markdown  # here, not at the top: it is slow to import
 
         rows = "\n".join(
             f"| {b.key_display or b.key.split(',')[0]} | {b.tooltip or b.description} |"

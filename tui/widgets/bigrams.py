@@ -38,6 +38,8 @@ class BigramHeatmap(Widget):
     """Drawn line by line from lines kept for each view (counts or probabilities, at a size),
     until the bigrams change: a toggle, or a repaint while the MLP trains, costs no redraw."""
 
+    VIEW = BigramView
+
     COMPONENT_CLASSES = {"bigram-heatmap--hint"}
     DEFAULT_CSS = "BigramHeatmap > .bigram-heatmap--hint { color: $text-muted; }"
 

@@ -21,6 +21,8 @@ class NameList(Widget):
     """Drawn line by line: a new letter (15 a second while training) redraws only the growing
     names' lines; the finished ones are drawn once, when a name finishes."""
 
+    VIEW = GeneratorView
+
     COMPONENT_CLASSES = {"name-list--hint"}
     DEFAULT_CSS = "NameList > .name-list--hint { color: $text-muted; }"
 

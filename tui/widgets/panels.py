@@ -5,7 +5,7 @@ Their plots come with the first view: plotext is no part of the first frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -29,7 +29,10 @@ def retitle(widget: Widget, title: str, subtitle: str) -> None:
         widget.border_subtitle = subtitle
 
 
-class PlotPanel(Container):
+PlotView = TypeVar("PlotView", LossView, EmbeddingView)
+
+
+class PlotPanel(Container, Generic[PlotView]):
     """A plot, or a hint in its place while there is nothing to draw."""
 
     TITLE = ""
@@ -49,7 +52,7 @@ class PlotPanel(Container):
     def make_plot(self) -> Plot:
         raise NotImplementedError
 
-    def show(self, view: Any) -> None:
+    def show(self, view: PlotView) -> None:
         if self.plot is None:
             self.plot = self.make_plot()
             self.plot.display = False
@@ -64,17 +67,18 @@ class PlotPanel(Container):
             self.plot.show(*self.plot_args(view), background=view.training)
         retitle(self, *self.titles(view))
 
-    def has_data(self, view: Any) -> bool:
+    def has_data(self, view: PlotView) -> bool:
         raise NotImplementedError
 
-    def plot_args(self, view: Any) -> tuple[Any, ...]:
+    def plot_args(self, view: PlotView) -> tuple[object, ...]:
         return (view,)
 
-    def titles(self, view: Any) -> tuple[str, str]:
+    def titles(self, view: PlotView) -> tuple[str, str]:
         raise NotImplementedError
 
 
-class LossPanel(PlotPanel):
+class LossPanel(PlotPanel[LossView]):
+    VIEW = LossView
     TITLE = "Loss"
     HINT = (
         "No training yet: space runs, n takes one step, m switches model, ? explains every panel."
@@ -102,7 +106,7 @@ class LossPanel(PlotPanel):
     def has_data(self, view: LossView) -> bool:
         return bool(view.train_curves)
 
-    def plot_args(self, view: LossView) -> tuple[Any, ...]:
+    def plot_args(self, view: LossView) -> tuple[object, ...]:
         return view, self.log_scale
 
     def titles(self, view: LossView) -> tuple[str, str]:
@@ -123,7 +127,8 @@ class LossPanel(PlotPanel):
         return title, " ".join(parts)
 
 
-class EmbeddingPanel(PlotPanel):
+class EmbeddingPanel(PlotPanel[EmbeddingView]):
+    VIEW = EmbeddingView
     TITLE = "Embedding"
     HINT = (
         "The MLP gives each character a vector; they appear here as it learns. "

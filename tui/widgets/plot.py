@@ -20,7 +20,7 @@ Key = tuple[Any, ...]
 
 class Plot(PlotextPlot):
     """plotext builds a figure in pure Python, and Textual then turns its text into lines:
-    about 10 ms here for one panel, more on a busy machine. While the model trains, a thread
+    milliseconds a panel, more on a busy machine. While the model trains, a thread
     builds the lines and the panel shows the last ones until then, so the UI thread only
     copies finished lines to the screen and a key press does not wait for a build. Drawn
     line by line; subclasses draw their data in draw()."""

@@ -14,6 +14,8 @@ class StatusLine(Widget):
     """A Widget that renders, not a Static: Static.update lays out the whole screen again,
     and this line changes a few times a second while training."""
 
+    VIEW = StatusView
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.line = Text(" loading torch…", style="dim")
