@@ -110,8 +110,9 @@ def time_to_quality(data: Dataset, quick: bool) -> Row:
     goal, budget = 2.17, 15.0 if quick else 150.0
     xv, yv = data.examples("val", 3)
 
-    trainer = Trainer(data, PRESETS["default"])
-    engine_time, engine_val = 0.0, 9.9
+    started = time.perf_counter()
+    trainer = Trainer(data, PRESETS["default"])  # its ngram prior is counted here: timed too
+    engine_time, engine_val = time.perf_counter() - started, 9.9
     while engine_time < budget and engine_val > goal:
         engine_time += timed(lambda: trainer.run(500))
         engine_val = trainer.split_loss("val")

@@ -15,7 +15,7 @@ from engine.history import LossHistory
 from engine.trainer import Trainer
 
 FORMAT = "makemore-tui checkpoint"
-VERSION = 1
+VERSION = 2
 
 
 class CheckpointError(ValueError):
@@ -47,6 +47,8 @@ def save(trainer: Trainer, path: str | Path) -> None:
         "stopped": trainer.stopped,
         "train_history": trainer.train_history.state_dict(),
         "val_history": trainer.val_history.state_dict(),
+        "best": trainer.best_state(),
+        "average": trainer.average,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -104,6 +106,9 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
         trainer.stopped = state["stopped"]
         trainer.train_history = LossHistory.from_state_dict(state["train_history"])
         trainer.val_history = LossHistory.from_state_dict(state["val_history"])
+        trainer.load_best_state(state["best"])
+        if trainer.average is not None:
+            trainer.average = state["average"]
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         reason = str(error).splitlines()[0]
         raise CheckpointError(f"{path}: does not fit its own config ({reason[:120]})") from None

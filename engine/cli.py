@@ -15,7 +15,16 @@ import torch
 
 from engine import checkpoint
 from engine.checkpoint import CheckpointError
-from engine.config import MODEL_PRESETS, MODELS, OPTIMIZERS, PRESETS, SCHEDULES, Config
+from engine.config import (
+    COUNTING,
+    FROM_TEXT,
+    MODEL_PRESETS,
+    MODELS,
+    OPTIMIZERS,
+    PRESETS,
+    SCHEDULES,
+    Config,
+)
 from engine.dataset import DatasetError
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
@@ -44,12 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--steps", type=int, help="steps to train (default: the schedule's)")
     length.add_argument("--seconds", type=float, help="train for this long instead")
     train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    train.add_argument("--save", metavar="FILE", help="write a checkpoint here")
+    train.add_argument(
+        "--save", metavar="FILE", help="write a checkpoint here: the run, and its best weights"
+    )
+    train.add_argument(
+        "--keep-last",
+        action="store_true",
+        help="report, sample and save the last weights, not those of the best val loss",
+    )
+    train.add_argument(
+        "--no-early-stop",
+        action="store_true",
+        help="go on when val stops improving (by default the run stops: see --patience)",
+    )
     train.add_argument("--samples", type=int, default=10, help="names to sample at the end")
     train.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
     for field in fields(Config):
         flag = "--" + field.name.replace("_", "-")
-        kind = {"int": int, "float": float, "str": str}[field.type]
+        kind = FROM_TEXT[field.type]
         train.add_argument(flag, type=kind, choices=CHOICES.get(field.name), dest=field.name)
 
     samp = commands.add_parser("sample", help="sample names from a checkpoint")
@@ -86,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    base = PRESETS[args.preset or MODEL_PRESETS[args.model or "mlp"]]
+def config_from_args(args: argparse.Namespace, train_examples: int) -> Config:
+    """The preset sized for the data, then the values given on the command line."""
+    base = PRESETS[args.preset or MODEL_PRESETS[args.model or "mlp"]].for_data(train_examples)
     values = {f.name: getattr(args, f.name) for f in fields(Config)}
     return base.with_values(**{k: v for k, v in values.items() if v is not None})
 
@@ -98,12 +120,15 @@ def _train(args: argparse.Namespace) -> int:
     if not 1 <= args.threads <= 256:
         raise UsageError("--threads must be from 1 to 256")
     torch.set_num_threads(args.threads)
-    config = config_from_args(args)
-    dataset = open_dataset(args.data, seed=config.seed)
+    dataset = open_dataset(args.data, seed=args.seed if args.seed is not None else 42)
+    config = config_from_args(args, int(dataset.item_offsets("train")[-1]))
     trainer = Trainer(dataset, config)
-    steps = args.steps if args.steps is not None else (None if args.seconds else config.decay_steps)
-    if config.model == "bigram" and args.steps is None and args.seconds is None:
+    if args.steps is not None:
+        steps: int | None = args.steps
+    elif config.model in COUNTING:
         steps = math.ceil(trainer.n_train_items / config.batch_size)  # one epoch
+    else:
+        steps = None if args.seconds else config.schedule_steps(trainer.train_examples)
     progress = _Progress(steps, args.seconds)
     print(
         f"{dataset.name}: {len(dataset.items):,} items, vocabulary {dataset.vocab.size}; "
@@ -111,40 +136,66 @@ def _train(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
+    early_stop = None
     while trainer.stopped is None:
         elapsed = time.perf_counter() - start
-        chunk = 100 if steps is None else min(100, steps - trainer.step)
+        # Chunks end where val is due, so that an overfitting run stops there.
+        due = trainer.eval_every - trainer.step % trainer.eval_every
+        chunk = due if steps is None else min(due, steps - trainer.step)
         if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
             break
-        report = trainer.run(chunk)
+        report = trainer.run(min(chunk, 100))
         progress.show(report, time.perf_counter() - start)
+        if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
+            trainer.evaluate(("val",))
+            if trainer.overfitting_since is not None and not args.no_early_stop:
+                early_stop = (
+                    f"early stop at step {trainer.step:,}: val has not improved since step "
+                    f"{trainer.best_step:,} ({trainer.best_val:.4f}) while train kept falling"
+                )
+                break
     seconds = time.perf_counter() - start
     progress.done()
-    if trainer.stopped:
-        print(trainer.stopped, file=sys.stderr)
+    stopped = trainer.stopped or early_stop
+    if stopped:
+        print(stopped, file=sys.stderr)
+    trainer.evaluate(("val",))  # the last weights' val, for the best to be judged on
+    if not args.keep_last:
+        trainer.use_best_weights()
     losses = trainer.evaluate(("train", "val", "test"))
     names = sample(trainer.model, dataset, args.samples, seed=config.seed) if args.samples else []
     if args.save:
         checkpoint.save(trainer, args.save)
+    if config.model in COUNTING:
+        weights = "counted"
+    else:
+        weights = "last" if args.keep_last else f"best (step {trainer.best_step:,})"
     result: dict[str, Any] = {
         "model": config.model,
         "dataset": dataset.name,
         "steps": trainer.step,
         "seconds": round(seconds, 3),
         "steps_per_second": round(trainer.step / seconds, 1) if seconds else 0.0,
+        "weights": "last" if args.keep_last else "best",
         "train_loss": losses["train"],
         "val_loss": losses["val"],
         "test_loss": losses["test"],
+        "best_val_loss": trainer.best_val,
+        "best_step": trainer.best_step,
+        "best_test_loss": losses["test"] if not args.keep_last else None,
         "vocab_size": dataset.vocab.size,
         "config": config.as_dict(),
         "samples": [n.text for n in names],
-        "stopped": trainer.stopped,
+        "stopped": stopped,
         "checkpoint": args.save,
     }
+    if args.keep_last:
+        trainer.use_best_weights()
+        result["best_test_loss"] = trainer.split_loss("test")
     print(
-        f"{trainer.step:,} steps in {seconds:.1f} s; loss train {losses['train']:.4f}  "
-        f"val {losses['val']:.4f}  test {losses['test']:.4f}"
-        + (f"; saved {args.save}" if args.save else ""),
+        f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
+        f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
+        + (f"; saved {args.save} with the {weights} weights" if args.save else ""),
         file=sys.stderr if args.json else sys.stdout,
     )
     if names and not args.json:

@@ -2,48 +2,76 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-MODELS = ("bigram", "bigram-neural", "mlp")
+MODELS = ("bigram", "bigram-neural", "mlp", "ngram")
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
 
 # Values that need a new model when they change; the others apply between two steps.
-ARCHITECTURE = ("model", "block_size", "n_embd", "n_hidden", "n_layers", "optimizer", "seed")
+ARCHITECTURE = (
+    "model",
+    "order",
+    "block_size",
+    "n_embd",
+    "n_hidden",
+    "n_layers",
+    "prior_order",
+    "optimizer",
+    "seed",
+)
 _GRADIENT = (
     "batch_size",
     "learning_rate",
     "lr_schedule",
     "lr_min",
     "decay_steps",
+    "epochs",
     "optimizer",
     "weight_decay",
+    "average",
+    "patience",
     "seed",
 )
 # What the hyperparameter form offers for each model; the rest of the config does not apply.
 EDITABLE = {
     "bigram": ("batch_size", "smoothing"),
     "bigram-neural": _GRADIENT,
-    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", *_GRADIENT),
+    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", "dropout", "prior_order", *_GRADIENT),
+    "ngram": ("order", "batch_size"),
 }
+COUNTING = ("bigram", "ngram")  # models that count their training data once, in one epoch
 
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "mlp"  # bigram (counts) | bigram-neural | mlp
+    model: str = "mlp"  # bigram (counts) | bigram-neural | mlp | ngram (counts)
+    order: int = 5  # ngram: contexts of up to order-1 characters, mixed with the shorter ones
     block_size: int = 3  # characters of context the MLP sees
     n_embd: int = 10  # size of each character's embedding
     n_hidden: int = 200  # units in each hidden tanh layer
     n_layers: int = 1  # hidden tanh layers
-    batch_size: int = 32  # examples per step (bigram counting: items per step)
+    dropout: float = 0.0  # share of hidden units zeroed at each training step
+    # The MLP's logits start from an ngram of this order, counted on the training split: the
+    # network learns only what the counts miss (0: no ngram, as in the lectures).
+    prior_order: int = 0
+    batch_size: int = 32  # examples per step (counting models: items per step)
     learning_rate: float = 0.1
     lr_schedule: str = "step"  # constant | step (drop to lr_min) | cosine (anneal to lr_min)
     lr_min: float = 0.01  # the rate after decay_steps
     decay_steps: int = 100_000  # steps until the rate reaches lr_min
+    epochs: float = 0.0  # if above 0, the schedule's length in passes over the training split
     optimizer: str = "sgd"  # sgd (as in the lectures) | adamw
     weight_decay: float = 0.0
-    smoothing: float = 1.0  # add-k smoothing of the counting bigram
+    # Val, the best weights and their samples use the weights averaged over about the last
+    # 1 / (1 - average) steps: steadier than those of one step (0: the step's own).
+    average: float = 0.0
+    smoothing: float = 1.0  # add-k smoothing of the counting bigram (the ngram fits its own)
+    eval_every: int = 0  # steps between two val losses; 0: by the data, about 5% of the time
+    patience: int = 6  # val losses without a new best before the run counts as overfitting
+    fit_data: bool = False  # size width, embedding, regularisation and schedule by the data
     seed: int = 42  # model initialization and batch order
 
     def __post_init__(self) -> None:
@@ -60,7 +88,15 @@ class Config:
             p.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if self.lr_schedule not in SCHEDULES:
             p.append(f"lr_schedule must be one of {', '.join(SCHEDULES)}")
-        for name in ("block_size", "n_embd", "n_hidden", "n_layers", "batch_size", "decay_steps"):
+        for name in (
+            "block_size",
+            "n_embd",
+            "n_hidden",
+            "n_layers",
+            "batch_size",
+            "decay_steps",
+            "patience",
+        ):
             value = getattr(self, name)
             if not 1 <= value <= 1_000_000:
                 p.append(f"{name} must be a whole number from 1 to 1000000, not {value}")
@@ -74,6 +110,18 @@ class Config:
             p.append(f"weight_decay must be from 0 to 10, not {self.weight_decay}")
         if not 0 <= self.smoothing <= 1e6:
             p.append(f"smoothing must be from 0 to 1000000, not {self.smoothing}")
+        if not 2 <= self.order <= 8:
+            p.append(f"order must be from 2 to 8, not {self.order}")
+        if self.prior_order and not 2 <= self.prior_order <= self.block_size + 1:
+            p.append(
+                f"prior_order must be 0 (none) or from 2 to block_size + 1, not {self.prior_order}"
+            )
+        if not 0 <= self.average < 1:
+            p.append(f"average must be from 0 to below 1, not {self.average}")
+        if not 0 <= self.dropout < 1:
+            p.append(f"dropout must be from 0 to below 1, not {self.dropout}")
+        if not 0 <= self.epochs <= 1e6 or not 0 <= self.eval_every <= 1_000_000:
+            p.append("epochs and eval_every must be from 0 to 1000000")
         if not 0 <= self.seed < 2**63:
             p.append("seed must be a non-negative whole number")
         return p
@@ -85,7 +133,7 @@ class Config:
         for name, value in values.items():
             if name not in types:
                 raise ValueError(f"unknown hyperparameter {name!r}")
-            kind = {"int": int, "float": float, "str": str}[types[name]]
+            kind = FROM_TEXT[types[name]]
             try:
                 converted[name] = kind(value)
             except (TypeError, ValueError):
@@ -116,6 +164,8 @@ class Config:
         """A short line of the values that matter for this model."""
         if self.model == "bigram":
             return f"counts, add-{self.smoothing:g} smoothing, {self.batch_size} items/step"
+        if self.model == "ngram":
+            return f"counts of orders 1-{self.order} mixed, {self.batch_size} items/step"
         common = (
             f"{self.optimizer} lr {self.learning_rate:g}"
             f"{'' if self.lr_schedule == 'constant' else f'→{self.lr_min:g}'}"
@@ -123,19 +173,58 @@ class Config:
         )
         if self.model == "bigram-neural":
             return f"|V|x|V| logits, {common}"
+        prior = f" on a {self.prior_order}-gram" if self.prior_order else ""
+        dropout = f" dropout {self.dropout:g}" if self.dropout else ""
         return (
             f"ctx {self.block_size} emb {self.n_embd} "
-            f"hidden {self.n_layers}x{self.n_hidden}, {common}"
+            f"hidden {self.n_layers}x{self.n_hidden}{dropout}{prior}, {common}"
         )
 
+    def for_data(self, train_examples: int) -> Config:
+        """Sized for a training split of this many examples (characters and ends), when the
+        preset asks for it: small data gets a smaller net, more regularisation, fewer steps."""
+        if not self.fit_data:
+            return self
+        scale = math.log10(max(train_examples, 1000) / 200_000)  # 0 at names.txt, -2.3 at 1k
+        return replace(
+            self,
+            fit_data=False,
+            n_embd=max(8, round(self.n_embd * 2 ** (scale / 2))),
+            n_hidden=max(64, round(self.n_hidden * 2**scale)),
+            dropout=round(min(0.5, self.dropout - 0.1 * scale), 2),
+            weight_decay=float(f"{self.weight_decay * 10 ** (-scale):.2g}"),
+            epochs=round(self.epochs * 10 ** (-scale / 2)),
+        )
 
-def _article(kind: type) -> str:
-    return {int: "a whole number", float: "a number", str: "text"}[kind]
+    def schedule_steps(self, train_examples: int) -> int:
+        """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data."""
+        if self.epochs:
+            return max(1, math.ceil(self.epochs * train_examples / self.batch_size))
+        return self.decay_steps
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "1", "yes", "on"):
+        return True
+    if str(value).lower() in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+FROM_TEXT = {"int": int, "float": float, "str": str, "bool": _boolean}  # by a field's type
+
+
+def _article(kind: object) -> str:
+    return {int: "a whole number", float: "a number", str: "text", _boolean: "true or false"}[kind]
 
 
 PRESETS: dict[str, Config] = {
     # Counting bigram: each step adds the pairs of the next 64 training names.
     "bigram": Config(model="bigram", batch_size=64),
+    # Counts of contexts up to 4 characters, mixed with weights fit on val: the bar to clear.
+    "ngram": Config(model="ngram", order=5, batch_size=64),
     # A |V|x|V| table of logits trained by gradient descent towards the counting model.
     "bigram-neural": Config(
         model="bigram-neural",
@@ -155,13 +244,16 @@ PRESETS: dict[str, Config] = {
         block_size=6,
         n_embd=16,
         n_hidden=256,
+        prior_order=5,
         batch_size=64,
         optimizer="adamw",
         learning_rate=3e-3,
         lr_schedule="cosine",
         lr_min=3e-4,
-        decay_steps=30_000,
+        epochs=10,
         weight_decay=0.01,
+        average=0.999,
+        fit_data=True,
     ),
     # The strongest: context 8, two tanh layers (figures in the README).
     "strong": Config(
@@ -169,15 +261,23 @@ PRESETS: dict[str, Config] = {
         n_embd=24,
         n_hidden=256,
         n_layers=2,
-        batch_size=128,
+        prior_order=5,
+        batch_size=512,
         optimizer="adamw",
-        learning_rate=2e-3,
+        learning_rate=4e-3,
         lr_schedule="cosine",
         lr_min=1e-4,
-        decay_steps=80_000,
+        epochs=60,
         weight_decay=0.1,
+        average=0.999,
+        fit_data=True,
     ),
 }
 
 # The preset each model starts from when none is named.
-MODEL_PRESETS = {"bigram": "bigram", "bigram-neural": "bigram-neural", "mlp": "default"}
+MODEL_PRESETS = {
+    "bigram": "bigram",
+    "bigram-neural": "bigram-neural",
+    "mlp": "default",
+    "ngram": "ngram",
+}

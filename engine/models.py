@@ -36,6 +36,138 @@ class CountingBigram(nn.Module):
         return rows / rows.sum(1, keepdim=True)
 
 
+class CountingNGram(nn.Module):
+    """Counts of every context of 0 to order-1 characters and what followed it. The probability
+    of the next character mixes the add-k estimates of each order, with weights fit on val: the
+    long contexts speak where they were seen often, the short ones fill in where they were not.
+    """
+
+    trains_by_gradient = False
+    SMOOTHINGS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # the add-k values fit() chooses from
+    BUCKETS = 6  # weights per order, by how often the longest context was seen: 0, 1, 2-3, ...
+
+    def __init__(self, vocab_size: int, order: int) -> None:
+        super().__init__()
+        if vocab_size**order >= 2**63:  # a context and its next character are one int64 key
+            raise ValueError(f"order {order} is too high for a vocabulary of {vocab_size}")
+        self.vocab_size, self.order, self.block_size = vocab_size, order, order - 1
+        self.smoothing = self.SMOOTHINGS[-1]
+        self.weights = torch.full((self.BUCKETS, order), 1 / order, dtype=torch.float64)
+        empty = torch.zeros(0, dtype=torch.long)
+        # Per order k (context length k-1): sorted keys of contexts and of (context, next),
+        # each with its count.
+        self.contexts = [(empty, empty) for _ in range(order)]
+        self.pairs = [(empty, empty) for _ in range(order)]
+
+    def _context_keys(self, idx: torch.Tensor, length: int) -> torch.Tensor:
+        """The last `length` tokens of each context as one number (base |V|)."""
+        key = torch.zeros(len(idx), dtype=torch.long)
+        for column in range(idx.shape[1] - length, idx.shape[1]):
+            key = key * self.vocab_size + idx[:, column]
+        return key
+
+    @torch.no_grad()
+    def count(self, idx: torch.Tensor, targets: torch.Tensor) -> None:
+        for k in range(self.order):
+            context = self._context_keys(idx, k)
+            self.contexts[k] = _add_counts(*self.contexts[k], context)
+            self.pairs[k] = _add_counts(*self.pairs[k], context * self.vocab_size + targets)
+
+    def _estimates(self, idx: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor:
+        """Add-k estimates of each order: (B, order) for these targets, or (B, order, V)."""
+        per_order = []
+        for k in range(self.order):
+            context = self._context_keys(idx, k)
+            total = _lookup(*self.contexts[k], context).double()
+            nexts = torch.arange(self.vocab_size) if targets is None else targets[:, None]
+            seen = _lookup(*self.pairs[k], context[:, None] * self.vocab_size + nexts).double()
+            estimate = (seen + self.smoothing) / (total[:, None] + self.smoothing * self.vocab_size)
+            per_order.append(estimate)
+        stacked = torch.stack(per_order, 1)
+        return stacked if targets is None else stacked[..., 0]
+
+    def _bucket(self, idx: torch.Tensor) -> torch.Tensor:
+        longest = self._context_keys(idx, self.order - 1)
+        seen = _lookup(*self.contexts[-1], longest).double()
+        return torch.log2(1 + seen).floor().long().clamp(max=self.BUCKETS - 1)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        weights = self.weights[self._bucket(idx)]  # (B, order)
+        return torch.einsum("bk,bkv->bv", weights, self._estimates(idx, None)).log()
+
+    @torch.no_grad()
+    def fit(self, idx: torch.Tensor, targets: torch.Tensor) -> float:
+        """Choose the add-k value and the weights that give these examples (val) the lowest
+        loss; returns it."""
+        buckets = self._bucket(idx)
+        best = None
+        for smoothing in self.SMOOTHINGS:
+            self.smoothing = smoothing
+            estimates = self._estimates(idx, targets)
+            # One set of weights for all contexts, then one per bucket drawn towards it: a
+            # bucket that val has few examples of keeps about the shared weights.
+            shared = _mix_weights(estimates, torch.zeros_like(buckets), 1)[0]
+            weights = _mix_weights(estimates, buckets, self.BUCKETS, shared)
+            loss = -(weights[buckets] * estimates).sum(1).log().mean().item()
+            if best is None or loss < best[0]:
+                best = (loss, smoothing, weights)
+        assert best is not None
+        loss, self.smoothing, self.weights = best
+        return loss
+
+    def state_dict(self, *args: object, **kwargs: object) -> dict[str, torch.Tensor]:
+        state = {"smoothing": torch.tensor(self.smoothing), "weights": self.weights}
+        for k in range(self.order):
+            state[f"contexts.{k}.keys"], state[f"contexts.{k}.counts"] = self.contexts[k]
+            state[f"pairs.{k}.keys"], state[f"pairs.{k}.counts"] = self.pairs[k]
+        return state
+
+    def load_state_dict(self, state: dict[str, torch.Tensor], strict: bool = True) -> None:
+        self.smoothing, self.weights = float(state["smoothing"]), state["weights"]
+        for k in range(self.order):
+            self.contexts[k] = (state[f"contexts.{k}.keys"], state[f"contexts.{k}.counts"])
+            self.pairs[k] = (state[f"pairs.{k}.keys"], state[f"pairs.{k}.counts"])
+
+
+def _mix_weights(
+    estimates: torch.Tensor,
+    buckets: torch.Tensor,
+    n_buckets: int,
+    prior: torch.Tensor | None = None,
+    prior_examples: float = 50.0,
+) -> torch.Tensor:
+    """Mixture weights per bucket by EM: each order's share of the probability it gave the
+    targets, with `prior_examples` pseudo-examples of `prior` in each bucket."""
+    order = estimates.shape[1]
+    weights = torch.full((n_buckets, order), 1 / order, dtype=torch.float64)
+    for _ in range(30):
+        given = weights[buckets] * estimates
+        share = given / given.sum(1, keepdim=True)
+        totals = torch.zeros_like(weights).index_add_(0, buckets, share)
+        if prior is not None:
+            totals += prior_examples * prior
+        sums = totals.sum(1, keepdim=True)
+        weights = torch.where(sums > 0, totals / sums, weights)
+    return weights
+
+
+def _add_counts(
+    keys: torch.Tensor, counts: torch.Tensor, new: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sorted unique keys and their counts, after counting `new` once more each."""
+    merged, where = torch.unique(torch.cat([keys, new]), return_inverse=True)
+    added = torch.cat([counts, torch.ones_like(new)])
+    return merged, torch.zeros_like(merged).index_add_(0, where, added)
+
+
+def _lookup(keys: torch.Tensor, counts: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    """The count of each query key; 0 for one never counted."""
+    if len(keys) == 0:
+        return torch.zeros_like(queries)
+    at = torch.searchsorted(keys, queries).clamp(max=len(keys) - 1)
+    return torch.where(keys[at] == queries, counts[at], 0)
+
+
 class NeuralBigram(nn.Module):
     """Bigram model as one |V|x|V| table of logits learnt by gradient descent."""
 
@@ -65,6 +197,12 @@ class MLP(nn.Module):
     def __init__(self, vocab_size: int, config: Config) -> None:
         super().__init__()
         self.block_size = config.block_size
+        self.dropout = config.dropout
+        # Dropout's masks come from the trainer's generator, so that a run resumes exactly.
+        self.generator: torch.Generator | None = None
+        # The counts the logits start from (config.prior_order), set by the trainer, which has
+        # the data: counted again from the data, never saved.
+        self.prior: CountingNGram | None = None
         self.embedding = nn.Parameter(torch.randn(vocab_size, config.n_embd))
         widths = [config.block_size * config.n_embd] + [config.n_hidden] * config.n_layers
         # Kaiming gain for tanh, as in the lectures; zero biases.
@@ -79,14 +217,24 @@ class MLP(nn.Module):
         # load_state_dict copies into them in place, so the tuple stays valid.
         self._layers = tuple(zip(self.weights, self.biases, strict=True))
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; `prior` is the prior's log-probabilities of these contexts, when the caller
+        has them at hand (the trainer keeps those of the training split)."""
         x = self.embedding[idx].flatten(1)
         for weight, bias in self._layers:
             x = torch.tanh(torch.addmm(bias, x, weight))
-        return torch.addmm(self.out_bias, x, self.out_weight)
+            if self.dropout and self.training:
+                keep = torch.rand(x.shape, generator=self.generator) >= self.dropout
+                x = x * keep / (1 - self.dropout)
+        logits = torch.addmm(self.out_bias, x, self.out_weight)
+        if self.prior is None:
+            return logits
+        if prior is None:
+            prior = self.prior(idx[:, idx.shape[1] - self.prior.block_size :]).float()
+        return logits + prior
 
 
-Model = CountingBigram | NeuralBigram | MLP
+Model = CountingBigram | CountingNGram | NeuralBigram | MLP
 
 
 def build_model(config: Config, vocab_size: int) -> Model:
@@ -96,4 +244,6 @@ def build_model(config: Config, vocab_size: int) -> Model:
         return CountingBigram(vocab_size, config.smoothing)
     if config.model == "bigram-neural":
         return NeuralBigram(vocab_size)
+    if config.model == "ngram":
+        return CountingNGram(vocab_size, config.order)
     return MLP(vocab_size, config)

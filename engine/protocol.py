@@ -134,6 +134,10 @@ class StatusView:
     epoch: float
     loss: float | None  # smoothed training loss (the last point of the curve)
     val_loss: float | None
+    val_step: int | None  # the step the val loss is of: it is evaluated now and then
+    best_val: float | None  # the best val loss so far, whose weights are kept
+    best_step: int | None
+    overfitting_since: int | None  # val has not improved since this step, while train fell
     description: str  # the model's hyperparameters in a few words
     dataset: str
     items: int
@@ -145,7 +149,10 @@ class LossView:
     model: str  # the active one
     train_curves: dict[str, Curve]  # every model that has trained, by name
     val_curves: dict[str, Curve]
-    bigram_floor: float | None  # val loss of the counted bigram: what an MLP must beat
+    # The val loss of each counting model that has counted its epoch (bigram, ngram): the
+    # bars a neural model has to clear.
+    references: dict[str, float]
+    best: tuple[int, float] | None  # the active model's best val loss: (step, loss)
     training: bool  # more is coming soon: the app may draw it off its UI thread
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
+from engine.config import COUNTING
 from engine.protocol import (
     Answer,
     Command,
@@ -44,8 +45,8 @@ from engine.session import Session
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the commands
 SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
-EVAL_SECONDS = 5.0  # val loss while training: a pass over val is costly on a large dataset
-BIGRAM_STEP_SECONDS = 0.04  # the counting bigram, paced so its table visibly fills up
+EVAL_SECONDS = 5.0  # val loss while training at least this often (and every eval_every steps)
+COUNT_STEP_SECONDS = 0.04  # the counting models, paced so that their counting can be watched
 LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI
 AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
 # When the cores are short, a key press goes first: the UI needs little, but needs it now.
@@ -91,6 +92,7 @@ class EngineLoop:
         self._sent: dict[type, View] = {}  # the last view of each kind sent
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
+        self._overfitting_noted: int | None = None  # the best step last paused for
 
     def run(self) -> None:
         session = self.session
@@ -101,9 +103,15 @@ class EngineLoop:
             now = time.perf_counter()
             if self._running:
                 self._train_chunk()
-                if now - last_eval >= EVAL_SECONDS:
+                trainer = session.trainer
+                evaluated = trainer.val_history.steps[-1] if len(trainer.val_history) else 0
+                if (
+                    trainer.step - evaluated >= trainer.eval_every
+                    or now - last_eval >= EVAL_SECONDS
+                ):
                     session.evaluate()
                     last_eval = now
+                    self._pause_if_overfitting()
                 if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
                     self._stream = session.stream_names(1)
                     last_name = now
@@ -199,6 +207,23 @@ class EngineLoop:
             case Quit():
                 self._cancel.set()
 
+    def _pause_if_overfitting(self) -> None:
+        """Pause once when the run starts to overfit; the user may go on."""
+        trainer = self.session.trainer
+        since = trainer.overfitting_since
+        if since is None or since == self._overfitting_noted:
+            return
+        self._overfitting_noted = since
+        self._running = False
+        self._report(
+            Note(
+                f"Overfitting: val has not improved since step {since:,} "
+                f"({trainer.best_val:.3f}) while train kept falling. Paused; the best weights "
+                "are kept. Space goes on.",
+                "warning",
+            )
+        )
+
     def _set_running(self, running: bool) -> None:
         session = self.session
         stopped = session.trainer.stopped
@@ -211,8 +236,8 @@ class EngineLoop:
 
     def _train_chunk(self) -> None:
         session = self.session
-        if session.active == "bigram":  # one epoch is a blink; let the learner watch it count
-            time.sleep(BIGRAM_STEP_SECONDS)
+        if session.active in COUNTING:  # one epoch is a blink; let the learner watch it count
+            time.sleep(COUNT_STEP_SECONDS)
             self._chunk = 1
         report = session.train(self._chunk, self._cancel)
         if report.steps_per_second > 0:

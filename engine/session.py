@@ -4,6 +4,7 @@ made so far; and the views the app draws of them. The one facade the engine serv
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import checkpoint
-from engine.config import EDITABLE, MODEL_PRESETS, MODELS, PRESETS
+from engine.config import COUNTING, EDITABLE, MODEL_PRESETS, MODELS, PRESETS
 from engine.dataset import Dataset
 from engine.history import LossHistory
 from engine.models import MLP
@@ -144,9 +145,10 @@ class Session:
     def views(self, running: bool, steps_per_second: float | None) -> list[View]:
         """What every panel shows now; the server sends those that changed."""
         trainer, dataset = self.trainer, self.dataset
-        floor = self.trainers.get("bigram")
         points = embedding_2d(trainer.model)
         options = self.options
+        val = trainer.val_history
+        has_best = trainer.best_val < math.inf
         return [
             StatusView(
                 running=running,
@@ -155,7 +157,11 @@ class Session:
                 step=trainer.step,
                 epoch=trainer.epoch,
                 loss=trainer.train_history.values[-1] if trainer.train_history.values else None,
-                val_loss=trainer.val_history.values[-1] if trainer.val_history.values else None,
+                val_loss=val.values[-1] if val.values else None,
+                val_step=round(val.steps[-1]) if val.steps else None,
+                best_val=trainer.best_val if has_best else None,
+                best_step=trainer.best_step if has_best else None,
+                overfitting_since=trainer.overfitting_since,
                 description=trainer.config.describe(),
                 dataset=dataset.name,
                 items=len(dataset.items),
@@ -169,11 +175,14 @@ class Session:
                 val_curves={
                     n: _curve(t.val_history) for n, t in self.trainers.items() if len(t.val_history)
                 },
-                bigram_floor=(
-                    floor.val_history.values[-1]
-                    if floor is not None and floor.stopped and floor.val_history.values
-                    else None
-                ),
+                references={
+                    name: t.best_val
+                    for name, t in self.trainers.items()
+                    if name in COUNTING and t.stopped and t.best_val < math.inf
+                },
+                best=(trainer.best_step, trainer.best_val)
+                if has_best and trainer.model.trains_by_gradient
+                else None,
                 training=running,
             ),
             EmbeddingView(

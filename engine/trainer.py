@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -13,10 +15,12 @@ import torch.nn.functional as F
 from engine.config import Config
 from engine.dataset import Dataset
 from engine.history import LossHistory
-from engine.models import CountingBigram, Model, build_model
+from engine.models import MLP, CountingBigram, CountingNGram, Model, build_model
 from engine.optim import Optimizer, make_optimizer
 
-EVAL_CHUNK = 65_536  # examples per forward pass when evaluating a whole split
+EVAL_VALUES = 2**20  # logits per forward pass when evaluating a whole split
+OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfitting
+PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
 
@@ -32,6 +36,7 @@ class StepReport:
     epoch: float  # passes over the training split so far
     steps_per_second: float  # over this call
     stopped: str | None = None  # why the run ended before its steps were done
+    overfitting_since: int | None = None  # the best val loss's step, if overfitting since
 
 
 class Trainer:
@@ -39,7 +44,8 @@ class Trainer:
 
     def __init__(self, dataset: Dataset, config: Config) -> None:
         self.dataset = dataset
-        self.config = config
+        self.train_examples = int(dataset.item_offsets("train")[-1])
+        self.config = config.for_data(self.train_examples)
         self.reset()
 
     def reset(self) -> None:
@@ -50,6 +56,8 @@ class Trainer:
             make_optimizer(self.model.parameters(), cfg) if self.model.trains_by_gradient else None
         )
         self.generator = torch.Generator().manual_seed(cfg.seed)
+        if isinstance(self.model, MLP):
+            self.model.generator = self.generator
         self.step = 0
         self.tokens_seen = 0
         self.items_seen = 0  # the counting bigram consumes the training items in order
@@ -57,12 +65,54 @@ class Trainer:
         self.train_history = LossHistory()
         self.val_history = LossHistory()
         self.stopped: str | None = None
+        self.best_val = math.inf
+        self.best_step = 0
+        self.overfitting_since: int | None = None  # the best step, while val has not improved
+        self._best_weights: dict[str, torch.Tensor] | None = None
+        self._train_at_best = math.inf
+        self._best_epoch = 0.0
         self._x, self._y = self.dataset.examples("train", self.model.block_size)
+        self._priors: dict[str, torch.Tensor | None] = {}
+        self._count_prior()
+        self._prior_of_train = self._prior_of("train")
         self._n_examples = len(self._y)  # an int: len() of a tensor is slow on the hot path
         self._item_offsets = self.dataset.item_offsets("train")
         self._params = [p for p in self.model.parameters()]
+        self.average = [p.detach().clone() for p in self._params] if cfg.average else None
         self._last_good = [p.detach().clone() for p in self._params]
         self._last_good_step = 0
+
+    def _count_prior(self) -> None:
+        """Give the MLP its ngram prior (config.prior_order), counted on the training split and
+        fit on val."""
+        if not isinstance(self.model, MLP) or not self.config.prior_order:
+            return
+        prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
+        prior.count(*self.dataset.examples("train", prior.block_size))
+        prior.fit(*self.dataset.examples("val", prior.block_size))
+        self.model.prior = prior
+
+    @torch.no_grad()
+    def _prior_of(self, split: str) -> torch.Tensor | None:
+        """The prior's log-probabilities of a split's examples, kept if they fit: the counts
+        never change during the run, and looking them up costs more than a step."""
+        prior = self.model.prior if isinstance(self.model, MLP) else None
+        if prior is None:
+            return None
+        if split not in self._priors:
+            x = self.dataset.examples(split, self.model.block_size)[0]
+            fits = x.shape[0] * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
+            self._priors[split] = (
+                torch.cat(
+                    [
+                        prior(chunk[:, x.shape[1] - prior.block_size :]).float()
+                        for chunk in x.split(self._eval_chunk())
+                    ]
+                )
+                if fits
+                else None
+            )
+        return self._priors[split]
 
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""
@@ -91,11 +141,12 @@ class Trainer:
         cfg = self.config
         if cfg.lr_schedule == "constant":
             return cfg.learning_rate
-        if self.step >= cfg.decay_steps:
+        decay_steps = cfg.schedule_steps(self.train_examples)
+        if self.step >= decay_steps:
             return cfg.lr_min
         if cfg.lr_schedule == "step":
             return cfg.learning_rate
-        progress = self.step / cfg.decay_steps
+        progress = self.step / decay_steps
         return cfg.lr_min + 0.5 * (cfg.learning_rate - cfg.lr_min) * (
             1 + math.cos(math.pi * progress)
         )
@@ -104,6 +155,7 @@ class Trainer:
         """Do up to `steps` steps; stop early when cancelled, on a NaN or inf loss, or at the end
         of the counting bigram's one epoch."""
         start, done = time.perf_counter(), 0
+        self.model.train()  # dropout on
         while done < steps and self.stopped is None:
             if cancel is not None and cancel.is_set():
                 break
@@ -122,6 +174,7 @@ class Trainer:
             done += 1
             self.last_loss = loss
             self.train_history.append(self.step, loss)
+        self.model.eval()
         elapsed = time.perf_counter() - start
         return StepReport(
             step=self.step,
@@ -131,13 +184,18 @@ class Trainer:
             epoch=self.epoch,
             steps_per_second=done / elapsed if elapsed > 0 else 0.0,
             stopped=self.stopped,
+            overfitting_since=self.overfitting_since,
         )
 
     def _gradient_step(self, lr: float) -> float:
         batch_size = self.config.batch_size
         ix = torch.randint(0, self._n_examples, (batch_size,), generator=self.generator)
         # forward() directly: the models have no hooks for __call__ to run
-        loss = F.cross_entropy(self.model.forward(self._x[ix]), self._y[ix])
+        if self._prior_of_train is not None:
+            logits = self.model.forward(self._x[ix], self._prior_of_train[ix])
+        else:
+            logits = self.model.forward(self._x[ix])
+        loss = F.cross_entropy(logits, self._y[ix])
         value = loss.item()
         if math.isfinite(value):
             if self.step % GOOD_WEIGHTS_EVERY == 0:  # these weights gave a finite loss
@@ -149,6 +207,9 @@ class Trainer:
                 param.grad = None
             loss.backward()
             self.optimizer.step()
+            if self.average is not None:
+                with torch.no_grad():
+                    torch._foreach_lerp_(self.average, self._params, 1 - self.config.average)
             self.tokens_seen += batch_size
         return value
 
@@ -162,22 +223,104 @@ class Trainer:
         self.items_seen = last
         self.tokens_seen += len(y)
         if last == self.n_train_items:
-            self.stopped = f"counted all {self.tokens_seen:,} pairs of the {last:,} training items"
+            what = "pairs" if isinstance(self.model, CountingBigram) else "examples"
+            self.stopped = f"counted all {self.tokens_seen:,} {what} of the {last:,} training items"
         return F.cross_entropy(self.model(x), y).item()
+
+    @property
+    def eval_every(self) -> int:
+        """Steps between two val losses while training: a pass over val costs about what 10%
+        of its examples cost to train on, so this keeps evaluation near 5% of the time."""
+        if self.config.eval_every:
+            return self.config.eval_every
+        val_examples = len(self.dataset.examples("val", self.model.block_size)[1])
+        return min(5000, max(50, math.ceil(2 * val_examples / self.config.batch_size)))
 
     @torch.no_grad()
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:
-        """Mean loss over whole splits; the val loss is also added to the val history."""
-        losses = {split: self.split_loss(split) for split in splits}
-        if "val" in losses and math.isfinite(losses["val"]):
-            self.val_history.append(self.step, losses["val"])
+        """Mean loss over whole splits; the val loss also goes to the val history, and decides
+        the best weights and whether the run overfits. An ngram fits its mix on val first."""
+        if isinstance(self.model, CountingNGram) and "val" in splits:
+            self.model.fit(*self.dataset.examples("val", self.model.block_size))
+        with self._averaged():
+            losses = {split: self.split_loss(split) for split in splits}
+            if "val" in losses and math.isfinite(losses["val"]):
+                self.val_history.append(self.step, losses["val"])
+                self._judge(losses["val"])
         return losses
+
+    @contextmanager
+    def _averaged(self) -> Iterator[None]:
+        """The averaged weights in the model for a while (config.average)."""
+        if self.average is None:
+            yield
+            return
+        own = [p.detach().clone() for p in self._params]
+        with torch.no_grad():
+            torch._foreach_copy_(self._params, self.average)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self._params, own)
+
+    def _judge(self, val: float) -> None:
+        """Keep the best weights; call it overfitting when the last `patience` val losses are
+        all worse than the best, by OVERFIT_MARGIN on average (val is noisy), while the
+        training loss kept falling; and the best came after a whole epoch: a net that starts
+        from a prior, or at a high rate, may first get worse on both before it learns."""
+        train = self.train_history.values[-1] if self.train_history.values else math.inf
+        if val < self.best_val:
+            self.best_val, self.best_step, self._train_at_best = val, self.step, train
+            self._best_epoch = self.epoch
+            self.overfitting_since = None
+            if self.model.trains_by_gradient:
+                self._best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}
+            return
+        recent = self.val_history.values[-self.config.patience :]
+        since = [s for s in self.val_history.steps if s > self.best_step]
+        if (
+            len(since) >= self.config.patience
+            and self._best_epoch >= 1
+            and sum(recent) / len(recent) > self.best_val * (1 + OVERFIT_MARGIN)
+            and train < self._train_at_best
+        ):
+            self.overfitting_since = self.best_step
+
+    def best_state(self) -> dict[str, object]:
+        """The best val loss, its step and weights, and what the judging needs to go on."""
+        return {
+            "val": self.best_val,
+            "step": self.best_step,
+            "weights": self._best_weights,
+            "train": self._train_at_best,
+            "epoch": self._best_epoch,
+            "overfitting_since": self.overfitting_since,
+        }
+
+    def load_best_state(self, state: dict[str, object]) -> None:
+        self.best_val, self.best_step = state["val"], state["step"]
+        self._best_weights, self._train_at_best = state["weights"], state["train"]
+        self._best_epoch = state["epoch"]
+        self.overfitting_since = state["overfitting_since"]
+
+    def use_best_weights(self) -> None:
+        """Put the best weights in the model (the run itself goes on from where it is)."""
+        if self._best_weights is not None:
+            self.model.load_state_dict(self._best_weights)
+
+    def _eval_chunk(self) -> int:
+        return max(64, EVAL_VALUES // self.dataset.vocab.size)
 
     @torch.no_grad()
     def split_loss(self, split: str) -> float:
         x, y = self.dataset.examples(split, self.model.block_size)
-        total = 0.0
-        for i in range(0, len(y), EVAL_CHUNK):
-            logits = self.model(x[i : i + EVAL_CHUNK])
-            total += F.cross_entropy(logits, y[i : i + EVAL_CHUNK], reduction="sum").item()
+        prior = self._prior_of(split)
+        total, chunk = 0.0, self._eval_chunk()
+        for i in range(0, len(y), chunk):
+            if prior is None:
+                logits = self.model(x[i : i + chunk])
+            else:
+                logits = self.model(x[i : i + chunk], prior[i : i + chunk])
+            total += F.cross_entropy(logits, y[i : i + chunk], reduction="sum").item()
         return total / len(y)

@@ -4,6 +4,7 @@ engine reports; a slow test checks that they are current."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 from multiprocessing import Pipe
@@ -15,14 +16,28 @@ from engine.protocol import (
     Generate,
     Idle,
     NextModel,
+    OpenDataset,
     Reconfigure,
     Record,
     Request,
     Step,
 )
 
-PATH = Path(__file__).resolve().parent / "fixtures" / "recording.pickle"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PATH = FIXTURES / "recording.pickle"
+SMALL = "tests/fixtures/names300.txt"  # 300 of the embedded names; relative: the same everywhere
 MLP = [NextModel(), NextModel()]
+# A net with no prior and no regularisation: on 300 names it overfits within a few hundred steps.
+BARE = Reconfigure(
+    {
+        "n_hidden": "256",
+        "dropout": "0",
+        "prior_order": "0",
+        "lr_schedule": "constant",
+        "weight_decay": "0",
+        "patience": "3",
+    }
+)
 # Each: the commands sent to a fresh engine on the embedded dataset, one after the other.
 SCENARIOS: dict[str, list[Command]] = {
     "start": [],
@@ -32,11 +47,21 @@ SCENARIOS: dict[str, list[Command]] = {
     "mlp 1500 steps, 9 names": [*MLP, Step(1500), Generate(9)],
     "mlp 1500 steps, 21 names": [*MLP, Step(1500), Generate(21)],
     "mlp, block_size 0": [*MLP, Reconfigure({"block_size": "0"})],
+    # bigram and ngram counted, then the mlp: both bars, and the best val loss marked
+    "counted, then mlp 600 steps": [
+        Step(210),
+        *[NextModel()] * 3,
+        Step(300),
+        *[NextModel()] * 3,
+        *[Step(100)] * 6,
+    ],
+    "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 16],
 }
 
 
 def record(commands: list[Command]) -> list[Record]:
-    """What the engine reports for these commands, in order, until it is idle after the last."""
+    """What the engine reports for these commands, in order, until it is idle after the last.
+    Run from the project's root, where the relative paths of the scenarios lead."""
     import torch
 
     from engine.server import EngineLoop
@@ -61,7 +86,12 @@ def record(commands: list[Command]) -> list[Record]:
 
 
 def record_all() -> dict[str, list[Record]]:
-    return {name: record(commands) for name, commands in SCENARIOS.items()}
+    root = os.getcwd()
+    os.chdir(FIXTURES.parent.parent)
+    try:
+        return {name: record(commands) for name, commands in SCENARIOS.items()}
+    finally:
+        os.chdir(root)
 
 
 def load() -> dict[str, list[Record]]:

@@ -71,10 +71,10 @@ def test_the_panels_draw_their_views():
         assert app.status.view.model == "mlp" and app.status.view.step == 600
         assert "step 600" in str(app.status.render())
         assert app.loss.border_title.startswith("Loss [cyan]mlp[/cyan] [orange]bigram[/orange]")
-        assert app.loss.border_subtitle.startswith("train ") and " floor 2.5" in (
+        assert app.loss.border_subtitle.startswith("train ") and " bigram 2.5" in (
             app.loss.border_subtitle
         )
-        assert app.embedding.border_subtitle == "16-D, PCA to 2-D"
+        assert app.embedding.border_subtitle == "14-D, PCA to 2-D"  # sized for the data
         assert app.bigrams.border_title == "Bigrams · counts"
         assert app.names.border_title == "Generator · mlp"
         assert app.names.border_subtitle == "T 1.0 top-k all"
@@ -140,7 +140,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(5):
+        for _ in range(7):
             await pilot.press("tab")  # to learning_rate
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)

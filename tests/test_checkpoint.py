@@ -12,9 +12,9 @@ from engine.dataset import Dataset
 from engine.trainer import Trainer
 
 
-@pytest.mark.parametrize("preset", ["default", "lecture", "bigram"])
+@pytest.mark.parametrize("preset", ["default", "lecture", "bigram", "ngram"])
 def test_a_resumed_run_gives_the_same_losses(small, tmp_path, preset):
-    steps = 2 if preset == "bigram" else 20
+    steps = 2 if preset in ("bigram", "ngram") else 20
     straight = Trainer(small, PRESETS[preset].with_values(batch_size=4))
     straight.run(steps)
     path = tmp_path / "run.pt"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tui_helpers import press, settle, toast, toasts, train, until
 
 from tui.app import create_app
@@ -48,6 +49,8 @@ def test_step_switch_reset_and_run():
         assert app.loss.view.val_curves["mlp"][0][-1] == step  # val for the step shown
         await press(pilot, "n")
         assert status.view.step == step + 1  # paused means paused: only the step asked for
+        await press(pilot, "m")
+        assert status.view.model == "ngram"
         await press(pilot, "m")
         assert status.view.model == "bigram"  # and round again
 
@@ -95,6 +98,7 @@ def test_open_a_dataset_good_and_bad(tmp_path, monkeypatch):
     drive(scenario)
 
 
+@pytest.mark.slow
 def test_save_load_and_export(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the engine starts there: short paths to type
     checkpoint = tmp_path / "run.pt"
@@ -198,11 +202,13 @@ def test_the_app_imports_no_torch_and_only_the_protocol_of_the_engine():
     assert {m for m in modules if m.startswith("engine")} == {"engine", "engine.protocol"}
 
 
+@pytest.mark.slow
 def test_the_app_process_never_loads_torch():
     """Training runs in the engine process; the app only reads its records."""
     script = f"""
 import asyncio, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
+import pytest
 from tui_helpers import press, settle, train
 from tui.app import create_app
 

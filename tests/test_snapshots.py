@@ -67,3 +67,15 @@ def test_hyperparameter_form_with_an_error(snap_compare, size):
 
 def test_too_small(snap_compare):
     assert snap_compare(replaying("start"), terminal_size=(50, 14), run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_both_bars_and_the_best_val_loss(snap_compare, size):
+    # The bigram and the ngram counted: two lines in their colours; the MLP's best val marked.
+    app = replaying("counted, then mlp 600 steps")
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+def test_overfitting_status(snap_compare):
+    app = replaying("300 names, overfitting")
+    assert snap_compare(app, terminal_size=(200, 30), run_before=settle)

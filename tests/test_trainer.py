@@ -46,7 +46,8 @@ def test_schedules():
 
     data = Dataset.from_items(["ab", "cd"] * 10)
     cosine = Trainer(
-        data, PRESETS["default"].with_values(learning_rate=1.0, lr_min=0.1, decay_steps=10)
+        data,
+        PRESETS["default"].with_values(learning_rate=1.0, lr_min=0.1, decay_steps=10, epochs=0),
     )
     rates = []
     for _ in range(12):

@@ -7,7 +7,9 @@ from textual.binding import Binding
 BINDINGS = [
     Binding("space", "toggle_run", "Run/pause", tooltip="start or pause training"),
     Binding("n", "step", "Step", tooltip="one training step"),
-    Binding("m", "switch_model", "Model", tooltip="switch model: bigram, bigram-neural, mlp"),
+    Binding(
+        "m", "switch_model", "Model", tooltip="switch model: bigram, bigram-neural, mlp, ngram"
+    ),
     Binding("g", "generate", "Generate", tooltip="generate names from the current model"),
     Binding(
         "plus,equals_sign",

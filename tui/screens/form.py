@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -29,14 +29,16 @@ class FormScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Static(self.view.title, classes="form-title")
-            with Grid(id="fields"):
+            yield Label("", id="form-error")  # above the fields: in view however many there are
+            scroll = VerticalScroll(id="fields-scroll")
+            scroll.can_focus = False  # the first field has the focus, and Tab goes to the next
+            with scroll, Grid(id="fields"):
                 for name, value in self.view.values.items():
                     yield Label(name)
                     field = Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
                     field.cursor_blink = False  # a steady cursor: no redraws over SSH
                     yield field
             yield Static(f"{self.view.help} Enter applies, Escape cancels.", classes="form-help")
-            yield Label("", id="form-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {

@@ -13,18 +13,24 @@ PANELS = """\
 Character-level language models learn to make up **names**, one character at a time.
 
 - **Loss**: how surprised the model is by the next character (nats, lower is better). Curves are
-  the smoothed training loss; x marks the validation loss on names it never trains on. The gray
-  line is the counting bigram's validation loss: the floor an MLP has to beat.
+  the smoothed training loss; x marks the validation loss on names it never trains on, ◆ the
+  best one, whose weights are kept. A flat line in a model's colour is the validation loss of a
+  counting model (bigram, ngram) once it has counted: the bar a neural net has to clear. When
+  val stops improving while train keeps falling, the net is **overfitting**: learning the
+  training names by heart. The run pauses and says so; space goes on.
 - **Bigrams**: how often each character follows another (. starts and ends a name). The bigram
   model is exactly this table; watch it fill up as it counts.
 - **Embedding**: the MLP gives each character a vector; here in 2-D (PCA above size 2). Similar
   characters drift together as it learns (vowels in orange).
 - **Generator**: names drawn from the current model, letter by letter. **new** names are not in
   the dataset; *train* / *val* ones are. The number is the name's log-probability.
-- **Status**: model, step, losses, hyperparameters, dataset.
+- **Status**: model, step, losses (with how many steps ago val was measured, and the best),
+  hyperparameters, dataset.
 
-Models: **bigram** (counts), **bigram-neural** (the same table, learnt by gradient descent) and
-**mlp** (Bengio et al. 2003: a context of characters, embeddings, a tanh layer).
+Models (m cycles through them): **bigram** (counts), **bigram-neural** (the same table, learnt
+by gradient descent), **mlp** (Bengio et al. 2003: a context of characters, embeddings, a tanh
+layer; by default it starts from the ngram's counts and learns what they miss, sized to the
+data) and **ngram** (counts of contexts up to 4 characters, mixed with weights fit on val).
 
 ## Keys
 """

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tui.widgets.plot import Plot
 
 LOADING = "loading torch…"
-COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan"}
+COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan", "ngram": "green"}
 
 
 def retitle(widget: Widget, title: str, subtitle: str) -> None:
@@ -114,6 +114,7 @@ class LossPanel(PlotPanel[LossView]):
         names = sorted(view.train_curves, key=lambda n: n != view.model)
         legend = " ".join(f"[{COLORS[n]}]{n}[/]" for n in names) or view.model
         legend += " · x val" if view.val_curves else ""
+        legend += " · ◆ best" if view.best else ""
         title = f"Loss {legend}" + (" · log" if self.log_scale else "")
         parts = []
         if view.train_curves.get(view.model):
@@ -122,8 +123,8 @@ class LossPanel(PlotPanel[LossView]):
             parts.append("no steps yet")
         if view.val_curves.get(view.model):
             parts.append(f"val {view.val_curves[view.model][1][-1]:.3f}")
-        if view.bigram_floor is not None:
-            parts.append(f"floor {view.bigram_floor:.3f}")
+        # The bars to clear: the counting models' val losses, drawn as lines in their colour.
+        parts += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
         return title, " ".join(parts)
 
 

@@ -31,7 +31,8 @@ def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[flo
 
 
 class LossPlot(Plot):
-    """Smoothed train curves of every model, val points, and the bigram floor."""
+    """Smoothed train curves of every model, val points, the active model's best val loss, and
+    the counting models' val losses as lines: the bars to clear."""
 
     def draw(self, plt: Figure, view: LossView, log_scale: bool) -> None:
         plt.yscale("log" if log_scale else "linear")
@@ -42,9 +43,12 @@ class LossPlot(Plot):
             # "hd" half-blocks: a smooth line, cheaper to build than braille
             plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="hd")
         for name, (steps, losses) in view.val_curves.items():
-            plt.scatter(steps, losses, color=COLORS[name], marker="x")
-        if view.bigram_floor is not None:
-            plt.hline(view.bigram_floor, "gray")
+            plt.scatter(*binned(steps, losses, bins), color=COLORS[name], marker="x")
+        for name, loss in view.references.items():
+            plt.hline(loss, COLORS[name])
+        if view.best is not None:
+            step, loss = view.best
+            plt.scatter([step], [loss], color="white", marker="◆")
 
 
 class EmbeddingPlot(Plot):

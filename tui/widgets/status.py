@@ -40,7 +40,20 @@ class StatusLine(Widget):
             text.append(f" │ train {view.loss:.3f}", style="cyan")
         if view.val_loss is not None:
             text.append(f" val {view.val_loss:.3f}", style="magenta")
+            if view.val_step is not None and view.val_step < view.step:
+                text.append(f" ({_steps(view.step - view.val_step)} steps ago)", style="dim")
+        if view.best_val is not None and view.best_step is not None:
+            text.append(f" best {view.best_val:.3f}@{_steps(view.best_step)}", style="bold")
+        if view.overfitting_since is not None:
+            text.append(
+                f" overfitting since step {view.overfitting_since:,}", style="bold black on red"
+            )
         text.append(f" │ {view.description}", style="dim")
         text.append(f" │ {view.dataset} {view.items:,} items |V| {view.vocab_size}", style="dim")
         self.line = text
         self.refresh()
+
+
+def _steps(count: int) -> str:
+    """A step count in a few characters: 950, 12.3k."""
+    return f"{count:,}" if count < 10_000 else f"{count / 1000:.1f}k"

@@ -1,0 +1,105 @@
+"""Models that generalize: the counting ngram as the bar, the best weights kept, overfitting
+seen and stopped, and presets sized for the data."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.config import PRESETS
+from engine.dataset import load_dataset
+from engine.models import CountingNGram
+from engine.trainer import Trainer
+
+NAMES300 = Path(__file__).resolve().parent / "fixtures" / "names300.txt"  # of the embedded names
+
+
+def train_json(capsys, *argv: str) -> dict:
+    assert main(["train", "--samples", "0", "--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_the_ngram_on_names_txt_is_the_lectures_bar(capsys, names_path):
+    """An interpolation of add-k 2..5-gram counts, weights fit on val, gives 2.023 there."""
+    result = train_json(capsys, "--data", str(names_path), "--model", "ngram")
+    assert result["config"]["order"] == 5 and result["stopped"].startswith("counted all")
+    assert result["test_loss"] <= 2.03
+
+
+def test_the_ngram_counts_every_order_and_mixes_them_by_val(small):
+    trainer = Trainer(small, PRESETS["ngram"].with_values(order=3, batch_size=3))
+    while trainer.stopped is None:
+        trainer.run(1)
+    model = trainer.model
+    assert isinstance(model, CountingNGram)
+    x, y = small.examples("train", 2)
+    for keys, counts in model.contexts:
+        assert int(counts.sum()) == len(y)  # every example counted once at every order
+        assert len(keys) == len(set(keys.tolist()))
+    losses = trainer.evaluate(("val",))
+    assert math.isfinite(losses["val"]) and model.weights.shape == (model.BUCKETS, 3)
+    assert model.weights.sum(1).allclose(model.weights.new_ones(model.BUCKETS))
+    probabilities = model(x[:5]).exp()
+    assert probabilities.sum(1).allclose(probabilities.new_ones(5))
+
+
+def test_the_kept_best_weights_give_the_reported_best_val_loss(capsys, tmp_path):
+    bare = ["--preset", "lecture", "--steps", "3000", "--eval-every", "100", "--no-early-stop"]
+    result = train_json(capsys, "--data", str(NAMES300), *bare, "--save", str(tmp_path / "r.pt"))
+    assert result["best_step"] < result["steps"]  # the lecture's MLP overfits 300 names
+    assert result["weights"] == "best"
+    assert result["val_loss"] == pytest.approx(result["best_val_loss"], abs=1e-9)
+    assert result["best_test_loss"] == result["test_loss"]
+    last = train_json(capsys, "--data", str(NAMES300), *bare, "--keep-last")
+    assert last["weights"] == "last" and last["val_loss"] > last["best_val_loss"]
+    assert last["best_test_loss"] == pytest.approx(result["test_loss"], abs=1e-9)
+
+
+def test_early_stopping_fires_on_300_names():
+    trainer = Trainer(load_dataset(NAMES300), PRESETS["lecture"].with_values(patience=3))
+    while trainer.overfitting_since is None and trainer.step < 20_000:
+        trainer.run(trainer.eval_every)
+        trainer.evaluate(("val",))
+    assert trainer.overfitting_since == trainer.best_step < trainer.step < 20_000
+    assert trainer.train_history.values[-1] < trainer.best_val  # train kept falling
+
+
+def test_the_cli_stops_early_and_says_why(capsys):
+    result = train_json(capsys, "--data", str(NAMES300), "--preset", "lecture")
+    assert result["stopped"].startswith("early stop at step")
+    assert f"since step {result['best_step']:,}" in result["stopped"]
+
+
+@pytest.mark.slow
+def test_no_early_stop_on_names_txt_within_a_minute(capsys, names_path):
+    """60 s of the default MLP on a slow 2-core machine is about 80,000 steps."""
+    result = train_json(capsys, "--data", str(names_path), "--steps", "80000")
+    assert result["stopped"] is None and result["steps"] == 80_000
+
+
+def test_presets_are_sized_for_the_data():
+    large, small = PRESETS["default"].for_data(200_000), PRESETS["default"].for_data(2_000)
+    assert (large.n_hidden, large.n_embd, large.dropout) == (256, 16, 0.0)
+    assert small.n_hidden < large.n_hidden and small.n_embd < large.n_embd
+    assert small.dropout > 0 and small.weight_decay > large.weight_decay
+    assert small.epochs > large.epochs  # few examples: more passes over them
+    assert not large.fit_data and PRESETS["lecture"].for_data(2_000) == PRESETS["lecture"]
+
+
+def test_the_mlp_beats_its_ngram_prior_on_300_names():
+    data = load_dataset(NAMES300)
+    ngram = Trainer(data, PRESETS["ngram"])
+    ngram.run(10**6)
+    bar = ngram.evaluate(("val", "test"))
+    mlp = Trainer(data, PRESETS["default"])
+    while mlp.step < mlp.config.schedule_steps(mlp.train_examples):
+        mlp.run(mlp.eval_every)
+        mlp.evaluate(("val",))
+    mlp.use_best_weights()
+    assert mlp.split_loss("val") < bar["val"]
+    assert mlp.split_loss("test") < bar["test"] + 0.05
