@@ -7,6 +7,8 @@ from torch import nn
 
 from engine.config import Config
 
+TABLE_MAX_VOCAB = 1024  # the counting bigram keeps its |V|x|V| log-probabilities up to this
+
 
 class CountingBigram(nn.Module):
     """Bigram model by counting pairs; its logits are the log of the add-k smoothed frequencies."""
@@ -18,11 +20,19 @@ class CountingBigram(nn.Module):
         super().__init__()
         self.smoothing = smoothing
         self.register_buffer("counts", torch.zeros(vocab_size, vocab_size, dtype=torch.long))
+        self._table: tuple[tuple[int, float], torch.Tensor] | None = None  # (for what, log P)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         # float64 so that the loss over hundreds of thousands of pairs is exact to many decimals
-        rows = self.counts[idx[:, -1]].double() + self.smoothing
-        return (rows / rows.sum(1, keepdim=True)).log()
+        if self.counts.shape[0] > TABLE_MAX_VOCAB:
+            rows = self.counts[idx[:, -1]].double() + self.smoothing
+            return (rows / rows.sum(1, keepdim=True)).log()
+        # The whole log-probability table, made again only when the counts or k change:
+        # sampling asks for rows of it at every character.
+        key = (self.counts._version, self.smoothing)
+        if self._table is None or self._table[0] != key:
+            self._table = (key, self.probabilities().log())
+        return self._table[1][idx[:, -1]]
 
     @torch.no_grad()
     def count(self, idx: torch.Tensor, targets: torch.Tensor) -> None:
