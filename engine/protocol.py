@@ -132,7 +132,7 @@ class StatusView:
     model: str
     step: int
     epoch: float
-    loss: float | None  # smoothed training loss (the last point of the curve)
+    loss: float | None  # training loss, the mean of the curve's last points (one is noisy)
     val_loss: float | None
     val_step: int | None  # the step the val loss is of: it is evaluated now and then
     best_val: float | None  # the best val loss so far, whose weights are kept
@@ -147,6 +147,7 @@ class StatusView:
 @dataclass(frozen=True)
 class LossView:
     model: str  # the active one
+    loss: float | None  # the active model's training loss, as in the status line
     train_curves: dict[str, Curve]  # every model that has trained, by name
     val_curves: dict[str, Curve]
     # The val loss of each counting model that has counted its epoch (bigram, ngram): the

@@ -156,7 +156,7 @@ class Session:
                 model=self.active,
                 step=trainer.step,
                 epoch=trainer.epoch,
-                loss=trainer.train_history.values[-1] if trainer.train_history.values else None,
+                loss=_recent(trainer.train_history),
                 val_loss=val.values[-1] if val.values else None,
                 val_step=round(val.steps[-1]) if val.steps else None,
                 best_val=trainer.best_val if has_best else None,
@@ -169,6 +169,7 @@ class Session:
             ),
             LossView(
                 model=self.active,
+                loss=_recent(trainer.train_history),
                 train_curves={
                     n: _curve(t.train_history) for n, t in self.trainers.items() if t.step
                 },
@@ -234,6 +235,12 @@ class Session:
             if trainer and trainer.step and bigram_matrices(trainer.model) is not None:
                 return trainer
         return None
+
+
+def _recent(history: LossHistory, points: int = 20) -> float | None:
+    """The training loss now: the mean of the curve's last points, as one batch is noisy."""
+    last = history.values[-points:]
+    return sum(last) / len(last) if last else None
 
 
 def _curve(history: LossHistory) -> Curve:

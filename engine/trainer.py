@@ -229,12 +229,12 @@ class Trainer:
 
     @property
     def eval_every(self) -> int:
-        """Steps between two val losses while training: a pass over val costs about what 10%
-        of its examples cost to train on, so this keeps evaluation near 5% of the time."""
+        """Steps between two val losses while training, in proportion to val's size: evaluation
+        then takes about 5% of the time (README), and small data is judged often."""
         if self.config.eval_every:
             return self.config.eval_every
         val_examples = len(self.dataset.examples("val", self.model.block_size)[1])
-        return min(5000, max(50, math.ceil(2 * val_examples / self.config.batch_size)))
+        return min(5000, max(50, math.ceil(8 * val_examples / self.config.batch_size)))
 
     @torch.no_grad()
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:

@@ -117,10 +117,7 @@ class LossPanel(PlotPanel[LossView]):
         legend += " · ◆ best" if view.best else ""
         title = f"Loss {legend}" + (" · log" if self.log_scale else "")
         parts = []
-        if view.train_curves.get(view.model):
-            parts.append(f"train {view.train_curves[view.model][1][-1]:.3f}")
-        else:
-            parts.append("no steps yet")
+        parts.append("no steps yet" if view.loss is None else f"train {view.loss:.3f}")
         if view.val_curves.get(view.model):
             parts.append(f"val {view.val_curves[view.model][1][-1]:.3f}")
         # The bars to clear: the counting models' val losses, drawn as lines in their colour.

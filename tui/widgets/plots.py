@@ -16,18 +16,17 @@ if TYPE_CHECKING:
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
     """Means over at most `bins` equal runs of points: that smooths the noisy batch loss, and
-    plotext draws far fewer points."""
+    plotext draws far fewer points. The runs end at the last point, so the newest mean is never
+    one of a few points."""
     size = -(-len(losses) // bins)  # ceiling division
     if size <= 1:
         return steps, losses
-    means = [
-        (
-            sum(steps[i : i + size]) / len(steps[i : i + size]),
-            sum(losses[i : i + size]) / len(losses[i : i + size]),
-        )
-        for i in range(0, len(losses), size)
-    ]
-    return [s for s, _ in means], [v for _, v in means]
+    edges = [0, *range(len(losses) % size or size, len(losses) + 1, size)]
+    runs = [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return (
+        [sum(steps[a:b]) / (b - a) for a, b in runs],
+        [sum(losses[a:b]) / (b - a) for a, b in runs],
+    )
 
 
 class LossPlot(Plot):
