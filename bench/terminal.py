@@ -70,7 +70,8 @@ class Terminal:
         with self.arrived:
             while self.output.find(needle, since) < 0:
                 if not self.arrived.wait(deadline - time.perf_counter()):
-                    raise TimeoutError(f"the program never wrote {text!r}")
+                    last = bytes(self.output[-400:]).decode(errors="replace")
+                    raise TimeoutError(f"the program never wrote {text!r}; it last wrote {last!r}")
             return time.perf_counter()
 
     def send(self, keys: str) -> None:
