@@ -104,7 +104,7 @@ class EngineLoop:
             if self._running:
                 self._train_chunk()
                 trainer = session.trainer
-                evaluated = trainer.val_history.steps[-1] if len(trainer.val_history) else 0
+                evaluated = trainer.last_val[0] if trainer.last_val else 0
                 if (
                     trainer.step - evaluated >= trainer.eval_every
                     or now - last_eval >= EVAL_SECONDS

@@ -147,7 +147,7 @@ class Session:
         trainer, dataset = self.trainer, self.dataset
         points = embedding_2d(trainer.model)
         options = self.options
-        val = trainer.val_history
+        val = trainer.last_val
         has_best = trainer.best_val < math.inf
         return [
             StatusView(
@@ -157,8 +157,8 @@ class Session:
                 step=trainer.step,
                 epoch=trainer.epoch,
                 loss=_recent(trainer.train_history),
-                val_loss=val.values[-1] if val.values else None,
-                val_step=round(val.steps[-1]) if val.steps else None,
+                val_loss=val[1] if val else None,
+                val_step=val[0] if val else None,
                 best_val=trainer.best_val if has_best else None,
                 best_step=trainer.best_step if has_best else None,
                 overfitting_since=trainer.overfitting_since,

@@ -71,6 +71,8 @@ class Trainer:
         self._best_weights: dict[str, torch.Tensor] | None = None
         self._train_at_best = math.inf
         self._best_epoch = 0.0
+        self.last_val: tuple[int, float] | None = None  # (step, loss): the history averages
+        self._worse = (0, [])  # val losses since the best: how many, and the last `patience`
         self._x, self._y = self.dataset.examples("train", self.model.block_size)
         self._priors: dict[str, torch.Tensor | None] = {}
         self._count_prior()
@@ -246,6 +248,7 @@ class Trainer:
             losses = {split: self.split_loss(split) for split in splits}
             if "val" in losses and math.isfinite(losses["val"]):
                 self.val_history.append(self.step, losses["val"])
+                self.last_val = (self.step, losses["val"])
                 self._judge(losses["val"])
         return losses
 
@@ -274,13 +277,15 @@ class Trainer:
             self.best_val, self.best_step, self._train_at_best = val, self.step, train
             self._best_epoch = self.epoch
             self.overfitting_since = None
+            self._worse = (0, [])
             if self.model.trains_by_gradient:
                 self._best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}
             return
-        recent = self.val_history.values[-self.config.patience :]
-        since = [s for s in self.val_history.steps if s > self.best_step]
+        count, recent = self._worse
+        recent = [*recent, val][-self.config.patience :]
+        self._worse = (count + 1, recent)
         if (
-            len(since) >= self.config.patience
+            count + 1 >= self.config.patience
             and self._best_epoch >= 1
             and sum(recent) / len(recent) > self.best_val * (1 + OVERFIT_MARGIN)
             and train < self._train_at_best
@@ -296,6 +301,8 @@ class Trainer:
             "train": self._train_at_best,
             "epoch": self._best_epoch,
             "overfitting_since": self.overfitting_since,
+            "worse": self._worse,
+            "last_val": self.last_val,
         }
 
     def load_best_state(self, state: dict[str, object]) -> None:
@@ -303,6 +310,7 @@ class Trainer:
         self._best_weights, self._train_at_best = state["weights"], state["train"]
         self._best_epoch = state["epoch"]
         self.overfitting_since = state["overfitting_since"]
+        self._worse, self.last_val = state["worse"], state["last_val"]
 
     def use_best_weights(self) -> None:
         """Put the best weights in the model (the run itself goes on from where it is)."""

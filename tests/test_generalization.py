@@ -103,3 +103,14 @@ def test_the_mlp_beats_its_ngram_prior_on_300_names():
     mlp.use_best_weights()
     assert mlp.split_loss("val") < bar["val"]
     assert mlp.split_loss("test") < bar["test"] + 0.05
+
+
+def test_the_last_val_loss_is_exact_after_the_history_averages_its_points(small):
+    """The val history halves its points when full; the figure shown and the next evaluation's
+    due step must not drift with it."""
+    trainer = Trainer(small, PRESETS["lecture"])
+    for _ in range(1100):
+        trainer.run(1)
+        losses = trainer.evaluate(("val",))
+    assert len(trainer.val_history) < 1100  # averaged
+    assert trainer.last_val == (1100, losses["val"])
