@@ -44,6 +44,7 @@ def save(trainer: Trainer, path: str | Path) -> None:
         "tokens_seen": trainer.tokens_seen,
         "items_seen": trainer.items_seen,
         "last_loss": trainer.last_loss,
+        "initial_loss": trainer.initial_loss,
         "stopped": trainer.stopped,
         "train_history": trainer.train_history.state_dict(),
         "val_history": trainer.val_history.state_dict(),
@@ -103,6 +104,7 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
         trainer.tokens_seen = state["tokens_seen"]
         trainer.items_seen = state["items_seen"]
         trainer.last_loss = state["last_loss"]
+        trainer.initial_loss = state.get("initial_loss")
         trainer.stopped = state["stopped"]
         trainer.train_history = LossHistory.from_state_dict(state["train_history"])
         trainer.val_history = LossHistory.from_state_dict(state["val_history"])

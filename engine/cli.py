@@ -1,4 +1,4 @@
-"""The headless commands: train, sample and fetch-names, for scripts, benchmarks and tests."""
+"""The headless commands (train, lr-find, sample, fetch-names): for scripts, benchmarks, tests."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ import torch
 from engine import checkpoint
 from engine.checkpoint import CheckpointError
 from engine.config import (
+    ACTIVATIONS,
     COUNTING,
     FROM_TEXT,
+    INITS,
     MODEL_PRESETS,
     MODELS,
     OPTIMIZERS,
@@ -26,11 +28,18 @@ from engine.config import (
     Config,
 )
 from engine.dataset import DatasetError
+from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trainer import StepReport, Trainer
 
-CHOICES = {"model": MODELS, "optimizer": OPTIMIZERS, "lr_schedule": SCHEDULES}
+CHOICES = {
+    "model": MODELS,
+    "optimizer": OPTIMIZERS,
+    "lr_schedule": SCHEDULES,
+    "activation": ACTIVATIONS,
+    "init": INITS,
+}
 
 
 class UsageError(Exception):
@@ -47,12 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model and report its losses")
-    train.add_argument("--data", help="a text file, one item per line; 'names' for makemore's")
-    train.add_argument("--preset", choices=sorted(PRESETS), help="start from these values")
+    _add_run_arguments(train)
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="steps to train (default: the schedule's)")
     length.add_argument("--seconds", type=float, help="train for this long instead")
-    train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     train.add_argument(
         "--save", metavar="FILE", help="write a checkpoint here: the run, and its best weights"
     )
@@ -68,10 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--samples", type=int, default=10, help="names to sample at the end")
     train.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
-    for field in fields(Config):
-        flag = "--" + field.name.replace("_", "-")
-        kind = FROM_TEXT[field.type]
-        train.add_argument(flag, type=kind, choices=CHOICES.get(field.name), dest=field.name)
+
+    finder = commands.add_parser(
+        "lr-find", help="sweep the learning rate on the model's first steps and suggest one"
+    )
+    _add_run_arguments(finder)
+    finder.add_argument("--sweep-steps", type=int, default=STEPS, help=f"rates (default {STEPS})")
+    finder.add_argument("--json", action="store_true", help="print one JSON line on stdout")
 
     samp = commands.add_parser("sample", help="sample names from a checkpoint")
     samp.add_argument("--checkpoint", required=True, metavar="FILE")
@@ -89,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data, the preset, a flag for every hyperparameter, and the threads."""
+    parser.add_argument("--data", help="a text file, one item per line; 'names' for makemore's")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="start from these values")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    for field in fields(Config):
+        if field.name == "preset":  # --preset above
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        kind = FROM_TEXT[field.type]
+        parser.add_argument(flag, type=kind, choices=CHOICES.get(field.name), dest=field.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -96,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "sample":
             return _sample(args)
+        if args.command == "lr-find":
+            return _find_learning_rate(args)
         path = fetch_names(args.url)
         print(f"names.txt is in {path}; use it with --data names")
         return 0
@@ -114,19 +139,59 @@ def config_from_args(args: argparse.Namespace, train_examples: int) -> Config:
     return base.with_values(**{k: v for k, v in values.items() if v is not None})
 
 
-def _train(args: argparse.Namespace) -> int:
-    if args.steps is not None and args.steps < 0 or args.seconds is not None and args.seconds < 0:
-        raise UsageError("--steps and --seconds must not be negative")
+def _trainer(args: argparse.Namespace) -> Trainer:
+    """The run the arguments describe, on their dataset."""
     if not 1 <= args.threads <= 256:
         raise UsageError("--threads must be from 1 to 256")
     torch.set_num_threads(args.threads)
     dataset = open_dataset(args.data, seed=args.seed if args.seed is not None else 42)
-    config = config_from_args(args, int(dataset.item_offsets("train")[-1]))
-    trainer = Trainer(dataset, config)
+    return Trainer(dataset, config_from_args(args, int(dataset.item_offsets("train")[-1])))
+
+
+def _find_learning_rate(args: argparse.Namespace) -> int:
+    if not 10 <= args.sweep_steps <= 100_000:
+        raise UsageError("--sweep-steps must be from 10 to 100000")
+    trainer = _trainer(args)
+    finder = LearningRateFinder(trainer, steps=args.sweep_steps)
+    print(
+        f"{trainer.dataset.name}: {trainer.config.model}: {trainer.config.describe()}; "
+        f"{args.sweep_steps} rates from {LOWEST:g} to {HIGHEST:g}",
+        file=sys.stderr,
+    )
+    while not finder.done:
+        finder.advance(10)
+    sweep = finder.sweep()
+    if args.json:
+        result = {
+            "suggested": sweep.suggested,
+            "rule": RULE,
+            "reason": sweep.reason,
+            "rates": sweep.rates,
+            "losses": sweep.losses,
+            "smoothed": sweep.smoothed,
+        }
+        print(json.dumps(result))
+        return 0
+    print("   rate  smoothed loss")
+    for i in range(0, len(sweep.rates), max(1, len(sweep.rates) // 20)):
+        print(f"{sweep.rates[i]:7.2g}  {sweep.smoothed[i]:.4f}")
+    print(f"{sweep.reason}.")
+    if sweep.suggested is None:
+        print("no suggestion")
+    else:
+        print(f"suggested learning rate: {sweep.suggested:g} ({RULE})")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.steps is not None and args.steps < 0 or args.seconds is not None and args.seconds < 0:
+        raise UsageError("--steps and --seconds must not be negative")
+    trainer = _trainer(args)
+    dataset, config = trainer.dataset, trainer.config
     if args.steps is not None:
         steps: int | None = args.steps
     elif config.model in COUNTING:
-        steps = math.ceil(trainer.n_train_items / config.batch_size)  # one epoch
+        steps = math.ceil(trainer.n_train_items / trainer.batch_size)  # one epoch
     else:
         steps = None if args.seconds else config.schedule_steps(trainer.train_examples)
     progress = _Progress(steps, args.seconds)
@@ -176,6 +241,7 @@ def _train(args: argparse.Namespace) -> int:
         "steps": trainer.step,
         "seconds": round(seconds, 3),
         "steps_per_second": round(trainer.step / seconds, 1) if seconds else 0.0,
+        "initial_loss": trainer.initial_loss,
         "weights": "last" if args.keep_last else "best",
         "train_loss": losses["train"],
         "val_loss": losses["val"],

@@ -8,16 +8,21 @@ from typing import Any
 
 MODELS = ("bigram", "bigram-neural", "mlp", "ngram")
 OPTIMIZERS = ("sgd", "adamw")
+ACTIVATIONS = ("tanh", "relu")
+INITS = ("scaled", "seed")
 SCHEDULES = ("constant", "step", "cosine")
 
 # Values that need a new model when they change; the others apply between two steps.
 ARCHITECTURE = (
     "model",
+    "preset",
     "order",
     "block_size",
     "n_embd",
     "n_hidden",
     "n_layers",
+    "activation",
+    "init",
     "prior_order",
     "optimizer",
     "seed",
@@ -39,7 +44,18 @@ _GRADIENT = (
 EDITABLE = {
     "bigram": ("batch_size", "smoothing"),
     "bigram-neural": _GRADIENT,
-    "mlp": ("block_size", "n_embd", "n_hidden", "n_layers", "dropout", "prior_order", *_GRADIENT),
+    "mlp": (
+        "preset",
+        "block_size",
+        "n_embd",
+        "n_hidden",
+        "n_layers",
+        "activation",
+        "init",
+        "dropout",
+        "prior_order",
+        *_GRADIENT,
+    ),
     "ngram": ("order", "batch_size"),
 }
 COUNTING = ("bigram", "ngram")  # models that count their training data once, in one epoch
@@ -48,16 +64,22 @@ COUNTING = ("bigram", "ngram")  # models that count their training data once, in
 @dataclass(frozen=True)
 class Config:
     model: str = "mlp"  # bigram (counts) | bigram-neural | mlp | ngram (counts)
+    preset: str = ""  # the preset these values started from (PRESETS), if any
     order: int = 5  # ngram: contexts of up to order-1 characters, mixed with the shorter ones
     block_size: int = 3  # characters of context the MLP sees
     n_embd: int = 10  # size of each character's embedding
-    n_hidden: int = 200  # units in each hidden tanh layer
-    n_layers: int = 1  # hidden tanh layers
+    n_hidden: int = 200  # units in each hidden layer
+    n_layers: int = 1  # hidden layers
+    activation: str = "tanh"  # of the hidden layers: tanh (the lectures) | relu (the seed post)
+    # scaled: weights by the Kaiming gain, near-zero logits, so the loss starts at ln|V|;
+    # seed: plain torch.randn everywhere as in the seed post, so it starts far above (26.47 there)
+    init: str = "scaled"
     dropout: float = 0.0  # share of hidden units zeroed at each training step
     # The MLP's logits start from an ngram of this order, counted on the training split: the
     # network learns only what the counts miss (0: no ngram, as in the lectures).
     prior_order: int = 0
-    batch_size: int = 32  # examples per step (counting models: items per step)
+    # examples per step (counting models: items per step); 0: the whole training split
+    batch_size: int = 32
     learning_rate: float = 0.1
     lr_schedule: str = "step"  # constant | step (drop to lr_min) | cosine (anneal to lr_min)
     lr_min: float = 0.01  # the rate after decay_steps
@@ -88,18 +110,23 @@ class Config:
             p.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if self.lr_schedule not in SCHEDULES:
             p.append(f"lr_schedule must be one of {', '.join(SCHEDULES)}")
+        if self.activation not in ACTIVATIONS:
+            p.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        if self.init not in INITS:
+            p.append(f"init must be one of {', '.join(INITS)}")
         for name in (
             "block_size",
             "n_embd",
             "n_hidden",
             "n_layers",
-            "batch_size",
             "decay_steps",
             "patience",
         ):
             value = getattr(self, name)
             if not 1 <= value <= 1_000_000:
                 p.append(f"{name} must be a whole number from 1 to 1000000, not {value}")
+        if not 0 <= self.batch_size <= 1_000_000:
+            p.append(f"batch_size must be from 0 (all) to 1000000, not {self.batch_size}")
         if self.block_size > 64 or self.n_layers > 16:
             p.append("block_size must be at most 64 and n_layers at most 16")
         if not 0 < self.learning_rate <= 100:
@@ -153,32 +180,51 @@ class Config:
 
     def editing_help(self) -> str:
         """What applying the form does, for this model."""
-        renew = [name for name in EDITABLE[self.model] if name in ARCHITECTURE]
+        renew = [n for n in EDITABLE[self.model] if n in ARCHITECTURE and n != "preset"]
         if not renew:
             return "Changes apply at the next step."
+        presets = (
+            f"preset: {', '.join(presets_of(self.model))}. "
+            if "preset" in EDITABLE[self.model]
+            else ""
+        )
         return (
-            f"A change of {', '.join(renew)} starts a new model; the others apply at the next step."
+            f"{presets}A change of {', '.join(renew)} starts a new model; the rest applies at "
+            "once. batch_size 0: full batch."
         )
 
     def describe(self) -> str:
         """A short line of the values that matter for this model."""
+        per_step = self.batch_size or "all"
         if self.model == "bigram":
-            return f"counts, add-{self.smoothing:g} smoothing, {self.batch_size} items/step"
+            return f"counts, add-{self.smoothing:g} smoothing, {per_step} items/step"
         if self.model == "ngram":
-            return f"counts of orders 1-{self.order} mixed, {self.batch_size} items/step"
+            return f"counts of orders 1-{self.order} mixed, {per_step} items/step"
         common = (
             f"{self.optimizer} lr {self.learning_rate:g}"
             f"{'' if self.lr_schedule == 'constant' else f'→{self.lr_min:g}'}"
-            f" batch {self.batch_size}"
+            f" batch {'full' if not self.batch_size else self.batch_size}"
         )
         if self.model == "bigram-neural":
             return f"|V|x|V| logits, {common}"
         prior = f" on a {self.prior_order}-gram" if self.prior_order else ""
         dropout = f" dropout {self.dropout:g}" if self.dropout else ""
+        init = " randn init" if self.init == "seed" else ""
         return (
-            f"ctx {self.block_size} emb {self.n_embd} "
-            f"hidden {self.n_layers}x{self.n_hidden}{dropout}{prior}, {common}"
+            f"ctx {self.block_size} emb {self.n_embd} hidden {self.n_layers}x{self.n_hidden} "
+            f"{self.activation}{init}{dropout}{prior}, {common}"
         )
+
+    def differences(self, train_examples: int) -> dict[str, Any]:
+        """The values that differ from this config's preset, sized for the same data."""
+        if self.preset not in PRESETS:
+            return {}
+        base = PRESETS[self.preset].for_data(train_examples)
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(base, f.name) and f.name != "fit_data"
+        }
 
     def for_data(self, train_examples: int) -> Config:
         """Sized for a training split of this many examples (characters and ends), when the
@@ -199,7 +245,9 @@ class Config:
     def schedule_steps(self, train_examples: int) -> int:
         """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data."""
         if self.epochs:
-            return max(1, math.ceil(self.epochs * train_examples / self.batch_size))
+            return max(
+                1, math.ceil(self.epochs * train_examples / (self.batch_size or train_examples))
+            )
         return self.decay_steps
 
 
@@ -220,7 +268,7 @@ def _article(kind: object) -> str:
     return {int: "a whole number", float: "a number", str: "text", _boolean: "true or false"}[kind]
 
 
-PRESETS: dict[str, Config] = {
+_PRESETS: dict[str, Config] = {
     # Counting bigram: each step adds the pairs of the next 64 training names.
     "bigram": Config(model="bigram", batch_size=64),
     # Counts of contexts up to 4 characters, mixed with weights fit on val: the bar to clear.
@@ -235,8 +283,21 @@ PRESETS: dict[str, Config] = {
         lr_min=0.03,
         decay_steps=2000,
     ),
-    # The MLP as first built in the blog post: 2-D embeddings that can be drawn as they are.
-    "seed": Config(n_embd=2, n_hidden=100, decay_steps=100_000),
+    # The seed post's network exactly: 2-D embeddings, a ReLU layer of 100, plain randn weights
+    # (a loss that starts far above ln|V|), full-batch descent at 0.1 for 1000 steps. It ends
+    # worse than counting: the post's two lessons.
+    "seed": Config(
+        n_embd=2,
+        n_hidden=100,
+        activation="relu",
+        init="seed",
+        batch_size=0,
+        lr_schedule="constant",
+        decay_steps=1000,
+    ),
+    # The same small net made trainable: tanh, scaled init, minibatches of 32; its 2-D
+    # embeddings can be drawn as they are.
+    "small": Config(n_embd=2, n_hidden=100, decay_steps=100_000),
     # The lecture's MLP: context 3, embedding 10, hidden 200, SGD 0.1 then 0.01 after 100k steps.
     "lecture": Config(),
     # Stronger and faster: longer context, AdamW, cosine decay (figures in the README).
@@ -273,6 +334,38 @@ PRESETS: dict[str, Config] = {
         fit_data=True,
     ),
 }
+
+PRESETS = {name: replace(config, preset=name) for name, config in _PRESETS.items()}
+# What each preset teaches, for the help screen and the README.
+LESSONS = {
+    "bigram": "counting pairs is a model: the bar every net is measured against",
+    "ngram": "longer contexts, counted and mixed: a bar that is hard to clear",
+    "bigram-neural": "gradient descent on a table of logits finds the counts again",
+    "seed": "the seed post's net: a huge first loss (random init), and it ends worse than counting",
+    "small": "the same net made trainable: scaled init and minibatches, 2-D embeddings to watch",
+    "lecture": "the lecture's MLP: context 3, embedding 10, SGD 0.1 then 0.01",
+    "default": "a net sized for the data, on top of the 5-gram counts: it beats them",
+    "strong": "deeper and longer: the best this app reaches",
+}
+
+
+def presets_of(model: str) -> list[str]:
+    """The presets of one model, in PRESETS' order."""
+    return [name for name, config in PRESETS.items() if config.model == model]
+
+
+def switch_preset(old: Config, values: dict[str, str], train_examples: int) -> Config:
+    """The values of a form: a new preset's, sized for the data, with the fields the user
+    changed on top; or the old values with the changes, when the preset stays."""
+    name = values.get("preset", old.preset)
+    if name == old.preset:
+        return old.with_values(**values)
+    if name not in presets_of(old.model):
+        raise ValueError(f"preset must be one of {', '.join(presets_of(old.model))}")
+    shown = old.editable()
+    changed = {k: v for k, v in values.items() if k != "preset" and shown.get(k) != v}
+    return PRESETS[name].for_data(train_examples).with_values(**changed)
+
 
 # The preset each model starts from when none is named.
 MODEL_PRESETS = {

@@ -196,33 +196,41 @@ class NeuralBigram(nn.Module):
 
 
 class MLP(nn.Module):
-    """Bengio et al. 2003 as in makemore: embed the context, tanh hidden layers, logits.
+    """Bengio et al. 2003 as in makemore: embed the context, tanh (or ReLU) hidden layers,
+    logits.
 
     Weights are (in, out) as in the lectures (h = tanh(x @ W + b)): on matrices this small,
     addmm on that layout is faster than on nn.Linear's transposed (out, in) one.
     """
 
     trains_by_gradient = True
+    GAINS = {"tanh": 5 / 3, "relu": 2**0.5}  # Kaiming gains, as in the lectures
 
     def __init__(self, vocab_size: int, config: Config) -> None:
         super().__init__()
         self.block_size = config.block_size
         self.dropout = config.dropout
+        self.activation = torch.relu if config.activation == "relu" else torch.tanh
         # Dropout's masks come from the trainer's generator, so that a run resumes exactly.
         self.generator: torch.Generator | None = None
         # The counts the logits start from (config.prior_order), set by the trainer, which has
         # the data: counted again from the data, never saved.
         self.prior: CountingNGram | None = None
-        self.embedding = nn.Parameter(torch.randn(vocab_size, config.n_embd))
         widths = [config.block_size * config.n_embd] + [config.n_hidden] * config.n_layers
-        # Kaiming gain for tanh, as in the lectures; zero biases.
-        self.weights = nn.ParameterList(
-            torch.randn(a, b) * (5 / 3) / a**0.5 for a, b in zip(widths, widths[1:], strict=False)
-        )
-        self.biases = nn.ParameterList(torch.zeros(b) for b in widths[1:])
-        # Near-zero logits at step 0: the loss starts at ln|V|, not at 26 as in the seed.
-        self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size) * 0.01)
-        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+        self.embedding = nn.Parameter(torch.randn(vocab_size, config.n_embd))
+        shapes = list(zip(widths, widths[1:], strict=False))
+        if config.init == "seed":  # plain randn, as the seed post: logits in the tens
+            self.weights = nn.ParameterList(torch.randn(a, b) for a, b in shapes)
+            self.biases = nn.ParameterList(torch.randn(b) for b in widths[1:])
+            self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size))
+            self.out_bias = nn.Parameter(torch.randn(vocab_size))
+        else:
+            gain = self.GAINS[config.activation]
+            self.weights = nn.ParameterList(torch.randn(a, b) * gain / a**0.5 for a, b in shapes)
+            self.biases = nn.ParameterList(torch.zeros(b) for b in widths[1:])
+            # Near-zero logits at step 0: the loss starts at ln|V|.
+            self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size) * 0.01)
+            self.out_bias = nn.Parameter(torch.zeros(vocab_size))
         # The same parameters as a plain tuple: iterating ParameterLists is slow on the hot path.
         # load_state_dict copies into them in place, so the tuple stays valid.
         self._layers = tuple(zip(self.weights, self.biases, strict=True))
@@ -232,7 +240,7 @@ class MLP(nn.Module):
         has them at hand (the trainer keeps those of the training split)."""
         x = self.embedding[idx].flatten(1)
         for weight, bias in self._layers:
-            x = torch.tanh(torch.addmm(bias, x, weight))
+            x = self.activation(torch.addmm(bias, x, weight))
             if self.dropout and self.training:
                 keep = torch.rand(x.shape, generator=self.generator) >= self.dropout
                 x = x * keep / (1 - self.dropout)

@@ -192,7 +192,8 @@ class FormView:
 
 @dataclass(frozen=True)
 class HyperparameterView(FormView):
-    pass
+    # Every preset, "model preset" → what it teaches: for the help screen.
+    lessons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

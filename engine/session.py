@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import checkpoint
-from engine.config import COUNTING, EDITABLE, MODEL_PRESETS, MODELS, PRESETS
+from engine.config import (
+    COUNTING,
+    EDITABLE,
+    LESSONS,
+    MODEL_PRESETS,
+    MODELS,
+    PRESETS,
+    switch_preset,
+)
 from engine.dataset import Dataset
 from engine.history import LossHistory
 from engine.models import MLP
@@ -78,7 +86,8 @@ class Session:
         unknown = set(values) - set(EDITABLE[self.active])
         if unknown:
             raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
-        return self.trainer.reconfigure(self.trainer.config.with_values(**values))
+        trainer = self.trainer
+        return trainer.reconfigure(switch_preset(trainer.config, values, trainer.train_examples))
 
     def set_sampling(self, values: dict[str, str]) -> None:
         """Sampling options typed in a form; a ValueError (bad value, unknown prefix) changes
@@ -201,6 +210,7 @@ class Session:
                 title=f"Hyperparameters of the {self.active}",
                 values=trainer.config.editable(),
                 help=trainer.config.editing_help(),
+                lessons={f"{c.model} {name}": LESSONS[name] for name, c in PRESETS.items()},
             ),
             SamplingView(
                 title="Sampling",

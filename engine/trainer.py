@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -23,6 +24,10 @@ OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfi
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
+# A full batch is done in chunks of this many examples, its gradients summed: their buffers
+# stay below malloc's mmap threshold and are reused, where whole-split ones were mapped and
+# faulted in again at every step (bench/: seed preset).
+FULL_BATCH_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Trainer:
         self.tokens_seen = 0
         self.items_seen = 0  # the counting bigram consumes the training items in order
         self.last_loss = math.nan
+        self.initial_loss: float | None = None  # the first batch's, before any step
         self.train_history = LossHistory()
         self.val_history = LossHistory()
         self.stopped: str | None = None
@@ -116,6 +122,28 @@ class Trainer:
             )
         return self._priors[split]
 
+    def trial_copy(self) -> Trainer:
+        """A copy to try steps on (the learning-rate finder): its own weights, optimizer and
+        random numbers, and no history; the data and the prior shared, as they never change."""
+        clone = copy.copy(self)
+        prior = self.model.prior if isinstance(self.model, MLP) else None
+        if isinstance(self.model, MLP):  # neither is copied: the generator is replaced below
+            self.model.prior = self.model.generator = None
+        try:
+            clone.model, clone.optimizer = copy.deepcopy((self.model, self.optimizer))
+        finally:
+            if isinstance(self.model, MLP):
+                self.model.prior, self.model.generator = prior, self.generator
+        clone.generator = torch.Generator().manual_seed(0)
+        clone.generator.set_state(self.generator.get_state())
+        if isinstance(clone.model, MLP):
+            clone.model.prior, clone.model.generator = prior, clone.generator
+        clone._params = list(clone.model.parameters())
+        clone._last_good = [p.detach().clone() for p in clone._params]
+        clone.average, clone.stopped = None, None
+        clone.train_history, clone.val_history = LossHistory(), LossHistory()
+        return clone
+
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""
         needs_reset = self.config.needs_new_model(config)
@@ -162,7 +190,7 @@ class Trainer:
             if cancel is not None and cancel.is_set():
                 break
             lr = self.learning_rate()
-            loss = self._count_step() if self.optimizer is None else self._gradient_step(lr)
+            loss = self._count_step() if self.optimizer is None else self.gradient_step(lr)
             if not math.isfinite(loss):
                 with torch.no_grad():
                     torch._foreach_copy_(self._params, self._last_good)
@@ -189,36 +217,66 @@ class Trainer:
             overfitting_since=self.overfitting_since,
         )
 
-    def _gradient_step(self, lr: float) -> float:
-        batch_size = self.config.batch_size
-        ix = torch.randint(0, self._n_examples, (batch_size,), generator=self.generator)
-        # forward() directly: the models have no hooks for __call__ to run
-        if self._prior_of_train is not None:
-            logits = self.model.forward(self._x[ix], self._prior_of_train[ix])
-        else:
-            logits = self.model.forward(self._x[ix])
-        loss = F.cross_entropy(logits, self._y[ix])
-        value = loss.item()
+    @property
+    def batch_size(self) -> int:
+        """Examples per step (items, for a counting model): config.batch_size, 0 being all."""
+        if self.optimizer is None:
+            return self.config.batch_size or self.n_train_items
+        return self.config.batch_size or self._n_examples
+
+    def _batches(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]]:
+        """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
+        their weights sum to the batch's mean loss: random examples in one chunk, or all of
+        them (full batch) in chunks of FULL_BATCH_CHUNK."""
+        x, y, prior = self._x, self._y, self._prior_of_train
+        if self.config.batch_size:
+            ix = torch.randint(
+                0, self._n_examples, (self.config.batch_size,), generator=self.generator
+            )
+            return [(x[ix], y[ix], None if prior is None else prior[ix], 1.0)]
+        n, size = self._n_examples, FULL_BATCH_CHUNK
+        return [
+            (
+                x[i : i + size],
+                y[i : i + size],
+                None if prior is None else prior[i : i + size],
+                min(size, n - i) / n,
+            )
+            for i in range(0, n, size)
+        ]
+
+    def gradient_step(self, lr: float) -> float:
+        """One step at this rate (the schedule's are for run()); returns the batch loss."""
+        for param in self._params:
+            param.grad = None
+        value = 0.0
+        for x, y, prior, weight in self._batches():
+            # forward() directly: the models have no hooks for __call__ to run
+            logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
+            loss = F.cross_entropy(logits, y)
+            if weight != 1.0:
+                loss = loss * weight
+            loss.backward()
+            value += loss.item()
+        if self.step == 0:
+            self.initial_loss = value
         if math.isfinite(value):
             if self.step % GOOD_WEIGHTS_EVERY == 0:  # these weights gave a finite loss
                 with torch.no_grad():
                     torch._foreach_copy_(self._last_good, self._params)
                 self._last_good_step = self.step
             self.optimizer.param_groups[0]["lr"] = lr
-            for param in self._params:
-                param.grad = None
-            loss.backward()
             self.optimizer.step()
             if self.average is not None:
                 with torch.no_grad():
                     torch._foreach_lerp_(self.average, self._params, 1 - self.config.average)
-            self.tokens_seen += batch_size
+            self.tokens_seen += self.batch_size
         return value
 
     def _count_step(self) -> float:
         offsets = self._item_offsets
         first = self.items_seen
-        last = min(first + self.config.batch_size, self.n_train_items)
+        last = min(first + self.batch_size, self.n_train_items)
         rows = slice(int(offsets[first]), int(offsets[last]))
         x, y = self._x[rows], self._y[rows]
         self.model.count(x, y)
@@ -236,7 +294,7 @@ class Trainer:
         if self.config.eval_every:
             return self.config.eval_every
         val_examples = len(self.dataset.examples("val", self.model.block_size)[1])
-        return min(5000, max(50, math.ceil(8 * val_examples / self.config.batch_size)))
+        return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
     @torch.no_grad()
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:

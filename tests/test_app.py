@@ -132,7 +132,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
 
     async def scenario(app, pilot):
         await press(pilot, "e")
-        await pilot.press("backspace", "x", "enter")  # block_size "6" -> "x"
+        await pilot.press("tab", "backspace", "x", "enter")  # block_size "6" -> "x"
         await settle(pilot)
         assert app.engine.sent == [Reconfigure({"block_size": "x"})]
         assert str(app.screen.query_one("#form-error").render()) == f"✗ {error}"
@@ -140,7 +140,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(7):
+        for _ in range(10):
             await pilot.press("tab")  # to learning_rate
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)

@@ -55,8 +55,26 @@ def test_the_forms_offer_what_applies_to_the_model(session):
     session.next_model()
     values = form(HyperparameterView).values
     assert values["block_size"] == "6" and "smoothing" not in values
-    assert form(HyperparameterView).help.startswith("A change of block_size, n_embd")
+    assert values["preset"] == "default"
+    assert "A change of block_size, n_embd" in form(HyperparameterView).help
     assert form(SamplingView).values == {"temperature": "1", "top_k": "", "prefix": ""}
+
+
+def test_a_preset_from_the_form_brings_its_values_under_the_ones_changed(session):
+    session.active = "mlp"
+    shown = session.trainer.config.editable()
+    assert session.reconfigure({**shown, "preset": "seed", "learning_rate": "0.2"}) is True
+    config = session.trainer.config
+    assert (config.preset, config.activation, config.init, config.batch_size) == (
+        "seed",
+        "relu",
+        "seed",
+        0,
+    )
+    assert config.learning_rate == 0.2  # the one the user changed
+    assert config.differences(session.trainer.train_examples) == {"learning_rate": 0.2}
+    with pytest.raises(ValueError, match="preset must be one of seed, small, lecture"):
+        session.reconfigure({"preset": "bigram"})
 
 
 def test_sampling_options_from_text(session):

@@ -58,7 +58,7 @@ def test_hyperparameter_form_with_an_error(snap_compare, size):
     async def run_before(pilot):
         await settle(pilot)
         await press(pilot, "e")
-        await pilot.press("backspace", "0", "enter")  # block_size 0
+        await pilot.press("tab", "backspace", "0", "enter")  # block_size 0
         await settle(pilot)
 
     app = replaying("mlp", errors={Reconfigure: error})

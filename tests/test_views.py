@@ -27,7 +27,7 @@ def test_neural_bigram_and_mlp_views(small):
     neural.run(200)
     assert len(top_bigrams(neural.model, small.vocab, 10)) == 10
     assert embedding_2d(neural.model) is None
-    mlp = Trainer(small, PRESETS["seed"])
+    mlp = Trainer(small, PRESETS["small"])
     points = embedding_2d(mlp.model)
     assert points.shape == (small.vocab.size, 2)
     assert torch.equal(points.float(), mlp.model.embedding.detach())  # size 2: as it is

@@ -171,7 +171,9 @@ class MakemoreApp(App[int]):
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen([b for b in self.BINDINGS if b.key not in UNLISTED]))
+        form = self.forms.get(HyperparameterView)
+        lessons = form.lessons if isinstance(form, HyperparameterView) else {}
+        self.push_screen(HelpScreen([b for b in self.BINDINGS if b.key not in UNLISTED], lessons))
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step

@@ -1,4 +1,4 @@
-"""`makemore-tui`: the app, or with train / sample / fetch-names the headless commands.
+"""`makemore-tui`: the app, or with train / lr-find / sample / fetch-names the headless commands.
 
 Nothing heavy is imported here: the headless commands need no Textual, and the app must paint
 its first frame before torch is imported.
@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 # The subcommands of engine/cli.py, named here so that the app never imports torch to check.
-HEADLESS = ("train", "sample", "fetch-names")
+HEADLESS = ("train", "lr-find", "sample", "fetch-names")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="makemore-tui",
         description="Watch character-level language models learn. Headless commands: "
-        "makemore-tui {train,sample,fetch-names} --help",
+        "makemore-tui {train,lr-find,sample,fetch-names} --help",
     )
     parser.add_argument("file", nargs="?", help="a text file, one item per line")
     parser.add_argument("--data", help="the same as FILE; 'names' for makemore's names.txt")

@@ -27,7 +27,9 @@ class FormScreen(ModalScreen[None]):
         self.waiting: int | None = None  # the serial of the request sent, until answered
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
+        form = Vertical(id="form")
+        form.border_subtitle = "Enter applies · Escape cancels"  # in view, however long the help
+        with form:
             yield Static(self.view.title, classes="form-title")
             yield Label("", id="form-error")  # above the fields: in view however many there are
             scroll = VerticalScroll(id="fields-scroll")
@@ -38,7 +40,7 @@ class FormScreen(ModalScreen[None]):
                     field = Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
                     field.cursor_blink = False  # a steady cursor: no redraws over SSH
                     yield field
-            yield Static(f"{self.view.help} Enter applies, Escape cancels.", classes="form-help")
+            yield Static(self.view.help, classes="form-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         values = {

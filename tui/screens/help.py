@@ -11,6 +11,7 @@ PANELS = """\
 # makemore-tui
 
 Character-level language models learn to make up **names**, one character at a time.
+Escape closes this help.
 
 - **Loss**: how surprised the model is by the next character (nats, lower is better). Curves are
   the smoothed training loss; x marks the validation loss on names it never trains on, ◆ the
@@ -23,7 +24,8 @@ Character-level language models learn to make up **names**, one character at a t
 - **Embedding**: the MLP gives each character a vector; here in 2-D (PCA above size 2). Similar
   characters drift together as it learns (vowels in orange).
 - **Generator**: names drawn from the current model, letter by letter. **new** names are not in
-  the dataset; *train* / *val* ones are. The number is the name's log-probability.
+  the dataset; *train* / *val* / *test* ones are, in that split. The number is the name's
+  log-probability.
 - **Status**: model, step, losses (with how many steps ago val was measured, and the best),
   hyperparameters, dataset.
 
@@ -31,17 +33,24 @@ Models (m cycles through them): **bigram** (counts), **bigram-neural** (the same
 by gradient descent), **mlp** (Bengio et al. 2003: a context of characters, embeddings, a tanh
 layer; by default it starts from the ngram's counts and learns what they miss, sized to the
 data) and **ngram** (counts of contexts up to 4 characters, mixed with weights fit on val).
+"""
+PRESETS = """
+## Presets
 
-## Keys
+Each model starts from a preset; e opens its values, where the MLP's preset can be changed.
+
+| model preset | teaches |
+|---|---|
 """
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
-    def __init__(self, bindings: list[Binding]) -> None:
+    def __init__(self, bindings: list[Binding], lessons: dict[str, str]) -> None:
         super().__init__()
         self.keys = bindings
+        self.lessons = lessons  # "model preset" → what it teaches, from the engine
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # here, not at the top: it is slow to import
@@ -50,5 +59,11 @@ class HelpScreen(ModalScreen[None]):
             f"| {b.key_display or b.key.split(',')[0]} | {b.tooltip or b.description} |"
             for b in self.keys
         )
+        presets = "".join(f"| {name} | {lesson} |\n" for name, lesson in self.lessons.items())
         with VerticalScroll(id="help"):
-            yield Markdown(PANELS + "| key | does |\n|---|---|\n" + rows + "\n\nEscape closes.")
+            yield Markdown(
+                PANELS
+                + (PRESETS + presets if presets else "")
+                + "\n## Keys\n\n| key | does |\n|---|---|\n"
+                + rows
+            )

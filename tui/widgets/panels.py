@@ -84,10 +84,21 @@ class LossPanel(PlotPanel[LossView]):
         "No training yet: space runs, n takes one step, m switches model, ? explains every panel."
     )
 
+    # Log scale by itself when the curves span more than this factor: the seed post's net
+    # starts at 26 and ends at 2.5, and on a linear axis its learning would be a flat line.
+    WIDE_RANGE = 4.0
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.log_scale = False
+        self.chosen_scale: bool | None = None  # log or not, as the user chose with y; None: auto
         self.view: LossView | None = None
+
+    @property
+    def log_scale(self) -> bool:
+        if self.chosen_scale is not None or self.view is None:
+            return bool(self.chosen_scale)
+        values = [v for _, losses in self.view.train_curves.values() for v in losses if v > 0]
+        return bool(values) and max(values) > self.WIDE_RANGE * min(values)
 
     def make_plot(self) -> Plot:
         from tui.widgets.plots import LossPlot
@@ -99,7 +110,7 @@ class LossPanel(PlotPanel[LossView]):
         super().show(view)
 
     def toggle_log_scale(self) -> None:
-        self.log_scale = not self.log_scale
+        self.chosen_scale = not self.log_scale
         if self.view is not None:
             self.show(self.view)
 

@@ -1,0 +1,80 @@
+"""The learning-rate finder, as in the lecture: one step at each of a rising series of rates,
+on a copy of the run, and the loss after each. The rate to train at is below the one where the
+loss is lowest: there it still falls fast, and safely away from where it blows up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from engine.trainer import Trainer
+
+LOWEST, HIGHEST, STEPS = 1e-4, 10.0, 300  # the sweep: STEPS rates, evenly spaced in log
+SMOOTHING = 0.98  # the batch loss is noisy: an exponential mean over about 50 steps
+BLOW_UP = 4.0  # the sweep stops when the smoothed loss is this many times its lowest
+BELOW_MINIMUM = 3.0  # the suggestion: the rate of the lowest smoothed loss, divided by this
+# If the smoothed loss falls by less than this share, from early in the sweep to its lowest,
+# no rate is better than another (a net that starts from its ngram prior): no suggestion.
+FLAT = 0.03
+RULE = "a third of the rate where the smoothed loss is lowest"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What the finder has seen so far."""
+
+    rates: list[float]  # the rates stepped at so far
+    losses: list[float]  # each step's batch loss
+    smoothed: list[float]
+    suggested: float | None  # None until done, or when the curve is flat
+    done: bool
+    reason: str  # how the sweep ended, or why there is no suggestion
+
+
+class LearningRateFinder:
+    """Sweeps the rate on a copy of the trainer's model and optimizer: the run is untouched."""
+
+    def __init__(
+        self, trainer: Trainer, steps: int = STEPS, low: float = LOWEST, high: float = HIGHEST
+    ) -> None:
+        if not trainer.model.trains_by_gradient:
+            raise ValueError(f"the {trainer.config.model} counts: it has no learning rate")
+        self.trial = trainer.trial_copy()
+        self.schedule = [low * (high / low) ** (i / (steps - 1)) for i in range(steps)]
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
+        self._mean = 0.0
+        self.ended = ""  # why the sweep ended early
+
+    @property
+    def done(self) -> bool:
+        return bool(self.ended) or len(self.losses) == len(self.schedule)
+
+    def advance(self, steps: int) -> None:
+        """Up to `steps` more rates."""
+        for _ in range(steps):
+            if self.done:
+                return
+            rate = self.schedule[len(self.losses)]
+            loss = self.trial.gradient_step(rate)
+            if not math.isfinite(loss):
+                self.ended = f"the loss became {loss} at rate {rate:.3g}"
+                return
+            self.losses.append(loss)
+            self._mean = SMOOTHING * self._mean + (1 - SMOOTHING) * loss
+            self.smoothed.append(self._mean / (1 - SMOOTHING ** len(self.losses)))
+            if self.smoothed[-1] > BLOW_UP * min(self.smoothed):
+                self.ended = f"the loss blew up at rate {rate:.3g}"
+
+    def sweep(self) -> Sweep:
+        rates = self.schedule[: len(self.losses)]
+        suggested, reason = None, self.ended or "swept every rate"
+        if self.done and len(self.smoothed) >= 10:
+            lowest = min(range(len(self.smoothed)), key=self.smoothed.__getitem__)
+            early = self.smoothed[len(self.smoothed) // 10]
+            if early - self.smoothed[lowest] < FLAT * early:
+                reason = "the loss hardly changes with the rate: keep the preset's"
+            else:
+                suggested = float(f"{rates[lowest] / BELOW_MINIMUM:.2g}")
+        return Sweep(rates, list(self.losses), list(self.smoothed), suggested, self.done, reason)
