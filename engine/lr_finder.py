@@ -14,9 +14,10 @@ LOWEST, HIGHEST, STEPS = 1e-4, 10.0, 300  # the sweep: STEPS rates, evenly space
 SMOOTHING = 0.98  # the batch loss is noisy: an exponential mean over about 50 steps
 BLOW_UP = 4.0  # the sweep stops when the smoothed loss is this many times its lowest
 BELOW_MINIMUM = 3.0  # the suggestion: the rate of the lowest smoothed loss, divided by this
-# If the smoothed loss falls by less than this share, from early in the sweep to its lowest,
-# no rate is better than another (a net that starts from its ngram prior): no suggestion.
-FLAT = 0.03
+# The loss at the start of the sweep: the mean of the first tenth of the steps. If the lowest
+# smoothed loss is not below it by more than those steps' spread, no rate is better than
+# another (a net that starts from its ngram prior is near its best at once): no suggestion.
+START = 0.1
 RULE = "a third of the rate where the smoothed loss is lowest"
 
 
@@ -72,9 +73,11 @@ class LearningRateFinder:
         suggested, reason = None, self.ended or "swept every rate"
         if self.done and len(self.smoothed) >= 10:
             lowest = min(range(len(self.smoothed)), key=self.smoothed.__getitem__)
-            early = self.smoothed[len(self.smoothed) // 10]
-            if early - self.smoothed[lowest] < FLAT * early:
-                reason = "the loss hardly changes with the rate: keep the preset's"
+            early = self.losses[: max(5, int(START * len(self.schedule)))]
+            mean = sum(early) / len(early)
+            spread = (sum((x - mean) ** 2 for x in early) / len(early)) ** 0.5
+            if mean - self.smoothed[lowest] <= spread or rates[lowest] / BELOW_MINIMUM < rates[0]:
+                reason = "the loss hardly falls at any rate: keep the one you have"
             else:
                 suggested = float(f"{rates[lowest] / BELOW_MINIMUM:.2g}")
         return Sweep(rates, list(self.losses), list(self.smoothed), suggested, self.done, reason)

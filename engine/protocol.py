@@ -75,6 +75,33 @@ class Export:
 
 
 @dataclass(frozen=True)
+class FindLearningRate:
+    """Pause, and sweep the rate on a copy of the current model: RateSweepView reports it."""
+
+
+@dataclass(frozen=True)
+class EndLearningRateSearch:
+    pass
+
+
+@dataclass(frozen=True)
+class ListRuns:
+    """Report every run so far, this session's brought up to date: a RunsView."""
+
+
+@dataclass(frozen=True)
+class RestoreRun:
+    """A new run of the current dataset with the settings of an earlier one."""
+
+    run_id: str
+
+
+@dataclass(frozen=True)
+class ExportRuns:
+    path: str  # a CSV file
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
@@ -92,6 +119,11 @@ Command = (
     | Save
     | Load
     | Export
+    | FindLearningRate
+    | EndLearningRateSearch
+    | ListRuns
+    | RestoreRun
+    | ExportRuns
     | Quit
 )
 
@@ -201,6 +233,41 @@ class SamplingView(FormView):
     pass
 
 
+@dataclass(frozen=True)
+class RateSweepView:
+    """The learning-rate finder's sweep so far: one step per rate, rising."""
+
+    model: str
+    rates: list[float]
+    losses: list[float]  # each step's batch loss
+    smoothed: list[float]
+    suggested: float | None  # once done; None if the curve does not say
+    done: bool
+    reason: str  # how the sweep ended, or why there is no suggestion
+    rule: str  # how the suggestion is chosen
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str  # when the run started
+    dataset: str
+    model: str
+    preset: str
+    changes: dict[str, str]  # the hyperparameters that differ from the preset's
+    steps: int
+    seconds: float  # spent training
+    best_val: float | None
+    best_test: float | None  # of the best val loss's weights
+    parameters: int  # weights, or the counts a counting model keeps
+    current: bool  # the run of one of this session's models now
+
+
+@dataclass(frozen=True)
+class RunsView:
+    rows: list[RunRow]  # the best val loss first
+    path: str  # the file they are kept in
+
+
 View = (
     StatusView
     | LossView
@@ -209,6 +276,7 @@ View = (
     | GeneratorView
     | HyperparameterView
     | SamplingView
+    | RateSweepView
 )
 
 
@@ -244,7 +312,7 @@ class Idle:
     serial: int
 
 
-Record = View | Names | Note | Answer | Idle
+Record = View | RunsView | Names | Note | Answer | Idle
 
 
 def engine_main(connection: Connection, data: str | None, checkpoint: str | None, log: str) -> None:

@@ -19,9 +19,13 @@ from engine.config import COUNTING
 from engine.protocol import (
     Answer,
     Command,
+    EndLearningRateSearch,
     Export,
+    ExportRuns,
+    FindLearningRate,
     Generate,
     Idle,
+    ListRuns,
     Load,
     Names,
     NextModel,
@@ -33,6 +37,7 @@ from engine.protocol import (
     Record,
     Request,
     Reset,
+    RestoreRun,
     Sample,
     Save,
     SetSampling,
@@ -69,7 +74,10 @@ def serve(connection: Connection, data: str | None, checkpoint: str | None) -> N
         except ValueError as error:  # a bad dataset or checkpoint: say so, open the default
             connection.send(Note(f"{error}. Opened the embedded names instead.", "error"))
             session = Session.open()
-        EngineLoop(session, connection, cancel).run()
+        try:
+            EngineLoop(session, connection, cancel).run()
+        finally:
+            session.record_runs()  # the runs table keeps this session's runs
     except (EOFError, BrokenPipeError):  # the app has gone
         pass
     finally:
@@ -98,9 +106,12 @@ class EngineLoop:
         session = self.session
         last_views = last_eval = last_letter = last_name = 0.0
         while not self._cancel.is_set():
-            busy = self._running or self._stream is not None
+            busy = self._running or self._stream is not None or self._finding()
             self._serve_requests(block=not busy and not self._dirty)
             now = time.perf_counter()
+            finding = self._finding()  # a request may have started a sweep
+            if finding:
+                self._sweep_chunk()
             if self._running:
                 self._train_chunk()
                 trainer = session.trainer
@@ -118,14 +129,20 @@ class EngineLoop:
             if self._stream is not None and now - last_letter >= LETTER_SECONDS:
                 self._advance_stream()
                 last_letter = now
-            if self._dirty or (self._running and now - last_views >= SNAPSHOT_SECONDS):
+            if self._dirty or ((self._running or finding) and now - last_views >= SNAPSHOT_SECONDS):
                 self._send_views()
                 last_views = now
             if self._stream is not None and not self._running:
                 time.sleep(LETTER_SECONDS / 4)  # only letters to stream: wait for the next
-            elif not self._running and self._answered != self._idle_reported:
+            elif (
+                not self._running and not self._finding() and self._answered != self._idle_reported
+            ):
                 self._report(Idle(self._answered))
                 self._idle_reported = self._answered
+
+    def _finding(self) -> bool:
+        """A learning-rate sweep is under way."""
+        return self.session.finder is not None and not self.session.finder.done
 
     def _report(self, record: Record) -> None:
         self._connection.send(record)
@@ -204,6 +221,19 @@ class EngineLoop:
             case Export(stem):
                 written = session.export(stem)
                 self._report(Note("Wrote " + " and ".join(str(p) for p in written)))
+            case FindLearningRate():
+                self._set_running(False)
+                session.find_learning_rate()
+            case EndLearningRateSearch():
+                session.finder = None
+            case ListRuns():
+                self._report(session.runs_view())
+            case RestoreRun(run_id):
+                self._set_running(False)
+                session.restore_run(run_id)
+                self._report(Note(f"A new {session.active} run with the values of run {run_id}."))
+            case ExportRuns(path):
+                self._report(Note(f"Wrote {session.export_runs(path)}"))
             case Quit():
                 self._cancel.set()
 
@@ -250,6 +280,15 @@ class EngineLoop:
             severity = "warning" if "loss became" in report.stopped else "information"
             self._report(Note(report.stopped, severity))
             self._dirty = True
+
+    def _sweep_chunk(self) -> None:
+        """About CHUNK_SECONDS of the learning-rate sweep; the last view once it is done."""
+        finder = self.session.finder
+        assert finder is not None
+        start = time.perf_counter()
+        while not finder.done and time.perf_counter() - start < CHUNK_SECONDS:
+            finder.advance(1)
+        self._dirty = self._dirty or finder.done
 
     def _advance_stream(self) -> None:
         assert self._stream is not None

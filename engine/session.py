@@ -23,6 +23,7 @@ from engine.config import (
 )
 from engine.dataset import Dataset
 from engine.history import LossHistory
+from engine.lr_finder import RULE, LearningRateFinder
 from engine.models import MLP
 from engine.protocol import (
     BigramView,
@@ -31,11 +32,14 @@ from engine.protocol import (
     GeneratorView,
     HyperparameterView,
     LossView,
+    RateSweepView,
+    RunsView,
     Sample,
     SamplingView,
     StatusView,
     View,
 )
+from engine.runs import RunLog, runs_path
 from engine.sampling import SampleOptions, StreamState, stream
 from engine.sources import open_dataset
 from engine.trainer import StepReport, Trainer
@@ -52,6 +56,8 @@ class Session:
     options: SampleOptions = field(default_factory=SampleOptions)
     sample_seed: int = 0
     names: deque[Sample] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
+    runs: RunLog = field(default_factory=lambda: RunLog(runs_path()))
+    finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
@@ -78,6 +84,7 @@ class Session:
         return self.trainer.run(steps, cancel)
 
     def reset(self) -> None:
+        self._keep_run(self.trainer)
         self.trainer.reset()
 
     def reconfigure(self, values: dict[str, str]) -> bool:
@@ -87,7 +94,10 @@ class Session:
         if unknown:
             raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
         trainer = self.trainer
-        return trainer.reconfigure(switch_preset(trainer.config, values, trainer.train_examples))
+        config = switch_preset(trainer.config, values, trainer.train_examples)
+        if trainer.config.needs_new_model(config):
+            self._keep_run(trainer)
+        return trainer.reconfigure(config)
 
     def set_sampling(self, values: dict[str, str]) -> None:
         """Sampling options typed in a form; a ValueError (bad value, unknown prefix) changes
@@ -102,14 +112,51 @@ class Session:
     def open_dataset(self, path: str) -> None:
         """Start over on another file; on a DatasetError the current session stays as it was."""
         dataset = open_dataset(path)
+        self.record_runs()
         self.dataset, self.trainers = dataset, {}
         self.options = SampleOptions(self.options.temperature, self.options.top_k)
         self.names.clear()
 
     def load_checkpoint(self, path: str) -> None:
         trainer = checkpoint.load(path, self.dataset)
+        if trainer.config.model in self.trainers:
+            self._keep_run(self.trainers[trainer.config.model])
         self.trainers[trainer.config.model] = trainer
         self.active = trainer.config.model
+
+    def find_learning_rate(self) -> None:
+        """Start a sweep on a copy of the current model (a ValueError for a counting one)."""
+        self.finder = LearningRateFinder(self.trainer)
+
+    def record_runs(self) -> None:
+        """Bring this session's rows of the runs table up to date, in the file too."""
+        for trainer in self.trainers.values():
+            self.runs.record(trainer)
+        self.runs.save()
+
+    def _keep_run(self, trainer: Trainer) -> None:
+        """Its row, before the run starts over or is replaced."""
+        if self.runs.record(trainer):
+            self.runs.save()
+
+    def runs_view(self) -> RunsView:
+        self.record_runs()
+        current = {t.started for t in self.trainers.values()}
+        return RunsView(self.runs.rows(current), str(self.runs.path))
+
+    def restore_run(self, run_id: str) -> None:
+        """A new run, on this dataset, with the values of an earlier one; of its model."""
+        config = self.runs.config_of(run_id)
+        if config.model in self.trainers:
+            self._keep_run(self.trainers[config.model])
+        self.trainers[config.model] = Trainer(self.dataset, config)
+        self.active = config.model
+
+    def export_runs(self, path: str) -> Path:
+        self.record_runs()
+        target = Path(path).expanduser()
+        self.runs.export_csv(target)
+        return target
 
     def save_checkpoint(self, path: str) -> None:
         checkpoint.save(self.trainer, path)
@@ -217,7 +264,22 @@ class Session:
                 values=options.as_text(),
                 help="top_k empty means all characters.",
             ),
+            *([self._sweep_view()] if self.finder else []),
         ]
+
+    def _sweep_view(self) -> RateSweepView:
+        assert self.finder is not None
+        sweep = self.finder.sweep()
+        return RateSweepView(
+            model=self.active,
+            rates=sweep.rates,
+            losses=sweep.losses,
+            smoothed=sweep.smoothed,
+            suggested=sweep.suggested,
+            done=sweep.done,
+            reason=sweep.reason,
+            rule=RULE,
+        )
 
     def _bigram_view(self) -> BigramView:
         """Built again only when the bigram drawn has changed: it stands still while the MLP

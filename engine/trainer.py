@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 import torch
 import torch.nn.functional as F
@@ -63,6 +64,8 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(cfg.seed)
         if isinstance(self.model, MLP):
             self.model.generator = self.generator
+        self.started = datetime.now().isoformat(timespec="microseconds")  # names the run
+        self.seconds = 0.0  # spent in run()
         self.step = 0
         self.tokens_seen = 0
         self.items_seen = 0  # the counting bigram consumes the training items in order
@@ -206,6 +209,7 @@ class Trainer:
             self.train_history.append(self.step, loss)
         self.model.eval()
         elapsed = time.perf_counter() - start
+        self.seconds += elapsed
         return StepReport(
             step=self.step,
             loss=self.last_loss,
@@ -369,6 +373,22 @@ class Trainer:
         self._best_epoch = state["epoch"]
         self.overfitting_since = state["overfitting_since"]
         self._worse, self.last_val = state["worse"], state["last_val"]
+
+    def best_test(self) -> float:
+        """The test loss of the best val loss's weights (of the model as it is, if it counts)."""
+        if self._best_weights is None:
+            with self._averaged():
+                return self.split_loss("test")
+        own = {k: v.clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self._best_weights)
+        try:
+            return self.split_loss("test")
+        finally:
+            self.model.load_state_dict(own)
+
+    def parameter_count(self) -> int:
+        """Weights learnt, or for a counting model, counts kept."""
+        return sum(t.numel() for t in self.model.state_dict().values())
 
     def use_best_weights(self) -> None:
         """Put the best weights in the model (the run itself goes on from where it is)."""

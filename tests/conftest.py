@@ -62,3 +62,11 @@ def small():
         "scarlett",
     ]
     return Dataset.from_items(words, name="small")
+
+
+@pytest.fixture(autouse=True)
+def runs_home(tmp_path_factory, monkeypatch):
+    """The runs table's file in a directory of each test's own, never the user's."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MAKEMORE_TUI_HOME", str(home))
+    return home

@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.protocol import Answer, Command, Idle, Record
+from engine.protocol import Answer, Command, Idle, Record, RunRow, RunsView
 from tui.client import EngineClient
 
 
@@ -58,3 +58,30 @@ class FakeEngine(EngineClient):
     def stop(self) -> None:
         self.stopped = True
         self.records.put(None)
+
+
+# A runs table made by hand: a real one has times and ids that never repeat.
+def _run(id, model, preset, changes, steps, seconds, val, test, parameters, current=False):
+    return RunRow(
+        id, "names.txt", model, preset, changes, steps, seconds, val, test, parameters, current
+    )
+
+
+THREE_RUNS = RunsView(
+    [
+        _run("2026-11-25T10:02", "mlp", "default", {}, 30_000, 61.0, 2.0213, 2.0275, 23_253, True),
+        _run(
+            "2026-11-25T10:01",
+            "mlp",
+            "lecture",
+            {"n_hidden": "300"},
+            20_000,
+            30.0,
+            2.1744,
+            2.1805,
+            17_697,
+        ),
+        _run("2026-11-25T10:00", "mlp", "seed", {}, 1_000, 90.4, 2.5097, 2.5188, 3_481),
+    ],
+    "/home/you/.local/share/makemore-tui/runs.jsonl",
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import tempfile
 import threading
 from multiprocessing import Pipe
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from engine.protocol import (
     Answer,
     Command,
+    FindLearningRate,
     Generate,
     Idle,
     NextModel,
@@ -56,6 +58,10 @@ SCENARIOS: dict[str, list[Command]] = {
         *[Step(100)] * 6,
     ],
     "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 16],
+    "bigram counted": [Step(210)],
+    # The seed post's net: randn init, ReLU, full batch: a first loss in the tens
+    "seed preset 40 steps": [*MLP, Reconfigure({"preset": "seed"}), *[Step(5)] * 8],
+    "small preset, lr finder": [*MLP, Reconfigure({"preset": "small"}), FindLearningRate()],
 }
 
 
@@ -88,10 +94,17 @@ def record(commands: list[Command]) -> list[Record]:
 def record_all() -> dict[str, list[Record]]:
     root = os.getcwd()
     os.chdir(FIXTURES.parent.parent)
+    home = os.environ.get("MAKEMORE_TUI_HOME")
     try:
-        return {name: record(commands) for name, commands in SCENARIOS.items()}
+        with tempfile.TemporaryDirectory() as runs:  # the runs table's file: not the user's
+            os.environ["MAKEMORE_TUI_HOME"] = runs
+            return {name: record(commands) for name, commands in SCENARIOS.items()}
     finally:
         os.chdir(root)
+        if home is None:
+            os.environ.pop("MAKEMORE_TUI_HOME", None)
+        else:
+            os.environ["MAKEMORE_TUI_HOME"] = home
 
 
 def load() -> dict[str, list[Record]]:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import THREE_RUNS, FakeEngine
 from recording import load
 from tui_helpers import press, settle, toast, until
 
 from engine.protocol import (
+    EndLearningRateSearch,
     Export,
+    FindLearningRate,
     Generate,
+    ListRuns,
     Load,
     NextModel,
     Note,
@@ -21,6 +24,7 @@ from engine.protocol import (
     OpenDataset,
     Reconfigure,
     Reset,
+    RestoreRun,
     Save,
     SetSampling,
     Step,
@@ -236,5 +240,49 @@ def test_too_small_says_the_size_it_needs_and_recovers():
         assert "needs at least 64x20" in str(app.query_one("#too-small").render())
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: not app.screen.has_class("too-small"))
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_the_suggested_rate_is_applied_with_one_key():
+    async def scenario(app, pilot):
+        await press(pilot, "f")
+        assert app.engine.sent[-1] == FindLearningRate()
+        app.engine.play(RECORDED["small preset, lr finder"])
+        await settle(pilot)
+        sweep = app.finder.view
+        assert sweep.done and sweep.suggested is not None
+        await press(pilot, "a")
+        assert Reconfigure({"learning_rate": f"{sweep.suggested:g}"}) in app.engine.sent
+        assert app.engine.sent[-1] == EndLearningRateSearch()  # the sweep is let go
+        assert app.finder is None and not app.screen.is_modal
+
+    drive(scenario, RECORDED["mlp"])
+
+
+def test_a_maximised_panel_is_restored_by_escape_or_z():
+    async def scenario(app, pilot):
+        await press(pilot, "z")
+        assert app.screen.maximized is app.loss
+        await press(pilot, "escape")
+        assert app.screen.maximized is None
+        assert app.focused is app.loss  # z gave it the focus
+        await press(pilot, "tab", "z")  # the focused panel: the embedding
+        assert app.screen.maximized is app.embedding
+        await press(pilot, "z")
+        assert app.screen.maximized is None
+
+    drive(scenario, RECORDED["mlp"])
+
+
+def test_a_runs_settings_are_brought_back():
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        assert app.engine.sent[-1] == ListRuns()
+        app.engine.play([THREE_RUNS])
+        await settle(pilot)
+        await press(pilot, "down", "enter")  # the second row: the lecture run
+        assert app.engine.sent[-1] == RestoreRun("2026-11-25T10:01")
+        assert not app.screen.is_modal
 
     drive(scenario, RECORDED["start"])

@@ -8,6 +8,7 @@ from recording import load, record, record_all
 from engine.protocol import (
     Answer,
     BigramView,
+    FindLearningRate,
     Generate,
     HyperparameterView,
     Idle,
@@ -15,6 +16,7 @@ from engine.protocol import (
     NextModel,
     Note,
     NudgeTemperature,
+    RateSweepView,
     Reconfigure,
     SamplingView,
     SetSampling,
@@ -160,3 +162,14 @@ def test_the_recording_the_fake_engine_replays_is_current():
     recorded = load()
     for name, records in record_all().items():
         assert _outcome(records) == _outcome(recorded[name]), name
+
+
+def test_the_engine_sweeps_the_rate_until_done_and_refuses_a_counting_model():
+    records = record(
+        [NextModel(), NextModel(), Reconfigure({"preset": "small"}), FindLearningRate()]
+    )
+    sweeps = [r for r in records if isinstance(r, RateSweepView)]
+    assert sweeps[-1].done and 0.03 <= sweeps[-1].suggested <= 0.5
+    assert isinstance(records[-1], Idle)  # idle only once the sweep is done
+    (error,) = [r.error for r in record([FindLearningRate()]) if isinstance(r, Answer) and r.error]
+    assert "no learning rate" in error

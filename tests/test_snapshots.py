@@ -4,7 +4,7 @@ clocks, no process. Look at each SVG before committing it (see README)."""
 from __future__ import annotations
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import THREE_RUNS, FakeEngine
 from recording import error_of, load
 from tui_helpers import press, settle
 
@@ -79,3 +79,44 @@ def test_both_bars_and_the_best_val_loss(snap_compare, size):
 def test_overfitting_status(snap_compare):
     app = replaying("300 names, overfitting")
     assert snap_compare(app, terminal_size=(200, 30), run_before=settle)
+
+
+def test_the_seed_presets_curve(snap_compare):
+    """The seed post's net starts in the tens: the loss axis goes log by itself."""
+    app = replaying("seed preset 40 steps")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
+
+
+def test_learning_rate_finder(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("f")
+        pilot.app.engine.play(RECORDED["small preset, lr finder"])
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    app = replaying("mlp")
+    assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+@pytest.mark.parametrize("keys", [(), ("c",)], ids=["N", "P"])
+def test_the_full_bigram_grid_maximised(snap_compare, keys):
+    """At 100x32 the maximised Bigrams panel holds the whole 27x27 grid, N or P."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await press(pilot, "tab", "tab", "tab", "z", *keys)
+        pilot.app.clear_notifications()  # the note of the count would hide a corner
+
+    app = replaying("bigram counted")
+    assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+def test_runs_table(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        pilot.app.engine.play([THREE_RUNS])
+        await settle(pilot)
+
+    assert snap_compare(replaying("start"), terminal_size=(100, 30), run_before=run_before)

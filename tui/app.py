@@ -20,7 +20,17 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from engine.protocol import Answer, FormView, HyperparameterView, Idle, Names, Note, SamplingView
+from engine.protocol import (
+    Answer,
+    FormView,
+    HyperparameterView,
+    Idle,
+    Names,
+    Note,
+    RateSweepView,
+    RunsView,
+    SamplingView,
+)
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED
 from tui.messages import EngineReported
@@ -33,12 +43,16 @@ from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
     from tui.screens.form import FormScreen
+    from tui.screens.rate_finder import RateFinderScreen
+    from tui.screens.runs import RunsScreen
 
 
 class MakemoreApp(App[int]):
     CSS_PATH = Path(__file__).resolve().with_name("app.tcss")
     TITLE = "makemore-tui"
     BINDINGS = BINDINGS
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status"  # a maximised panel keeps the status line
+    AUTO_FOCUS = None  # no panel stands out until Tab picks one
 
     def __init__(self, engine: EngineClient) -> None:
         super().__init__()
@@ -53,6 +67,8 @@ class MakemoreApp(App[int]):
         self.panels = {panel.VIEW: panel for panel in panels}
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
         self.form: FormScreen | None = None  # the form opened last
+        self.finder: RateFinderScreen | None = None  # while open
+        self.runs: RunsScreen | None = None  # while open
         self._frozen = False
 
     def compose(self) -> ComposeResult:
@@ -92,6 +108,12 @@ class MakemoreApp(App[int]):
                 self.engine.drawn(idle)
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
+            case RateSweepView() as sweep:
+                if self.finder is not None:
+                    self.finder.show(sweep)
+            case RunsView() as runs:
+                if self.runs is not None:
+                    self.runs.show(runs)
             case view:
                 self.panels[type(view)].show(view)
                 if not self._frozen:  # the app's long-lived objects exist by now
@@ -167,6 +189,41 @@ class MakemoreApp(App[int]):
             self.engine.export,
             "Writes NAME-names.tsv and NAME-loss.csv. ",
         )
+
+    def action_find_rate(self) -> None:
+        from tui.screens.rate_finder import RateFinderScreen
+
+        self.finder = RateFinderScreen(self._apply_rate)
+        self.push_screen(self.finder, self._close_finder)
+        self.engine.find_learning_rate()
+
+    def _apply_rate(self, rate: float) -> None:
+        self.engine.reconfigure({"learning_rate": f"{rate:g}"})
+
+    def _close_finder(self, _: None = None) -> None:
+        self.finder = None
+        self.engine.end_learning_rate_search()
+
+    def action_runs(self) -> None:
+        from tui.screens.runs import RunsScreen
+
+        self.runs = RunsScreen(self.engine.restore_run, self._export_runs)
+        self.push_screen(self.runs, lambda _: setattr(self, "runs", None))
+        self.engine.list_runs()
+
+    def _export_runs(self) -> None:
+        self._ask_path("Export the runs table", "makemore-runs.csv", self.engine.export_runs)
+
+    def action_maximize(self) -> None:
+        """The focused panel (else the loss) fills the screen; again, or Escape, restores."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        panels = list(self.panels.values())
+        target = self.focused if self.focused in panels else self.loss
+        target.focus()  # its keys (the bigram grid's arrows) work at once
+        screen.maximize(target, container=False)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

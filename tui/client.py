@@ -17,9 +17,13 @@ from multiprocessing.connection import Connection
 
 from engine.protocol import (
     Command,
+    EndLearningRateSearch,
     Export,
+    ExportRuns,
+    FindLearningRate,
     Generate,
     Idle,
+    ListRuns,
     Load,
     NextModel,
     Note,
@@ -30,6 +34,7 @@ from engine.protocol import (
     Record,
     Request,
     Reset,
+    RestoreRun,
     Save,
     SetSampling,
     Step,
@@ -96,6 +101,21 @@ class EngineClient:
 
     def export(self, stem: str) -> int:
         return self.send(Export(stem))
+
+    def find_learning_rate(self) -> int:
+        return self.send(FindLearningRate())
+
+    def end_learning_rate_search(self) -> int:
+        return self.send(EndLearningRateSearch())
+
+    def list_runs(self) -> int:
+        return self.send(ListRuns())
+
+    def restore_run(self, run_id: str) -> int:
+        return self.send(RestoreRun(run_id))
+
+    def export_runs(self, path: str) -> int:
+        return self.send(ExportRuns(path))
 
     def send(self, command: Command) -> int:
         """Queue a command (requests sent before the engine runs wait in the pipe)."""

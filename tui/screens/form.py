@@ -19,6 +19,8 @@ Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns th
 class FormScreen(ModalScreen[None]):
     """Enter sends the changed values and waits for the answer; Escape cancels."""
 
+    AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, view: FormView, submit: Submit) -> None:

@@ -45,6 +45,7 @@ Each model starts from a preset; e opens its values, where the MLP's preset can 
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, bindings: list[Binding], lessons: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 
 class PromptScreen(ModalScreen[str | None]):
+    AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, value: str = "", hint: str = "") -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -18,20 +19,31 @@ from tui.widgets.strips import to_strip
 SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]
 
 
-def shade(fraction: float) -> Style:
+# Without a gap between cells, every other column's digits take these colours, so that two
+# neighbours never read as one number: on the dark shades, and on the light ones.
+ALTERNATE = ("#ffd75f", "#5f0000")
+
+
+def shade(fraction: float, alternate: bool = False) -> Style:
     index = min(len(SHADES) - 1, max(0, int(fraction**0.5 * (len(SHADES) - 1) + 0.5)))
-    return Style(bgcolor=SHADES[index], color="black" if index >= 5 else "white")
+    light = index >= 5
+    if alternate:
+        return Style(bgcolor=SHADES[index], color=ALTERNATE[light])
+    return Style(bgcolor=SHADES[index], color="black" if light else "white")
 
 
-def compact(count: int) -> str:
-    """A count in at most 3 characters: 7, 42, 998, 1k2, 12k, 0.1M."""
-    if count < 1000:
+def compact(count: int, width: int = 3) -> str:
+    """A count in at most `width` (3 or 4) characters: 998, 5k, 12k (3); 3012, 3.0k... (4)."""
+    if count < 10**width:
         return str(count)
-    if count < 10_000:
-        return f"{count // 1000}k{count % 1000 // 100}"
-    if count < 1_000_000:
-        return f"{count // 1000}k"
-    return f"{count / 1e6:.0f}M"
+    for unit, scale in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+        text = f"{count / scale:.1f}{unit}"
+        if len(text) <= width and count < 100 * scale:
+            return text
+        text = f"{round(count / scale)}{unit}"
+        if len(text) <= width:
+            return text
+    return "big"
 
 
 class BigramHeatmap(Widget):
@@ -39,16 +51,28 @@ class BigramHeatmap(Widget):
     until the bigrams change: a toggle, or a repaint while the MLP trains, costs no redraw."""
 
     VIEW = BigramView
+    can_focus = True  # Tab moves between the panels; z maximises the focused one
+    ALLOW_MAXIMIZE = True
 
     COMPONENT_CLASSES = {"bigram-heatmap--hint"}
     DEFAULT_CSS = "BigramHeatmap > .bigram-heatmap--hint { color: $text-muted; }"
+
+    BINDINGS = [
+        Binding("up", "scroll_grid(-1, 0)", "Up", show=False),
+        Binding("down", "scroll_grid(1, 0)", "Down", show=False),
+        Binding("left", "scroll_grid(0, -1)", "Left", show=False),
+        Binding("right", "scroll_grid(0, 1)", "Right", show=False),
+        Binding("pageup", "scroll_grid(-10, 0)", "Page up", show=False),
+        Binding("pagedown", "scroll_grid(10, 0)", "Page down", show=False),
+    ]
 
     show_probabilities: reactive[bool] = reactive(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view: BigramView | None = None
-        self._lines: dict[tuple[bool, int, int], list[Strip]] = {}
+        self._lines: dict[tuple[object, ...], list[Strip]] = {}
+        self.first_row = self.first_column = 0  # of a grid too large for the panel
 
     def on_mount(self) -> None:
         retitle(self, "Bigrams", LOADING)
@@ -75,7 +99,14 @@ class BigramHeatmap(Widget):
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
-        key = (self.show_probabilities, width, height)
+        key = (
+            self.show_probabilities,
+            width,
+            height,
+            self.is_maximized,
+            self.first_row,
+            self.first_column,
+        )
         if key not in self._lines:
             console, base = self.app.console, self.rich_style
             self._lines[key] = [
@@ -105,30 +136,66 @@ class BigramHeatmap(Widget):
         else:
             values = view.counts
         size = len(view.symbols)
-        if values is not None and self.size.width >= 2 + 4 * size and self.size.height >= size + 1:
-            return self._grid(view, values)
-        return self._top(view)
+        if values is None:
+            return self._top(view)
+        if self.size.height >= size + 1:
+            for cell in (4, 3):  # a gap between cells if it fits, else none
+                if self.size.width >= 2 + cell * size:
+                    return self._grid(view, values, cell, range(size), range(size))
+        if not self.is_maximized:
+            return self._top(view)
+        # Maximised, and too large for the panel: a window on the grid, moved by the arrows.
+        rows, columns = self._window(size)
+        return self._grid(view, values, 4, rows, columns)
+
+    def _window(self, size: int) -> tuple[range, range]:
+        """The rows and columns of the grid in view, from the scroll offsets, kept in range."""
+        height, width = max(1, self.size.height - 1), max(1, (self.size.width - 2) // 4)
+        self.first_row = max(0, min(self.first_row, size - height))
+        self.first_column = max(0, min(self.first_column, size - width))
+        return (
+            range(self.first_row, min(size, self.first_row + height)),
+            range(self.first_column, min(size, self.first_column + width)),
+        )
+
+    def action_scroll_grid(self, rows: int, columns: int) -> None:
+        """Move the window on a grid too large for the maximised panel."""
+        self.first_row += rows
+        self.first_column += columns
+        self.refresh()
 
     def _hint(self, hint: str) -> Text:
         text = Text(hint)
         text.stylize(self.get_component_rich_style("bigram-heatmap--hint"))  # wrap keeps spans
         return text
 
-    def _cell(self, count: int | None, probability: float) -> str:
+    def _cell(self, count: int | None, probability: float, width: int = 3) -> str:
         if self.show_probabilities or count is None:
             return f"{probability:.2f}"[1:] if probability < 1 else "1.0"
-        return compact(count)
+        return compact(count, width)
 
-    def _grid(self, view: BigramView, values: list[list[float]]) -> Text:
-        """The whole matrix, as in the lecture's plot: row = first character, column = next."""
+    def _grid(
+        self,
+        view: BigramView,
+        values: list[list[float]],
+        cell: int,
+        rows: range,
+        columns: range,
+    ) -> Text:
+        """The matrix, as in the lecture's plot: row = first character, column = next. Each
+        value takes 3 characters, and `cell` - 3 more for the gap."""
         peak = max(max(row) for row in values) or 1
-        text = Text("  " + "".join(f"{s:^4}" for s in view.symbols) + "\n", style="bold")
-        for i, row in enumerate(values):
-            text.append(f"{view.symbols[i]} ", style="bold")
-            for j, value in enumerate(row):
+        symbols = view.symbols
+        gap = " " * (cell - 3)
+        text = Text("  " + "".join(f"{symbols[j]:^3}{gap}" for j in columns) + "\n", style="bold")
+        for i in rows:
+            text.append(f"{symbols[i]} ", style="bold")
+            for j in columns:
                 count = view.counts[i][j] if view.counts is not None else None
-                cell = self._cell(count, view.probabilities[i][j])
-                text.append(f"{cell:>3} ", style=shade(value / peak))
+                value = self._cell(count, view.probabilities[i][j])
+                tight = not gap and j % 2 == 1
+                text.append(f"{value:>3}", style=shade(values[i][j] / peak, tight))
+                text.append(gap)
             text.append("\n")
         text.rstrip()
         return text
@@ -148,7 +215,7 @@ class BigramHeatmap(Widget):
                 break
             for b in line:
                 value = b.count if by_count else b.probability
-                cell = self._cell(b.count if by_count else None, b.probability)
+                cell = self._cell(b.count if by_count else None, b.probability, 4)
                 text.append(f"{b.first}{b.second} {cell:>4}", style=shade(value / peak))
                 text.append(" " * (width - 8))
             text.append("\n")

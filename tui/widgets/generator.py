@@ -22,6 +22,8 @@ class NameList(Widget):
     names' lines; the finished ones are drawn once, when a name finishes."""
 
     VIEW = GeneratorView
+    can_focus = True  # Tab moves between the panels; z maximises the focused one
+    ALLOW_MAXIMIZE = True
 
     COMPONENT_CLASSES = {"name-list--hint"}
     DEFAULT_CSS = "NameList > .name-list--hint { color: $text-muted; }"

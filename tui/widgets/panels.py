@@ -35,6 +35,9 @@ PlotView = TypeVar("PlotView", LossView, EmbeddingView)
 class PlotPanel(Container, Generic[PlotView]):
     """A plot, or a hint in its place while there is nothing to draw."""
 
+    can_focus = True  # Tab moves between the panels; z maximises the focused one
+    ALLOW_MAXIMIZE = True
+
     TITLE = ""
     HINT = ""
 

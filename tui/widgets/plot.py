@@ -77,7 +77,8 @@ class Plot(PlotextPlot):
         with self._building:
             plt.clear_data()
             plt.theme(theme)  # first: plotext gives text the background of the theme in force
-            self.draw(plt, *args)
+            if args:  # none before the first show(): an empty figure
+                self.draw(plt, *args)
             # As textual-plotext's own render(): both size calls are needed.
             plt.plotsize(size.width, size.height)
             plt._set_size(size.width, size.height)

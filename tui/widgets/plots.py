@@ -3,6 +3,7 @@ view, never for the first frame."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from tui.widgets.panels import COLORS
@@ -11,7 +12,7 @@ from tui.widgets.plot import Plot
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure
 
-    from engine.protocol import EmbeddingView, LossView
+    from engine.protocol import EmbeddingView, LossView, RateSweepView
 
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
@@ -65,3 +66,25 @@ class EmbeddingPlot(Plot):
                 # vowels stand out: the lectures' plot shows them clustering together
                 color = "orange" if label.lower() in "aeiouy" else "cyan"
                 plt.text(label, x, y, color=color, style="bold")
+
+
+class RateSweepPlot(Plot):
+    """The learning-rate finder: each step's loss and their smoothed curve against log10 of
+    the rate, and the suggested rate as a vertical line."""
+
+    def draw(self, plt: Figure, view: RateSweepView) -> None:
+        if not view.rates:
+            return
+        exponents = [math.log10(rate) for rate in view.rates]
+        plt.scatter(exponents, view.losses, color="gray", marker="dot")
+        plt.plot(exponents, view.smoothed, color="cyan", marker="hd")
+        # The sweep ends where the loss has grown a few times its lowest: show where it falls.
+        lowest = min(view.smoothed)
+        top = max(view.smoothed[0], lowest) * 1.2
+        plt.ylim(lowest * 0.97, min(top, max(view.losses)))
+        first, last = math.floor(exponents[0]), math.ceil(exponents[-1])
+        ticks = list(range(first, last + 1))
+        plt.xticks(ticks, [f"{10.0**t:g}" for t in ticks])
+        plt.xlabel("learning rate (log scale)")
+        if view.suggested is not None:
+            plt.vline(math.log10(view.suggested), "orange")

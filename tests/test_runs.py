@@ -1,0 +1,70 @@
+"""The runs table: every run of a session gets a row, kept in a file across sessions; a row
+brings its settings back; the table exports to CSV."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from engine.config import PRESETS
+from engine.session import Session
+from engine.trainer import Trainer
+
+
+def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
+    session = Session(small)
+    session.train(5)  # the bigram counts
+    session.active = "mlp"
+    session.trainers["mlp"] = Trainer(small, PRESETS["small"])
+    session.train(40)
+    session.evaluate()
+    session.reconfigure({"n_hidden": "20"})  # a new model: the run above is kept
+    session.train(30)
+    session.evaluate()
+    view = session.runs_view()
+    assert view.path == str(runs_home / "runs.jsonl")
+    assert len(view.rows) == 3
+    vals = [row.best_val for row in view.rows]
+    assert vals[-1] is None  # the bigram was never evaluated: last
+    assert vals[:2] == sorted(vals[:2])  # the best first
+    assert [r.current for r in view.rows].count(True) == 2  # the bigram and the new mlp
+    old = next(r for r in view.rows if r.model == "mlp" and not r.current)
+    assert (old.preset, old.changes, old.steps) == ("small", {}, 40)
+    new = next(r for r in view.rows if r.model == "mlp" and r.current)
+    assert new.changes == {"n_hidden": "20"} and new.parameters < old.parameters
+
+    again = Session(small)  # a new session reads them from the file
+    assert [r.id for r in again.runs_view().rows] == [r.id for r in view.rows]
+    again.restore_run(old.id)
+    assert again.active == "mlp" and again.trainer.config == session.runs.config_of(old.id)
+    assert again.trainer.step == 0
+
+
+def test_the_test_loss_is_that_of_the_best_weights(small):
+    trainer = Trainer(small, PRESETS["small"].with_values(eval_every=10))
+    trainer.run(10)
+    best = trainer.evaluate(("val", "test"))["test"]
+    trainer.run(200)  # the weights move on from the best
+    trainer.evaluate(("val",))
+    if trainer.best_step == 10:
+        assert trainer.best_test() == pytest.approx(best, abs=1e-6)
+    assert trainer.best_test() == pytest.approx(_test_of_best(trainer), abs=1e-6)
+
+
+def _test_of_best(trainer):
+    trainer.use_best_weights()
+    return trainer.split_loss("test")
+
+
+def test_the_table_exports_to_csv(small, tmp_path):
+    session = Session(small)
+    session.train(5)
+    target = session.export_runs(str(tmp_path / "runs.csv"))
+    rows = list(csv.DictReader(target.open()))
+    assert len(rows) == 1 and rows[0]["model"] == "bigram" and rows[0]["preset"] == "bigram"
+
+
+def test_an_unknown_run_is_refused(small):
+    with pytest.raises(ValueError, match="no run"):
+        Session(small).restore_run("1999")

@@ -1,0 +1,70 @@
+"""The learning-rate finder: the engine sweeps the rate on a copy of the model, this screen
+draws the loss against the rate as it comes, and one key applies the suggested rate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from engine.protocol import RateSweepView
+from tui.widgets.plots import RateSweepPlot
+
+HELP = (
+    "One training step at each rate, rising from 1e-4, on a copy of the model: the run is "
+    "untouched. Too low and the loss hardly moves; too high and it blows up."
+)
+
+
+class RateFinderScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,f", "dismiss", "Close"),
+        Binding("a", "apply", "Apply the rate"),
+    ]
+
+    def __init__(self, apply: Callable[[float], object]) -> None:
+        super().__init__()
+        self.apply = apply
+        self.view: RateSweepView | None = None
+        self.plot = RateSweepPlot(id="sweep-plot")
+        self.summary = Static("Sweeping…", id="sweep-summary")
+
+    def compose(self) -> ComposeResult:
+        frame = Vertical(id="rate-finder")
+        frame.border_title = "Learning-rate finder"
+        frame.border_subtitle = "a applies the suggested rate · Escape closes"
+        with frame:
+            yield Static(HELP, classes="form-help")
+            yield self.plot
+            yield self.summary
+
+    def on_mount(self) -> None:
+        if self.view is not None:
+            self.show(self.view)
+
+    def show(self, view: RateSweepView) -> None:
+        self.view = view
+        if not self.is_mounted:
+            return
+        self.plot.show(view, background=not view.done)
+        if not view.done:
+            summary = f"Sweeping the {view.model}'s rate: {len(view.rates)} steps so far…"
+        elif view.suggested is None:
+            summary = f"{view.reason}. No rate to suggest."
+        else:
+            summary = (
+                f"Suggested: [b]{view.suggested:g}[/b], {view.rule} (the orange line). "
+                f"{view.reason[0].upper()}{view.reason[1:]}."
+            )
+        self.summary.update(summary)
+
+    def action_apply(self) -> None:
+        if self.view is None or self.view.suggested is None:
+            self.notify("No rate to apply yet.", severity="warning")
+            return
+        self.apply(self.view.suggested)
+        self.dismiss()

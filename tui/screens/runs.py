@@ -1,0 +1,93 @@
+"""The runs table: every run so far, the best val loss first, for the seed post's exercise
+"improve the neural network". Enter brings a run's settings back; x writes them to CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from engine.protocol import RunRow, RunsView
+
+COLUMNS = ("", "model", "preset", "changes", "steps", "time", "best val", "test", "params", "data")
+
+
+def _loss(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+def cells(row: RunRow) -> tuple[str, ...]:
+    changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "–"
+    return (
+        "●" if row.current else "",
+        row.model,
+        row.preset or "–",
+        changes,
+        f"{row.steps:,}",
+        _duration(row.seconds),
+        _loss(row.best_val),
+        _loss(row.best_test),
+        f"{row.parameters:,}",
+        row.dataset,
+    )
+
+
+class RunsScreen(ModalScreen[None]):
+    AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
+    BINDINGS = [
+        Binding("escape,t", "dismiss", "Close"),
+        Binding("x", "export", "Export CSV"),
+    ]
+
+    def __init__(self, restore: Callable[[str], object], export: Callable[[], object]) -> None:
+        super().__init__()
+        self.restore, self.export = restore, export
+        self.view: RunsView | None = None
+        self.table: DataTable[str] = DataTable(
+            id="runs-table", cursor_type="row", zebra_stripes=True
+        )
+        self.summary = Static("Loading…", id="runs-summary")
+
+    def compose(self) -> ComposeResult:
+        frame = Vertical(id="runs")
+        frame.border_title = "Runs · best val first"
+        frame.border_subtitle = "Enter brings a run's settings back · x exports CSV · Escape"
+        with frame:
+            yield self.table
+            yield self.summary
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*COLUMNS)
+        if self.view is not None:
+            self.show(self.view)
+
+    def show(self, view: RunsView) -> None:
+        self.view = view
+        if not self.is_mounted:
+            return
+        self.table.clear()
+        for row in view.rows:
+            self.table.add_row(*cells(row), key=row.id)
+        self.summary.update(
+            f"{len(view.rows)} runs, kept in {view.path}. ● marks this session's current ones; "
+            "test is the loss of the weights with the best val loss."
+            if view.rows
+            else "No runs yet: train a model (space), then come back."
+        )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: a new run with its settings."""
+        if event.row_key.value is not None:
+            self.restore(event.row_key.value)
+            self.dismiss()
+
+    def action_export(self) -> None:
+        self.export()
