@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from engine import files
 from engine.config import Config
 from engine.dataset import Dataset, Vocab
+from engine.files import expand, write_atomic
 from engine.history import LossHistory
 from engine.trainer import Trainer
 
 FORMAT = "makemore-tui checkpoint"
 VERSION = 2
+REQUIRED = {
+    "config",
+    "vocab",
+    "dataset",
+    "model",
+    "optimizer",
+    "generator",
+    "step",
+    "tokens_seen",
+    "items_seen",
+    "last_loss",
+    "stopped",
+    "train_history",
+    "val_history",
+    "best",
+    "average",
+}
 
 
 class CheckpointError(ValueError):
@@ -23,9 +41,7 @@ class CheckpointError(ValueError):
 
 
 def save(trainer: Trainer, path: str | Path) -> None:
-    """Write atomically: the data goes to a temporary file that replaces `path` once complete,
-    so a crash mid-save leaves the old file as it was."""
-    path = Path(path)
+    """Write atomically (files.write_atomic): a crash mid-save leaves the old file whole."""
     state = {
         "format": FORMAT,
         "version": VERSION,
@@ -51,27 +67,39 @@ def save(trainer: Trainer, path: str | Path) -> None:
         "best": trainer.best_state(),
         "average": trainer.average,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    write_atomic(expand(path), lambda file: torch.save(state, file))
+
+
+def is_checkpoint(path: Path) -> bool:
+    """Whether this file is one of ours: a checkpoint may replace only a checkpoint."""
     try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(state, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        read(path)
+    except CheckpointError:
+        return False
+    return True
+
+
+def check_target(path: str | Path, replace: bool, force: bool = False) -> Path:
+    """Where a checkpoint may be written (see files.check_target)."""
+    return files.check_target(path, is_checkpoint, "checkpoint", replace, force)
 
 
 def read(path: str | Path) -> dict[str, Any]:
     """The raw contents; only tensors and plain data are loaded, never code (weights_only)."""
-    path = Path(path)
-    if not path.is_file():
+    path = expand(path)
+    if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a regular file, so not a checkpoint")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a checkpoint (not a file that torch.save wrote)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a damaged file
+    except Exception as error:  # torch raises many kinds for a damaged or foreign file
+        if "Weights only load failed" in str(error):
+            raise CheckpointError(
+                f"{path}: not a makemore-tui checkpoint (it holds objects that are never loaded)"
+            ) from None
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CheckpointError(f"{path}: not a readable checkpoint ({reason[:120]})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -80,7 +108,23 @@ def read(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path}: checkpoint version {state.get('version')} (this version reads {VERSION})"
         )
+    missing = sorted(REQUIRED - set(state))
+    if missing or not isinstance(state["dataset"], dict) or "seed" not in state["dataset"]:
+        raise CheckpointError(
+            f"{path}: damaged checkpoint (missing {', '.join(missing) or 'dataset seed'})"
+        )
     return state
+
+
+def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
+    """A line when the run was trained on another version of this file (its sha256 differs)."""
+    saved = state["dataset"].get("sha256")
+    if saved and saved != dataset.sha256:
+        return (
+            f"{dataset.name} has changed since this run was saved (sha256 {saved[:12]}… then, "
+            f"{dataset.sha256[:12]}… now): its losses and tags are for other data"
+        )
+    return None
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

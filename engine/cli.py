@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
+import tempfile
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -59,9 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_arguments(train)
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="steps to train (default: the schedule's)")
-    length.add_argument("--seconds", type=float, help="train for this long instead")
+    length.add_argument("--seconds", type=finite, help="train for this long instead")
     train.add_argument(
         "--save", metavar="FILE", help="write a checkpoint here: the run, and its best weights"
+    )
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="let --save replace an existing file that is not a checkpoint",
     )
     train.add_argument(
         "--keep-last",
@@ -86,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     samp = commands.add_parser("sample", help="sample names from a checkpoint")
     samp.add_argument("--checkpoint", required=True, metavar="FILE")
     samp.add_argument("-n", type=int, default=20, help="how many names (default 20)")
-    samp.add_argument("--temperature", type=float, default=1.0)
+    samp.add_argument("--temperature", type=finite, default=1.0)
     samp.add_argument("--top-k", type=int)
     samp.add_argument("--prefix", default="")
     samp.add_argument("--max-length", type=int, default=32)
@@ -99,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def finite(text: str) -> float:
+    """A float flag: a number, never nan or inf (`--seconds nan` would never end)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The data, the preset, a flag for every hyperparameter, and the threads."""
     parser.add_argument("--data", help="a text file, one item per line; 'names' for makemore's")
@@ -108,7 +123,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         if field.name == "preset":  # --preset above
             continue
         flag = "--" + field.name.replace("_", "-")
-        kind = FROM_TEXT[field.type]
+        kind = finite if field.type == "float" else FROM_TEXT[field.type]
         parser.add_argument(flag, type=kind, choices=CHOICES.get(field.name), dest=field.name)
 
 
@@ -170,7 +185,7 @@ def _find_learning_rate(args: argparse.Namespace) -> int:
             "losses": sweep.losses,
             "smoothed": sweep.smoothed,
         }
-        print(json.dumps(result))
+        print(strict_json(result))
         return 0
     print("   rate  smoothed loss")
     for i in range(0, len(sweep.rates), max(1, len(sweep.rates) // 20)):
@@ -186,6 +201,10 @@ def _find_learning_rate(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 0 or args.seconds is not None and args.seconds < 0:
         raise UsageError("--steps and --seconds must not be negative")
+    if not 0 <= args.samples <= 100_000:
+        raise UsageError("--samples must be from 0 to 100000")
+    if args.save:  # before training: a run is never lost to a path that cannot take it
+        checkpoint.check_target(args.save, replace=True, force=args.force)
     trainer = _trainer(args)
     dataset, config = trainer.dataset, trainer.config
     if args.steps is not None:
@@ -202,26 +221,30 @@ def _train(args: argparse.Namespace) -> int:
     )
     start = time.perf_counter()
     early_stop = None
-    while trainer.stopped is None:
-        elapsed = time.perf_counter() - start
-        # Chunks end where val is due, so that an overfitting run stops there.
-        due = trainer.eval_every - trainer.step % trainer.eval_every
-        chunk = due if steps is None else min(due, steps - trainer.step)
-        if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
-            break
-        report = trainer.run(min(chunk, 100))
-        progress.show(report, time.perf_counter() - start)
-        if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
-            trainer.evaluate(("val",))
-            if trainer.overfitting_since is not None and not args.no_early_stop:
-                early_stop = (
-                    f"early stop at step {trainer.step:,}: val has not improved since step "
-                    f"{trainer.best_step:,} ({trainer.best_val:.4f}) while train kept falling"
-                )
+    interrupted = None
+    try:
+        while trainer.stopped is None:
+            elapsed = time.perf_counter() - start
+            # Chunks end where val is due, so that an overfitting run stops there.
+            due = trainer.eval_every - trainer.step % trainer.eval_every
+            chunk = due if steps is None else min(due, steps - trainer.step)
+            if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
                 break
+            report = trainer.run(min(chunk, 100))
+            progress.show(report, time.perf_counter() - start)
+            if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
+                trainer.evaluate(("val",))
+                if trainer.overfitting_since is not None and not args.no_early_stop:
+                    early_stop = (
+                        f"early stop at step {trainer.step:,}: val has not improved since step "
+                        f"{trainer.best_step:,} ({trainer.best_val:.4f}) while train kept falling"
+                    )
+                    break
+    except KeyboardInterrupt:  # the run so far is reported, and saved if asked
+        interrupted = f"interrupted (Ctrl+C) at step {trainer.step:,}"
     seconds = time.perf_counter() - start
     progress.done()
-    stopped = trainer.stopped or early_stop
+    stopped = trainer.stopped or early_stop or interrupted
     if stopped:
         print(stopped, file=sys.stderr)
     trainer.evaluate(("val",))  # the last weights' val, for the best to be judged on
@@ -229,8 +252,7 @@ def _train(args: argparse.Namespace) -> int:
         trainer.use_best_weights()
     losses = trainer.evaluate(("train", "val", "test"))
     names = sample(trainer.model, dataset, args.samples, seed=config.seed) if args.samples else []
-    if args.save:
-        checkpoint.save(trainer, args.save)
+    save_error = _save(trainer, args.save) if args.save else None
     if config.model in COUNTING:
         weights = "counted"
     else:
@@ -253,15 +275,26 @@ def _train(args: argparse.Namespace) -> int:
         "config": config.as_dict(),
         "samples": [n.text for n in names],
         "stopped": stopped,
-        "checkpoint": args.save,
+        "checkpoint": args.save if args.save and not save_error else None,
     }
+    unbounded = [k for k in ("train", "val", "test") if not math.isfinite(losses[k])]
+    if unbounded:  # null in the JSON: say why
+        result["loss_note"] = f"{', '.join(unbounded)} loss infinite: " + (
+            "with smoothing 0, a pair never counted has probability 0"
+            if config.model == "bigram" and config.smoothing == 0
+            else "the model gives some character probability 0 (or its weights are NaN)"
+        )
     if args.keep_last:
         trainer.use_best_weights()
         result["best_test_loss"] = trainer.split_loss("test")
     print(
         f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
-        + (f"; saved {args.save} with the {weights} weights" if args.save else ""),
+        + (
+            f"; saved {args.save} with the {weights} weights"
+            if args.save and not save_error
+            else ""
+        ),
         file=sys.stderr if args.json else sys.stdout,
     )
     if names and not args.json:
@@ -270,8 +303,43 @@ def _train(args: argparse.Namespace) -> int:
             + ", ".join(_show(n.text) + ("" if n.tag == "new" else f" ({n.tag})") for n in names)
         )
     if args.json:
-        print(json.dumps(result))
-    return 0
+        print(strict_json(result))
+    if save_error:
+        print(f"error: {save_error}", file=sys.stderr)
+        return 2
+    return 130 if interrupted else 0
+
+
+def _save(trainer: Trainer, path: str) -> str | None:
+    """Save; if that fails (a full disk, a directory gone read-only), save to the temporary
+    directory instead, and say where: the run is never lost."""
+    try:
+        checkpoint.save(trainer, path)
+        return None
+    except OSError as error:
+        fd, rescue = tempfile.mkstemp(prefix="makemore-tui-rescued-", suffix=".pt")
+        os.close(fd)
+        try:
+            checkpoint.save(trainer, rescue)
+        except OSError:
+            Path(rescue).unlink(missing_ok=True)
+            return f"cannot write {path} ({error.strerror or error}), nor a copy elsewhere"
+        return f"cannot write {path} ({error.strerror or error}); the checkpoint is in {rescue}"
+
+
+def strict_json(value: Any) -> str:
+    """JSON that strict parsers read: an infinite or NaN loss is null (the text says why)."""
+
+    def finite(item: Any) -> Any:
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {k: finite(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [finite(v) for v in item]
+        return item
+
+    return json.dumps(finite(value), allow_nan=False)
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -285,11 +353,14 @@ def _sample(args: argparse.Namespace) -> int:
         )
     dataset = open_dataset(data, seed=state["dataset"]["seed"])
     trainer = checkpoint.restore(state, dataset, args.checkpoint)
+    warning = checkpoint.dataset_warning(state, dataset)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     options = SampleOptions(args.temperature, args.top_k, args.prefix, args.max_length)
     names = sample(trainer.model, dataset, args.n, options, seed=args.seed)
     if args.json:
         rows = [{"text": n.text, "logprob": n.logprob, "tag": n.tag} for n in names]
-        print(json.dumps({"samples": rows}))
+        print(strict_json({"samples": rows}))
     else:
         for n in names:
             print(f"{_show(n.text):<20} {n.logprob:8.2f}  {n.tag}")

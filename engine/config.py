@@ -242,6 +242,25 @@ class Config:
             epochs=round(self.epochs * 10 ** (-scale / 2)),
         )
 
+    def memory_needed(self, vocab_size: int) -> int:
+        """Bytes a run of these values needs, roughly: its weights about 7 times (gradients,
+        optimizer state, the best, the averaged and the last good copies) and one batch's
+        activations, forward and backward. Counting models keep their counts instead."""
+        if self.model in COUNTING:
+            return 16 * vocab_size**2 if self.model == "bigram" else 0
+        if self.model == "bigram-neural":
+            return 7 * 4 * vocab_size**2
+        inputs, hidden = self.block_size * self.n_embd, self.n_hidden
+        weights = (
+            vocab_size * self.n_embd
+            + (inputs + 1) * hidden
+            + (self.n_layers - 1) * (hidden + 1) * hidden
+            + (hidden + 1) * vocab_size
+        )
+        batch = self.batch_size or 16384  # a full batch goes in chunks of 16,384 (trainer)
+        activations = batch * (inputs + self.n_layers * hidden + vocab_size)
+        return 4 * (7 * weights + 4 * activations)
+
     def schedule_steps(self, train_examples: int) -> int:
         """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data."""
         if self.epochs:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
+from engine.files import FileRefused, expand, read_regular
 
 BOUNDARY = 0  # index of the token that starts and ends every item, as in makemore
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -140,22 +143,18 @@ def _encode(
 
 def load_dataset(path: str | Path, seed: int = 42, max_bytes: int = DEFAULT_MAX_BYTES) -> Dataset:
     """Read a UTF-8 file, one item per line; raise DatasetError with one clear line on bad input."""
-    path = Path(path)
+    if not str(path).strip():
+        raise DatasetError("no dataset named: the path is empty")
+    path = expand(path)
     name = str(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise DatasetError(f"{name}: no such file")
     if path.is_dir():
         raise DatasetError(f"{name}: is a directory, not a text file")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DatasetError(
-                f"{name}: {size / 2**20:.0f} MiB is larger than the {max_bytes / 2**20:.0f} MiB "
-                "a dataset may use"
-            )
-        raw = path.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"{name}: cannot read ({error.strerror or error})") from error
+        raw = read_regular(path, max_bytes)
+    except FileRefused as error:
+        raise DatasetError(str(error)) from None
     nul = raw.find(b"\0")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1

@@ -62,6 +62,7 @@ class OpenDataset:
 @dataclass(frozen=True)
 class Save:
     path: str
+    replace: bool = False  # an existing checkpoint there: replaced only once the user agreed
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Load:
 @dataclass(frozen=True)
 class Export:
     stem: str  # writes STEM-names.tsv and STEM-loss.csv
+    replace: bool = False  # existing files there: replaced only once the user agreed
 
 
 @dataclass(frozen=True)
@@ -299,10 +301,12 @@ class Note:
 
 @dataclass(frozen=True)
 class Answer:
-    """A command is done: error is None, or says why it changed nothing."""
+    """A command is done: error is None, or says why it changed nothing; or it waits for the
+    user's yes to `question` (a file to replace), and is sent again if so."""
 
     serial: int
     error: str | None = None
+    question: str | None = None
 
 
 @dataclass(frozen=True)

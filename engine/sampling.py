@@ -104,9 +104,13 @@ def _generate(
         elif position == options.max_length:
             nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
         else:
-            nxt = torch.multinomial(
-                logp.exp() if plain else _shaped(logp, options), 1, generator=generator
-            ).squeeze(1)
+            probabilities = logp.exp() if plain else _shaped(logp, options)
+            if not torch.isfinite(probabilities).all() or (probabilities.sum(1) <= 0).any():
+                raise ValueError(
+                    "the model gives no valid probabilities to draw the next character from "
+                    "(NaN weights, or smoothing 0 after a pair it never counted)"
+                )
+            nxt = torch.multinomial(probabilities, 1, generator=generator).squeeze(1)
         logprob[alive] += logp.gather(1, nxt[:, None]).squeeze(1).double()
         buffer[alive, block + position] = nxt
         done[alive] = nxt == BOUNDARY

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from engine.config import COUNTING
+from engine.files import Exists
 from engine.protocol import (
     Answer,
     Command,
@@ -74,6 +75,8 @@ def serve(connection: Connection, data: str | None, checkpoint: str | None) -> N
         except ValueError as error:  # a bad dataset or checkpoint: say so, open the default
             connection.send(Note(f"{error}. Opened the embedded names instead.", "error"))
             session = Session.open()
+        if session.warning:
+            connection.send(Note(session.warning, "warning"))
         try:
             EngineLoop(session, connection, cancel).run()
         finally:
@@ -110,22 +113,26 @@ class EngineLoop:
             self._serve_requests(block=not busy and not self._dirty)
             now = time.perf_counter()
             finding = self._finding()  # a request may have started a sweep
-            if finding:
-                self._sweep_chunk()
-            if self._running:
-                self._train_chunk()
-                trainer = session.trainer
-                evaluated = trainer.last_val[0] if trainer.last_val else 0
-                if (
-                    trainer.step - evaluated >= trainer.eval_every
-                    or now - last_eval >= EVAL_SECONDS
-                ):
-                    session.evaluate()
-                    last_eval = now
-                    self._pause_if_overfitting()
-                if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
-                    self._stream = session.stream_names(1)
-                    last_name = now
+            try:
+                if finding:
+                    self._sweep_chunk()
+                if self._running:
+                    self._train_chunk()
+                    trainer = session.trainer
+                    evaluated = trainer.last_val[0] if trainer.last_val else 0
+                    if (
+                        trainer.step - evaluated >= trainer.eval_every
+                        or now - last_eval >= EVAL_SECONDS
+                    ):
+                        session.evaluate()
+                        last_eval = now
+                        self._pause_if_overfitting()
+                    if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
+                        self._stream = session.stream_names(1)
+                        last_name = now
+            except Exception as failure:  # one failing step never ends the session
+                self._running, session.finder, self._dirty = False, None, True
+                self._report(Note(f"Stopped: {failure or type(failure).__name__}", "error"))
             if self._stream is not None and now - last_letter >= LETTER_SECONDS:
                 self._advance_stream()
                 last_letter = now
@@ -161,12 +168,14 @@ class EngineLoop:
             return
         while True:
             request: Request = self._connection.recv()
+            error = question = None
             try:
                 self._do(request.command)
-                error = None
+            except Exists as exists:
+                question = str(exists)
             except Exception as failure:  # a bad value, file or checkpoint: say so, carry on
-                error = str(failure)
-            self._report(Answer(request.serial, error))
+                error = str(failure) or type(failure).__name__
+            self._report(Answer(request.serial, error, question))
             self._answered = request.serial
             self._dirty = True
             if not self._connection.poll():
@@ -208,18 +217,20 @@ class EngineLoop:
                         f"vocabulary {dataset.vocab.size}."
                     )
                 )
-            case Save(path):
-                session.save_checkpoint(path)
+            case Save(path, replace):
+                session.save_checkpoint(path, replace)
                 self._report(
                     Note(f"Saved {session.active} at step {session.trainer.step:,} to {path}.")
                 )
             case Load(path):
-                session.load_checkpoint(path)
+                warning = session.load_checkpoint(path)
+                if warning:
+                    self._report(Note(warning, "warning"))
                 self._report(
                     Note(f"Loaded {path}: {session.active} at step {session.trainer.step:,}.")
                 )
-            case Export(stem):
-                written = session.export(stem)
+            case Export(stem, replace):
+                written = session.export(stem, replace)
                 self._report(Note("Wrote " + " and ".join(str(p) for p in written)))
             case FindLearningRate():
                 self._set_running(False)
@@ -292,7 +303,13 @@ class EngineLoop:
 
     def _advance_stream(self) -> None:
         assert self._stream is not None
-        event = next(self._stream)
+        try:
+            event = next(self._stream)
+        except ValueError as error:  # the model cannot be sampled: say so, the session lives
+            self._stream = None
+            self._report(Note(str(error), "error"))
+            self._report(Names())
+            return
         if isinstance(event, list):  # the finished Samples
             self._report(Names(finished=event))
             self._stream = None

@@ -5,6 +5,7 @@ made so far; and the views the app draws of them. The one facade the engine serv
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from engine.config import (
     switch_preset,
 )
 from engine.dataset import Dataset
+from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import RULE, LearningRateFinder
 from engine.models import MLP
@@ -58,6 +60,7 @@ class Session:
     names: deque[Sample] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
     runs: RunLog = field(default_factory=lambda: RunLog(runs_path()))
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
+    warning: str | None = None  # about the checkpoint it opened with, for the user
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
@@ -67,7 +70,9 @@ class Session:
             saved = state["dataset"]["path"]
             dataset = open_dataset(data or saved, seed=state["dataset"]["seed"])
             trainer = checkpoint.restore(state, dataset, checkpoint_path)
-            return cls(dataset, {trainer.config.model: trainer}, active=trainer.config.model)
+            session = cls(dataset, {trainer.config.model: trainer}, active=trainer.config.model)
+            session.warning = checkpoint.dataset_warning(state, dataset)
+            return session
         return cls(open_dataset(data))
 
     @property
@@ -117,12 +122,15 @@ class Session:
         self.options = SampleOptions(self.options.temperature, self.options.top_k)
         self.names.clear()
 
-    def load_checkpoint(self, path: str) -> None:
-        trainer = checkpoint.load(path, self.dataset)
+    def load_checkpoint(self, path: str) -> str | None:
+        """Load a run; returns a warning if it was trained on another version of the data."""
+        state = checkpoint.read(path)
+        trainer = checkpoint.restore(state, self.dataset, path)
         if trainer.config.model in self.trainers:
             self._keep_run(self.trainers[trainer.config.model])
         self.trainers[trainer.config.model] = trainer
         self.active = trainer.config.model
+        return checkpoint.dataset_warning(state, self.dataset)
 
     def find_learning_rate(self) -> None:
         """Start a sweep on a copy of the current model (a ValueError for a counting one)."""
@@ -158,8 +166,9 @@ class Session:
         self.runs.export_csv(target)
         return target
 
-    def save_checkpoint(self, path: str) -> None:
-        checkpoint.save(self.trainer, path)
+    def save_checkpoint(self, path: str, replace: bool = False) -> None:
+        """Save to a new path or over a checkpoint (files.Exists until `replace`)."""
+        checkpoint.save(self.trainer, checkpoint.check_target(path, replace))
 
     def stream_names(self, n: int) -> Iterator[StreamState | list[Sample]]:
         """Names from the active model, growing letter by letter (a StreamState each step),
@@ -177,17 +186,21 @@ class Session:
         the whole training split would cost the UI's trainer most of its time."""
         return self.trainer.evaluate(("val",))
 
-    def export(self, stem: str) -> list[Path]:
-        """Write the names made so far (with tag and log-probability) and every loss curve."""
-        base = Path(stem)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        names_path = base.with_name(base.name + "-names.tsv")
-        loss_path = base.with_name(base.name + "-loss.csv")
-        names_path.write_text(
-            "name\tlogprob\ttag\n"
-            + "".join(f"{s.text}\t{s.logprob:.4f}\t{s.tag}\n" for s in self.names),
-            encoding="utf-8",
+    def export(self, stem: str, replace: bool = False) -> list[Path]:
+        """Write the names made so far (with tag and log-probability) and every loss curve; an
+        existing file is replaced only with `replace` (files.Exists until then)."""
+        base = expand(stem)
+        targets = [base.with_name(base.name + suffix) for suffix in ("-names.tsv", "-loss.csv")]
+        if not replace and any(os.path.lexists(t) for t in targets):
+            shown = " and ".join(str(t) for t in targets if os.path.lexists(t))
+            raise Exists(f"{shown} exist{'s' if ' and ' not in shown else ''}. Replace?")
+        names_path, loss_path = (
+            check_target(t, lambda _: True, "file", replace=True) for t in targets
         )
+        names = "name\tlogprob\ttag\n" + "".join(
+            f"{s.text}\t{s.logprob:.4f}\t{s.tag}\n" for s in self.names
+        )
+        write_atomic(names_path, lambda file: file.write(names.encode()))
         rows = ["model,split,step,loss"]
         for name, trainer in self.trainers.items():
             for split, history in (("train", trainer.train_history), ("val", trainer.val_history)):
@@ -195,7 +208,8 @@ class Session:
                     f"{name},{split},{s:g},{v:.6f}"
                     for s, v in zip(history.steps, history.values, strict=True)
                 ]
-        loss_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        curves = "\n".join(rows) + "\n"
+        write_atomic(loss_path, lambda file: file.write(curves.encode()))
         return [names_path, loss_path]
 
     def views(self, running: bool, steps_per_second: float | None) -> list[View]:

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from engine.dataset import Dataset, DatasetError, load_dataset
+from engine.files import write_atomic
 
 # In a checkout, data/ beside the code; in an installed copy, where pyproject's data-files put it.
 _CHECKOUT_DATASET = Path(__file__).resolve().parent.parent / "data" / "names.txt"
@@ -48,10 +49,13 @@ def fetch_names(url: str = NAMES_URL, directory: Path | None = None, timeout: fl
             f"names.txt from {url} has sha256 {digest[:12]}…, expected {NAMES_SHA256[:12]}…; "
             "not saved"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    try:  # a temporary file of our own, created exclusively: no planted link is followed
+        write_atomic(target, lambda file: file.write(data))
+    except OSError as error:
+        raise DatasetError(
+            f"cannot save names.txt in {target.parent} ({error.strerror or error}); set "
+            "XDG_CACHE_HOME to a directory you can write"
+        ) from None
     return target
 
 

@@ -31,6 +31,18 @@ GOOD_WEIGHTS_EVERY = 16
 FULL_BATCH_CHUNK = 2048
 
 
+def available_memory() -> int:
+    """Bytes the system can give without swapping (MemAvailable); unbounded if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 2**62
+
+
 @dataclass(frozen=True)
 class StepReport:
     """What a call to Trainer.run did."""
@@ -52,6 +64,12 @@ class Trainer:
         self.dataset = dataset
         self.train_examples = int(dataset.item_offsets("train")[-1])
         self.config = config.for_data(self.train_examples)
+        needed, available = self.config.memory_needed(dataset.vocab.size), available_memory()
+        if needed > available:
+            raise ValueError(
+                f"this {self.config.model} needs about {needed / 2**30:.1f} GiB of memory, and "
+                f"{available / 2**30:.1f} GiB is available: make it smaller"
+            )
         self.reset()
 
     def reset(self) -> None:
@@ -396,7 +414,10 @@ class Trainer:
             self.model.load_state_dict(self._best_weights)
 
     def _eval_chunk(self) -> int:
-        return max(64, EVAL_VALUES // self.dataset.vocab.size)
+        """Examples per forward pass when evaluating: EVAL_VALUES in the widest layer."""
+        cfg = self.config
+        widest = max(self.dataset.vocab.size, cfg.n_hidden, cfg.block_size * cfg.n_embd)
+        return max(64, EVAL_VALUES // widest)
 
     @torch.no_grad()
     def split_loss(self, split: str) -> float:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,15 @@ def runs_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server on 127.0.0.1 over tmp_path; never the internet."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()

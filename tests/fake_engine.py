@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.protocol import Answer, Command, Idle, Record, RunRow, RunsView
+from engine.protocol import Answer, Command, Export, Idle, Record, RunRow, RunsView, Save
 from tui.client import EngineClient
 
 
@@ -16,10 +16,12 @@ class FakeEngine(EngineClient):
         self,
         *played: list[Record],
         errors: dict[type, str] | None = None,
+        questions: dict[type, str] | None = None,
     ) -> None:
         # No process and no pipe: only what the app sees of a client.
         self.sent: list[Command] = []
         self.errors = errors or {}  # commands of this type are answered with this error
+        self.questions = questions or {}  # ... or this question, until sent with replace=True
         self.idle = threading.Event()
         self.stopped = False
         self.lock = threading.Lock()
@@ -32,7 +34,9 @@ class FakeEngine(EngineClient):
             self.idle.clear()
             self.sent.append(command)
             serial = len(self.sent)
-        self.records.put(Answer(serial, self.errors.get(type(command))))
+        replacing = isinstance(command, Save | Export) and command.replace
+        question = None if replacing else self.questions.get(type(command))
+        self.records.put(Answer(serial, self.errors.get(type(command)), question))
         self.records.put(Idle(serial))
         return serial
 

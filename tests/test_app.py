@@ -286,3 +286,19 @@ def test_a_runs_settings_are_brought_back():
         assert not app.screen.is_modal
 
     drive(scenario, RECORDED["start"])
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_saving_over_a_checkpoint_asks_first(answer):
+    async def scenario(app, pilot):
+        await press(pilot, "s")
+        await pilot.press("ctrl+u", *"run.pt", "enter")
+        await settle(pilot)
+        assert app.engine.sent == [Save("run.pt")]
+        assert "run.pt exists. Replace it?" in str(app.screen.query_one(".form-title").render())
+        await press(pilot, answer)
+        replaced = [Save("run.pt"), Save("run.pt", replace=True)]
+        assert app.engine.sent == (replaced if answer == "y" else replaced[:1])
+        assert not app.screen.is_modal
+
+    drive(scenario, RECORDED["start"], questions={Save: "run.pt exists. Replace it?"})

@@ -37,8 +37,8 @@ def test_corrupt_truncated_and_foreign_files(small, tmp_path):
     foreign = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, foreign)
     for path, message in [
-        (truncated, "not a readable checkpoint"),
-        (garbage, "not a readable checkpoint"),
+        (truncated, "not a checkpoint"),
+        (garbage, "not a checkpoint"),
         (foreign, "not a makemore-tui checkpoint"),
         (tmp_path / "missing.pt", "no such checkpoint file"),
     ]:

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 
 import pytest
 
@@ -101,18 +98,6 @@ def test_sample_with_bad_options(capsys, tmp_path):
     assert code == 2 and err.startswith("error: temperature")
     code, _, err = run(capsys, "sample", "--checkpoint", str(save), "--prefix", "Q!")
     assert code == 2 and "not in the vocabulary" in err
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A local HTTP server on 127.0.0.1 over tmp_path; never the internet."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    handler.log_message = lambda *args: None
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 def test_fetch_names_checks_the_sha256(server, names_path, tmp_path_factory, monkeypatch, capsys):

@@ -99,7 +99,7 @@ def test_a_directory_and_a_file_too_large(tmp_path):
         load_dataset(tmp_path)
     path = tmp_path / "big.txt"
     path.write_text("name\n" * 1000)
-    with pytest.raises(DatasetError, match="larger than the 0 MiB a dataset may use"):
+    with pytest.raises(DatasetError, match="larger than 1,000 bytes, the most it may be"):
         load_dataset(path, max_bytes=1000)
 
 

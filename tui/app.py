@@ -34,6 +34,7 @@ from engine.protocol import (
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED
 from tui.messages import EngineReported
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
@@ -69,6 +70,9 @@ class MakemoreApp(App[int]):
         self.form: FormScreen | None = None  # the form opened last
         self.finder: RateFinderScreen | None = None  # while open
         self.runs: RunsScreen | None = None  # while open
+        # Requests the engine may answer with a question (a file to replace), by serial: what
+        # to send again if the user says yes.
+        self.on_yes: dict[int, Callable[[], object]] = {}
         self._frozen = False
 
     def compose(self) -> ComposeResult:
@@ -99,7 +103,12 @@ class MakemoreApp(App[int]):
                 self.names.update_names(names)
             case Note(text, severity):
                 self.notify(text, severity=severity, timeout=8)
+            case Answer(serial, _, question) if question:
+                again = self.on_yes.pop(serial, None)
+                if again is not None:
+                    self.push_screen(ConfirmScreen(question), lambda yes: yes and again())
             case Answer(serial, error):
+                self.on_yes.pop(serial, None)
                 if self.form is not None and self.form.is_current and self.form.waiting == serial:
                     self.form.answer(error)
                 elif error:
@@ -177,7 +186,16 @@ class MakemoreApp(App[int]):
 
     def action_save(self) -> None:
         model = self.status.view.model if self.status.view else "model"
-        self._ask_path("Save a checkpoint", f"{model}.pt", self.engine.save)
+        self._ask_path("Save a checkpoint", f"{model}.pt", self._confirmable(self.engine.save))
+
+    def _confirmable(self, send: Callable[..., int]) -> Callable[[str], None]:
+        """A request that the engine may answer with a question; yes sends it again, with
+        replace=True."""
+
+        def first(target: str) -> None:
+            self.on_yes[send(target)] = partial(send, target, replace=True)
+
+        return first
 
     def action_load(self) -> None:
         self._ask_path("Load a checkpoint", "", self.engine.load)
@@ -186,7 +204,7 @@ class MakemoreApp(App[int]):
         self._ask_path(
             "Export the generated names and the loss history",
             "makemore",
-            self.engine.export,
+            self._confirmable(self.engine.export),
             "Writes NAME-names.tsv and NAME-loss.csv. ",
         )
 

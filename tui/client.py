@@ -93,14 +93,14 @@ class EngineClient:
     def open_dataset(self, path: str) -> int:
         return self.send(OpenDataset(path))
 
-    def save(self, path: str) -> int:
-        return self.send(Save(path))
+    def save(self, path: str, replace: bool = False) -> int:
+        return self.send(Save(path, replace))
 
     def load(self, path: str) -> int:
         return self.send(Load(path))
 
-    def export(self, stem: str) -> int:
-        return self.send(Export(stem))
+    def export(self, stem: str, replace: bool = False) -> int:
+        return self.send(Export(stem, replace))
 
     def find_learning_rate(self) -> int:
         return self.send(FindLearningRate())

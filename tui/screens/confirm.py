@@ -1,0 +1,28 @@
+"""A yes-or-no question before something that cannot be undone: replacing a file."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt"):
+            yield Static(self.question, classes="form-title")
+            yield Static("y or Enter: yes · n or Escape: no", classes="form-help")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
