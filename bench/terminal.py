@@ -28,6 +28,7 @@ class Terminal:
     def __init__(self, width: int = 100, height: int = 30) -> None:
         self.width, self.height = width, height
         self.output = bytearray()  # appended to in place: copying it would slow the timing
+        self.raw = bytearray()  # the same with its escape sequences
         self.arrived = threading.Condition()
 
     def start(self, argv: list[str] | None = None) -> float:
@@ -55,6 +56,7 @@ class Terminal:
             if not data:
                 return
             with self.arrived:
+                self.raw += data
                 self.output += self.ANSI.sub(b"", data)
                 self.arrived.notify_all()
 

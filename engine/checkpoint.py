@@ -10,7 +10,7 @@ import torch
 
 from engine import files
 from engine.config import Config
-from engine.dataset import Dataset, Vocab
+from engine.dataset import Dataset, Vocab, visible
 from engine.files import expand, write_atomic
 from engine.history import LossHistory
 from engine.trainer import Trainer
@@ -134,9 +134,18 @@ def checkpoint_vocab(state: dict[str, Any]) -> Vocab:
 def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpoint") -> Trainer:
     """A trainer that goes on exactly where the saved one stopped."""
     if checkpoint_vocab(state) != dataset.vocab:
+        saved, now = set(state["vocab"]), set(dataset.vocab.chars)
+        differences = [
+            f"{where} {visible(''.join(sorted(chars)))!r}"
+            for where, chars in (
+                ("only the checkpoint has", saved - now),
+                ("only it has", now - saved),
+            )
+            if chars
+        ]
         raise CheckpointError(
-            f"{path}: its vocabulary ({len(state['vocab'])} characters) does not match "
-            f"{dataset.name} ({len(dataset.vocab.chars)} characters)"
+            f"{path}: its vocabulary does not match {dataset.name}'s: "
+            + ("; ".join(differences) or "the same characters in another order")
         )
     try:
         trainer = Trainer(dataset, Config(**state["config"]))

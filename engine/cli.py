@@ -29,7 +29,7 @@ from engine.config import (
     SCHEDULES,
     Config,
 )
-from engine.dataset import DatasetError
+from engine.dataset import DatasetError, visible
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
@@ -368,7 +368,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _show(text: str) -> str:
-    return text or "(empty)"
+    return visible(text) or "(empty)"
 
 
 class _Progress:

@@ -17,6 +17,16 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 
 
+def visible(text: str) -> str:
+    """Text safe to show on a terminal: control, format and line-separator characters (ESC,
+    BEL, U+202E...) as escapes, so that a crafted file cannot send sequences to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 class DatasetError(ValueError):
     """A dataset that cannot be used; the message is one line naming the file."""
 
@@ -40,7 +50,8 @@ class Vocab:
         return {ch: i + 1 for i, ch in enumerate(self.chars)}
 
     def symbol(self, index: int) -> str:
-        return self.boundary_symbol if index == BOUNDARY else self.chars[index - 1]
+        """How a token is shown: control and direction characters visibly escaped."""
+        return self.boundary_symbol if index == BOUNDARY else visible(self.chars[index - 1])
 
     def encode(self, text: str) -> list[int]:
         stoi = self.stoi()
@@ -83,7 +94,7 @@ class Dataset:
         if empty:
             raise DatasetError(
                 f"{path or name}: {n} items is too few to split 80/10/10 "
-                f"(the {' and '.join(empty)} split would be empty; at least 10 are needed)"
+                f"(the {' and '.join(empty)} split would be empty; at least 6 are needed)"
             )
         vocab = Vocab(tuple(sorted(set("".join(items)))))
         digest = hashlib.sha256("\n".join(items).encode()).hexdigest()

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
 from engine.config import COUNTING
+from engine.dataset import visible
 from engine.files import Exists
 from engine.protocol import (
     Answer,
@@ -311,7 +312,8 @@ class EngineLoop:
             self._report(Names())
             return
         if isinstance(event, list):  # the finished Samples
-            self._report(Names(finished=event))
+            shown = [Sample(visible(s.text), s.logprob, s.tag) for s in event]
+            self._report(Names(finished=shown))
             self._stream = None
         else:
-            self._report(Names(growing=event.texts))
+            self._report(Names(growing=[visible(text) for text in event.texts]))

@@ -4,6 +4,8 @@ made so far; and the views the app draws of them. The one facade the engine serv
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 import threading
@@ -22,7 +24,7 @@ from engine.config import (
     PRESETS,
     switch_preset,
 )
-from engine.dataset import Dataset
+from engine.dataset import Dataset, visible
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import RULE, LearningRateFinder
@@ -197,10 +199,11 @@ class Session:
         names_path, loss_path = (
             check_target(t, lambda _: True, "file", replace=True) for t in targets
         )
-        names = "name\tlogprob\ttag\n" + "".join(
-            f"{s.text}\t{s.logprob:.4f}\t{s.tag}\n" for s in self.names
-        )
-        write_atomic(names_path, lambda file: file.write(names.encode()))
+        table = io.StringIO()  # csv quotes a name with a tab, a quote or a line break in it
+        writer = csv.writer(table, delimiter="\t", lineterminator="\n")
+        writer.writerow(["name", "logprob", "tag"])
+        writer.writerows([s.text, f"{s.logprob:.4f}", s.tag] for s in self.names)
+        write_atomic(names_path, lambda file: file.write(table.getvalue().encode()))
         rows = ["model,split,step,loss"]
         for name, trainer in self.trainers.items():
             for split, history in (("train", trainer.train_history), ("val", trainer.val_history)):
@@ -233,7 +236,7 @@ class Session:
                 best_step=trainer.best_step if has_best else None,
                 overfitting_since=trainer.overfitting_since,
                 description=trainer.config.describe(),
-                dataset=dataset.name,
+                dataset=visible(dataset.name),
                 items=len(dataset.items),
                 vocab_size=dataset.vocab.size,
             ),

@@ -165,6 +165,7 @@ def test_an_engine_that_dies_is_reported():
         await toast(pilot, "engine ended (killed by signal 9)")
         await pilot.press("n")  # a command to an engine that is gone changes nothing
         assert app.status.view.step == 0 and len(toasts(app)) == 1
+        await until(pilot, lambda: "engine stopped" in str(app.status.render()))
 
     drive(scenario)
 
@@ -225,3 +226,27 @@ print("torch" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == "False"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
+    """Cooked mode, the main screen, no mouse reporting: as after q; and both processes end."""
+    import termios
+
+    from bench.terminal import Terminal
+
+    terminal = Terminal(100, 30)
+    terminal.start()
+    terminal.wait_for("Loss")
+    terminal.wait_for("paused")  # the engine is up
+    os.kill(terminal.pid, signum)
+    _, status = os.waitpid(terminal.pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signum
+    lflag = termios.tcgetattr(terminal.fd)[3]
+    assert lflag & termios.ICANON and lflag & termios.ECHO
+    with terminal.arrived:  # the reader may still be taking the last bytes from the terminal
+        restored = terminal.arrived.wait_for(
+            lambda: b"\x1b[?1049l" in terminal.raw[-2000:], timeout=10
+        )
+    assert restored and b"\x1b[?1000l" in terminal.raw[-2000:]
+    os.close(terminal.fd)

@@ -300,3 +300,45 @@ def _big(directory: Path) -> Path:
     path = directory / "big.txt"
     path.write_text("emma\n" * 300_000)
     return path
+
+
+# The fault script: each hostile case in a process of its own, its exit code, its one error
+# line, its peak memory, and the file it aimed at unchanged.
+
+HOSTILE = {
+    "a device as data": (["train", "--data", "/dev/zero"], "not a regular file"),
+    "a FIFO as data": (["train", "--data", "{fifo}"], "not a regular file"),
+    "an empty path": (["train", "--data", ""], "the path is empty"),
+    "a symlink loop": (["train", "--data", "{loop}"], "Too many levels of symbolic links"),
+    "seconds nan": (["train", "--seconds", "nan"], "finite number"),
+    "negative samples": (["train", "--samples", "-1"], "--samples must be from 0"),
+    "a net too large": (["train", "--block-size", "64", "--n-embd", "1000000"], "GiB of memory"),
+    "a huge seed": (["train", "--seed", str(2**70)], "seed must be"),
+    "saving over a dataset": (["train", *TRAIN[1:], "--save", "{victim}"], "not a checkpoint"),
+    "saving into a FIFO": (["train", *TRAIN[1:], "--save", "{fifo}"], "not a regular file"),
+    "a text file as checkpoint": (["sample", "--checkpoint", "{victim}"], "not a checkpoint"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_cases_end_in_one_error_line_within_bounded_memory(tmp_path, case):
+    argv, message = HOSTILE[case]
+    fifo, victim, loop = tmp_path / "fifo", tmp_path / "victim.txt", _loop(tmp_path)
+    os.mkfifo(fifo)
+    victim.write_text("emma\nava\n")
+    argv = [a.format(fifo=fifo, victim=victim, loop=loop) for a in argv]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", *argv],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 2, err
+    assert message in one_error(err) and "Traceback" not in err
+    assert usage.ru_maxrss < 800 * 1024  # KiB: torch itself takes about 300 MiB
+    assert victim.read_text() == "emma\nava\n" and stat.S_ISFIFO(os.lstat(fifo).st_mode)

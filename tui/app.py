@@ -7,8 +7,11 @@ first frame costs little more than Textual's own import.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,7 @@ from engine.protocol import (
 )
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED
-from tui.messages import EngineReported
+from tui.messages import EngineEnded, EngineReported
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
@@ -88,6 +91,12 @@ class MakemoreApp(App[int]):
     def on_mount(self) -> None:
         # Once the first frame is on the terminal: starting a process takes a few milliseconds.
         self.call_after_refresh(self.read_engine)
+        # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
+        # (cooked mode, main screen, no mouse reporting) and the engine ends.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(signum, partial(self.exit, return_code=128 + signum))
 
     def on_unmount(self) -> None:
         self.engine.stop()  # however the app ends, the engine stops within one step
@@ -96,6 +105,11 @@ class MakemoreApp(App[int]):
     def read_engine(self) -> None:
         for report in self.engine.reports():
             self.post_message(EngineReported(report))
+        self.post_message(EngineEnded())
+
+    def on_engine_ended(self) -> None:
+        if not self.engine.stopped:  # not by our quitting: it died, and said why in a note
+            self.status.engine_ended()
 
     def on_engine_reported(self, message: EngineReported) -> None:
         match message.report:

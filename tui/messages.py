@@ -29,3 +29,8 @@ class FigureBuilt(Message):
     key: tuple[Any, ...]
     args: tuple[Any, ...]
     lines: list[Strip]
+
+
+@dataclass
+class EngineEnded(Message):
+    """The engine process has ended: quit, or died."""

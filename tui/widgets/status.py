@@ -53,6 +53,14 @@ class StatusLine(Widget):
         self.line = text
         self.refresh()
 
+    def engine_ended(self) -> None:
+        """The engine has died: nothing runs, and keys can do nothing but quit."""
+        self.line = Text.assemble(
+            (" ✖ engine stopped ", "bold white on red"),
+            " the engine process has ended (the note says why); q quits",
+        )
+        self.refresh()
+
 
 def _steps(count: int) -> str:
     """A step count in a few characters: 950, 12.3k."""
