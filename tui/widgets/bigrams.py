@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -13,7 +14,7 @@ from textual.widget import Widget
 
 from engine.protocol import BigramView
 from tui.widgets.panels import LOADING, retitle
-from tui.widgets.strips import to_strip
+from tui.widgets.strips import fit, to_strip
 
 # From the background to a bright heat, readable in 256 colours and in 16.
 SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]
@@ -187,9 +188,11 @@ class BigramHeatmap(Widget):
         peak = max(max(row) for row in values) or 1
         symbols = view.symbols
         gap = " " * (cell - 3)
-        text = Text("  " + "".join(f"{symbols[j]:^3}{gap}" for j in columns) + "\n", style="bold")
+        label = max(cell_len(symbols[i]) for i in rows)  # a wide character takes two cells
+        header = " " * (label + 1) + "".join(fit(symbols[j], 3, "^") + gap for j in columns)
+        text = Text(header + "\n", style="bold")
         for i in rows:
-            text.append(f"{symbols[i]} ", style="bold")
+            text.append(fit(symbols[i], label) + " ", style="bold")
             for j in columns:
                 count = view.counts[i][j] if view.counts is not None else None
                 value = self._cell(count, view.probabilities[i][j])
@@ -202,7 +205,8 @@ class BigramHeatmap(Widget):
 
     def _top(self, view: BigramView) -> Text:
         """The most frequent pairs as cells 'ab 1234', most first, as many as fit."""
-        width = 9  # "ab 12k " plus a gap
+        pair = max((cell_len(b.first + b.second) for b in view.top), default=2)
+        width = pair + 7  # "ab 12.3k" plus a gap
         columns = max(1, self.size.width // width)
         rows = max(1, self.size.height)
         pairs = view.top[: columns * rows]
@@ -216,8 +220,8 @@ class BigramHeatmap(Widget):
             for b in line:
                 value = b.count if by_count else b.probability
                 cell = self._cell(b.count if by_count else None, b.probability, 4)
-                text.append(f"{b.first}{b.second} {cell:>4}", style=shade(value / peak))
-                text.append(" " * (width - 8))
+                text.append(f"{fit(b.first + b.second, pair)} {cell:>4}", style=shade(value / peak))
+                text.append(" " * (width - pair - 5))
             text.append("\n")
         text.rstrip()
         return text

@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from engine.protocol import GeneratorView, Names, Sample
 from tui.widgets.panels import LOADING, retitle
-from tui.widgets.strips import to_strip
+from tui.widgets.strips import fit, tail, to_strip
 
 TAG_STYLES = {"new": "bold green", "train": "yellow", "val": "magenta", "test": "magenta"}
 
@@ -70,7 +70,7 @@ class NameList(Widget):
             return self._strip(wrapped[y] if y < len(wrapped) else Text(), width)
         if y < len(self.growing):
             name = self.growing[y]
-            return self._strip(Text(f"{name[-self._name_width() :]}▌", style="bold"), width)
+            return self._strip(Text(f"{tail(name, self._name_width())}▌", style="bold"), width)
         finished = self._lines_of_finished(width)
         index = y - len(self.growing)
         return finished[index] if index < len(finished) else self._strip(Text(), width)
@@ -84,8 +84,8 @@ class NameList(Widget):
             lines = []
             for s in list(self.finished)[: self.size.height]:
                 line = Text()
-                shown = s.text[:name_width] or "(empty)"
-                line.append(f"{shown:<{name_width}}", style="bold" if s.tag == "new" else "")
+                shown = fit(s.text or "(empty)", name_width)  # in cells: CJK takes two
+                line.append(shown, style="bold" if s.tag == "new" else "")
                 line.append(f" {s.logprob:6.1f} ", style="dim")
                 line.append(f"{s.tag:<5}", style=TAG_STYLES[s.tag])
                 lines.append(self._strip(line, width))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -12,3 +13,20 @@ def to_strip(line: Text, console: Console, width: int, style: Style) -> Strip:
     """One line of text as a strip of exactly `width` cells, over the widget's own style."""
     strip = Strip(line.render(console), line.cell_len)
     return strip.crop_extend(0, width, None).apply_style(style)
+
+
+def fit(text: str, cells: int, align: str = "<") -> str:
+    """Text in exactly `cells` terminal cells, measured as the terminal does: a CJK character
+    or an emoji takes two, a combining mark none. Cut at the end, or padded by `align`."""
+    if cell_len(text) >= cells:
+        return set_cell_size(text, cells)
+    room = cells - cell_len(text)
+    left = {"<": 0, ">": room, "^": room // 2}[align]
+    return " " * left + text + " " * (room - left)
+
+
+def tail(text: str, cells: int) -> str:
+    """The end of a text, in at most `cells` cells."""
+    while cell_len(text) > cells:
+        text = text[1:]
+    return text
