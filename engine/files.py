@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from engine.protocol import AskFirst
+
 # Files are created with the permissions the user's umask allows, as the shell would.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -21,7 +23,7 @@ class FileRefused(ValueError):
     """A path this program will not read or write; the message is one line naming it."""
 
 
-class Exists(FileRefused):
+class Exists(FileRefused, AskFirst):
     """The target is a file of ours that exists: replaced only when the user says so."""
 
 

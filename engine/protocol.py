@@ -31,7 +31,10 @@ class NextModel:
 
 @dataclass(frozen=True)
 class Reset:
-    """The current model starts over from its seed."""
+    """The current model starts over from its seed (a trained run that was not saved: once
+    the user confirmed)."""
+
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,11 @@ class Request:
 
     serial: int
     command: Command
+
+
+class AskFirst(Exception):
+    """Raised in the engine for a command that waits for the user's yes: its Answer carries
+    the question, and the app sends the command again, confirmed, if the user agrees."""
 
 
 # Records: what the engine reports. Each panel has a view of its own, sent when it changed.

@@ -17,9 +17,9 @@ from multiprocessing.connection import Connection
 
 from engine.config import COUNTING
 from engine.dataset import visible
-from engine.files import Exists
 from engine.protocol import (
     Answer,
+    AskFirst,
     Command,
     EndLearningRateSearch,
     Export,
@@ -172,8 +172,8 @@ class EngineLoop:
             error = question = None
             try:
                 self._do(request.command)
-            except Exists as exists:
-                question = str(exists)
+            except AskFirst as ask:
+                question = str(ask)
             except Exception as failure:  # a bad value, file or checkpoint: say so, carry on
                 error = str(failure) or type(failure).__name__
             self._report(Answer(request.serial, error, question))
@@ -194,8 +194,8 @@ class EngineLoop:
                     self._report(Note(report.stopped))
             case NextModel():
                 session.next_model()
-            case Reset():
-                session.reset()
+            case Reset(confirmed):
+                session.reset(confirmed)
                 self._report(Note("Reset: the model starts over from its seed."))
             case Generate(count):
                 self._stream = session.stream_names(count)

@@ -30,6 +30,7 @@ from engine.history import LossHistory
 from engine.lr_finder import RULE, LearningRateFinder
 from engine.models import MLP
 from engine.protocol import (
+    AskFirst,
     BigramView,
     Curve,
     EmbeddingView,
@@ -50,6 +51,7 @@ from engine.trainer import StepReport, Trainer
 from engine.views import bigram_matrices, embedding_2d, top_bigrams
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
+GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Session:
     runs: RunLog = field(default_factory=lambda: RunLog(runs_path()))
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     warning: str | None = None  # about the checkpoint it opened with, for the user
+    saved_at: dict[str, int] = field(default_factory=dict)  # model -> step last saved
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
@@ -90,9 +93,17 @@ class Session:
     def train(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         return self.trainer.run(steps, cancel)
 
-    def reset(self) -> None:
-        self._keep_run(self.trainer)
-        self.trainer.reset()
+    def reset(self, confirmed: bool = False) -> None:
+        """Start the current model over; a trained run not saved since is wiped only once the
+        user has confirmed (AskFirst)."""
+        trainer = self.trainer
+        if not confirmed and trainer.step and self.saved_at.get(self.active) != trainer.step:
+            raise AskFirst(
+                f"Reset the {self.active}? Its {trainer.step:,} steps start over (not saved; "
+                "its row stays in the runs table, t)."
+            )
+        self._keep_run(trainer)
+        trainer.reset()
 
     def reconfigure(self, values: dict[str, str]) -> bool:
         """Apply hyperparameters typed in a form; returns True when they need a new model.
@@ -171,6 +182,7 @@ class Session:
     def save_checkpoint(self, path: str, replace: bool = False) -> None:
         """Save to a new path or over a checkpoint (files.Exists until `replace`)."""
         checkpoint.save(self.trainer, checkpoint.check_target(path, replace))
+        self.saved_at[self.active] = self.trainer.step
 
     def stream_names(self, n: int) -> Iterator[StreamState | list[Sample]]:
         """Names from the active model, growing letter by letter (a StreamState each step),
@@ -307,6 +319,8 @@ class Session:
             vocab = self.dataset.vocab
             model = source.model if source else None
             counts, probs = bigram_matrices(model) if model else (None, None)
+            if vocab.size > GRID_MAX_VOCAB:  # the top pairs only: the grid would not be read
+                counts = probs = None
             view = BigramView(
                 model=self.active,
                 symbols=[vocab.symbol(i) for i in range(vocab.size)],

@@ -7,7 +7,17 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.protocol import Answer, Command, Export, Idle, Record, RunRow, RunsView, Save
+from engine.protocol import (
+    Answer,
+    Command,
+    Export,
+    Idle,
+    Record,
+    Reset,
+    RunRow,
+    RunsView,
+    Save,
+)
 from tui.client import EngineClient
 
 
@@ -21,7 +31,7 @@ class FakeEngine(EngineClient):
         # No process and no pipe: only what the app sees of a client.
         self.sent: list[Command] = []
         self.errors = errors or {}  # commands of this type are answered with this error
-        self.questions = questions or {}  # ... or this question, until sent with replace=True
+        self.questions = questions or {}  # ... or this question, until sent confirmed
         self.idle = threading.Event()
         self.stopped = False
         self.lock = threading.Lock()
@@ -34,8 +44,10 @@ class FakeEngine(EngineClient):
             self.idle.clear()
             self.sent.append(command)
             serial = len(self.sent)
-        replacing = isinstance(command, Save | Export) and command.replace
-        question = None if replacing else self.questions.get(type(command))
+        agreed = (isinstance(command, Save | Export) and command.replace) or (
+            isinstance(command, Reset) and command.confirmed
+        )
+        question = None if agreed else self.questions.get(type(command))
         self.records.put(Answer(serial, self.errors.get(type(command)), question))
         self.records.put(Idle(serial))
         return serial

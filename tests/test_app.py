@@ -302,3 +302,13 @@ def test_saving_over_a_checkpoint_asks_first(answer):
         assert not app.screen.is_modal
 
     drive(scenario, RECORDED["start"], questions={Save: "run.pt exists. Replace it?"})
+
+
+def test_reset_asks_first_when_the_engine_does():
+    async def scenario(app, pilot):
+        await press(pilot, "r")
+        assert "Reset the mlp?" in str(app.screen.query_one(".form-title").render())
+        await press(pilot, "y")
+        assert app.engine.sent == [Reset(), Reset(confirmed=True)]
+
+    drive(scenario, RECORDED["start"], questions={Reset: "Reset the mlp? Its 600 steps..."})

@@ -40,6 +40,8 @@ def test_step_switch_reset_and_run():
         await press(pilot, "n", "n")
         assert status.view.step == 2
         await press(pilot, "r")
+        assert status.view.step == 2  # a trained run, not saved: the engine asks first
+        await press(pilot, "y")
         assert status.view.step == 0
         await pilot.press("space")
         await until(pilot, lambda: status.view.running and status.view.step > 0)

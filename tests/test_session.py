@@ -7,6 +7,7 @@ from recording import load, record, record_all
 
 from engine.protocol import (
     Answer,
+    AskFirst,
     BigramView,
     FindLearningRate,
     Generate,
@@ -173,3 +174,15 @@ def test_the_engine_sweeps_the_rate_until_done_and_refuses_a_counting_model():
     assert isinstance(records[-1], Idle)  # idle only once the sweep is done
     (error,) = [r.error for r in record([FindLearningRate()]) if isinstance(r, Answer) and r.error]
     assert "no learning rate" in error
+
+
+def test_reset_asks_first_unless_untrained_or_just_saved(session, tmp_path):
+    session.reset()  # untrained: at once
+    session.train(3)
+    with pytest.raises(AskFirst, match="Reset the bigram"):
+        session.reset()
+    session.save_checkpoint(str(tmp_path / "b.pt"))
+    session.reset()  # just saved: at once
+    session.train(2)
+    session.reset(confirmed=True)
+    assert session.trainer.step == 0

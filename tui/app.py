@@ -86,7 +86,7 @@ class MakemoreApp(App[int]):
             yield self.names
         yield self.status
         yield self.too_small
-        yield Footer()
+        yield Footer(compact=True)  # q and "? More keys" fit at 80 columns
 
     def on_mount(self) -> None:
         # Once the first frame is on the terminal: starting a process takes a few milliseconds.
@@ -164,7 +164,7 @@ class MakemoreApp(App[int]):
         self.engine.nudge_temperature(up)
 
     def action_reset(self) -> None:
-        self.engine.reset()
+        self._ask_first(self.engine.reset, confirmed=True)
 
     def action_toggle_counts(self) -> None:
         self.bigrams.show_probabilities = not self.bigrams.show_probabilities
@@ -200,16 +200,16 @@ class MakemoreApp(App[int]):
 
     def action_save(self) -> None:
         model = self.status.view.model if self.status.view else "model"
-        self._ask_path("Save a checkpoint", f"{model}.pt", self._confirmable(self.engine.save))
+        self._ask_path(
+            "Save a checkpoint",
+            f"{model}.pt",
+            lambda path: self._ask_first(self.engine.save, path, replace=True),
+        )
 
-    def _confirmable(self, send: Callable[..., int]) -> Callable[[str], None]:
-        """A request that the engine may answer with a question; yes sends it again, with
-        replace=True."""
-
-        def first(target: str) -> None:
-            self.on_yes[send(target)] = partial(send, target, replace=True)
-
-        return first
+    def _ask_first(self, send: Callable[..., int], *args: str, **yes: bool) -> None:
+        """Send a request that the engine may answer with a question; if the user says yes,
+        it is sent again with the `yes` values."""
+        self.on_yes[send(*args)] = partial(send, *args, **yes)
 
     def action_load(self) -> None:
         self._ask_path("Load a checkpoint", "", self.engine.load)
@@ -218,7 +218,7 @@ class MakemoreApp(App[int]):
         self._ask_path(
             "Export the generated names and the loss history",
             "makemore",
-            self._confirmable(self.engine.export),
+            lambda stem: self._ask_first(self.engine.export, stem, replace=True),
             "Writes NAME-names.tsv and NAME-loss.csv. ",
         )
 

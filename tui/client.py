@@ -75,8 +75,8 @@ class EngineClient:
     def next_model(self) -> int:
         return self.send(NextModel())
 
-    def reset(self) -> int:
-        return self.send(Reset())
+    def reset(self, confirmed: bool = False) -> int:
+        return self.send(Reset(confirmed))
 
     def generate(self, count: int) -> int:
         return self.send(Generate(count))

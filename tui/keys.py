@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 BINDINGS = [
-    Binding("space", "toggle_run", "Run/pause", tooltip="start or pause training"),
+    Binding("space", "toggle_run", "Run", tooltip="start or pause training"),
     Binding("n", "step", "Step", tooltip="one training step"),
     Binding(
         "m", "switch_model", "Model", tooltip="switch model: bigram, bigram-neural, mlp, ngram"
@@ -16,6 +16,7 @@ BINDINGS = [
         "temperature(True)",
         "Temp+",
         key_display="+",
+        show=False,
         tooltip="temperature up: wilder names",
     ),
     Binding(
@@ -23,9 +24,10 @@ BINDINGS = [
         "temperature(False)",
         "Temp-",
         key_display="-",
+        show=False,
         tooltip="temperature down: safer names",
     ),
-    Binding("e", "edit", "Hyperparams", tooltip="edit hyperparameters"),
+    Binding("e", "edit", "Params", tooltip="edit hyperparameters (and the preset)"),
     Binding("r", "reset", "Reset", show=False, tooltip="reset the model to its seed"),
     Binding(
         "p",
@@ -73,9 +75,10 @@ BINDINGS = [
         show=False,
         tooltip="the runs table: every run so far, best val first; Enter brings one back",
     ),
-    Binding("question_mark", "help", "Help", key_display="?", tooltip="this help"),
+    Binding("question_mark", "help", "More keys", key_display="?", tooltip="this help: every key"),
     Binding("q", "quit", "Quit", tooltip="quit"),
+    Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit"),
     Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
 ]
 # Keys the help screen and the palette leave out: quitting is in the footer.
-UNLISTED = ("ctrl+c",)
+UNLISTED = ("ctrl+q", "ctrl+c")

@@ -28,7 +28,7 @@ class StatusLine(Widget):
         self.view = view
         text = Text()
         text.append(
-            " ▶ running " if view.running else " ⏸ paused ",
+            " ▶ running " if view.running else " ‖ paused ",
             style="bold black on green" if view.running else "bold black on yellow",
         )
         text.append(f" {view.model}", style="bold")
