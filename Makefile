@@ -21,7 +21,8 @@ test: $(BIN)/makemore-tui
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-# The inner loop: everything but the slow tests (quality figures, the recording's freshness).
+# The inner loop: everything but the slow tests (quality figures, the fault script, signals,
+# the recording's freshness).
 test-fast: $(BIN)/makemore-tui
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)

@@ -230,6 +230,7 @@ print("torch" in sys.modules)
     assert out.stdout.split()[-1] == "False"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
     """Cooked mode, the main screen, no mouse reporting: as after q; and both processes end."""

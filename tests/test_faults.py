@@ -110,6 +110,7 @@ def test_a_failed_save_keeps_the_results_and_a_copy(capsys, tmp_path, monkeypatc
     rescued.unlink()
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_best_weights_so_far(tmp_path):
     target = tmp_path / "run.pt"
     process = subprocess.Popen(
