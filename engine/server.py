@@ -194,8 +194,10 @@ class EngineLoop:
                     self._report(Note(report.stopped))
             case NextModel():
                 session.next_model()
+                self._clear_names()
             case Reset(confirmed):
                 session.reset(confirmed)
+                self._clear_names()
                 self._report(Note("Reset: the model starts over from its seed."))
             case Generate(count):
                 self._stream = session.stream_names(count)
@@ -205,12 +207,13 @@ class EngineLoop:
                 session.set_sampling(values)
             case Reconfigure(values):
                 new_model = session.reconfigure(values)
+                if new_model:
+                    self._clear_names()
                 what = "new model, from step 0" if new_model else "applies from the next step"
                 self._report(Note(f"{', '.join(values)}: {what}"))
             case OpenDataset(path):
                 session.open_dataset(path)
-                self._stream = None
-                self._report(Names(clear=True))
+                self._clear_names()
                 dataset = session.dataset
                 self._report(
                     Note(
@@ -225,6 +228,7 @@ class EngineLoop:
                 )
             case Load(path):
                 warning = session.load_checkpoint(path)
+                self._clear_names()
                 if warning:
                     self._report(Note(warning, "warning"))
                 self._report(
@@ -243,11 +247,17 @@ class EngineLoop:
             case RestoreRun(run_id):
                 self._set_running(False)
                 session.restore_run(run_id)
+                self._clear_names()
                 self._report(Note(f"A new {session.active} run with the values of run {run_id}."))
             case ExportRuns(path):
                 self._report(Note(f"Wrote {session.export_runs(path)}"))
             case Quit():
                 self._cancel.set()
+
+    def _clear_names(self) -> None:
+        """Another model, or the same one started over: the names shown were not its own."""
+        self._stream = None
+        self._report(Names(clear=True))
 
     def _pause_if_overfitting(self) -> None:
         """Pause once when the run starts to overfit; the user may go on."""

@@ -54,6 +54,26 @@ KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
 
 
+@dataclass(frozen=True)
+class MadeName:
+    """A name the session made, with what made it: for the export."""
+
+    HEADER = ("name", "logprob", "tag", "model", "step", "temperature", "top_k", "prefix")
+    sample: Sample
+    model: str
+    step: int
+    options: SampleOptions
+
+    def row(self) -> list[str]:
+        s, o = self.sample, self.options
+        top_k = "" if o.top_k is None else str(o.top_k)
+        return [s.text, f"{s.logprob:.4f}", s.tag, self.model, str(self.step)] + [
+            f"{o.temperature:g}",
+            top_k,
+            o.prefix,
+        ]
+
+
 @dataclass
 class Session:
     dataset: Dataset
@@ -61,7 +81,7 @@ class Session:
     active: str = "bigram"
     options: SampleOptions = field(default_factory=SampleOptions)
     sample_seed: int = 0
-    names: deque[Sample] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
+    names: deque[MadeName] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
     runs: RunLog = field(default_factory=lambda: RunLog(runs_path()))
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     warning: str | None = None  # about the checkpoint it opened with, for the user
@@ -189,10 +209,12 @@ class Session:
         then the finished Samples, which the session keeps; each call draws new names,
         reproducibly."""
         self.sample_seed += 1
-        model = self.trainer.model
-        for event in stream(model, self.dataset, n, self.options, seed=self.sample_seed):
+        trainer, options = self.trainer, self.options
+        for event in stream(trainer.model, self.dataset, n, options, seed=self.sample_seed):
             if isinstance(event, list):
-                self.names.extendleft(event)
+                self.names.extendleft(
+                    MadeName(s, self.active, trainer.step, options) for s in event
+                )
             yield event
 
     def evaluate(self) -> dict[str, float]:
@@ -213,8 +235,8 @@ class Session:
         )
         table = io.StringIO()  # csv quotes a name with a tab, a quote or a line break in it
         writer = csv.writer(table, delimiter="\t", lineterminator="\n")
-        writer.writerow(["name", "logprob", "tag"])
-        writer.writerows([s.text, f"{s.logprob:.4f}", s.tag] for s in self.names)
+        writer.writerow(MadeName.HEADER)
+        writer.writerows(name.row() for name in self.names)
         write_atomic(names_path, lambda file: file.write(table.getvalue().encode()))
         rows = ["model,split,step,loss"]
         for name, trainer in self.trainers.items():

@@ -312,3 +312,14 @@ def test_reset_asks_first_when_the_engine_does():
         assert app.engine.sent == [Reset(), Reset(confirmed=True)]
 
     drive(scenario, RECORDED["start"], questions={Reset: "Reset the mlp? Its 600 steps..."})
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+def test_the_status_line_keeps_what_matters_when_narrow(size):
+    async def scenario(app, pilot):
+        line = app.status.render()
+        assert line.cell_len <= size[0]
+        for field in ("paused", "mlp", "step 600", "train", "val", "best"):
+            assert field in line.plain
+
+    drive(scenario, RECORDED["mlp 600 steps"], size=size)

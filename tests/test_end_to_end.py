@@ -127,7 +127,10 @@ def test_save_load_and_export(tmp_path, monkeypatch):
         await settle(pilot)
         names = (tmp_path / "out" / "run-names.tsv").read_text().splitlines()
         loss = (tmp_path / "out" / "run-loss.csv").read_text().splitlines()
-        assert names[0] == "name\tlogprob\ttag" and len(names) > 4
+        assert (
+            names[0] == "name\tlogprob\ttag\tmodel\tstep\ttemperature\ttop_k\tprefix"
+            and len(names) > 4
+        )
         assert loss[0] == "model,split,step,loss" and any(r.startswith("mlp,train,") for r in loss)
 
     drive(scenario)

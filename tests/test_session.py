@@ -111,8 +111,9 @@ def test_export_writes_the_names_the_session_made(session, tmp_path):
     streamed = list(session.stream_names(5))
     written = session.export(str(tmp_path / "out" / "run"))
     rows = written[0].read_text().splitlines()
-    assert rows[0] == "name\tlogprob\ttag"
+    assert rows[0] == "name\tlogprob\ttag\tmodel\tstep\ttemperature\ttop_k\tprefix"
     assert [r.split("\t")[0] for r in rows[1:]] == [s.text for s in reversed(streamed[-1])]
+    assert rows[1].split("\t")[3:] == ["bigram", "50", "1", "", ""]
     loss = written[1].read_text().splitlines()
     assert loss[0] == "model,split,step,loss" and loss[1].startswith("bigram,train,1,")
 
@@ -186,3 +187,9 @@ def test_reset_asks_first_unless_untrained_or_just_saved(session, tmp_path):
     session.train(2)
     session.reset(confirmed=True)
     assert session.trainer.step == 0
+
+
+def test_another_model_clears_the_names_of_the_last_one():
+    records = record([Step(5), Generate(3), NextModel()])
+    names = [r for r in records if isinstance(r, Names)]
+    assert names[-1].clear  # and the names under way were dropped: none came after

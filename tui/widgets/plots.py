@@ -12,7 +12,7 @@ from tui.widgets.plot import Plot
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure
 
-    from engine.protocol import EmbeddingView, LossView, RateSweepView
+    from engine.protocol import Curve, EmbeddingView, LossView, RateSweepView
 
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
@@ -39,9 +39,10 @@ class LossPlot(Plot):
         bins = max(8, (self.size.width - 8) // 2)  # a mean per two columns shows the trend
         # No plotext legend: it would take four of the nine lines a plot has at 80x24; the
         # panel's title names each colour.
-        for name, (steps, losses) in view.train_curves.items():
+        drawn = {name: binned(*curve, bins) for name, curve in view.train_curves.items()}
+        for name, curve in drawn.items():
             # "hd" half-blocks: a smooth line, cheaper to build than braille
-            plt.plot(*binned(steps, losses, bins), color=COLORS[name], marker="hd")
+            plt.plot(*curve, color=COLORS[name], marker="hd")
         for name, (steps, losses) in view.val_curves.items():
             plt.scatter(*binned(steps, losses, bins), color=COLORS[name], marker="x")
         for name, loss in view.references.items():
@@ -49,6 +50,48 @@ class LossPlot(Plot):
         if view.best is not None:
             step, loss = view.best
             plt.scatter([step], [loss], color="white", marker="◆")
+        last = max(steps[-1] for steps, _ in view.train_curves.values())
+        ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
+        plt.xticks(ticks, [short(t) for t in ticks])
+        if self.size.height >= 14:
+            plt.xlabel("step")
+        if not log_scale:
+            low, high = settled_range(view, drawn, last)
+            if high > low:
+                plt.ylim(low - 0.02 * (high - low), high + 0.02 * (high - low))
+
+
+def round_ticks(last: float, most: int) -> list[int]:
+    """Whole, round steps from 0 to about `last`: 0, 5k, 10k... at most `most` of them."""
+    for digits in range(0, 12):
+        for unit in (1, 2, 5):
+            spacing = unit * 10**digits
+            if last / spacing <= most:
+                return list(range(0, int(last) + 1, spacing))
+    return [0]
+
+
+def short(step: float) -> str:
+    """A tick's label: 500, 20k, 1.5M."""
+    if step >= 1e6:
+        return f"{step / 1e6:g}M"
+    return f"{step / 1e3:g}k" if step >= 1e4 else f"{step:g}"
+
+
+def settled_range(view: LossView, drawn: dict[str, Curve], last: float) -> tuple[float, float]:
+    """The losses worth the height of the plot: those drawn after the first 5% of the steps
+    (the first batches and val points, far above the rest, would squash the curves into a
+    row), the bars and the best."""
+    start = 0.05 * last
+    values = [
+        v
+        for curves in (drawn, view.val_curves)
+        for steps, losses in curves.values()
+        for s, v in zip(steps, losses, strict=True)
+        if s >= start and math.isfinite(v)
+    ]
+    values += list(view.references.values()) + ([view.best[1]] if view.best else [])
+    return (min(values), max(values)) if values else (0.0, 0.0)
 
 
 class EmbeddingPlot(Plot):

@@ -19,42 +19,56 @@ class StatusLine(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.line = Text(" loading torch…", style="dim")
+        # The line's fields, each with how soon it goes when the line is too narrow: 0 never
+        # (the run's state, step, train, val, best), then the val's age, the speed and epoch,
+        # the hyperparameters, the dataset.
+        self.parts: list[tuple[int, Text]] = []
         self.view: StatusView | None = None
 
     def render(self) -> Text:
-        return self.line
+        if not self.parts:
+            return self.line
+        width = self.size.width
+        for keep in range(max(p for p, _ in self.parts), -1, -1):
+            line = Text().join(text for p, text in self.parts if p <= keep)
+            if line.cell_len <= width:
+                return line
+        return line
 
     def show(self, view: StatusView) -> None:
         self.view = view
-        text = Text()
-        text.append(
-            " ▶ running " if view.running else " ‖ paused ",
-            style="bold black on green" if view.running else "bold black on yellow",
+        state = (
+            Text(" ▶ running ", style="bold black on green")
+            if view.running
+            else Text(" ‖ paused ", style="bold black on yellow")
         )
-        text.append(f" {view.model}", style="bold")
-        text.append(f" step {view.step:,}")
+        parts = [(0, state), (0, Text(f" {view.model}", style="bold"))]
+        parts.append((0, Text(f" step {view.step:,}")))
         if view.steps_per_second:
-            text.append(f" {view.steps_per_second:,.0f}/s")
-        text.append(f" ep {view.epoch:.2f}")
+            parts.append((2, Text(f" {view.steps_per_second:,.0f}/s")))
+        parts.append((2, Text(f" ep {view.epoch:.2f}")))
         if view.loss is not None:
-            text.append(f" │ train {view.loss:.3f}", style="cyan")
+            parts.append((0, Text(f" │ train {view.loss:.3f}", style="cyan")))
         if view.val_loss is not None:
-            text.append(f" val {view.val_loss:.3f}", style="magenta")
+            parts.append((0, Text(f" val {view.val_loss:.3f}", style="magenta")))
             if view.val_step is not None and view.val_step < view.step:
-                text.append(f" ({_steps(view.step - view.val_step)} steps ago)", style="dim")
+                age = f" ({_steps(view.step - view.val_step)} steps ago)"
+                parts.append((1, Text(age, style="dim")))
         if view.best_val is not None and view.best_step is not None:
-            text.append(f" best {view.best_val:.3f}@{_steps(view.best_step)}", style="bold")
+            best = f" best {view.best_val:.3f}@{_steps(view.best_step)}"
+            parts.append((0, Text(best, style="bold")))
         if view.overfitting_since is not None:
-            text.append(
-                f" overfitting since step {view.overfitting_since:,}", style="bold black on red"
-            )
-        text.append(f" │ {view.description}", style="dim")
-        text.append(f" │ {view.dataset} {view.items:,} items |V| {view.vocab_size}", style="dim")
-        self.line = text
+            since = f" overfitting since step {view.overfitting_since:,}"
+            parts.append((0, Text(since, style="bold black on red")))
+        parts.append((3, Text(f" │ {view.description}", style="dim")))
+        dataset = f" │ {view.dataset} {view.items:,} items |V| {view.vocab_size}"
+        parts.append((4, Text(dataset, style="dim")))
+        self.parts = parts
         self.refresh()
 
     def engine_ended(self) -> None:
         """The engine has died: nothing runs, and keys can do nothing but quit."""
+        self.parts = []
         self.line = Text.assemble(
             (" ✖ engine stopped ", "bold white on red"),
             " the engine process has ended (the note says why); q quits",
