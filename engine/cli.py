@@ -21,6 +21,7 @@ from engine.config import (
     ACTIVATIONS,
     COUNTING,
     FROM_TEXT,
+    GRADIENTS,
     INITS,
     MODEL_PRESETS,
     MODELS,
@@ -41,6 +42,7 @@ CHOICES = {
     "lr_schedule": SCHEDULES,
     "activation": ACTIVATIONS,
     "init": INITS,
+    "gradients": GRADIENTS,
 }
 
 

@@ -10,6 +10,7 @@ MODELS = ("bigram", "bigram-neural", "mlp", "ngram")
 OPTIMIZERS = ("sgd", "adamw")
 ACTIVATIONS = ("tanh", "relu")
 INITS = ("scaled", "seed")
+GRADIENTS = ("manual", "autograd")
 SCHEDULES = ("constant", "step", "cosine")
 
 # Values that need a new model when they change; the others apply between two steps.
@@ -55,6 +56,7 @@ EDITABLE = {
         "dropout",
         "prior_order",
         *_GRADIENT,
+        "gradients",
     ),
     "ngram": ("order", "batch_size"),
 }
@@ -75,6 +77,9 @@ class Config:
     # seed: plain torch.randn everywhere as in the seed post, so it starts far above (26.47 there)
     init: str = "scaled"
     dropout: float = 0.0  # share of hidden units zeroed at each training step
+    # The MLP's backward pass: written by hand (models.MLP.manual_gradients; a few % faster
+    # here, bench/) or by autograd. The same gradients to float precision.
+    gradients: str = "manual"
     # The MLP's logits start from an ngram of this order, counted on the training split: the
     # network learns only what the counts miss (0: no ngram, as in the lectures).
     prior_order: int = 0
@@ -114,6 +119,8 @@ class Config:
             p.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
         if self.init not in INITS:
             p.append(f"init must be one of {', '.join(INITS)}")
+        if self.gradients not in GRADIENTS:
+            p.append(f"gradients must be one of {', '.join(GRADIENTS)}")
         for name in (
             "block_size",
             "n_embd",

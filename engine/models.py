@@ -251,6 +251,69 @@ class MLP(nn.Module):
             prior = self.prior(idx[:, idx.shape[1] - self.prior.block_size :]).float()
         return logits + prior
 
+    @torch.no_grad()
+    def manual_gradients(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor,
+        prior: torch.Tensor | None = None,
+        scale: float = 1.0,
+    ) -> float:
+        """The mean cross-entropy of this batch, and its gradients added, times `scale`, to
+        every parameter's .grad (set if None), by a backward pass written by hand as in the
+        lecture "backprop ninja": what autograd gives, with no graph to record. Returns the
+        loss."""
+        n = len(targets)
+        inputs = [self.embedding[idx].flatten(1)]  # the input of each layer, after dropout
+        activations, masks = [], []  # each hidden layer's, before dropout; dropout's masks
+        for weight, bias in self._layers:
+            h = self.activation(torch.addmm(bias, inputs[-1], weight))
+            activations.append(h)
+            if self.dropout and self.training:
+                keep = torch.rand(h.shape, generator=self.generator) >= self.dropout
+                masks.append(keep)
+                h = h * keep / (1 - self.dropout)  # as forward() does, to the last bit
+            inputs.append(h)
+        logits = torch.addmm(self.out_bias, inputs[-1], self.out_weight)
+        if self.prior is not None:
+            if prior is None:
+                prior = self.prior(idx[:, idx.shape[1] - self.prior.block_size :]).float()
+            logits += prior
+        # Cross-entropy: dloss/dlogits = (softmax - one-hot) / n. The loss from log_softmax:
+        # a probability that underflows to 0 (the seed's init) has a log that does not.
+        logp = logits.log_softmax(1)
+        rows = torch.arange(n)
+        loss = -logp[rows, targets].mean().item()
+        dlogits = logp.exp_()
+        dlogits[rows, targets] -= 1
+        dlogits *= scale / n
+        _add_grad(self.out_weight, inputs[-1].t() @ dlogits)
+        _add_grad(self.out_bias, dlogits.sum(0))
+        dh = dlogits @ self.out_weight.t()
+        for layer in range(len(self._layers) - 1, -1, -1):
+            weight, bias = self._layers[layer]
+            h = activations[layer]
+            if masks:
+                dh = dh * masks[layer] / (1 - self.dropout)
+            if self.activation is torch.tanh:
+                dpre = torch.addcmul(dh, dh * h, h, value=-1)  # dh * (1 - h²)
+            else:
+                dpre = dh * (h > 0)
+            _add_grad(weight, inputs[layer].t() @ dpre)
+            _add_grad(bias, dpre.sum(0))
+            dh = dpre @ weight.t()
+        if self.embedding.grad is None:
+            self.embedding.grad = torch.zeros_like(self.embedding)
+        self.embedding.grad.index_add_(0, idx.flatten(), dh.view(-1, self.embedding.shape[1]))
+        return loss
+
+
+def _add_grad(param: torch.Tensor, grad: torch.Tensor) -> None:
+    if param.grad is None:
+        param.grad = grad
+    else:
+        param.grad += grad
+
 
 Model = CountingBigram | CountingNGram | NeuralBigram | MLP
 

@@ -6,7 +6,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,6 +107,7 @@ class Trainer:
         self._n_examples = len(self._y)  # an int: len() of a tensor is slow on the hot path
         self._item_offsets = self.dataset.item_offsets("train")
         self._params = [p for p in self.model.parameters()]
+        self._manual = self._manual_gradients()
         self.average = [p.detach().clone() for p in self._params] if cfg.average else None
         self._last_good = [p.detach().clone() for p in self._params]
         self._last_good_step = 0
@@ -143,6 +144,12 @@ class Trainer:
             )
         return self._priors[split]
 
+    def _manual_gradients(self) -> Callable[..., float] | None:
+        """The MLP's hand-written backward pass (config.gradients), or None for autograd."""
+        if isinstance(self.model, MLP) and self.config.gradients == "manual":
+            return self.model.manual_gradients
+        return None
+
     def trial_copy(self) -> Trainer:
         """A copy to try steps on (the learning-rate finder): its own weights, optimizer and
         random numbers, and no history; the data and the prior shared, as they never change."""
@@ -160,6 +167,7 @@ class Trainer:
         if isinstance(clone.model, MLP):
             clone.model.prior, clone.model.generator = prior, clone.generator
         clone._params = list(clone.model.parameters())
+        clone._manual = clone._manual_gradients()  # bound to the copy's model, not ours
         clone._last_good = [p.detach().clone() for p in clone._params]
         clone.average, clone.stopped = None, None
         clone.train_history, clone.val_history = LossHistory(), LossHistory()
@@ -176,6 +184,7 @@ class Trainer:
                 self.model.smoothing = config.smoothing
             if self.optimizer is not None:
                 self.optimizer.param_groups[0]["weight_decay"] = config.weight_decay
+            self._manual = self._manual_gradients()
         return needs_reset
 
     @property
@@ -272,7 +281,11 @@ class Trainer:
         for param in self._params:
             param.grad = None
         value = 0.0
+        manual = self._manual
         for x, y, prior, weight in self._batches():
+            if manual is not None:
+                value += manual(x, y, prior, weight) * weight
+                continue
             # forward() directly: the models have no hooks for __call__ to run
             logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
             loss = F.cross_entropy(logits, y)

@@ -1,0 +1,59 @@
+"""The MLP's hand-written backward pass (the lecture's "backprop ninja"): the gradients
+autograd gives, and the same training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine.config import PRESETS, Config
+from engine.models import build_model
+from engine.trainer import Trainer
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("n_layers", [1, 2])
+@pytest.mark.parametrize("n_hidden", [7, 64])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout):
+    config = Config(
+        activation=activation, n_layers=n_layers, n_hidden=n_hidden, n_embd=5, dropout=dropout
+    )
+    model = build_model(config, 27)
+    model.train()
+    model.generator = torch.Generator()
+    idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
+    model.generator.manual_seed(1)
+    loss = F.cross_entropy(model(idx), targets)
+    loss.backward()
+    autograd = {name: p.grad.clone() for name, p in model.named_parameters()}
+    for p in model.parameters():
+        p.grad = None
+    model.generator.manual_seed(1)  # the same dropout masks
+    assert model.manual_gradients(idx, targets) == pytest.approx(loss.item(), rel=1e-6)
+    for name, p in model.named_parameters():
+        scale = autograd[name].abs().max().clamp(min=1e-12)
+        assert (p.grad - autograd[name]).abs().max() / scale <= 1e-6, name
+
+
+@pytest.mark.parametrize("preset", ["lecture", "default", "seed"])
+def test_200_steps_give_the_same_loss(small, preset):
+    """Also with the ngram prior, dropout, AdamW, averaging, and a full batch in chunks."""
+    runs = {}
+    for gradients in ("manual", "autograd"):
+        trainer = Trainer(small, PRESETS[preset].with_values(gradients=gradients))
+        trainer.run(200)
+        runs[gradients] = trainer.evaluate(("train", "val"))
+    assert runs["manual"]["train"] == pytest.approx(runs["autograd"]["train"], abs=1e-5)
+    assert runs["manual"]["val"] == pytest.approx(runs["autograd"]["val"], abs=1e-5)
+
+
+def test_a_nan_still_stops_the_run_and_keeps_the_last_good_weights(small):
+    trainer = Trainer(small, PRESETS["lecture"].with_values(gradients="manual"))
+    trainer.run(40)
+    with torch.no_grad():
+        trainer.model.out_bias[0] = float("nan")
+    report = trainer.run(10)
+    assert report.stopped is not None and "loss became nan" in report.stopped
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
