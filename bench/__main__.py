@@ -231,7 +231,7 @@ def startup(quick: bool) -> Row:
         term = Terminal()
         try:
             started = term.start()
-            firsts.append(term.wait_for("Run/pause") - started)
+            firsts.append(term.wait_for("More keys") - started)
             readies.append(term.wait_for("paused") - started)
         finally:
             term.stop()

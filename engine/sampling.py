@@ -105,12 +105,13 @@ def _generate(
             nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
         else:
             probabilities = logp.exp() if plain else _shaped(logp, options)
-            if not torch.isfinite(probabilities).all() or (probabilities.sum(1) <= 0).any():
+            try:  # multinomial checks the rows itself: no cost when they are valid
+                nxt = torch.multinomial(probabilities, 1, generator=generator).squeeze(1)
+            except RuntimeError as error:
                 raise ValueError(
                     "the model gives no valid probabilities to draw the next character from "
                     "(NaN weights, or smoothing 0 after a pair it never counted)"
-                )
-            nxt = torch.multinomial(probabilities, 1, generator=generator).squeeze(1)
+                ) from error
         logprob[alive] += logp.gather(1, nxt[:, None]).squeeze(1).double()
         buffer[alive, block + position] = nxt
         done[alive] = nxt == BOUNDARY
