@@ -195,8 +195,12 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
                 await pilot.pause(0.05)
             await pilot.press("m", "m", "space")
             seen: list[tuple[float, int]] = []
-            deadline = time.perf_counter() + seconds + 1.0  # the first second warms up
-            while time.perf_counter() < deadline:
+            # The first second of updates warms up; on a loaded machine the engine may take a
+            # while to start running: the window starts at its first update.
+            give_up = time.perf_counter() + seconds + 60.0
+            while time.perf_counter() < give_up and (
+                not seen or time.perf_counter() < seen[0][0] + seconds + 1.0
+            ):
                 await asyncio.sleep(0.02)  # only a look: pilot.pause would load the UI loop
                 status = app.status.view
                 if status.running and (not seen or status.step != seen[-1][1]):

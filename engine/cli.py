@@ -31,6 +31,7 @@ from engine.config import (
     Config,
 )
 from engine.dataset import DatasetError, visible
+from engine.diagnostics import diagnose
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
@@ -84,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--samples", type=int, default=10, help="names to sample at the end")
     train.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
+    train.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="the MLP's activation and gradient statistics at the end (in the JSON)",
+    )
 
     finder = commands.add_parser(
         "lr-find", help="sweep the learning rate on the model's first steps and suggest one"
@@ -279,6 +285,28 @@ def _train(args: argparse.Namespace) -> int:
         "stopped": stopped,
         "checkpoint": args.save if args.save and not save_error else None,
     }
+    if args.diagnostics and config.model == "mlp":
+        found = diagnose(trainer, {})
+        result["diagnostics"] = {
+            "layers": [
+                {
+                    "name": layer.name,
+                    "saturation": layer.saturation,
+                    "act_mean": layer.act_mean,
+                    "act_std": layer.act_std,
+                    "grad_std": layer.grad_std,
+                }
+                for layer in found.layers
+            ],
+            "weights": [
+                {
+                    "name": w.name,
+                    "grad_to_data": w.grad_to_data,
+                    "update_to_data_log10": w.update_to_data_log10,
+                }
+                for w in found.weights
+            ],
+        }
     unbounded = [k for k in ("train", "val", "test") if not math.isfinite(losses[k])]
     if unbounded:  # null in the JSON: say why
         result["loss_note"] = f"{', '.join(unbounded)} loss infinite: " + (

@@ -107,6 +107,14 @@ class ExportRuns:
 
 
 @dataclass(frozen=True)
+class WatchDiagnostics:
+    """Report DiagnosticsView while `on` (the diagnostics screen is open), a few times a
+    second while training: it costs a batch's forward and backward pass each time."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
@@ -129,6 +137,7 @@ Command = (
     | ListRuns
     | RestoreRun
     | ExportRuns
+    | WatchDiagnostics
     | Quit
 )
 
@@ -257,6 +266,56 @@ class RateSweepView:
     rule: str  # how the suggestion is chosen
 
 
+Histogram = tuple[float, float, list[int]]  # low, high, counts of equal bins between them
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    name: str
+    units: int
+    act_mean: float
+    act_std: float
+    saturation: float  # share of |tanh| above 0.97, or of ReLU units at exactly 0
+    act_histogram: Histogram
+    dead_map: list[str]  # examples down, units across: █ where |tanh| > 0.99 or ReLU is 0
+    dead_units: list[int]  # the units marked for every example of the batch
+    grad_mean: float  # the gradient at the layer's output
+    grad_std: float
+    grad_histogram: Histogram
+
+
+@dataclass(frozen=True)
+class WeightStats:
+    name: str
+    shape: tuple[int, ...]
+    grad_mean: float
+    grad_std: float
+    grad_to_data: float  # grad.std / weight.std
+    update_to_data_log10: float  # log10(std(lr * grad) / std(weight)): about -3 is healthy
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """The lecture's cmp(): a hand-written gradient against autograd's."""
+
+    name: str
+    exact: bool
+    approximate: bool
+    max_difference: float
+
+
+@dataclass(frozen=True)
+class DiagnosticsView:
+    model: str
+    step: int
+    activation: str
+    optimizer: str  # with AdamW the update is not lr * grad: the ratio is the lectures' SGD one
+    layers: list[LayerStats]
+    weights: list[WeightStats]
+    update_history: dict[str, list[tuple[int, float]]]  # weight -> (step, log10 update:data)
+    gradient_checks: list[GradientCheck]
+
+
 @dataclass(frozen=True)
 class RunRow:
     id: str  # when the run started
@@ -287,6 +346,7 @@ View = (
     | HyperparameterView
     | SamplingView
     | RateSweepView
+    | DiagnosticsView
 )
 
 

@@ -46,6 +46,7 @@ from engine.protocol import (
     Step,
     ToggleRunning,
     View,
+    WatchDiagnostics,
 )
 from engine.sampling import StreamState
 from engine.session import Session
@@ -249,6 +250,8 @@ class EngineLoop:
                 session.restore_run(run_id)
                 self._clear_names()
                 self._report(Note(f"A new {session.active} run with the values of run {run_id}."))
+            case WatchDiagnostics(on):
+                session.watching = on
             case ExportRuns(path):
                 self._report(Note(f"Wrote {session.export_runs(path)}"))
             case Quit():

@@ -25,6 +25,7 @@ from engine.config import (
     switch_preset,
 )
 from engine.dataset import Dataset, visible
+from engine.diagnostics import diagnose
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import RULE, LearningRateFinder
@@ -33,6 +34,7 @@ from engine.protocol import (
     AskFirst,
     BigramView,
     Curve,
+    DiagnosticsView,
     EmbeddingView,
     GeneratorView,
     HyperparameterView,
@@ -86,6 +88,9 @@ class Session:
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     warning: str | None = None  # about the checkpoint it opened with, for the user
     saved_at: dict[str, int] = field(default_factory=dict)  # model -> step last saved
+    watching: bool = False  # the diagnostics screen is open: its view is made with the others
+    # Each weight's update:data ratios so far, of the run they were measured in
+    _updates: tuple[str, dict[str, list[tuple[int, float]]]] = ("", {})
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
@@ -316,7 +321,14 @@ class Session:
                 help="top_k empty means all characters.",
             ),
             *([self._sweep_view()] if self.finder else []),
+            *([self._diagnostics()] if self.watching and isinstance(trainer.model, MLP) else []),
         ]
+
+    def _diagnostics(self) -> DiagnosticsView:
+        trainer = self.trainer
+        if self._updates[0] != trainer.started:  # another run: its own curves
+            self._updates = (trainer.started, {})
+        return diagnose(trainer, self._updates[1])
 
     def _sweep_view(self) -> RateSweepView:
         assert self.finder is not None

@@ -23,6 +23,7 @@ from engine.protocol import (
     Record,
     Request,
     Step,
+    WatchDiagnostics,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -62,6 +63,20 @@ SCENARIOS: dict[str, list[Command]] = {
     # The seed post's net: randn init, ReLU, full batch: a first loss in the tens
     "seed preset 40 steps": [*MLP, Reconfigure({"preset": "seed"}), *[Step(5)] * 8],
     "small preset, lr finder": [*MLP, Reconfigure({"preset": "small"}), FindLearningRate()],
+    # Inside the MLP: the lecture's net after a while, and tanh on the seed's randn init
+    "diagnostics, lecture": [
+        *MLP,
+        Reconfigure({"preset": "lecture"}),
+        Step(300),
+        WatchDiagnostics(True),
+    ],
+    "diagnostics, randn init and tanh": [
+        *MLP,
+        Reconfigure({"preset": "seed"}),
+        Reconfigure({"activation": "tanh", "batch_size": "32"}),
+        Step(20),
+        WatchDiagnostics(True),
+    ],
 }
 
 

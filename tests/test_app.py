@@ -29,6 +29,7 @@ from engine.protocol import (
     SetSampling,
     Step,
     ToggleRunning,
+    WatchDiagnostics,
 )
 from tui.app import create_app
 
@@ -323,3 +324,16 @@ def test_the_status_line_keeps_what_matters_when_narrow(size):
             assert field in line.plain
 
     drive(scenario, RECORDED["mlp 600 steps"], size=size)
+
+
+def test_the_diagnostics_screen_watches_while_open():
+    async def scenario(app, pilot):
+        await press(pilot, "d")
+        assert app.engine.sent[-1] == WatchDiagnostics(True)
+        app.engine.play(RECORDED["diagnostics, lecture"])
+        await settle(pilot)
+        assert app.diagnostics.view.layers[0].units == 200
+        await press(pilot, "escape")
+        assert app.engine.sent[-1] == WatchDiagnostics(False) and not app.screen.is_modal
+
+    drive(scenario, RECORDED["mlp"])

@@ -120,3 +120,18 @@ def test_runs_table(snap_compare):
         await settle(pilot)
 
     assert snap_compare(replaying("start"), terminal_size=(100, 30), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+@pytest.mark.parametrize("run", ["diagnostics, lecture", "diagnostics, randn init and tanh"])
+def test_diagnostics(snap_compare, size, run):
+    """A healthy run, and a saturated one: tanh on the seed's randn init."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("d")
+        pilot.app.engine.play(RECORDED[run])
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(replaying("mlp"), terminal_size=size, run_before=run_before)

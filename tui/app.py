@@ -25,6 +25,7 @@ from textual.widgets import Footer
 
 from engine.protocol import (
     Answer,
+    DiagnosticsView,
     FormView,
     HyperparameterView,
     Idle,
@@ -46,6 +47,7 @@ from tui.widgets.status import StatusLine
 from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
+    from tui.screens.diagnostics import DiagnosticsScreen
     from tui.screens.form import FormScreen
     from tui.screens.rate_finder import RateFinderScreen
     from tui.screens.runs import RunsScreen
@@ -73,6 +75,7 @@ class MakemoreApp(App[int]):
         self.form: FormScreen | None = None  # the form opened last
         self.finder: RateFinderScreen | None = None  # while open
         self.runs: RunsScreen | None = None  # while open
+        self.diagnostics: DiagnosticsScreen | None = None  # while open
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
         self.on_yes: dict[int, Callable[[], object]] = {}
@@ -131,6 +134,9 @@ class MakemoreApp(App[int]):
                 self.engine.drawn(idle)
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
+            case DiagnosticsView() as diagnostics:
+                if self.diagnostics is not None:
+                    self.diagnostics.show(diagnostics)
             case RateSweepView() as sweep:
                 if self.finder is not None:
                     self.finder.show(sweep)
@@ -245,6 +251,17 @@ class MakemoreApp(App[int]):
 
     def _export_runs(self) -> None:
         self._ask_path("Export the runs table", "makemore-runs.csv", self.engine.export_runs)
+
+    def action_diagnostics(self) -> None:
+        from tui.screens.diagnostics import DiagnosticsScreen
+
+        self.diagnostics = DiagnosticsScreen()
+        self.push_screen(self.diagnostics, self._close_diagnostics)
+        self.engine.watch_diagnostics(True)
+
+    def _close_diagnostics(self, _: None = None) -> None:
+        self.diagnostics = None
+        self.engine.watch_diagnostics(False)
 
     def action_maximize(self) -> None:
         """The focused panel (else the loss) fills the screen; again, or Escape, restores."""

@@ -39,6 +39,7 @@ from engine.protocol import (
     SetSampling,
     Step,
     ToggleRunning,
+    WatchDiagnostics,
     engine_main,
 )
 
@@ -116,6 +117,9 @@ class EngineClient:
 
     def export_runs(self, path: str) -> int:
         return self.send(ExportRuns(path))
+
+    def watch_diagnostics(self, on: bool) -> int:
+        return self.send(WatchDiagnostics(on))
 
     def send(self, command: Command) -> int:
         """Queue a command (requests sent before the engine runs wait in the pipe)."""

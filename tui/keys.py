@@ -62,6 +62,13 @@ BINDINGS = [
         tooltip="learning-rate finder: sweep the rate on a copy of the model, apply with a",
     ),
     Binding(
+        "d",
+        "diagnostics",
+        "Diagnostics",
+        show=False,
+        tooltip="inside the MLP: activations, dead units, gradients, update:data, live",
+    ),
+    Binding(
         "z",
         "maximize",
         "Zoom",

@@ -12,7 +12,7 @@ from tui.widgets.plot import Plot
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure
 
-    from engine.protocol import Curve, EmbeddingView, LossView, RateSweepView
+    from engine.protocol import Curve, EmbeddingView, Histogram, LossView, RateSweepView
 
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
@@ -131,3 +131,31 @@ class RateSweepPlot(Plot):
         plt.xlabel("learning rate (log scale)")
         if view.suggested is not None:
             plt.vline(math.log10(view.suggested), "orange")
+
+
+class HistogramPlot(Plot):
+    """A histogram as bars: the lecture's plt.hist of activations or gradients."""
+
+    def draw(self, plt: Figure, histogram: Histogram, color: str) -> None:
+        low, high, counts = histogram
+        width = (high - low) / len(counts)
+        plt.bar([low + width * (i + 0.5) for i in range(len(counts))], counts, color=color)
+        plt.yticks([])
+        ticks = [low, (low + high) / 2, high]
+        plt.xticks(ticks, [f"{t:.2g}" for t in ticks])
+
+
+class UpdateRatioPlot(Plot):
+    """log10(update / data) of each weight over the steps, with the lectures' guide at -3."""
+
+    def draw(self, plt: Figure, history: dict[str, list[tuple[int, float]]]) -> None:
+        palette = ["cyan", "orange", "magenta", "green", "yellow", "red"]
+        for i, (name, points) in enumerate(history.items()):
+            finite = [(s, v) for s, v in points if math.isfinite(v)]
+            if finite:
+                steps, values = zip(*finite, strict=True)
+                plt.plot(steps, values, color=palette[i % len(palette)], marker="hd", label=name)
+        plt.hline(-3, "white")
+        last = max((points[-1][0] for points in history.values() if points), default=0)
+        ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
+        plt.xticks(ticks, [short(t) for t in ticks])

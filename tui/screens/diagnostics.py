@@ -1,0 +1,165 @@
+"""Inside the MLP, live (the lecture on activations and gradients): per hidden layer the
+activations, their saturation and dead units, and the gradient at its output; per weight
+matrix the gradient beside the data and the update beside the data, over time; and the
+hand-written gradients checked against autograd (the lecture's cmp)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from engine.protocol import DiagnosticsView, LayerStats, WeightStats
+from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
+
+SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
+RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
+
+
+class DiagnosticsScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,d", "dismiss", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: DiagnosticsView | None = None
+        self.header = Static("Waiting for the MLP… (the counting models have no layers)")
+        self.body = Vertical(id="diagnostics-body")
+        self.weights = Static(id="diagnostics-weights")
+        self.updates = UpdateRatioPlot(classes="diagnostics-plot")
+        self.checks = Static(id="diagnostics-checks")
+        self._layers: list[tuple[HistogramPlot, HistogramPlot, Static, Static, Static]] = []
+
+    def compose(self) -> ComposeResult:
+        frame = VerticalScroll(id="diagnostics")
+        frame.border_title = "Inside the MLP"
+        frame.border_subtitle = "updates while training · Escape closes"
+        with frame:
+            yield self.header
+            yield self.body
+            yield Static(
+                "Weights: grad:data = std(grad) / std(weight); update:data = "
+                "log10(std(lr·grad) / std(weight)), healthy near -3.",
+                classes="form-help",
+            )
+            yield self.weights
+            yield Static("update:data over the steps (the white line: -3)", classes="form-help")
+            yield self.updates
+            yield Static(
+                "Hand-written gradients against autograd's, on this batch (the lecture's cmp):",
+                classes="form-help",
+            )
+            yield self.checks
+
+    def on_mount(self) -> None:
+        if self.view is not None:
+            self.show(self.view)
+
+    def show(self, view: DiagnosticsView) -> None:
+        self.view = view
+        if not self.is_mounted:
+            return
+        note = " (AdamW: the update is its normalised step)" if view.optimizer != "sgd" else ""
+        self.header.update(
+            f"[b]{view.model}[/b] at step {view.step:,}: {view.activation} layers, "
+            f"one batch of 256 examples, no dropout{note}"
+        )
+        while len(self._layers) < len(view.layers):
+            self._add_layer()
+        for (activations, gradients, stats, dead_line, dead), layer in zip(
+            self._layers, view.layers, strict=False
+        ):
+            activations.show(layer.act_histogram, "cyan")
+            gradients.show(layer.grad_histogram, "magenta")
+            stats.update(_layer_line(layer, view.activation))
+            dead_line.update(_dead_line(layer, view.activation))
+            dead.update(_dead_map(layer))
+        self.weights.update(_weights_table(view.weights))
+        self.updates.show(view.update_history)
+        self.checks.update(
+            "\n".join(
+                f"{c.name:<12} exact {str(c.exact):<5} approximate {str(c.approximate):<5} "
+                f"max difference {c.max_difference:.1e}"
+                for c in view.gradient_checks
+            )
+        )
+
+    def _add_layer(self) -> None:
+        activations = HistogramPlot(classes="diagnostics-plot")
+        gradients = HistogramPlot(classes="diagnostics-plot")
+        stats, dead_line, dead = Static(), Static(), Static(classes="dead-map")
+        self._layers.append((activations, gradients, stats, dead_line, dead))
+        self.body.mount(
+            stats,
+            Horizontal(activations, gradients, classes="diagnostics-row"),
+            Static(
+                "Left: the activations (a healthy tanh layer spreads over -1..1 without piling "
+                "at the ends); right: the gradient at the layer's output.",
+                classes="form-help",
+            ),
+            dead_line,
+            dead,
+        )
+
+
+def _layer_line(layer: LayerStats, activation: str) -> Text:
+    what = "|tanh| > 0.97" if activation == "tanh" else "ReLU at 0"
+    text = Text.assemble(
+        (f"{layer.name}", "bold"),
+        f" ({layer.units} units): mean {layer.act_mean:+.2f} std {layer.act_std:.2f} ",
+    )
+    saturated = f"saturated {layer.saturation:.1%} ({what})"
+    if layer.saturation > SATURATION_WARNING:
+        text.append(saturated, style="bold black on yellow")
+        text.append(" above 5%: a smaller init gain, or a lower rate", style="yellow")
+    else:
+        text.append(saturated, style="green")
+    text.append(f"; gradient std {layer.grad_std:.2e}")
+    return text
+
+
+def _dead_line(layer: LayerStats, activation: str) -> Text:
+    mark = "|h| > 0.99" if activation == "tanh" else "h == 0"
+    text = Text(f"Dead-unit map: examples down, units across, █ where {mark}; ")
+    dead = len(layer.dead_units)
+    text.append(f"{dead} dead units", style="bold red" if dead else "green")
+    text.append(" (in red: marked for every example, they learn nothing)")
+    return text
+
+
+def _dead_map(layer: LayerStats) -> Text:
+    dead = set(layer.dead_units)
+    text = Text()
+    for row in layer.dead_map:
+        for unit, cell in enumerate(row):
+            text.append(cell, style="red" if unit in dead else "")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _weights_table(weights: list[WeightStats]) -> Text:
+    text = Text(
+        f"{'weight':<12} {'shape':<10} {'grad mean':>10} {'grad std':>9} "
+        f"{'grad:data':>9} {'update:data':>11}\n",
+        style="bold",
+    )
+    for w in weights:
+        shape = "x".join(str(n) for n in w.shape)
+        text.append(
+            f"{w.name:<12} {shape:<10} {w.grad_mean:>+10.1e} {w.grad_std:>9.1e} "
+            f"{w.grad_to_data:>9.2e} "
+        )
+        ratio = w.update_to_data_log10
+        far = not math.isfinite(ratio) or not RATIO_RANGE[0] <= ratio <= RATIO_RANGE[1]
+        text.append(f"{ratio:>11.2f}", style="bold black on yellow" if far else "green")
+        if far:
+            hint = "rate too high?" if math.isfinite(ratio) and ratio > -2 else "rate too low?"
+            text.append(f" {hint}", style="yellow")
+        text.append("\n")
+    text.rstrip()
+    return text
