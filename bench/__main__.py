@@ -180,42 +180,47 @@ def sampling(data: Dataset, quick: bool) -> list[Row]:
     return rows
 
 
-def training_under_ui(data_path: str | None, quick: bool) -> Row:
-    """Steps/s of the default MLP with the TUI running headless (panels refreshing) vs alone."""
+async def app_steps_per_second(data_path: str | None, seconds: float, *keys: str) -> float:
+    """Steps/s of the default MLP training in the app, headless, after `keys`: steps between
+    the first and the last update seen while running, over the time between their arrival
+    (both ends carry the same message delay)."""
     from tui.app import create_app
 
+    app = create_app(data=data_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not app.engine.idle.is_set():
+            await pilot.pause(0.05)
+        await pilot.press("m", "m", "space", *keys)
+        seen: list[tuple[float, int]] = []
+        # The first second of updates warms up; on a loaded machine the engine may take a
+        # while to start running: the window starts at its first update.
+        give_up = time.perf_counter() + seconds + 60.0
+        while time.perf_counter() < give_up and (
+            not seen or time.perf_counter() < seen[0][0] + seconds + 1.0
+        ):
+            await asyncio.sleep(0.02)  # only a look: pilot.pause would load the UI loop
+            status = app.status.view
+            if status.running and (not seen or status.step != seen[-1][1]):
+                seen.append((time.perf_counter(), status.step))
+        await pilot.press("space")
+        warm = [(t, s) for t, s in seen if t >= seen[0][0] + 1.0]
+        (t0, s0), (t1, s1) = warm[0], warm[-1]
+        return (s1 - s0) / (t1 - t0)
+
+
+def training_under_ui(data_path: str | None, quick: bool) -> Row:
+    """Steps/s of the default MLP with the TUI running headless (panels refreshing) vs alone."""
     seconds = 4.0 if quick else 15.0
 
-    async def with_ui() -> float:
-        """Steps between the first and the last update seen while running, over the time
-        between their arrival: both ends carry the same message delay."""
-        app = create_app(data=data_path)
-        async with app.run_test(size=(100, 30)) as pilot:
-            while not app.engine.idle.is_set():
-                await pilot.pause(0.05)
-            await pilot.press("m", "m", "space")
-            seen: list[tuple[float, int]] = []
-            # The first second of updates warms up; on a loaded machine the engine may take a
-            # while to start running: the window starts at its first update.
-            give_up = time.perf_counter() + seconds + 60.0
-            while time.perf_counter() < give_up and (
-                not seen or time.perf_counter() < seen[0][0] + seconds + 1.0
-            ):
-                await asyncio.sleep(0.02)  # only a look: pilot.pause would load the UI loop
-                status = app.status.view
-                if status.running and (not seen or status.step != seen[-1][1]):
-                    seen.append((time.perf_counter(), status.step))
-            await pilot.press("space")
-            warm = [(t, s) for t, s in seen if t >= seen[0][0] + 1.0]
-            (t0, s0), (t1, s1) = warm[0], warm[-1]
-            return (s1 - s0) / (t1 - t0)
+    def with_ui() -> float:
+        return asyncio.run(app_steps_per_second(data_path, seconds))
 
     def alone() -> float:
         """In a fresh process too, as the app's engine runs: this one holds the app's garbage."""
         argv = [sys.executable, "-m", "bench.engine_alone", data_path or "", str(seconds)]
         return float(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
 
-    ui, engine_alone, ratio = side_by_side(1 if quick else 2, lambda: asyncio.run(with_ui()), alone)
+    ui, engine_alone, ratio = side_by_side(1 if quick else 2, with_ui, alone)
     return Row(
         "training under the UI",
         "steps/s, default MLP, app headless vs engine alone",
@@ -224,6 +229,26 @@ def training_under_ui(data_path: str | None, quick: bool) -> Row:
         f"{ratio:.2f}x",
         ">= 0.9x",
         ratio >= 0.9,
+    )
+
+
+def diagnostics_cost(data_path: str | None, quick: bool) -> Row:
+    """Steps/s in the app with the diagnostics screen open (refreshed while training) vs
+    without it."""
+    seconds = 4.0 if quick else 15.0
+    shown, hidden, ratio = side_by_side(
+        1 if quick else 2,
+        lambda: asyncio.run(app_steps_per_second(data_path, seconds, "d")),
+        lambda: asyncio.run(app_steps_per_second(data_path, seconds)),
+    )
+    return Row(
+        "diagnostics",
+        "steps/s in the app, default MLP, diagnostics screen open vs closed",
+        f"{shown:,.0f} steps/s",
+        f"{hidden:,.0f} steps/s",
+        f"{ratio:.2f}x",
+        ">= 0.95x",
+        ratio >= 0.95,
     )
 
 
@@ -388,6 +413,7 @@ def main() -> int:
         lambda: time_to_quality(data, args.quick),
         lambda: sampling(data, args.quick),
         lambda: training_under_ui(str(NAMES), args.quick),
+        lambda: diagnostics_cost(str(NAMES), args.quick),
         lambda: startup(args.quick),
         lambda: responsiveness(args.quick),
         lambda: memory(args.quick),

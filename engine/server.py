@@ -291,12 +291,16 @@ class EngineLoop:
 
     def _train_chunk(self) -> None:
         session = self.session
-        if session.active in COUNTING:  # one epoch is a blink; let the learner watch it count
+        started = time.perf_counter()
+        counting = session.active in COUNTING
+        if counting:  # one epoch is a blink; let the learner watch it count
             time.sleep(COUNT_STEP_SECONDS)
             self._chunk = 1
         report = session.train(self._chunk, self._cancel)
         if report.steps_per_second > 0:
-            self._steps_per_second = report.steps_per_second
+            # What the user watches: the paced rate of the counting models, not their compute
+            paced = self._chunk / (time.perf_counter() - started)
+            self._steps_per_second = paced if counting else report.steps_per_second
             # Size the next chunk to take about CHUNK_SECONDS (the bigram's pace is set above).
             self._chunk = max(1, min(10_000, int(report.steps_per_second * CHUNK_SECONDS)))
         if report.stopped:

@@ -9,6 +9,7 @@ import io
 import math
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from engine.trainer import StepReport, Trainer
 from engine.views import bigram_matrices, embedding_2d, top_bigrams
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
+DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
 GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
 
 
@@ -91,6 +93,7 @@ class Session:
     watching: bool = False  # the diagnostics screen is open: its view is made with the others
     # Each weight's update:data ratios so far, of the run they were measured in
     _updates: tuple[str, dict[str, list[tuple[int, float]]]] = ("", {})
+    _last_diagnostics: tuple[float, DiagnosticsView] | None = None  # (when, what)
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
 
     @classmethod
@@ -321,14 +324,25 @@ class Session:
                 help="top_k empty means all characters.",
             ),
             *([self._sweep_view()] if self.finder else []),
-            *([self._diagnostics()] if self.watching and isinstance(trainer.model, MLP) else []),
+            *(
+                [self._diagnostics(running)]
+                if self.watching and isinstance(trainer.model, MLP)
+                else []
+            ),
         ]
 
-    def _diagnostics(self) -> DiagnosticsView:
+    def _diagnostics(self, running: bool) -> DiagnosticsView:
+        """Made again after each step while paused, and at most every DIAGNOSTICS_SECONDS
+        while training: a batch's forward and backward pass, and a large view to draw."""
         trainer = self.trainer
         if self._updates[0] != trainer.started:  # another run: its own curves
-            self._updates = (trainer.started, {})
-        return diagnose(trainer, self._updates[1])
+            self._updates, self._last_diagnostics = (trainer.started, {}), None
+        last = self._last_diagnostics
+        now = time.perf_counter()
+        due = not running or now - last[0] >= DIAGNOSTICS_SECONDS if last else True
+        if last is None or (last[1].step != trainer.step and due):
+            self._last_diagnostics = last = (now, diagnose(trainer, self._updates[1]))
+        return last[1]
 
     def _sweep_view(self) -> RateSweepView:
         assert self.finder is not None

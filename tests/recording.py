@@ -58,7 +58,7 @@ SCENARIOS: dict[str, list[Command]] = {
         *[NextModel()] * 3,
         *[Step(100)] * 6,
     ],
-    "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 16],
+    "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 30],
     "bigram counted": [Step(210)],
     # The seed post's net: randn init, ReLU, full batch: a first loss in the tens
     "seed preset 40 steps": [*MLP, Reconfigure({"preset": "seed"}), *[Step(5)] * 8],

@@ -17,14 +17,17 @@ from engine.protocol import (
     NextModel,
     Note,
     NudgeTemperature,
+    OpenDataset,
     RateSweepView,
     Reconfigure,
     SamplingView,
     SetSampling,
     StatusView,
     Step,
+    ToggleRunning,
 )
 from engine.sampling import TEMPERATURE_MAX, TEMPERATURE_MIN
+from engine.server import COUNT_STEP_SECONDS
 from engine.session import Session
 
 
@@ -193,3 +196,12 @@ def test_another_model_clears_the_names_of_the_last_one():
     records = record([Step(5), Generate(3), NextModel()])
     names = [r for r in records if isinstance(r, Names)]
     assert names[-1].clear  # and the names under way were dropped: none came after
+
+
+def test_a_counting_models_speed_is_the_pace_the_user_watches():
+    """The bigram counts a step every COUNT_STEP_SECONDS: its steps/s says so, not the
+    thousands a second it could compute."""
+    records = record([OpenDataset("tests/fixtures/names300.txt"), ToggleRunning()])
+    speeds = [r.steps_per_second for r in records if isinstance(r, StatusView) and r.running]
+    measured = [s for s in speeds if s is not None]
+    assert measured and all(s <= 1 / COUNT_STEP_SECONDS for s in measured)

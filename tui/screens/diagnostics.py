@@ -73,13 +73,14 @@ class DiagnosticsScreen(ModalScreen[None]):
         for (activations, gradients, stats, dead_line, dead), layer in zip(
             self._layers, view.layers, strict=False
         ):
-            activations.show(layer.act_histogram, "cyan")
-            gradients.show(layer.grad_histogram, "magenta")
+            # Built in a thread, as the loss plot while training: keys never wait for them
+            activations.show(layer.act_histogram, "cyan", background=True)
+            gradients.show(layer.grad_histogram, "magenta", background=True)
             stats.update(_layer_line(layer, view.activation))
             dead_line.update(_dead_line(layer, view.activation))
             dead.update(_dead_map(layer))
         self.weights.update(_weights_table(view.weights))
-        self.updates.show(view.update_history)
+        self.updates.show(view.update_history, background=True)
         self.checks.update(
             "\n".join(
                 f"{c.name:<12} exact {str(c.exact):<5} approximate {str(c.approximate):<5} "

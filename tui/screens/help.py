@@ -34,6 +34,19 @@ by gradient descent), **mlp** (Bengio et al. 2003: a context of characters, embe
 layer; by default it starts from the ngram's counts and learns what they miss, sized to the
 data) and **ngram** (counts of contexts up to 4 characters, mixed with weights fit on val).
 """
+TOOLS = """
+## Tools
+
+- **Learning-rate finder** (f): one step at each of 300 rates from 1e-4 to 10, on a copy of the
+  model. It suggests a third of the rate where the smoothed loss is lowest (there it still falls
+  fast, safely away from where it blows up), or nothing when the loss hardly falls at any rate;
+  a applies it.
+- **Inside the MLP** (d): activations, saturation and dead units per layer, the gradients, and
+  update:data per weight (healthy near -3), live.
+- **Runs** (t): every run so far, the best val first; Enter brings one back.
+- **Zoom** (z): the focused panel (Tab moves the focus) fills the screen; at 100x32 the Bigrams
+  panel then shows the whole grid.
+"""
 PRESETS = """
 ## Presets
 
@@ -64,6 +77,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Markdown(
                 PANELS
+                + TOOLS
                 + (PRESETS + presets if presets else "")
                 + "\n## Keys\n\n| key | does |\n|---|---|\n"
                 + rows

@@ -98,10 +98,12 @@ class LossPanel(PlotPanel[LossView]):
 
     @property
     def log_scale(self) -> bool:
+        """As the user chose (y), else log when the curves start far above where they are."""
         if self.chosen_scale is not None or self.view is None:
             return bool(self.chosen_scale)
-        values = [v for _, losses in self.view.train_curves.values() for v in losses if v > 0]
-        return bool(values) and max(values) > self.WIDE_RANGE * min(values)
+        now = self.view.loss
+        values = [v for _, losses in self.view.train_curves.values() for v in losses[:50]]
+        return bool(now and values) and max(values) > self.WIDE_RANGE * now
 
     def make_plot(self) -> Plot:
         from tui.widgets.plots import LossPlot

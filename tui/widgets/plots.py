@@ -109,6 +109,37 @@ class EmbeddingPlot(Plot):
                 # vowels stand out: the lectures' plot shows them clustering together
                 color = "orange" if label.lower() in "aeiouy" else "cyan"
                 plt.text(label, x, y, color=color, style="bold")
+            # A margin around the points, so that none sits on the axis labels; ticks at
+            # round values, never "-0.0".
+            for axis, values in (
+                ("x", [x for _, x, _ in view.points]),
+                ("y", [y for _, _, y in view.points]),
+            ):
+                low, high = min(values), max(values)
+                margin = 0.08 * (high - low or 1.0)
+                low, high = low - margin, high + margin
+                ticks = nice_ticks(low, high, 5 if axis == "x" else 4)
+                labels = [f"{t:.2g}" if t else "0" for t in ticks]
+                if axis == "x":
+                    plt.xlim(low, high)
+                    plt.xticks(ticks, labels)
+                else:
+                    plt.ylim(low, high)
+                    plt.yticks(ticks, labels)
+
+
+def nice_ticks(low: float, high: float, most: int) -> list[float]:
+    """Round values between low and high, at most `most` of them: -1, -0.5, 0, 0.5..."""
+    span = high - low
+    for exponent in range(-6, 7):
+        for unit in (1, 2, 5):
+            spacing = unit * 10.0**exponent
+            if span / spacing <= most:
+                first = math.ceil(low / spacing)
+                return [
+                    round(i * spacing, 10) for i in range(first, math.floor(high / spacing) + 1)
+                ]
+    return [low, high]
 
 
 class RateSweepPlot(Plot):
