@@ -100,8 +100,8 @@ def mlp_step(data: Dataset, quick: bool) -> Row:
         f"{engine_rate:,.0f} steps/s",
         f"{plain_rate:,.0f} steps/s (raw tensors, SGD)",
         f"{ratio:.2f}x",
-        ">= 1.0x",
-        ratio >= 1.0,
+        ">= 1.8x",  # the inside-the-MLP issue's; was >= 1.0x
+        ratio >= 1.8,
     )
 
 
@@ -136,8 +136,8 @@ def time_to_quality(data: Dataset, quick: bool) -> Row:
             engine_text,
             plain_text,
             f"{ratio:.1f}x",
-            ">= 4x",
-            ratio >= 4,
+            ">= 25x",  # the inside-the-MLP issue's; was >= 4x
+            ratio >= 25,
         )
     ratio = plain_time / engine_time
     plain_text = f"not reached in {plain_time:.0f} s (val {plain_val:.3f})"
@@ -147,8 +147,8 @@ def time_to_quality(data: Dataset, quick: bool) -> Row:
         engine_text,
         plain_text,
         f">= {ratio:.1f}x",
-        ">= 4x",
-        ratio >= 4 if engine_val <= goal else False,
+        ">= 25x",
+        ratio >= 25 if engine_val <= goal else False,
     )
 
 
