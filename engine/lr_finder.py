@@ -6,8 +6,8 @@ loss is lowest: there it still falls fast, and safely away from where it blows u
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from engine.protocol import RateSweepView
 from engine.trainer import Trainer
 
 LOWEST, HIGHEST, STEPS = 1e-4, 10.0, 300  # the sweep: STEPS rates, evenly spaced in log
@@ -19,18 +19,6 @@ BELOW_MINIMUM = 3.0  # the suggestion: the rate of the lowest smoothed loss, div
 # another (a net that starts from its ngram prior is near its best at once): no suggestion.
 START = 0.1
 RULE = "a third of the rate where the smoothed loss is lowest"
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """What the finder has seen so far."""
-
-    rates: list[float]  # the rates stepped at so far
-    losses: list[float]  # each step's batch loss
-    smoothed: list[float]
-    suggested: float | None  # None until done, or when the curve is flat
-    done: bool
-    reason: str  # how the sweep ended, or why there is no suggestion
 
 
 class LearningRateFinder:
@@ -68,7 +56,8 @@ class LearningRateFinder:
             if self.smoothed[-1] > BLOW_UP * min(self.smoothed):
                 self.ended = f"the loss blew up at rate {rate:.3g}"
 
-    def sweep(self) -> Sweep:
+    def sweep(self) -> RateSweepView:
+        """What the finder has seen so far, and its suggestion once done."""
         rates = self.schedule[: len(self.losses)]
         suggested, reason = None, self.ended or "swept every rate"
         if self.done and len(self.smoothed) >= 10:
@@ -80,4 +69,13 @@ class LearningRateFinder:
                 reason = "the loss hardly falls at any rate: keep the one you have"
             else:
                 suggested = float(f"{rates[lowest] / BELOW_MINIMUM:.2g}")
-        return Sweep(rates, list(self.losses), list(self.smoothed), suggested, self.done, reason)
+        return RateSweepView(
+            model=self.trial.config.model,
+            rates=rates,
+            losses=list(self.losses),
+            smoothed=list(self.smoothed),
+            suggested=suggested,
+            done=self.done,
+            reason=reason,
+            rule=RULE,
+        )

@@ -29,7 +29,7 @@ from engine.dataset import Dataset, visible
 from engine.diagnostics import diagnose
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
-from engine.lr_finder import RULE, LearningRateFinder
+from engine.lr_finder import LearningRateFinder
 from engine.models import MLP
 from engine.protocol import (
     AskFirst,
@@ -40,7 +40,6 @@ from engine.protocol import (
     GeneratorView,
     HyperparameterView,
     LossView,
-    RateSweepView,
     RunsView,
     Sample,
     SamplingView,
@@ -323,7 +322,7 @@ class Session:
                 values=options.as_text(),
                 help="top_k empty means all characters.",
             ),
-            *([self._sweep_view()] if self.finder else []),
+            *([self.finder.sweep()] if self.finder else []),
             *(
                 [self._diagnostics(running)]
                 if self.watching and isinstance(trainer.model, MLP)
@@ -343,20 +342,6 @@ class Session:
         if last is None or (last[1].step != trainer.step and due):
             self._last_diagnostics = last = (now, diagnose(trainer, self._updates[1]))
         return last[1]
-
-    def _sweep_view(self) -> RateSweepView:
-        assert self.finder is not None
-        sweep = self.finder.sweep()
-        return RateSweepView(
-            model=self.active,
-            rates=sweep.rates,
-            losses=sweep.losses,
-            smoothed=sweep.smoothed,
-            suggested=sweep.suggested,
-            done=sweep.done,
-            reason=sweep.reason,
-            rule=RULE,
-        )
 
     def _bigram_view(self) -> BigramView:
         """Built again only when the bigram drawn has changed: it stands still while the MLP
