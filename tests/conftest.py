@@ -69,9 +69,11 @@ def small():
 
 @pytest.fixture(autouse=True)
 def runs_home(tmp_path_factory, monkeypatch):
-    """The runs table's file in a directory of each test's own, never the user's."""
+    """The runs table's file, and the keymap, in directories of each test's own, never the
+    user's."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     return home
 
 

@@ -337,3 +337,28 @@ def test_the_diagnostics_screen_watches_while_open():
         assert app.engine.sent[-1] == WatchDiagnostics(False) and not app.screen.is_modal
 
     drive(scenario, RECORDED["mlp"])
+
+
+def test_keys_are_remapped_from_keys_toml(runs_home):
+    keys = runs_home / "config" / "makemore-tui" / "keys.toml"
+    keys.parent.mkdir(parents=True)
+    keys.write_text('step = "j"\ntemperature_up = "u"\n')
+
+    async def scenario(app, pilot):
+        await press(pilot, "j", "u", "n")  # n no longer steps
+        assert app.engine.sent == [Step(1), NudgeTemperature(up=True)]
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_a_keys_toml_with_a_mistake_changes_nothing_and_says_why(runs_home):
+    keys = runs_home / "config" / "makemore-tui" / "keys.toml"
+    keys.parent.mkdir(parents=True)
+    keys.write_text('stpe = "j"\n')
+
+    async def scenario(app, pilot):
+        await toast(pilot, "no key named stpe")
+        await press(pilot, "n")
+        assert app.engine.sent == [Step(1)]
+
+    drive(scenario, RECORDED["start"])

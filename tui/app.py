@@ -12,6 +12,7 @@ import gc
 import signal
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from engine.protocol import (
     SamplingView,
 )
 from tui.client import EngineClient
-from tui.keys import BINDINGS, UNLISTED
+from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
@@ -94,6 +95,10 @@ class MakemoreApp(App[int]):
     def on_mount(self) -> None:
         # Once the first frame is on the terminal: starting a process takes a few milliseconds.
         self.call_after_refresh(self.read_engine)
+        keymap, problem = load_keymap(keymap_path())
+        if problem:
+            self.notify(problem, severity="error", timeout=15)
+        self.set_keymap(keymap)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
         # (cooked mode, main screen, no mouse reporting) and the engine ends.
         loop = asyncio.get_running_loop()
@@ -279,7 +284,12 @@ class MakemoreApp(App[int]):
 
         form = self.forms.get(HyperparameterView)
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
-        self.push_screen(HelpScreen([b for b in self.BINDINGS if b.key not in UNLISTED], lessons))
+        # As remapped by keys.toml
+        keys = [
+            replace(b, key=self._keymap[b.id], key_display=None) if b.id in self._keymap else b
+            for b in self.BINDINGS
+        ]
+        self.push_screen(HelpScreen([b for b in keys if b.key not in UNLISTED], lessons))
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step

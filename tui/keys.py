@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+
 from textual.binding import Binding
 
 BINDINGS = [
@@ -89,3 +94,33 @@ BINDINGS = [
 ]
 # Keys the help screen and the palette leave out: quitting is in the footer.
 UNLISTED = ("ctrl+q", "ctrl+c")
+# Each binding's id, by which keys.toml remaps it: its action's name. ctrl+q and ctrl+c have
+# none: a way out that no file can take away.
+IDS = {"temperature(True)": "temperature_up", "temperature(False)": "temperature_down"}
+BINDINGS = [
+    b if b.key in UNLISTED else replace(b, id=IDS.get(b.action, b.action)) for b in BINDINGS
+]
+
+
+def keymap_path() -> Path:
+    """Where a user remaps keys: $XDG_CONFIG_HOME/makemore-tui/keys.toml."""
+    root = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(root) / "makemore-tui" / "keys.toml"
+
+
+def load_keymap(path: Path) -> tuple[dict[str, str], str | None]:
+    """The remapped keys in the file (`step = "j"`, or several: `quit = "q,x"`), and what is
+    wrong with it, if anything: a file with a mistake changes nothing."""
+    if not path.is_file():
+        return {}, None
+    try:
+        keymap = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return {}, f"{path}: {error}"
+    known = {b.id for b in BINDINGS if b.id}
+    unknown = sorted(set(keymap) - known)
+    if unknown:
+        return {}, f"{path}: no key named {', '.join(unknown)}; they are {', '.join(sorted(known))}"
+    if not all(isinstance(keys, str) and keys.strip() for keys in keymap.values()):
+        return {}, f'{path}: each value is a key or keys, as text: step = "j"'
+    return keymap, None
