@@ -362,3 +362,16 @@ def test_a_keys_toml_with_a_mistake_changes_nothing_and_says_why(runs_home):
         assert app.engine.sent == [Step(1)]
 
     drive(scenario, RECORDED["start"])
+
+
+def test_a_name_is_picked_and_copied_to_the_clipboard():
+    async def scenario(app, pilot):
+        copied = []
+        app.copy_to_clipboard = copied.append  # OSC 52 goes to the terminal: seen here
+        await press(pilot, "tab", "tab", "tab", "tab")  # the generator panel
+        assert app.focused is app.names
+        await press(pilot, "down", "down", "enter")
+        assert copied == [app.names.finished[1].text]
+        await toast(pilot, "Copied")
+
+    drive(scenario, RECORDED["mlp 1500 steps, 21 names"])

@@ -6,6 +6,7 @@ from collections import deque
 from typing import Any
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -27,13 +28,20 @@ class NameList(Widget):
 
     COMPONENT_CLASSES = {"name-list--hint"}
     DEFAULT_CSS = "NameList > .name-list--hint { color: $text-muted; }"
+    # While the panel has the focus (Tab): pick a name and copy it (OSC 52: over SSH too)
+    BINDINGS = [
+        Binding("up", "select(-1)", "Previous name", show=False),
+        Binding("down", "select(1)", "Next name", show=False),
+        Binding("enter", "copy", "Copy the name", show=False),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.growing: list[str] = []
         self.finished: deque[Sample] = deque(maxlen=500)  # more than a screen can show
         self.ready = False
-        self._finished_lines: tuple[int, list[Strip]] | None = None  # (width, lines)
+        self.selected: int | None = None  # a finished name, 0 the newest
+        self._finished_lines: tuple[tuple[int, int | None], list[Strip]] | None = None
 
     def on_mount(self) -> None:
         retitle(self, "Generator", LOADING)
@@ -51,6 +59,9 @@ class NameList(Widget):
     def update_names(self, names: Names) -> None:
         if names.clear:
             self.finished.clear()
+            self.selected = None
+        elif self.selected is not None:  # the same name stays selected as new ones come
+            self.selected = min(self.selected + len(names.finished), len(self.finished) - 1)
         self.growing = names.growing
         self.finished.extendleft(names.finished)
         if names.finished or not names.growing:
@@ -78,18 +89,41 @@ class NameList(Widget):
     def _name_width(self) -> int:
         return max(8, self.size.width - 16)
 
+    def action_select(self, move: int) -> None:
+        shown = min(len(self.finished), max(0, self.size.height - len(self.growing)))
+        if shown:
+            start = (
+                -1
+                if self.selected is None and move > 0
+                else shown
+                if self.selected is None
+                else self.selected
+            )
+            self.selected = max(0, min(shown - 1, start + move))
+            self._finished_lines = None
+            self.refresh()
+
+    def action_copy(self) -> None:
+        if self.selected is None or self.selected >= len(self.finished):
+            self.notify("Tab to this panel, pick a name with the arrows, then Enter copies it.")
+            return
+        name = self.finished[self.selected].text
+        self.app.copy_to_clipboard(name)
+        self.notify(f"Copied {name!r} to the clipboard.")
+
     def _lines_of_finished(self, width: int) -> list[Strip]:
-        if self._finished_lines is None or self._finished_lines[0] != width:
+        key = (width, self.selected)
+        if self._finished_lines is None or self._finished_lines[0] != key:
             name_width = self._name_width()
             lines = []
-            for s in list(self.finished)[: self.size.height]:
-                line = Text()
+            for index, s in enumerate(list(self.finished)[: self.size.height]):
+                line = Text(style="reverse" if index == self.selected else "")
                 shown = fit(s.text or "(empty)", name_width)  # in cells: CJK takes two
                 line.append(shown, style="bold" if s.tag == "new" else "")
                 line.append(f" {s.logprob:6.1f} ", style="dim")
                 line.append(f"{s.tag:<5}", style=TAG_STYLES[s.tag])
                 lines.append(self._strip(line, width))
-            self._finished_lines = (width, lines)
+            self._finished_lines = (key, lines)
         return self._finished_lines[1]
 
     def _strip(self, text: Text, width: int) -> Strip:
