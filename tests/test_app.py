@@ -375,3 +375,19 @@ def test_a_name_is_picked_and_copied_to_the_clipboard():
         await toast(pilot, "Copied")
 
     drive(scenario, RECORDED["mlp 1500 steps, 21 names"])
+
+
+def test_a_backspace_and_a_character_in_one_read_are_both_typed():
+    """Textual bug #6605: both keys from one read of the terminal, as over a slow SSH link."""
+    from textual import events
+
+    async def scenario(app, pilot):
+        await press(pilot, "o")
+        await pilot.press(*"07")
+        field = app.screen.query_one("#prompt-input")
+        app._driver.process_message(events.Key("backspace", "\x7f"))  # one read: no wait
+        app._driver.process_message(events.Key("1", "1"))
+        await until(pilot, lambda: field.value != "07" and field.value != "071")
+        assert field.value == "01"
+
+    drive(scenario, RECORDED["start"])

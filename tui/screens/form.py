@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from engine.protocol import FormView
+from tui.widgets.inputs import OrderedInput
 
 Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns the request's serial
 
@@ -39,7 +40,9 @@ class FormScreen(ModalScreen[None]):
             with scroll, Grid(id="fields"):
                 for name, value in self.view.values.items():
                     yield Label(name)
-                    field = Input(value, id=f"field-{name}", compact=True, select_on_focus=False)
+                    field = OrderedInput(
+                        value, id=f"field-{name}", compact=True, select_on_focus=False
+                    )
                     field.cursor_blink = False  # a steady cursor: no redraws over SSH
                     yield field
             yield Static(self.view.help, classes="form-help")

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.inputs import OrderedInput
+
 
 class PromptScreen(ModalScreen[str | None]):
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
@@ -20,7 +22,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
             yield Static(self.title_text, classes="form-title")
-            field = Input(self.value, id="prompt-input", select_on_focus=False)
+            field = OrderedInput(self.value, id="prompt-input", select_on_focus=False)
             field.cursor_blink = False  # a steady cursor: no redraws over SSH
             yield field
             yield Static(self.hint + "Enter confirms, Escape cancels.", classes="form-help")
