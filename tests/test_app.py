@@ -75,7 +75,10 @@ def test_the_panels_draw_their_views():
     async def scenario(app, pilot):
         assert app.status.view.model == "mlp" and app.status.view.step == 600
         assert "step 600" in str(app.status.render())
-        assert app.loss.border_title.startswith("Loss [cyan]mlp[/cyan] [orange]bigram[/orange]")
+        # each curve named in its colour, after its marker
+        assert app.loss.border_title.startswith(
+            "Loss [bold #5fd7ff]▀ mlp[/bold #5fd7ff] [bold #ffaf5f]• bigram"
+        )
         assert app.loss.border_subtitle.startswith("train ") and " bigram 2.5" in (
             app.loss.border_subtitle
         )

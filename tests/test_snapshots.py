@@ -135,3 +135,16 @@ def test_diagnostics(snap_compare, size, run):
         pilot.app.clear_notifications()
 
     assert snap_compare(replaying("mlp"), terminal_size=size, run_before=run_before)
+
+
+def test_no_color(snap_compare, monkeypatch):
+    """Without colour every meaning survives: markers on the curves, bold val, underlined
+    vowels and test tags."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    app = replaying("counted, then mlp 600 steps")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

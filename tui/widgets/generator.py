@@ -15,7 +15,13 @@ from engine.protocol import GeneratorView, Names, Sample
 from tui.widgets.panels import LOADING, retitle
 from tui.widgets.strips import fit, tail, to_strip
 
-TAG_STYLES = {"new": "bold green", "train": "yellow", "val": "magenta", "test": "magenta"}
+# Each tag in its colour and a weight of its own: legible without colour too (NO_COLOR)
+TAG_STYLES = {
+    "new": "bold green",
+    "train": "yellow",
+    "val": "italic magenta",
+    "test": "underline magenta",
+}
 
 
 class NameList(Widget):

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 LOADING = "loading torch…"
 COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan", "ngram": "green"}
+# Each model's curve has a marker of its own too, so that they differ without colour; the
+# legend in the panel's title shows it.
+MARKERS = {"bigram": "•", "bigram-neural": "+", "mlp": "hd", "ngram": "*"}
+LEGEND = {"hd": "▀"}  # how a plotext marker name looks
+# The colours as light hex values for the title's legend: the ANSI ones turn dark grey when
+# NO_COLOR makes the app monochrome.
+LIGHT = {"orange": "#ffaf5f", "magenta": "#ff87ff", "cyan": "#5fd7ff", "green": "#87ff87"}
 
 
 def retitle(widget: Widget, title: str, subtitle: str) -> None:
@@ -128,7 +135,13 @@ class LossPanel(PlotPanel[LossView]):
     def titles(self, view: LossView) -> tuple[str, str]:
         # The legend: each curve's name in its colour, the active model first.
         names = sorted(view.train_curves, key=lambda n: n != view.model)
-        legend = " ".join(f"[{COLORS[n]}]{n}[/]" for n in names) or view.model
+        legend = (
+            " ".join(
+                f"[bold {LIGHT[COLORS[n]]}]{LEGEND.get(MARKERS[n], MARKERS[n])} {n}[/]"
+                for n in names
+            )
+            or view.model
+        )
         legend += " · x val" if view.val_curves else ""
         legend += " · ◆ best" if view.best else ""
         title = f"Loss {legend}" + (" · log" if self.log_scale else "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from tui.widgets.panels import COLORS
+from tui.widgets.panels import COLORS, MARKERS
 from tui.widgets.plot import Plot
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ class LossPlot(Plot):
         # panel's title names each colour.
         drawn = {name: binned(*curve, bins) for name, curve in view.train_curves.items()}
         for name, curve in drawn.items():
-            # "hd" half-blocks: a smooth line, cheaper to build than braille
-            plt.plot(*curve, color=COLORS[name], marker="hd")
+            # "hd" half-blocks for the MLP: a smooth line, cheaper to build than braille
+            plt.plot(*curve, color=COLORS[name], marker=MARKERS[name])
         for name, (steps, losses) in view.val_curves.items():
             plt.scatter(*binned(steps, losses, bins), color=COLORS[name], marker="x")
         for name, loss in view.references.items():
@@ -107,8 +107,14 @@ class EmbeddingPlot(Plot):
             )
             for label, x, y in view.points:
                 # vowels stand out: the lectures' plot shows them clustering together
-                color = "orange" if label.lower() in "aeiouy" else "cyan"
-                plt.text(label, x, y, color=color, style="bold")
+                vowel = label.lower() in "aeiouy"  # underlined too: legible without colour
+                plt.text(
+                    label,
+                    x,
+                    y,
+                    color="orange" if vowel else "cyan",
+                    style="bold underline" if vowel else "bold",
+                )
             # A margin around the points, so that none sits on the axis labels; ticks at
             # round values, never "-0.0".
             for axis, values in (

@@ -50,7 +50,9 @@ class StatusLine(Widget):
         if view.loss is not None:
             parts.append((0, Text(f" │ train {view.loss:.3f}", style="cyan")))
         if view.val_loss is not None:
-            parts.append((0, Text(f" val {view.val_loss:.3f}", style="magenta")))
+            parts.append(
+                (0, Text(f" val {view.val_loss:.3f}", style="bold #ff87ff"))
+            )  # light: legible in grey
             if view.val_step is not None and view.val_step < view.step:
                 age = f" ({_steps(view.step - view.val_step)} steps ago)"
                 parts.append((1, Text(age, style="dim")))
