@@ -14,7 +14,7 @@ from datetime import datetime
 import torch
 import torch.nn.functional as F
 
-from engine.config import Config
+from engine.config import FULL_BATCH_CHUNK, Config
 from engine.dataset import Dataset
 from engine.history import LossHistory
 from engine.models import MLP, CountingBigram, CountingNGram, Model, build_model
@@ -25,10 +25,6 @@ OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfi
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
-# A full batch is done in chunks of this many examples, its gradients summed: their buffers
-# stay below malloc's mmap threshold and are reused, where whole-split ones were mapped and
-# faulted in again at every step (bench/: seed preset).
-FULL_BATCH_CHUNK = 2048
 
 
 def available_memory() -> int:
