@@ -3,6 +3,7 @@ well it did (the seed post's exercise 2, "improve the neural network")."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -116,8 +117,6 @@ class RunLog:
         return Config(**{k: v for k, v in self.runs[run_id].config.items() if k in known})
 
     def export_csv(self, path: Path) -> None:
-        import csv
-
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
