@@ -10,7 +10,7 @@ TORCH ?= torch==2.13.0
 $(BIN)/makemore-tui: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,web]'
 	touch $@
 
 run: $(BIN)/makemore-tui

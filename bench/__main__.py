@@ -252,6 +252,29 @@ def diagnostics_cost(data_path: str | None, quick: bool) -> Row:
     )
 
 
+def web_sessions(quick: bool) -> Row:
+    """makemore-tui serve at its default limit, every session training at once, vs one alone:
+    the limit is right if the sessions it admits keep their speed."""
+    from bench.web import steps_per_second_each
+    from tui.cli import SESSIONS_PER_CORE
+
+    seconds = 4.0 if quick else 15.0
+    limit = SESSIONS_PER_CORE * (os.cpu_count() or 1)
+    (alone,) = asyncio.run(steps_per_second_each(1, seconds))
+    each = asyncio.run(steps_per_second_each(limit, seconds))
+    ratio = min(each) / alone
+    return Row(
+        "web sessions",
+        f"steps/s, default MLP in the browser: the slowest of {limit} sessions (the default "
+        "limit) training at once vs one alone",
+        f"{min(each):,.0f} steps/s",
+        f"{alone:,.0f} steps/s",
+        f"{ratio:.2f}x",
+        ">= 0.8x",
+        ratio >= 0.8,
+    )
+
+
 def startup(quick: bool) -> Row:
     """Process start to first frame, and to torch ready (the status line's first report);
     beside a minimal Textual app's first frame: what Textual's own import and start cost."""
@@ -414,6 +437,7 @@ def main() -> int:
         lambda: sampling(data, args.quick),
         lambda: training_under_ui(str(NAMES), args.quick),
         lambda: diagnostics_cost(str(NAMES), args.quick),
+        lambda: web_sessions(args.quick),
         lambda: startup(args.quick),
         lambda: responsiveness(args.quick),
         lambda: memory(args.quick),

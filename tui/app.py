@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import sys
+import termios
+import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import replace
@@ -52,6 +57,9 @@ if TYPE_CHECKING:
     from tui.screens.form import FormScreen
     from tui.screens.rate_finder import RateFinderScreen
     from tui.screens.runs import RunsScreen
+
+
+END_SECONDS = 5.0  # after SIGTERM or SIGHUP, longer than a normal quit ever takes
 
 
 class MakemoreApp(App[int]):
@@ -101,10 +109,27 @@ class MakemoreApp(App[int]):
         self.set_keymap(keymap)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
         # (cooked mode, main screen, no mouse reporting) and the engine ends.
-        loop = asyncio.get_running_loop()
+        self._loop_for_signals = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
-            with suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                loop.add_signal_handler(signum, partial(self.exit, return_code=128 + signum))
+            with suppress(ValueError):  # not the main thread: a test's
+                signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        # A Python handler, not the loop's: it runs even while the app is blocked in a write to
+        # an output nobody reads (a browser gone, a terminal stopped), which the loop never is.
+        code = 128 + signum
+        self._loop_for_signals.call_soon_threadsafe(partial(self.exit, return_code=code))
+        threading.Thread(target=self._end_anyway, args=(code,), daemon=True).start()
+
+    def _end_anyway(self, code: int) -> None:
+        """If the app has not ended in END_SECONDS, end it and the engine without drawing."""
+        time.sleep(END_SECONDS)
+        self.engine.stop()
+        attrs = getattr(self._driver, "attrs_before", None)  # a terminal's cooked mode
+        if attrs is not None:
+            with suppress(termios.error, OSError):
+                termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, attrs)
+        os._exit(code)
 
     def on_unmount(self) -> None:
         self.engine.stop()  # however the app ends, the engine stops within one step

@@ -1,0 +1,162 @@
+"""`makemore-tui serve`: each browser gets an app and an engine, which end when the browser goes,
+however and whenever it goes; beyond the session limit a browser gets a page that says so."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bench.web import MAKEMORE_TUI, Browser, Server, descendants, wait_until
+from tui.serve import QUIT_SECONDS, clamp_size
+
+pytestmark = pytest.mark.slow
+# The app quits, or its process group is killed, within this after its browser has gone.
+ENDED_WITHIN = 3 * QUIT_SECONDS + 5
+
+
+@pytest.fixture
+def server():
+    servers: list[Server] = []
+    yield lambda *args: servers.append(Server(*args)) or servers[-1]
+    for running in servers:
+        left = running.sessions()
+        running.stop()
+        assert not left, "sessions outlived their browsers"
+
+
+def test_a_browser_gets_its_own_app_and_both_processes_end_when_it_goes(server):
+    running = server()
+    page = asyncio.run(_page(running.url))
+    assert f"ws://127.0.0.1:{running.port}/ws" in page
+
+    async def visit() -> set[int]:
+        browser = await Browser(running).open()
+        await browser.wait_for("paused")  # the engine has started and reported
+        await browser.focus()
+        at = await browser.wait_for("More keys")
+        await browser.press("?")
+        await browser.wait_for("Escape closes this help", since=at)
+        processes = running.sessions()
+        await browser.close()
+        return processes
+
+    processes = asyncio.run(visit())
+    assert len(processes) >= 2  # the app and its engine
+    wait_until(lambda: not running.sessions() & processes, ENDED_WITHIN, "both ended")
+
+
+@pytest.mark.parametrize(
+    "moment", ["at once", "first frame", "engine up", "training", "dropped while training"]
+)
+def test_a_browser_that_goes_at_any_moment_leaves_no_process(server, moment):
+    running = server()
+
+    async def visit() -> None:
+        browser = await Browser(running).open()
+        if moment != "at once":
+            await browser.wait_for("Loss")
+        if moment in ("engine up", "training", "dropped while training"):
+            await browser.wait_for("paused")
+        if "training" in moment:
+            await browser.press(" ")
+            await browser.wait_for("running")
+        await (browser.drop() if moment.startswith("dropped") else browser.close())
+
+    asyncio.run(visit())
+    wait_until(lambda: not running.sessions(), ENDED_WITHIN, "every process ended")
+
+
+def test_a_huge_window_is_drawn_at_the_largest_size_and_still_ends(server):
+    running = server()
+
+    async def visit() -> None:
+        browser = await Browser(running, width=5000, height=3000).open()
+        await browser.wait_for("Loss")
+        await browser.drop()
+
+    asyncio.run(visit())
+    wait_until(lambda: not running.sessions(), ENDED_WITHIN, "every process ended")
+    assert clamp_size(5000, 3000) == (400, 150) and clamp_size(0, -1) == (1, 1)
+
+
+def test_beyond_the_limit_a_browser_is_told_and_the_running_session_goes_on(server):
+    running = server("--max-sessions", "1")
+
+    async def visit() -> None:
+        first = await Browser(running).open()
+        at = await first.wait_for("paused")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(running.url) as response:
+                assert response.status == 503
+                assert "All 1 sessions" in await response.text()
+            async with http.get(f"{running.url}/ws") as response:
+                assert response.status == 503
+        await first.press(" ")
+        await first.wait_for("running", since=at)  # it goes on
+        await first.close()
+
+    asyncio.run(visit())
+    wait_until(lambda: not running.sessions(), ENDED_WITHIN, "the first session ended")
+    wait_until(lambda: _status(running.url) == 200, 10, "a place is free again")
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+async def _page(url: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        return await response.text()
+
+
+def test_an_app_blocked_on_an_output_nobody_reads_still_ends_on_sigterm(tmp_path):
+    """The cause of the browser hang: textual-serve stopped reading a gone browser's app, which
+    then blocked in a write, where the loop's signal handlers never run."""
+    environment = dict(
+        os.environ,
+        TEXTUAL_DRIVER="textual.drivers.web_driver:WebDriver",
+        COLUMNS="400",
+        ROWS="150",
+    )
+    app = subprocess.Popen(
+        [MAKEMORE_TUI],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+        start_new_session=True,
+    )
+    try:
+        assert app.stdout.readline() == b"__GANGLION__\n"  # then nobody reads: the pipe fills
+        wchan = Path(f"/proc/{app.pid}/wchan")
+        wait_until(lambda: "pipe_write" in wchan.read_text(), 30, "the app blocks writing")
+        children = descendants(app.pid)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=30) == 128 + signal.SIGTERM
+        wait_until(lambda: not _alive(children), 10, "its children ended")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(app.pid, signal.SIGKILL)
+
+
+def _alive(pids: set[int]) -> bool:
+    """Any of pids running (a zombie has ended)."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                return True
+    return False

@@ -1,0 +1,184 @@
+"""`makemore-tui serve`: the app in a browser, one app and engine per browser, on textual-serve.
+
+textual-serve starts the app as a subprocess per websocket and relays its output. Two of its
+habits are changed here:
+- when the browser goes first, its relay stopped reading the app's output; the app then blocked
+  in a write to a full pipe, ignoring the quit request and SIGTERM, and never ended. The relay
+  here reads to the end whatever happens to the browser, and a session that has not ended
+  QUIT_SECONDS after its browser went is killed, engine and all (its own process group);
+- it had no limit: every browser started two more processes. Beyond `max_sessions`, a browser
+  gets a page that says the class is full, and the sessions running keep their speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import signal
+import sys
+from typing import Any
+
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+QUIT_SECONDS = 3.0  # after the browser goes: the app's own quit, then SIGTERM, then SIGKILL
+# A browser reports its window in cells; beyond this the app would spend seconds per frame.
+MAX_WIDTH, MAX_HEIGHT = 400, 150
+
+log = logging.getLogger("textual-serve")
+
+FULL_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>makemore-tui: full</title></head>
+<body style="font-family: monospace; max-width: 40em; margin: 4em auto">
+<h1>makemore-tui is full</h1>
+<p>All {limit} sessions of this server are in use: each runs a model of its own, and more would
+slow them all down.</p>
+<p>Reload this page when someone closes their tab.</p>
+</body></html>
+"""
+
+
+def clamp_size(width: int, height: int) -> tuple[int, int]:
+    return max(1, min(width, MAX_WIDTH)), max(1, min(height, MAX_HEIGHT))
+
+
+class Session(AppService):
+    """One browser's app: its process group is killed if it outlives the browser."""
+
+    browser_gone = False
+
+    async def _open_app_process(
+        self, width: int = 80, height: int = 24
+    ) -> asyncio.subprocess.Process:
+        # exec, not a shell, and a process group of its own, so that the engine is killed too.
+        self._process = process = await asyncio.create_subprocess_exec(
+            *shlex.split(self.command),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._build_environment(width=width, height=height),
+            start_new_session=True,
+        )
+        self._stdin = process.stdin
+        return process
+
+    async def start(self, width: int, height: int) -> None:
+        await super().start(*clamp_size(width, height))
+
+    async def set_terminal_size(self, width: int, height: int) -> None:
+        await super().set_terminal_size(*clamp_size(width, height))
+
+    async def on_data(self, payload: bytes) -> None:
+        # After the browser has gone, the output is read and dropped: a full pipe blocks the app.
+        if self.browser_gone:
+            return
+        try:
+            await self.remote_write_bytes(payload)
+        except (ConnectionError, RuntimeError):
+            self.browser_gone = True
+
+    async def stop(self) -> None:
+        """Ask the app to quit; kill its process group if it has not ended in QUIT_SECONDS."""
+        self.browser_gone = True
+        process, task = self._process, self._task
+        if process is None or task is None:
+            return
+        self._task = None
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.send_meta({"type": "quit"}), 0.5)
+        for signum in (None, signal.SIGTERM, signal.SIGKILL):
+            if signum is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signum)
+            try:
+                await asyncio.wait_for(process.wait(), QUIT_SECONDS)
+                break
+            except TimeoutError:
+                log.warning("session %s did not end: %s", process.pid, signum or "sending SIGTERM")
+        # The engine is in the group too; it ends with its app, or with the group's SIGKILL.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await task
+
+
+class ClassServer(Server):
+    """textual-serve's server with a limit on sessions and sessions that always end."""
+
+    def __init__(self, command: str, max_sessions: int, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self.max_sessions = max_sessions
+        self.sessions: set[Session] = set()
+
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= self.max_sessions
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        if self.full:
+            return self.full_page()
+        # The page's websocket address is the one this browser used: with --host 0.0.0.0 the
+        # server's own address would be meaningless to the class.
+        self.public_url = str(request.url.origin())
+        return await super().handle_index(request)
+
+    def full_page(self) -> web.Response:
+        return web.Response(
+            status=503,
+            text=FULL_PAGE.format(limit=self.max_sessions),
+            content_type="text/html",
+            headers={"Retry-After": "30"},
+        )
+
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.full:
+            return self.full_page()
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = _int(request.query.get("width"), 80)
+        height = _int(request.query.get("height"), 24)
+        await websocket.prepare(request)
+        session = Session(
+            self.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=self.download_manager,
+            debug=self.debug,
+        )
+        self.sessions.add(session)
+        try:
+            await session.start(width, height)
+            await self._process_messages(websocket, session)
+        except (asyncio.CancelledError, ConnectionError):
+            pass
+        finally:
+            try:
+                await session.stop()
+            finally:
+                self.sessions.discard(session)
+                with contextlib.suppress(Exception):
+                    await websocket.close()
+        return websocket
+
+    async def on_startup(self, app: web.Application) -> None:
+        self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")
+        self.console.print(f"At most {self.max_sessions} browsers at a time.")
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def app_command(app_args: list[str]) -> str:
+    """The command each browser's app runs: this interpreter, so the same install."""
+    return shlex.join([sys.executable, "-m", "tui.cli", *app_args])
+
+
+def serve(app_args: list[str], host: str, port: int, max_sessions: int) -> None:
+    ClassServer(app_command(app_args), max_sessions, host=host, port=port).serve()
