@@ -242,13 +242,14 @@ class Config:
         preset asks for it: small data gets a smaller net, more regularisation, fewer steps."""
         if not self.fit_data:
             return self
-        scale = math.log10(max(train_examples, 1000) / 200_000)  # 0 at names.txt, -2.3 at 1k
+        # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
+        scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
         return replace(
             self,
             fit_data=False,
             n_embd=max(8, round(self.n_embd * 2 ** (scale / 2))),
             n_hidden=max(64, round(self.n_hidden * 2**scale)),
-            dropout=round(min(0.5, self.dropout - 0.1 * scale), 2),
+            dropout=round(min(0.5, max(0.0, self.dropout - 0.1 * scale)), 2),
             weight_decay=float(f"{self.weight_decay * 10 ** (-scale):.2g}"),
             epochs=round(self.epochs * 10 ** (-scale / 2)),
         )

@@ -89,6 +89,9 @@ def test_presets_are_sized_for_the_data():
     assert small.dropout > 0 and small.weight_decay > large.weight_decay
     assert small.epochs > large.epochs  # few examples: more passes over them
     assert not large.fit_data and PRESETS["lecture"].for_data(2_000) == PRESETS["lecture"]
+    # 30 million examples (a 42 MB file): valid, and no larger than at 2 million
+    huge = PRESETS["default"].for_data(30_000_000)
+    assert not huge.problems() and huge == PRESETS["default"].for_data(2_000_000)
 
 
 def test_the_mlp_beats_its_ngram_prior_on_300_names():
