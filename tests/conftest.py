@@ -74,6 +74,9 @@ def runs_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    # A terminal of millions of colours, whatever runs the tests: the app draws some things
+    # otherwise in 16 colours (its snapshot test says so).
+    monkeypatch.setenv("COLORTERM", "truecolor")
     return home
 
 

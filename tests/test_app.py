@@ -90,6 +90,24 @@ def test_the_panels_draw_their_views():
     drive(scenario, RECORDED["mlp 600 steps"])
 
 
+def test_texts_take_colours_that_read_on_the_theme_and_only_working_themes_are_offered():
+    def colours(app):
+        return app.loss.border_title, [text.style for _, text in app.status.parts]
+
+    async def scenario(app, pilot):
+        dark = colours(app)
+        app.theme = "solarized-light"
+        await settle(pilot)
+        light = colours(app)
+        assert "#005f87" in light[0] and "#005f87" in light[1] and "#5fd7ff" in dark[0]
+        app.theme = "textual-dark"
+        await settle(pilot)
+        assert colours(app) == dark
+        assert not {"ansi-dark", "ansi-light"} & set(app.available_themes)
+
+    drive(scenario, RECORDED["mlp 600 steps"])
+
+
 def test_names_are_listed_with_their_tags():
     async def scenario(app, pilot):
         lines = [app.names.render_line(y).text for y in range(app.names.size.height)]

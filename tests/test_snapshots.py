@@ -148,3 +148,28 @@ def test_no_color(snap_compare, monkeypatch):
 
     app = replaying("counted, then mlp 600 steps")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_sixteen_colours(snap_compare, monkeypatch):
+    """TERM=xterm over SSH, no COLORTERM: the heatmap's shades keep their order (greys)."""
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM")
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    app = replaying("counted, then mlp 600 steps")
+    assert app.console.color_system == "standard"
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_a_light_theme(snap_compare):
+    """Legend, status line and plots in colours that read on a light background."""
+
+    async def run_before(pilot):
+        pilot.app.theme = "solarized-light"
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    app = replaying("counted, then mlp 600 steps")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -89,6 +89,10 @@ class MakemoreApp(App[int]):
         # to send again if the user says yes.
         self.on_yes: dict[int, Callable[[], object]] = {}
         self._frozen = False
+        # They take the terminal's own colours, which plotext cannot name: the plots lose
+        # their axes.
+        for theme in ("ansi-dark", "ansi-light"):
+            self.unregister_theme(theme)
 
     def compose(self) -> ComposeResult:
         with Grid(id="main"):
@@ -107,6 +111,7 @@ class MakemoreApp(App[int]):
         if problem:
             self.notify(problem, severity="error", timeout=15)
         self.set_keymap(keymap)
+        self.theme_changed_signal.subscribe(self, self._retheme)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
         # (cooked mode, main screen, no mouse reporting) and the engine ends.
         self._loop_for_signals = asyncio.get_running_loop()
@@ -130,6 +135,12 @@ class MakemoreApp(App[int]):
             with suppress(termios.error, OSError):
                 termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, attrs)
         os._exit(code)
+
+    def _retheme(self, _theme: object) -> None:
+        """The texts coloured for the theme: the legend and the status line."""
+        for panel in (self.status, self.loss):
+            if panel.view is not None:
+                panel.show(panel.view)
 
     def on_unmount(self) -> None:
         self.engine.stop()  # however the app ends, the engine stops within one step

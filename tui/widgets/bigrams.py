@@ -16,8 +16,10 @@ from engine.protocol import BigramView
 from tui.widgets.panels import LOADING, retitle
 from tui.widgets.strips import fit, to_strip
 
-# From the background to a bright heat, readable in 256 colours and in 16.
+# From the background to a bright heat, readable in 256 colours.
 SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7d7e8", "#f2f2b0"]
+# In 16 colours those fall on grey, blue and silver, out of order; greys keep it in any palette.
+SHADES_16 = ["color(0)", "color(8)", "color(7)", "color(15)"]
 
 
 # Without a gap between cells, every other column's digits take these colours, so that two
@@ -25,12 +27,12 @@ SHADES = ["#1c1c2e", "#262a4e", "#2e3f7a", "#3f5fa8", "#4f86c6", "#6fb0d9", "#a7
 ALTERNATE = ("#ffd75f", "#5f0000")
 
 
-def shade(fraction: float, alternate: bool = False) -> Style:
-    index = min(len(SHADES) - 1, max(0, int(fraction**0.5 * (len(SHADES) - 1) + 0.5)))
-    light = index >= 5
+def shade(fraction: float, alternate: bool = False, shades: list[str] = SHADES) -> Style:
+    index = min(len(shades) - 1, max(0, int(fraction**0.5 * (len(shades) - 1) + 0.5)))
+    light = index >= len(shades) * 5 // 8
     if alternate:
-        return Style(bgcolor=SHADES[index], color=ALTERNATE[light])
-    return Style(bgcolor=SHADES[index], color="black" if light else "white")
+        return Style(bgcolor=shades[index], color=ALTERNATE[light])
+    return Style(bgcolor=shades[index], color="black" if light else "white")
 
 
 def compact(count: int, width: int = 3) -> str:
@@ -107,6 +109,7 @@ class BigramHeatmap(Widget):
             self.is_maximized,
             self.first_row,
             self.first_column,
+            self.rich_style,  # the theme's background, between the cells
         )
         if key not in self._lines:
             console, base = self.app.console, self.rich_style
@@ -115,6 +118,10 @@ class BigramHeatmap(Widget):
             ]
         lines = self._lines[key]
         return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    @property
+    def _shades(self) -> list[str]:
+        return SHADES_16 if self.app.console.color_system == "standard" else SHADES
 
     def _text(self) -> Text:
         view = self.view
@@ -197,7 +204,7 @@ class BigramHeatmap(Widget):
                 count = view.counts[i][j] if view.counts is not None else None
                 value = self._cell(count, view.probabilities[i][j])
                 tight = not gap and j % 2 == 1
-                text.append(f"{value:>3}", style=shade(values[i][j] / peak, tight))
+                text.append(f"{value:>3}", style=shade(values[i][j] / peak, tight, self._shades))
                 text.append(gap)
             text.append("\n")
         text.rstrip()
@@ -220,7 +227,8 @@ class BigramHeatmap(Widget):
             for b in line:
                 value = b.count if by_count else b.probability
                 cell = self._cell(b.count if by_count else None, b.probability, 4)
-                text.append(f"{fit(b.first + b.second, pair)} {cell:>4}", style=shade(value / peak))
+                style = shade(value / peak, shades=self._shades)
+                text.append(f"{fit(b.first + b.second, pair)} {cell:>4}", style=style)
                 text.append(" " * (width - pair - 5))
             text.append("\n")
         text.rstrip()

@@ -47,7 +47,7 @@ class NameList(Widget):
         self.finished: deque[Sample] = deque(maxlen=500)  # more than a screen can show
         self.ready = False
         self.selected: int | None = None  # a finished name, 0 the newest
-        self._finished_lines: tuple[tuple[int, int | None], list[Strip]] | None = None
+        self._finished_lines: tuple[tuple[object, ...], list[Strip]] | None = None
 
     def on_mount(self) -> None:
         retitle(self, "Generator", LOADING)
@@ -118,7 +118,7 @@ class NameList(Widget):
         self.notify(f"Copied {name!r} to the clipboard.")
 
     def _lines_of_finished(self, width: int) -> list[Strip]:
-        key = (width, self.selected)
+        key = (width, self.selected, self.rich_style)  # the style: the theme's colours
         if self._finished_lines is None or self._finished_lines[0] != key:
             name_width = self._name_width()
             lines = []

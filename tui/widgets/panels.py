@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Container
 from textual.widget import Widget
 from textual.widgets import Static
@@ -23,9 +23,15 @@ COLORS = {"bigram": "orange", "bigram-neural": "magenta", "mlp": "cyan", "ngram"
 # legend in the panel's title shows it.
 MARKERS = {"bigram": "•", "bigram-neural": "+", "mlp": "hd", "ngram": "*"}
 LEGEND = {"hd": "▀"}  # how a plotext marker name looks
-# The colours as light hex values for the title's legend: the ANSI ones turn dark grey when
-# NO_COLOR makes the app monochrome.
-LIGHT = {"orange": "#ffaf5f", "magenta": "#ff87ff", "cyan": "#5fd7ff", "green": "#87ff87"}
+# The colours as hex values for texts (the legend, the status line): the ANSI ones turn dark
+# grey when NO_COLOR makes the app monochrome. Light on a dark theme, deep on a light one.
+ON_DARK = {"orange": "#ffaf5f", "magenta": "#ff87ff", "cyan": "#5fd7ff", "green": "#87ff87"}
+ON_LIGHT = {"orange": "#af5f00", "magenta": "#af00af", "cyan": "#005f87", "green": "#005f00"}
+
+
+def legible(color: str, app: App) -> str:
+    """A COLORS colour as text that reads on the app's theme."""
+    return (ON_DARK if app.current_theme.dark else ON_LIGHT)[color]
 
 
 def retitle(widget: Widget, title: str, subtitle: str) -> None:
@@ -137,7 +143,7 @@ class LossPanel(PlotPanel[LossView]):
         names = sorted(view.train_curves, key=lambda n: n != view.model)
         legend = (
             " ".join(
-                f"[bold {LIGHT[COLORS[n]]}]{LEGEND.get(MARKERS[n], MARKERS[n])} {n}[/]"
+                f"[bold {legible(COLORS[n], self.app)}]{LEGEND.get(MARKERS[n], MARKERS[n])} {n}[/]"
                 for n in names
             )
             or view.model

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.color import Color
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot as Figure
@@ -36,6 +37,11 @@ class Plot(PlotextPlot):
 
     def draw(self, plt: Figure, *args: Any) -> None:
         raise NotImplementedError
+
+    @property
+    def ink(self) -> tuple[int, int, int]:
+        """The theme's text colour, for marks that must stand out on a light theme too."""
+        return Color.parse(self.app.theme_variables["foreground"]).rgb
 
     def show(self, *args: Any, background: bool = False) -> None:
         """Draw these data: now (the next repaint builds them), or built in a thread."""

@@ -49,7 +49,7 @@ class LossPlot(Plot):
             plt.hline(loss, COLORS[name])
         if view.best is not None:
             step, loss = view.best
-            plt.scatter([step], [loss], color="white", marker="◆")
+            plt.scatter([step], [loss], color=self.ink, marker="◆")
         last = max(steps[-1] for steps, _ in view.train_curves.values())
         ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
         plt.xticks(ticks, [short(t) for t in ticks])
@@ -192,7 +192,7 @@ class UpdateRatioPlot(Plot):
             if finite:
                 steps, values = zip(*finite, strict=True)
                 plt.plot(steps, values, color=palette[i % len(palette)], marker="hd", label=name)
-        plt.hline(-3, "white")
+        plt.hline(-3, self.ink)
         last = max((points[-1][0] for points in history.values() if points), default=0)
         ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
         plt.xticks(ticks, [short(t) for t in ticks])

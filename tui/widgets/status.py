@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from engine.protocol import StatusView
+from tui.widgets.panels import legible
 
 
 class StatusLine(Widget):
@@ -48,11 +49,11 @@ class StatusLine(Widget):
             parts.append((2, Text(f" {view.steps_per_second:,.0f}/s")))
         parts.append((2, Text(f" ep {view.epoch:.2f}")))
         if view.loss is not None:
-            parts.append((0, Text(f" │ train {view.loss:.3f}", style="cyan")))
+            train = Text(f" │ train {view.loss:.3f}", style=legible("cyan", self.app))
+            parts.append((0, train))
         if view.val_loss is not None:
-            parts.append(
-                (0, Text(f" val {view.val_loss:.3f}", style="bold #ff87ff"))
-            )  # light: legible in grey
+            val = Text(f" val {view.val_loss:.3f}", style=f"bold {legible('magenta', self.app)}")
+            parts.append((0, val))
             if view.val_step is not None and view.val_step < view.step:
                 age = f" ({_steps(view.step - view.val_step)} steps ago)"
                 parts.append((1, Text(age, style="dim")))
