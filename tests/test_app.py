@@ -95,7 +95,7 @@ def test_texts_take_colours_that_read_on_the_theme_and_only_working_themes_are_o
         return app.loss.border_title, [text.style for _, text in app.status.parts]
 
     async def scenario(app, pilot):
-        dark = colours(app)
+        dark, screen = colours(app), app.export_screenshot()
         app.theme = "solarized-light"
         await settle(pilot)
         light = colours(app)
@@ -103,6 +103,7 @@ def test_texts_take_colours_that_read_on_the_theme_and_only_working_themes_are_o
         app.theme = "textual-dark"
         await settle(pilot)
         assert colours(app) == dark
+        assert app.export_screenshot() == screen  # nothing left of the light theme
         assert not {"ansi-dark", "ansi-light"} & set(app.available_themes)
 
     drive(scenario, RECORDED["mlp 600 steps"])
