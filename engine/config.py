@@ -226,11 +226,11 @@ class Config:
             f"{self.activation}{init}{dropout}{prior}, {common}"
         )
 
-    def differences(self, train_examples: int) -> dict[str, Any]:
+    def differences(self, train_examples: int, vocab_size: int) -> dict[str, Any]:
         """The values that differ from this config's preset, sized for the same data."""
         if self.preset not in PRESETS:
             return {}
-        base = PRESETS[self.preset].for_data(train_examples)
+        base = PRESETS[self.preset].for_data(train_examples).for_vocab(vocab_size)
         return {
             f.name: getattr(self, f.name)
             for f in fields(self)
@@ -254,12 +254,23 @@ class Config:
             epochs=round(self.epochs * 10 ** (-scale / 2)),
         )
 
+    def for_vocab(self, vocab_size: int) -> Config:
+        """The ngram orders lowered to what a vocabulary allows: a context and its next
+        character make one int64 key, |V|**order < 2**63 (order 4 at |V| = 20,000)."""
+
+        def fitting(order: int) -> int:
+            while order > 1 and vocab_size**order >= 2**63:
+                order -= 1
+            return order
+
+        return replace(self, order=fitting(self.order), prior_order=fitting(self.prior_order))
+
     def memory_needed(self, vocab_size: int) -> int:
         """Bytes a run of these values needs, roughly: its weights about 7 times (gradients,
         optimizer state, the best, the averaged and the last good copies) and one batch's
         activations, forward and backward. Counting models keep their counts instead."""
         if self.model in COUNTING:
-            return 16 * vocab_size**2 if self.model == "bigram" else 0
+            return 0  # sparse counts, as many as the data has pairs
         if self.model == "bigram-neural":
             return 7 * 4 * vocab_size**2
         inputs, hidden = self.block_size * self.n_embd, self.n_hidden

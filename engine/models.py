@@ -11,39 +11,81 @@ TABLE_MAX_VOCAB = 1024  # the counting bigram keeps its |V|x|V| log-probabilitie
 
 
 class CountingBigram(nn.Module):
-    """Bigram model by counting pairs; its logits are the log of the add-k smoothed frequencies."""
+    """Bigram model by counting pairs; its logits are the log of the add-k smoothed frequencies.
+    The counts are kept sparse, as sorted pair keys (first * |V| + next) with their counts: at
+    |V| = 20,000 a dense table would take 3.2 GB, for the few pairs that a dataset has."""
 
     block_size = 1
     trains_by_gradient = False
 
     def __init__(self, vocab_size: int, smoothing: float = 1.0) -> None:
         super().__init__()
-        self.smoothing = smoothing
-        self.register_buffer("counts", torch.zeros(vocab_size, vocab_size, dtype=torch.long))
+        self.vocab_size, self.smoothing = vocab_size, smoothing
+        self.keys = self.pair_counts = torch.zeros(0, dtype=torch.long)
+        self.row_totals = torch.zeros(vocab_size, dtype=torch.long)
+        self.version = 0  # counted again since
         self._table: tuple[tuple[int, float], torch.Tensor] | None = None  # (for what, log P)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         # float64 so that the loss over hundreds of thousands of pairs is exact to many decimals
-        if self.counts.shape[0] > TABLE_MAX_VOCAB:
-            rows = self.counts[idx[:, -1]].double() + self.smoothing
+        first = idx[:, -1]
+        if self.vocab_size > TABLE_MAX_VOCAB:
+            rows = self._rows(first) + self.smoothing
             return (rows / rows.sum(1, keepdim=True)).log()
         # The whole log-probability table, made again only when the counts or k change:
         # sampling asks for rows of it at every character.
-        key = (self.counts._version, self.smoothing)
+        key = (self.version, self.smoothing)
         if self._table is None or self._table[0] != key:
             self._table = (key, self.probabilities().log())
-        return self._table[1][idx[:, -1]]
+        return self._table[1][first]
 
     @torch.no_grad()
     def count(self, idx: torch.Tensor, targets: torch.Tensor) -> None:
-        """Add the pairs (last context token, target); one bincount, no loop per character."""
-        size = self.counts.shape[0]
-        pairs = idx[:, -1] * size + targets
-        self.counts.view(-1).add_(torch.bincount(pairs, minlength=size * size))
+        """Add the pairs (last context token, target): a merge of sorted keys, no loop."""
+        keys = torch.cat([self.keys, idx[:, -1] * self.vocab_size + targets])
+        counts = torch.cat([self.pair_counts, torch.ones_like(targets)])
+        self.keys, where = keys.unique(sorted=True, return_inverse=True)
+        self.pair_counts = torch.zeros_like(self.keys).index_add_(0, where, counts)
+        self.row_totals = self.row_totals.index_add(0, idx[:, -1], torch.ones_like(targets))
+        self.version += 1
+
+    @property
+    def counts(self) -> torch.Tensor:
+        """The |V|x|V| table of counts (the seed's N): for small vocabularies only."""
+        table = torch.zeros(self.vocab_size**2, dtype=torch.long)
+        return table.index_put_((self.keys,), self.pair_counts).view(self.vocab_size, -1)
 
     def probabilities(self) -> torch.Tensor:
+        """The |V|x|V| table of probabilities (the seed's P): for small vocabularies only."""
         rows = self.counts.double() + self.smoothing
         return rows / rows.sum(1, keepdim=True)
+
+    def _rows(self, first: torch.Tensor) -> torch.Tensor:
+        """The counts following each of `first` as dense rows (B, |V|), float64."""
+        size = self.vocab_size
+        starts = torch.searchsorted(self.keys, first * size)
+        lengths = torch.searchsorted(self.keys, (first + 1) * size) - starts
+        row = torch.repeat_interleave(torch.arange(len(first)), lengths)
+        # Each row's entries are consecutive keys, from its start.
+        before = torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
+        entry = torch.repeat_interleave(starts, lengths) + torch.arange(len(row)) - before
+        rows = torch.zeros(len(first), size, dtype=torch.float64)
+        rows[row, self.keys[entry] % size] = self.pair_counts[entry].double()
+        return rows
+
+    def state_dict(self, *args: object, **kwargs: object) -> dict[str, torch.Tensor]:
+        return {"keys": self.keys, "counts": self.pair_counts}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor], strict: bool = True) -> None:
+        if "keys" not in state:  # a checkpoint from before the counts were sparse
+            dense = state["counts"].flatten()
+            state = {"keys": dense.nonzero().squeeze(1), "counts": dense[dense > 0]}
+        self.keys, self.pair_counts = state["keys"].long(), state["counts"].long()
+        size = self.vocab_size
+        self.row_totals = torch.zeros(size, dtype=torch.long).index_add_(
+            0, self.keys // size, self.pair_counts
+        )
+        self.version += 1
 
 
 class CountingNGram(nn.Module):

@@ -27,6 +27,11 @@ PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training spli
 GOOD_WEIGHTS_EVERY = 16
 
 
+# The share of the available memory one run may take: the app, the other models' runs and the
+# machine need the rest.
+MEMORY_SHARE = 0.5
+
+
 def available_memory() -> int:
     """Bytes the system can give without swapping (MemAvailable); unbounded if unknown."""
     try:
@@ -59,12 +64,13 @@ class Trainer:
     def __init__(self, dataset: Dataset, config: Config) -> None:
         self.dataset = dataset
         self.train_examples = int(dataset.item_offsets("train")[-1])
-        self.config = config.for_data(self.train_examples)
+        self.config = config.for_data(self.train_examples).for_vocab(dataset.vocab.size)
         needed, available = self.config.memory_needed(dataset.vocab.size), available_memory()
-        if needed > available:
+        if needed > available * MEMORY_SHARE:
             raise ValueError(
                 f"this {self.config.model} needs about {needed / 2**30:.1f} GiB of memory, and "
-                f"{available / 2**30:.1f} GiB is available: make it smaller"
+                f"a run may take at most half of the {available / 2**30:.1f} GiB available: "
+                "make it smaller"
             )
         self.reset()
 

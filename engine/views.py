@@ -20,23 +20,25 @@ def bigram_matrices(model: Model) -> tuple[torch.Tensor | None, torch.Tensor] | 
 
 def top_bigrams(model: Model, vocab: Vocab, n: int = 20) -> list[Bigram]:
     """The n most frequent pairs (the likeliest for the neural bigram), most first."""
-    matrices = bigram_matrices(model)
-    if matrices is None:
+    if isinstance(model, CountingBigram):  # from its sparse counts: |V| may be 20,000
+        counts, order = model.pair_counts.topk(min(n, len(model.pair_counts)))
+        size, keys = vocab.size, model.keys[order]
+        firsts, seconds = (keys // size).tolist(), (keys % size).tolist()
+        totals = model.row_totals[keys // size].double() + model.smoothing * size
+        probs = ((counts.double() + model.smoothing) / totals).tolist()
+        return [
+            Bigram(vocab.symbol(a), vocab.symbol(b), count, prob)
+            for a, b, count, prob in zip(firsts, seconds, counts.tolist(), probs, strict=True)
+        ]
+    if not isinstance(model, NeuralBigram):
         return []
-    counts, probs = matrices
-    # Rank the neural bigram by the joint probability under a uniform first character.
-    score = counts.double() if counts is not None else probs
-    n = min(n, score.numel())
-    values, flat = score.flatten().topk(n)
-    size = score.shape[1]
-    top_counts = counts.flatten()[flat].tolist() if counts is not None else [0] * n
-    top_probs = probs.flatten()[flat].tolist()
+    # Ranked by the joint probability under a uniform first character.
+    probs = model.probabilities()
+    values, flat = probs.flatten().topk(min(n, probs.numel()))
+    size = probs.shape[1]
     return [
-        Bigram(vocab.symbol(i // size), vocab.symbol(i % size), count, prob)
-        for value, i, count, prob in zip(
-            values.tolist(), flat.tolist(), top_counts, top_probs, strict=True
-        )
-        if value > 0
+        Bigram(vocab.symbol(i // size), vocab.symbol(i % size), 0, prob)
+        for i, prob in zip(flat.tolist(), values.tolist(), strict=True)
     ]
 
 

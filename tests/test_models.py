@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from engine.config import PRESETS, Config
 from engine.dataset import Dataset
-from engine.models import MLP, CountingBigram, build_model
+from engine.models import MLP, TABLE_MAX_VOCAB, CountingBigram, build_model
 from engine.trainer import Trainer
 
 
@@ -145,3 +145,27 @@ def test_values_from_text():
     assert Config().with_values(n_hidden="64", learning_rate="3e-3").n_hidden == 64
     with pytest.raises(ValueError, match="n_hidden must be a whole number, not 'lots'"):
         Config().with_values(n_hidden="lots")
+
+
+def test_the_counts_are_sparse_and_the_same_at_any_vocabulary_size(small):
+    """Above TABLE_MAX_VOCAB rows are made from the sparse counts: the same log-probabilities;
+    and a checkpoint of the dense table still loads."""
+    x, y = small.examples("train", 1)
+    model = CountingBigram(small.vocab.size)
+    model.count(x, y)
+    assert len(model.keys) < small.vocab.size**2  # only the pairs seen
+    wide = CountingBigram(TABLE_MAX_VOCAB + 1)  # the same pairs, in a vocabulary too large
+    wide.count(x, y)
+    expected = (model.counts[x[:, 0]].double() + 1).log() - (
+        model.counts[x[:, 0]].sum(1, keepdim=True).double() + TABLE_MAX_VOCAB + 1
+    ).log()
+    assert torch.allclose(wide(x)[:, : small.vocab.size], expected)
+    old = CountingBigram(small.vocab.size)
+    old.load_state_dict({"counts": model.counts})
+    assert torch.equal(old.keys, model.keys) and torch.equal(old(x), model(x))
+
+
+def test_ngram_orders_are_lowered_to_what_the_vocabulary_allows():
+    config = PRESETS["default"].for_vocab(20_000)
+    assert (config.prior_order, PRESETS["ngram"].for_vocab(20_000).order) == (4, 4)
+    assert PRESETS["default"].for_vocab(27) == PRESETS["default"]

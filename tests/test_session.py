@@ -78,7 +78,9 @@ def test_a_preset_from_the_form_brings_its_values_under_the_ones_changed(session
         0,
     )
     assert config.learning_rate == 0.2  # the one the user changed
-    assert config.differences(session.trainer.train_examples) == {"learning_rate": 0.2}
+    assert config.differences(session.trainer.train_examples, session.dataset.vocab.size) == {
+        "learning_rate": 0.2
+    }
     with pytest.raises(ValueError, match="preset must be one of seed, small, lecture"):
         session.reconfigure({"preset": "bigram"})
 

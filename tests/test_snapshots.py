@@ -154,6 +154,7 @@ def test_sixteen_colours(snap_compare, monkeypatch):
     """TERM=xterm over SSH, no COLORTERM: the heatmap's shades keep their order (greys)."""
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.delenv("COLORTERM")
+
     async def run_before(pilot):
         await settle(pilot)
         pilot.app.clear_notifications()
