@@ -30,7 +30,7 @@ from engine.diagnostics import diagnose
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import LearningRateFinder
-from engine.models import MLP
+from engine.models import MLP, CountingBigram, NeuralBigram
 from engine.protocol import (
     AskFirst,
     BigramView,
@@ -55,6 +55,7 @@ from engine.views import bigram_matrices, embedding_2d, top_bigrams
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
 GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
+BIGRAMS = (CountingBigram, NeuralBigram)  # the models the Bigrams panel draws
 
 
 @dataclass(frozen=True)
@@ -351,9 +352,10 @@ class Session:
         if self._bigram_cache is None or self._bigram_cache[0] != key:
             vocab = self.dataset.vocab
             model = source.model if source else None
-            counts, probs = bigram_matrices(model) if model else (None, None)
-            if vocab.size > GRID_MAX_VOCAB:  # the top pairs only: the grid would not be read
-                counts = probs = None
+            # The top pairs only beyond GRID_MAX_VOCAB: the grid would not be read, and at
+            # |V| = 20,000 its tables would take 6 GB.
+            grid = model is not None and vocab.size <= GRID_MAX_VOCAB
+            counts, probs = bigram_matrices(model) if grid else (None, None)
             view = BigramView(
                 model=self.active,
                 symbols=[vocab.symbol(i) for i in range(vocab.size)],
@@ -368,7 +370,7 @@ class Session:
         """The bigram to draw: the active model if it is one, else the counting one."""
         for name in (self.active, "bigram"):
             trainer = self.trainers.get(name)
-            if trainer and trainer.step and bigram_matrices(trainer.model) is not None:
+            if trainer and trainer.step and isinstance(trainer.model, BIGRAMS):
                 return trainer
         return None
 

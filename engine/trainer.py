@@ -27,9 +27,9 @@ PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training spli
 GOOD_WEIGHTS_EVERY = 16
 
 
-# The share of the available memory one run may take: the app, the other models' runs and the
-# machine need the rest.
-MEMORY_SHARE = 0.5
+# The share of the available memory one run may take: a session keeps a run of each of its
+# four models, beside the app and the rest of the machine.
+MEMORY_SHARE = 0.25
 
 
 def available_memory() -> int:
@@ -69,7 +69,7 @@ class Trainer:
         if needed > available * MEMORY_SHARE:
             raise ValueError(
                 f"this {self.config.model} needs about {needed / 2**30:.1f} GiB of memory, and "
-                f"a run may take at most half of the {available / 2**30:.1f} GiB available: "
+                f"a run may take at most a quarter of the {available / 2**30:.1f} GiB available: "
                 "make it smaller"
             )
         self.reset()

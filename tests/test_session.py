@@ -207,3 +207,18 @@ def test_a_counting_models_speed_is_the_pace_the_user_watches():
     speeds = [r.steps_per_second for r in records if isinstance(r, StatusView) and r.running]
     measured = [s for s in speeds if s is not None]
     assert measured and all(s <= 1 / COUNT_STEP_SECONDS for s in measured)
+
+
+def test_a_large_vocabulary_sends_the_top_pairs_with_their_counts_and_no_grid(tmp_path):
+    """|V| = 300 (beyond the grid's 128): the counted pairs, never the |V|x|V| tables."""
+    from tui.widgets.bigrams import _counted
+
+    wide = tmp_path / "wide.txt"
+    wide.write_text(
+        "".join(chr(0x4E00 + i % 300) + chr(0x4E00 + i % 7) + "\n" for i in range(3000))
+    )
+    session = Session.open(str(wide))
+    session.train(5)
+    (view,) = [v for v in session.views(False, None) if isinstance(v, BigramView)]
+    assert view.counts is None and view.probabilities is None
+    assert view.top[0].count > 0 and _counted(view)

@@ -97,7 +97,7 @@ class BigramHeatmap(Widget):
         if not view.top:
             retitle(self, "Bigrams", "c toggles")
             return
-        shown = "probabilities" if self.show_probabilities or view.counts is None else "counts"
+        shown = "counts" if _counted(view) and not self.show_probabilities else "probabilities"
         retitle(self, f"Bigrams · {shown}", "c toggles")
 
     def render_line(self, y: int) -> Strip:
@@ -217,7 +217,7 @@ class BigramHeatmap(Widget):
         columns = max(1, self.size.width // width)
         rows = max(1, self.size.height)
         pairs = view.top[: columns * rows]
-        by_count = view.counts is not None and not self.show_probabilities
+        by_count = _counted(view) and not self.show_probabilities
         peak = max((b.count if by_count else b.probability) for b in pairs) or 1
         text = Text()
         for r in range(rows):
@@ -233,3 +233,9 @@ class BigramHeatmap(Widget):
             text.append("\n")
         text.rstrip()
         return text
+
+
+def _counted(view: BigramView) -> bool:
+    """A counting bigram's view: its grid has counts, or (beyond the grid's vocabulary sizes)
+    its top pairs; the neural bigram's pairs count nothing."""
+    return view.counts is not None or any(b.count for b in view.top)

@@ -68,9 +68,10 @@ class NameList(Widget):
             self.selected = None
         elif self.selected is not None:  # the same name stays selected as new ones come
             self.selected = min(self.selected + len(names.finished), len(self.finished) - 1)
+        was_empty = not self.growing and not self.finished  # a hint of two lines, maybe
         self.growing = names.growing
         self.finished.extendleft(names.finished)
-        if names.finished or not names.growing:
+        if names.finished or not names.growing or was_empty:
             self._finished_lines = None
             self.refresh()
         else:  # a letter more: only the growing names' rows, at the top, change
