@@ -26,7 +26,7 @@ from bench import reference
 from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
 from engine.config import PRESETS
-from engine.dataset import Dataset, load_dataset
+from engine.dataset import SPLITS, Dataset, load_dataset
 from engine.models import CountingBigram
 from engine.sampling import sample
 from engine.trainer import Trainer
@@ -48,12 +48,11 @@ class Row:
 
 
 def bigram_counting(data: Dataset, words: list[str], quick: bool) -> Row:
-    x = torch.cat([data.examples(s, 1)[0] for s in ("train", "val", "test")])
-    y = torch.cat([data.examples(s, 1)[1] for s in ("train", "val", "test")])
+    x, y = map(torch.cat, zip(*(data.examples(s).tensors(1) for s in SPLITS), strict=True))
     model = CountingBigram(data.vocab.size)
     engine = min(timed(lambda: model.count(x, y)) for _ in range(20))
     seed = min(timed(lambda: reference.count_bigrams(words)) for _ in range(1 if quick else 3))
-    encode = timed(lambda: Dataset.from_items(words).examples("train", 1))
+    encode = timed(lambda: Dataset.from_items(words).examples("train").tensors(1))
     ratio = seed / engine
     return Row(
         "bigram counting",
@@ -80,7 +79,7 @@ def side_by_side(
 
 def mlp_step(data: Dataset, quick: bool) -> Row:
     """Lecture MLP (SGD, batch 32): engine Trainer vs the raw-tensor loop."""
-    x, y = data.examples("train", 3)
+    x, y = data.examples("train").tensors(3)
     seconds = 1.0 if quick else 4.0
 
     def engine() -> float:
@@ -108,7 +107,7 @@ def mlp_step(data: Dataset, quick: bool) -> Row:
 def time_to_quality(data: Dataset, quick: bool) -> Row:
     """Training seconds (evaluation excluded) until val loss <= 2.17."""
     goal, budget = 2.17, 15.0 if quick else 150.0
-    xv, yv = data.examples("val", 3)
+    xv, yv = data.examples("val").tensors(3)
 
     started = time.perf_counter()
     trainer = Trainer(data, PRESETS["default"])  # its ngram prior is counted here: timed too
@@ -117,7 +116,7 @@ def time_to_quality(data: Dataset, quick: bool) -> Row:
         engine_time += timed(lambda: trainer.run(500))
         engine_val = trainer.split_loss("val")
 
-    x, y = data.examples("train", 3)
+    x, y = data.examples("train").tensors(3)
     plain = reference.LectureMLP(data.vocab.size, 3, 10, 200)
     plain_time, plain_val, step = 0.0, 9.9, 0
     while plain_time < budget and plain_val > goal:

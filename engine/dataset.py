@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +77,7 @@ class Dataset:
     path: str | None = None
     seed: int = 42
     _split_of: dict[str, str] = field(default_factory=dict, repr=False)
-    _examples: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = field(
-        default_factory=dict, repr=False
-    )
+    _examples: dict[str, Examples] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_items(
@@ -116,40 +115,85 @@ class Dataset:
         """'train', 'val' or 'test' when the item is in that split, else 'new'."""
         return self._split_of.get(text, "new")
 
-    def examples(self, split: str, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(X, Y): for every character and the closing boundary, the block_size tokens before it."""
-        key = (split, block_size)
-        if key not in self._examples:
-            self._examples[key] = _encode(self.splits[split], self.vocab, block_size)
-        return self._examples[key]
+    def examples(self, split: str) -> Examples:
+        """Every character and closing boundary of the split's items, with its context."""
+        if split not in self._examples:
+            self._examples[split] = _encode(self.splits[split], self.vocab)
+        return self._examples[split]
 
     def item_offsets(self, split: str) -> torch.Tensor:
-        """Row where each item's examples start in examples(split, ...), then the total."""
+        """Row where each item's examples start in examples(split), then the total."""
         lengths = torch.tensor([len(item) + 1 for item in self.splits[split]])
         return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
 
 
-def _encode(
-    items: tuple[str, ...], vocab: Vocab, block_size: int
+class Examples:
+    """A split's examples, compact: every character and closing boundary of its items is a
+    target, stored once (one byte each for a vocabulary of up to 255 characters), with its
+    depth in its item; a context is built when a batch asks for it, of any block size. Kept as
+    (N, block_size) int64, a 42 MB file took gigabytes."""
+
+    def __init__(self, targets: torch.Tensor, depth: torch.Tensor) -> None:
+        self._targets, self._depth = targets, depth  # the depth is capped at DEPTH_MAX
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    def batch(
+        self, rows: torch.Tensor | slice, block_size: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(X, Y) as int64: X[i] the block_size tokens before target rows[i], boundaries
+        before its item's start."""
+        if isinstance(rows, slice):
+            rows = torch.arange(*rows.indices(len(self)))
+        back = torch.arange(block_size, 0, -1)  # how far back each context column looks
+        x = self._targets[(rows[:, None] - back).clamp(min=0)].long()
+        x[back > self._depth[rows, None].long()] = BOUNDARY
+        return x, self._targets[rows].long()
+
+    def chunks(self, block_size: int, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The whole split in order, `size` examples at a time."""
+        for start in range(0, len(self), size):
+            yield self.batch(slice(start, start + size), block_size)
+
+    def tensors(self, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The whole split as (X, Y): for small splits, and tests."""
+        return self.batch(slice(None), block_size)
+
+
+DEPTH_MAX = 255  # deeper is as deep for a context: Config.block_size is at most 64
+
+
+ENCODE_ITEMS = 2**16  # items encoded at a time: the int64 intermediates stay small
+
+
+def _encode(items: tuple[str, ...], vocab: Vocab) -> Examples:
+    dtype = (
+        torch.uint8 if vocab.size <= 256 else torch.int16 if vocab.size <= 2**15 else torch.int32
+    )
+    symbols = torch.tensor([ord(ch) for ch in vocab.chars], dtype=torch.int32)  # sorted
+    parts = [
+        _encode_some(items[i : i + ENCODE_ITEMS], symbols, dtype)
+        for i in range(0, len(items), ENCODE_ITEMS)
+    ]
+    return Examples(torch.cat([t for t, _ in parts]), torch.cat([d for _, d in parts]))
+
+
+def _encode_some(
+    items: tuple[str, ...], symbols: torch.Tensor, dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    stoi = vocab.stoi()
-    # Each item becomes block_size boundaries, its characters and a closing boundary; every
-    # position after the leading boundaries is a target and the window before it its context.
-    pad = [BOUNDARY] * block_size
-    stream: list[int] = []
-    for item in items:
-        stream += pad
-        stream += [stoi[ch] for ch in item]
-        stream.append(BOUNDARY)
-    tokens = torch.tensor(stream, dtype=torch.long)
-    is_target = torch.ones(len(stream), dtype=torch.bool)
-    starts = torch.tensor([len(item) + 1 + block_size for item in items]).cumsum(0)
-    starts = torch.cat([torch.zeros(1, dtype=torch.long), starts[:-1]])
-    for k in range(block_size):
-        is_target[starts + k] = False
-    targets = is_target.nonzero().squeeze(1)
-    windows = tokens.unfold(0, block_size, 1)  # windows[i] = tokens[i : i + block_size]
-    return windows[targets - block_size].contiguous(), tokens[targets]
+    # Each item's characters then a closing boundary: the targets, in order. Code points are
+    # mapped to token indices in one search, with no Python int per character.
+    text = "\n".join(items) + "\n"
+    codes = torch.frombuffer(bytearray(text.encode("utf-32-le")), dtype=torch.int32)
+    tokens = torch.searchsorted(symbols, codes) + 1
+    ends = codes == ord("\n")  # never a character of an item: lines are split on it
+    tokens[ends] = BOUNDARY
+    # The depth of each target in its item: its position minus its item's start.
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), ends.nonzero().squeeze(1) + 1])[:-1]
+    lengths = torch.tensor([len(item) + 1 for item in items])
+    depth = torch.arange(len(codes)) - torch.repeat_interleave(starts, lengths)
+    return tokens.to(dtype), depth.clamp(max=DEPTH_MAX).to(torch.uint8)
 
 
 def load_dataset(path: str | Path, seed: int = 42, max_bytes: int = DEFAULT_MAX_BYTES) -> Dataset:

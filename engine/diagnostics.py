@@ -29,8 +29,9 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
         raise ValueError(f"the {trainer.config.model} has no hidden layers to look inside")
     activation = trainer.config.activation
     generator = torch.Generator().manual_seed(trainer.step)
-    x, y = trainer.dataset.examples("train", model.block_size)
-    ix = torch.randint(0, len(y), (min(BATCH, len(y)),), generator=generator)
+    examples = trainer.dataset.examples("train")
+    ix = torch.randint(0, len(examples), (min(BATCH, len(examples)),), generator=generator)
+    x, y = examples.batch(ix, model.block_size)
     hidden: list[torch.Tensor] = []
     was_training = model.training
     model.eval()  # no dropout: the units as they are
@@ -38,16 +39,16 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
         with torch.enable_grad():
             for p in model.parameters():
                 p.grad = None
-            h = model.embedding[x[ix]].flatten(1)
+            h = model.embedding[x].flatten(1)
             for weight, bias in model._layers:
                 h = model.activation(torch.addmm(bias, h, weight))
                 h.retain_grad()
                 hidden.append(h)
             logits = torch.addmm(model.out_bias, h, model.out_weight)
             if model.prior is not None:
-                context = x[ix][:, x.shape[1] - model.prior.block_size :]
+                context = x[:, x.shape[1] - model.prior.block_size :]
                 logits = logits + model.prior(context).float()
-            F.cross_entropy(logits, y[ix]).backward()
+            F.cross_entropy(logits, y).backward()
     finally:
         model.train(was_training)
     layers = [
@@ -73,7 +74,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
                 update_to_data_log10=update,
             )
         )
-    checks = _compare_gradients(model, x[ix], y[ix])
+    checks = _compare_gradients(model, x, y)
     return DiagnosticsView(
         model=trainer.config.model,
         step=trainer.step,

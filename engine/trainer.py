@@ -22,6 +22,7 @@ from engine.optim import Optimizer, make_optimizer
 
 EVAL_VALUES = 2**20  # logits per forward pass when evaluating a whole split
 OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfitting
+COUNT_CHUNK = 2**20  # examples counted at a time into the prior: contexts are built per chunk
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
@@ -102,11 +103,11 @@ class Trainer:
         self._best_epoch = 0.0
         self.last_val: tuple[int, float] | None = None  # (step, loss): the history averages
         self._worse = (0, [])  # val losses since the best: how many, and the last `patience`
-        self._x, self._y = self.dataset.examples("train", self.model.block_size)
+        self._train = self.dataset.examples("train")
         self._priors: dict[str, torch.Tensor | None] = {}
         self._count_prior()
         self._prior_of_train = self._prior_of("train")
-        self._n_examples = len(self._y)  # an int: len() of a tensor is slow on the hot path
+        self._n_examples = len(self._train)
         self._item_offsets = self.dataset.item_offsets("train")
         self._params = [p for p in self.model.parameters()]
         self._manual = self._manual_gradients()
@@ -120,8 +121,9 @@ class Trainer:
         if not isinstance(self.model, MLP) or not self.config.prior_order:
             return
         prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
-        prior.count(*self.dataset.examples("train", prior.block_size))
-        prior.fit(*self.dataset.examples("val", prior.block_size))
+        for x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
+            prior.count(x, y)
+        prior.fit(*self.dataset.examples("val").tensors(prior.block_size))
         self.model.prior = prior
 
     @torch.no_grad()
@@ -132,18 +134,10 @@ class Trainer:
         if prior is None:
             return None
         if split not in self._priors:
-            x = self.dataset.examples(split, self.model.block_size)[0]
-            fits = x.shape[0] * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
-            self._priors[split] = (
-                torch.cat(
-                    [
-                        prior(chunk[:, x.shape[1] - prior.block_size :]).float()
-                        for chunk in x.split(self._eval_chunk())
-                    ]
-                )
-                if fits
-                else None
-            )
+            examples = self.dataset.examples(split)
+            fits = len(examples) * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
+            chunks = examples.chunks(prior.block_size, self._eval_chunk())
+            self._priors[split] = torch.cat([prior(x).float() for x, _ in chunks]) if fits else None
         return self._priors[split]
 
     def _manual_gradients(self) -> Callable[..., float] | None:
@@ -261,17 +255,16 @@ class Trainer:
         """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
         their weights sum to the batch's mean loss: random examples in one chunk, or all of
         them (full batch) in chunks of FULL_BATCH_CHUNK."""
-        x, y, prior = self._x, self._y, self._prior_of_train
+        examples, prior, block_size = self._train, self._prior_of_train, self.model.block_size
         if self.config.batch_size:
             ix = torch.randint(
                 0, self._n_examples, (self.config.batch_size,), generator=self.generator
             )
-            return [(x[ix], y[ix], None if prior is None else prior[ix], 1.0)]
+            return [(*examples.batch(ix, block_size), None if prior is None else prior[ix], 1.0)]
         n, size = self._n_examples, FULL_BATCH_CHUNK
         return [
             (
-                x[i : i + size],
-                y[i : i + size],
+                *examples.batch(slice(i, i + size), block_size),
                 None if prior is None else prior[i : i + size],
                 min(size, n - i) / n,
             )
@@ -315,7 +308,7 @@ class Trainer:
         first = self.items_seen
         last = min(first + self.batch_size, self.n_train_items)
         rows = slice(int(offsets[first]), int(offsets[last]))
-        x, y = self._x[rows], self._y[rows]
+        x, y = self._train.batch(rows, self.model.block_size)
         self.model.count(x, y)
         self.items_seen = last
         self.tokens_seen += len(y)
@@ -330,7 +323,7 @@ class Trainer:
         then takes about 5% of the time (README), and small data is judged often."""
         if self.config.eval_every:
             return self.config.eval_every
-        val_examples = len(self.dataset.examples("val", self.model.block_size)[1])
+        val_examples = len(self.dataset.examples("val"))
         return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
     @torch.no_grad()
@@ -338,7 +331,7 @@ class Trainer:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
-            self.model.fit(*self.dataset.examples("val", self.model.block_size))
+            self.model.fit(*self.dataset.examples("val").tensors(self.model.block_size))
         with self._averaged():
             losses = {split: self.split_loss(split) for split in splits}
             if "val" in losses and math.isfinite(losses["val"]):
@@ -436,13 +429,12 @@ class Trainer:
 
     @torch.no_grad()
     def split_loss(self, split: str) -> float:
-        x, y = self.dataset.examples(split, self.model.block_size)
-        prior = self._prior_of(split)
+        examples, prior = self.dataset.examples(split), self._prior_of(split)
         total, chunk = 0.0, self._eval_chunk()
-        for i in range(0, len(y), chunk):
+        for i, (x, y) in enumerate(examples.chunks(self.model.block_size, chunk)):
             if prior is None:
-                logits = self.model(x[i : i + chunk])
+                logits = self.model(x)
             else:
-                logits = self.model(x[i : i + chunk], prior[i : i + chunk])
-            total += F.cross_entropy(logits, y[i : i + chunk], reduction="sum").item()
-        return total / len(y)
+                logits = self.model(x, prior[i * chunk : (i + 1) * chunk])
+            total += F.cross_entropy(logits, y, reduction="sum").item()
+        return total / len(examples)

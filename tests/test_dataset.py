@@ -23,7 +23,7 @@ def test_split_is_the_lectures(names):
 
 
 def test_examples_as_in_the_lecture(names):
-    x, y = names.examples("train", 3)
+    x, y = names.examples("train").tensors(3)
     assert x.shape == (182625, 3) and y.shape == (182625,)
     stoi = names.vocab.stoi()
     # "yuheng": ... -> y, ..y -> u, .yu -> h, ... , eng -> .
@@ -109,6 +109,14 @@ def test_tags(names):
     assert names.tag("zzzqqq") == "new"
 
 
-def test_examples_are_cached_per_block_size(small):
-    assert small.examples("train", 2)[0] is small.examples("train", 2)[0]
-    assert torch.equal(small.examples("val", 1)[1], small.examples("val", 4)[1])
+def test_examples_are_kept_compact_and_give_contexts_of_any_size(small, names):
+    assert small.examples("train") is small.examples("train")
+    val = small.examples("val")
+    assert torch.equal(val.tensors(1)[1], val.tensors(4)[1])
+    assert torch.equal(val.tensors(4)[0][:, 2:], val.tensors(2)[0])  # the last 2 of 4
+    assert val._targets.dtype == torch.uint8  # a byte per example, and one for its depth
+    rows = torch.tensor([5, 0, len(val) - 1])
+    x, y = val.batch(rows, 3)
+    assert torch.equal(x, val.tensors(3)[0][rows]) and torch.equal(y, val.tensors(3)[1][rows])
+    wide = Dataset.from_items([chr(0x4E00 + i) * 2 for i in range(300)])
+    assert wide.examples("train")._targets.dtype == torch.int16

@@ -25,7 +25,7 @@ def test_figures_match_a_direct_computation(small):
     assert all(torch.equal(before[k], after[k]) for k in before)  # the run is untouched
     # The same batch, by hand
     model = trainer.model
-    x, y = small.examples("train", 3)
+    x, y = small.examples("train").tensors(3)
     ix = torch.randint(0, len(y), (min(256, len(y)),), generator=torch.Generator().manual_seed(30))
     h = torch.tanh(model.embedding[x[ix]].flatten(1) @ model.weights[0] + model.biases[0])
     (layer,) = view.layers

@@ -37,7 +37,7 @@ def test_the_ngram_counts_every_order_and_mixes_them_by_val(small):
         trainer.run(1)
     model = trainer.model
     assert isinstance(model, CountingNGram)
-    x, y = small.examples("train", 2)
+    x, y = small.examples("train").tensors(2)
     for keys, counts in model.contexts:
         assert int(counts.sum()) == len(y)  # every example counted once at every order
         assert len(keys) == len(set(keys.tolist()))

@@ -13,7 +13,7 @@ from engine.trainer import Trainer
 
 
 def _all_pairs(data: Dataset):
-    xs, ys = zip(*(data.examples(s, 1) for s in ("train", "val", "test")), strict=True)
+    xs, ys = zip(*(data.examples(s).tensors(1) for s in ("train", "val", "test")), strict=True)
     return torch.cat(xs), torch.cat(ys)
 
 
@@ -28,7 +28,7 @@ def test_counting_bigram_over_the_whole_file(names):
 
 
 def test_counting_is_vectorized_and_exact(small):
-    x, y = small.examples("train", 1)
+    x, y = small.examples("train").tensors(1)
     model = CountingBigram(small.vocab.size)
     model.count(x, y)
     expected = torch.zeros_like(model.counts)
@@ -44,7 +44,7 @@ def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
         trainer.run(50)
         counts_seen.append(int(trainer.model.counts.sum()))
     assert counts_seen == sorted(counts_seen) and len(counts_seen) > 3  # fills up step by step
-    x, y = names.examples("train", 1)
+    x, y = names.examples("train").tensors(1)
     full = CountingBigram(names.vocab.size)
     full.count(x, y)
     assert torch.equal(trainer.model.counts, full.counts)
@@ -89,7 +89,7 @@ def test_the_seed_preset_is_the_posts_network(embedded):
     report = trainer.run(2)
     assert 15 < trainer.initial_loss < 60
     assert report.loss < trainer.initial_loss
-    assert trainer.tokens_seen == 2 * trainer.batch_size == 2 * len(trainer._y)
+    assert trainer.tokens_seen == 2 * trainer.batch_size == 2 * len(trainer._train)
 
 
 def test_a_full_batch_in_chunks_is_one_batch(embedded, monkeypatch):
@@ -150,7 +150,7 @@ def test_values_from_text():
 def test_the_counts_are_sparse_and_the_same_at_any_vocabulary_size(small):
     """Above TABLE_MAX_VOCAB rows are made from the sparse counts: the same log-probabilities;
     and a checkpoint of the dense table still loads."""
-    x, y = small.examples("train", 1)
+    x, y = small.examples("train").tensors(1)
     model = CountingBigram(small.vocab.size)
     model.count(x, y)
     assert len(model.keys) < small.vocab.size**2  # only the pairs seen

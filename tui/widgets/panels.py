@@ -69,6 +69,8 @@ class PlotPanel(Container, Generic[PlotView]):
         raise NotImplementedError
 
     def show(self, view: PlotView) -> None:
+        if not self.is_attached:  # a first report as the app closes: nothing to draw it in
+            return
         if self.plot is None:
             self.plot = self.make_plot()
             self.plot.display = False
