@@ -110,13 +110,18 @@ def test_tags(names):
 
 
 def test_examples_are_kept_compact_and_give_contexts_of_any_size(small, names):
+    lecture = torch.tensor(
+        [[0, 0, 0], [0, 0, 25], [0, 25, 21], [25, 21, 8], [21, 8, 5], [8, 5, 14], [5, 14, 7]]
+        + [[0, 0, 0], [0, 0, 4]]
+    )  # yuheng, then diondre
     assert small.examples("train") is small.examples("train")
     val = small.examples("val")
     assert torch.equal(val.tensors(1)[1], val.tensors(4)[1])
     assert torch.equal(val.tensors(4)[0][:, 2:], val.tensors(2)[0])  # the last 2 of 4
     assert val._targets.dtype == torch.uint8  # a byte per example, and one for its depth
     rows = torch.tensor([5, 0, len(val) - 1])
-    x, y = val.batch(rows, 3)
+    x, y = val._contexts(rows, 3)  # as a large split's batches are built
     assert torch.equal(x, val.tensors(3)[0][rows]) and torch.equal(y, val.tensors(3)[1][rows])
+    assert torch.equal(names.examples("train")._contexts(torch.arange(9), 3)[0], lecture[:9])
     wide = Dataset.from_items([chr(0x4E00 + i) * 2 for i in range(300)])
     assert wide.examples("train")._targets.dtype == torch.int16
