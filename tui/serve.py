@@ -181,4 +181,5 @@ def app_command(app_args: list[str]) -> str:
 
 
 def serve(app_args: list[str], host: str, port: int, max_sessions: int) -> None:
-    ClassServer(app_command(app_args), max_sessions, host=host, port=port).serve()
+    command = app_command(app_args)
+    ClassServer(command, max_sessions, host=host, port=port, title="makemore-tui").serve()
