@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,21 @@ SPLITS = ("train", "val", "test")
 
 def visible(text: str) -> str:
     """Text safe to show on a terminal: control, format and line-separator characters (ESC,
-    BEL, U+202E...) as escapes, so that a crafted file cannot send sequences to the terminal."""
-    if text.isprintable():
+    BEL, U+202E, the emoji joiner...) as escapes, so that a crafted file cannot send sequences
+    to the terminal; and as escapes too the characters that change the width of the one before
+    them in some terminals and not in others (variation selectors, skin tones): on their own,
+    as a model sees them, they would shift the panels' borders."""
+    if text.isprintable() and not RESHAPING.search(text):
         return text
     return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+        ch.encode("unicode_escape").decode("ascii")
+        if not ch.isprintable() or RESHAPING.match(ch)
+        else ch
+        for ch in text
     )
+
+
+RESHAPING = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
 
 
 class DatasetError(ValueError):

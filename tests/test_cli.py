@@ -130,3 +130,21 @@ def test_fetch_names_offline(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     code, _, err = run(capsys, "fetch-names", "--url", f"http://127.0.0.1:{port}/names.txt")
     assert code == 2 and "are you offline?" in err and err.count("\n") == 1
+
+
+def test_characters_from_a_file_reach_the_terminal_escaped(capsys, tmp_path):
+    """ESC, BEL and U+202E could drive the terminal; a skin tone or a variation selector on
+    its own shifts the columns: all are shown as escapes, the rest as it is."""
+    data = tmp_path / "crafted.txt"
+    data.write_text("\n".join(["a\x1b[2Jb", "c\x07d", "e\u202ef", "g👍🏽h", "zoë"] * 20) + "\n")
+    code, out, _ = run(capsys, "train", "--data", str(data), "--model", "bigram", "--steps", "5")
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "🏽" not in out
+
+
+def test_visible_escapes_only_what_needs_it():
+    from engine.dataset import visible
+
+    assert visible("a\x1bb\x07\u202e") == "a\\x1bb\\x07\\u202e"
+    assert visible("👍🏽🏳️\u200d🌈") == "👍\\U0001f3fd🏳\\ufe0f\\u200d🌈"
+    assert visible("zoë 李娜 Αλέξης") == "zoë 李娜 Αλέξης"
