@@ -387,12 +387,15 @@ class Idle:
 Record = View | RunsView | Names | Note | Answer | Idle
 
 
-def engine_main(connection: Connection, data: str | None, checkpoint: str | None, log: str) -> None:
+def engine_main(
+    connection: Connection, data: str | None, checkpoint: str | None, log: str, autosave: str
+) -> None:
     """The engine process's entry point. Its output goes to `log` (the terminal is the app's),
-    and it imports torch there, never here in the app."""
+    and it imports torch there, never here in the app. While training it saves the run to
+    `autosave` now and then: if it dies, the app can start another from there."""
     with open(log, "ab", buffering=0) as output:
         os.dup2(output.fileno(), 1)
         os.dup2(output.fileno(), 2)
     from engine.server import serve
 
-    serve(connection, data, checkpoint)
+    serve(connection, data, checkpoint, autosave)

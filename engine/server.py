@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
+from engine.checkpoint import save as save_checkpoint
 from engine.config import COUNTING
 from engine.dataset import visible
 from engine.protocol import (
@@ -60,9 +61,12 @@ AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
 # When the cores are short, a key press goes first: the UI needs little, but needs it now.
 ENGINE_NICENESS = 10
 POLL_SECONDS = 0.1  # how long an idle engine waits for a command before looking again
+AUTOSAVE_SECONDS = 10.0  # while training, the run is saved for a restart at least this often
 
 
-def serve(connection: Connection, data: str | None, checkpoint: str | None) -> None:
+def serve(
+    connection: Connection, data: str | None, checkpoint: str | None, autosave: str | None = None
+) -> None:
     """The engine process's body: open the session, then serve requests until told to stop."""
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
@@ -80,7 +84,7 @@ def serve(connection: Connection, data: str | None, checkpoint: str | None) -> N
         if session.warning:
             connection.send(Note(session.warning, "warning"))
         try:
-            EngineLoop(session, connection, cancel).run()
+            EngineLoop(session, connection, cancel, autosave).run()
         finally:
             session.record_runs()  # the runs table keeps this session's runs
     except (EOFError, BrokenPipeError):  # the app has gone
@@ -94,9 +98,17 @@ class EngineLoop:
     """Trains in chunks of about CHUNK_SECONDS and serves requests between them, so a request
     waits at most that long."""
 
-    def __init__(self, session: Session, connection: Connection, cancel: threading.Event) -> None:
+    def __init__(
+        self,
+        session: Session,
+        connection: Connection,
+        cancel: threading.Event,
+        autosave: str | None = None,
+    ) -> None:
         self.session = session
         self._connection, self._cancel = connection, cancel
+        self._autosave = autosave
+        self._autosaved = (0.0, 0)  # when, and at which step of which run
         self._running = False
         self._stream: Iterator[StreamState | list[Sample]] | None = None
         self._chunk = 1  # steps per chunk, sized to take CHUNK_SECONDS
@@ -132,6 +144,7 @@ class EngineLoop:
                     if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
                         self._stream = session.stream_names(1)
                         last_name = now
+                    self._save_for_restart(now)
             except Exception as failure:  # one failing step never ends the session
                 self._running, session.finder, self._dirty = False, None, True
                 self._report(Note(f"Stopped: {failure or type(failure).__name__}", "error"))
@@ -148,6 +161,14 @@ class EngineLoop:
             ):
                 self._report(Idle(self._answered))
                 self._idle_reported = self._answered
+
+    def _save_for_restart(self, now: float) -> None:
+        """The run as it is, for the app to restart from if this process dies."""
+        when, step = self._autosaved
+        trainer = self.session.trainer
+        if self._autosave and now - when >= AUTOSAVE_SECONDS and trainer.step != step:
+            save_checkpoint(trainer, self._autosave)
+            self._autosaved = (now, trainer.step)
 
     def _finding(self) -> bool:
         """A learning-rate sweep is under way."""

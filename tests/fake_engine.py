@@ -34,6 +34,8 @@ class FakeEngine(EngineClient):
         self.questions = questions or {}  # ... or this question, until sent confirmed
         self.idle = threading.Event()
         self.stopped = False
+        self.saved_age: float | None = None  # as if the engine had saved the run this long ago
+        self.restarts: list[FakeEngine] = []  # the engines started again after a death
         self.lock = threading.Lock()
         self.records: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
         for records in played:
@@ -74,6 +76,17 @@ class FakeEngine(EngineClient):
     def stop(self) -> None:
         self.stopped = True
         self.records.put(None)
+
+    def die(self) -> None:
+        """The engine process ends, unasked."""
+        self.records.put(None)
+
+    def autosave_age(self) -> float | None:
+        return self.saved_age
+
+    def restarted(self) -> FakeEngine:
+        self.restarts.append(FakeEngine())
+        return self.restarts[-1]
 
 
 # A runs table made by hand: a real one has times and ids that never repeat.

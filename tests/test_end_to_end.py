@@ -175,6 +175,26 @@ def test_an_engine_that_dies_is_reported():
     drive(scenario)
 
 
+def test_an_engine_that_dies_while_training_starts_again_from_its_autosave():
+    async def scenario(app, pilot):
+        await pilot.press("m", "m", "space")  # the MLP, training
+        await until(pilot, lambda: app.engine.autosave.exists() and app.status.view.step > 0)
+        await pilot.press("space")
+        await until(pilot, lambda: not app.status.view.running)
+        first = app.engine
+        os.kill(first.pid, signal.SIGKILL)
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: app.engine is not first and app.status.view.model == "mlp")
+        assert app.status.view.step > 0 and app.engine.pid != first.pid
+        workdir = first.autosave.parent
+        await pilot.press("q")
+        return workdir
+
+    app = drive(scenario)
+    assert app.engine.stopped and not app.engine.autosave.parent.exists()  # nothing left
+
+
 def test_quitting_while_training_ends_the_engine_cleanly():
     async def scenario(app, pilot):
         await pilot.press("space")

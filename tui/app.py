@@ -152,8 +152,22 @@ class MakemoreApp(App[int]):
         self.post_message(EngineEnded())
 
     def on_engine_ended(self) -> None:
-        if not self.engine.stopped:  # not by our quitting: it died, and said why in a note
-            self.status.engine_ended()
+        if self.engine.stopped:  # by our quitting
+            return
+        # It died, and said why in a note: offer to start another where the run was saved.
+        self.status.engine_ended()
+        age = self.engine.autosave_age()
+        if age is not None:
+            question = (
+                "The engine has stopped. Start it again from the run as it was saved "
+                f"{age:,.0f} s ago?"
+            )
+            self.push_screen(ConfirmScreen(question), lambda yes: yes and self._restart_engine())
+
+    def _restart_engine(self) -> None:
+        self.engine = self.engine.restarted()
+        self.status.restarting()
+        self.read_engine()
 
     def on_engine_reported(self, message: EngineReported) -> None:
         match message.report:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from engine.protocol import (
     Command,
@@ -49,8 +52,14 @@ QUIT_SECONDS = 2.0  # after this, an engine that has not ended is killed
 class EngineClient:
     """Start it with reports(), in a thread of its own; every other call returns at once."""
 
-    def __init__(self, data: str | None = None, checkpoint: str | None = None) -> None:
+    def __init__(
+        self, data: str | None = None, checkpoint: str | None = None, workdir: Path | None = None
+    ) -> None:
         self._data, self._checkpoint = data, checkpoint
+        # Where the engine saves the run while training, for a restart if it dies; removed
+        # when the app stops the engine.
+        self._workdir = workdir or Path(tempfile.mkdtemp(prefix="makemore-tui-"))
+        self.autosave = self._workdir / "autosave.pt"
         # spawn: a fresh interpreter, not a fork of this threaded one. Its helper process has
         # to start now, while sys.stderr is still a file: Textual replaces it with one that
         # has no file descriptor, which the helper's start-up cannot pass on.
@@ -142,7 +151,13 @@ class EngineClient:
                     return
                 self._process = self._context.Process(
                     target=engine_main,
-                    args=(self._child_connection, self._data, self._checkpoint, log),
+                    args=(
+                        self._child_connection,
+                        self._data,
+                        self._checkpoint,
+                        log,
+                        str(self.autosave),
+                    ),
                     name="makemore-tui engine",
                     daemon=True,
                 )
@@ -175,7 +190,7 @@ class EngineClient:
             lines = file.read().strip().splitlines()
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         why = f": {lines[-1]}" if lines else ""
-        return f"The engine ended ({how}){why}. Press q and start again."
+        return f"The engine ended ({how}){why}."
 
     @property
     def pid(self) -> int | None:
@@ -188,6 +203,19 @@ class EngineClient:
         self._process.join(timeout)
         return self._process.exitcode
 
+    def autosave_age(self) -> float | None:
+        """Seconds since the engine last saved the run for a restart; None if it never did."""
+        try:
+            return time.time() - self.autosave.stat().st_mtime
+        except OSError:
+            return None
+
+    def restarted(self) -> EngineClient:
+        """A client for a new engine that starts from the run the dead one saved last."""
+        restart = self.autosave.with_name("restart.pt")
+        os.replace(self.autosave, restart)
+        return EngineClient(self._data, str(restart), self._workdir)
+
     def stop(self) -> None:
         """The engine stops within one training step, and its process ends; one that does not
         end within QUIT_SECONDS is killed."""
@@ -196,6 +224,7 @@ class EngineClient:
                 return
             self.stopped = True
             process = self._process
+        shutil.rmtree(self._workdir, ignore_errors=True)
         with suppress(BrokenPipeError, OSError):
             self._connection.send(Request(0, Quit()))
         if process is not None and process.pid is not None:

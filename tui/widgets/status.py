@@ -69,6 +69,11 @@ class StatusLine(Widget):
         self.parts = parts
         self.refresh()
 
+    def restarting(self) -> None:
+        self.parts = []
+        self.line = Text(" starting the engine again…", style="dim")
+        self.refresh()
+
     def engine_ended(self) -> None:
         """The engine has died: nothing runs, and keys can do nothing but quit."""
         self.parts = []
