@@ -30,12 +30,12 @@ from engine.config import (
     SCHEDULES,
     Config,
 )
-from engine.dataset import DatasetError, visible
+from engine.dataset import SPLITS, DatasetError, visible
 from engine.diagnostics import diagnose
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
-from engine.trainer import StepReport, Trainer
+from engine.trainer import EVAL_EXAMPLES, StepReport, Trainer
 
 CHOICES = {
     "model": MODELS,
@@ -280,6 +280,7 @@ def _train(args: argparse.Namespace) -> int:
         "best_step": trainer.best_step,
         "best_test_loss": losses["test"] if not args.keep_last else None,
         "vocab_size": dataset.vocab.size,
+        "evaluated_examples": {s: trainer.evaluated_examples(s) for s in SPLITS},
         "config": config.as_dict(),
         "samples": [n.text for n in names],
         "stopped": stopped,
@@ -327,6 +328,11 @@ def _train(args: argparse.Namespace) -> int:
         ),
         file=sys.stderr if args.json else sys.stdout,
     )
+    if trainer.evaluated_examples("train") < trainer.train_examples:
+        print(
+            f"losses on the first {EVAL_EXAMPLES:,} examples of each split (items shuffled)",
+            file=sys.stderr if args.json else sys.stdout,
+        )
     if names and not args.json:
         print(
             "samples: "

@@ -172,10 +172,13 @@ class Examples:
         x[back > self._depth[rows, None].long()] = BOUNDARY
         return x, self._targets[rows].long()
 
-    def chunks(self, block_size: int, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The whole split in order, `size` examples at a time."""
-        for start in range(0, len(self), size):
-            yield self.batch(slice(start, start + size), block_size)
+    def chunks(
+        self, block_size: int, size: int, stop: int | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The split in order (its first `stop` examples), `size` examples at a time."""
+        stop = len(self) if stop is None else min(stop, len(self))
+        for start in range(0, stop, size):
+            yield self.batch(slice(start, min(start + size, stop)), block_size)
 
     def tensors(self, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole split as (X, Y): for small splits, and tests."""

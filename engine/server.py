@@ -215,8 +215,10 @@ class EngineLoop:
                 if report.stopped:
                     self._report(Note(report.stopped))
             case NextModel():
-                session.next_model()
+                skipped = session.next_model()
                 self._clear_names()
+                if skipped:
+                    self._report(Note(skipped, "warning"))
             case Reset(confirmed):
                 session.reset(confirmed)
                 self._clear_names()

@@ -114,9 +114,19 @@ class Session:
             self.trainers[self.active] = Trainer(self.dataset, PRESETS[MODEL_PRESETS[self.active]])
         return self.trainers[self.active]
 
-    def next_model(self) -> str:
-        self.active = MODELS[(MODELS.index(self.active) + 1) % len(MODELS)]
-        return self.active
+    def next_model(self) -> str | None:
+        """Switch to the next model that can run on this data; why any was skipped (one too
+        large for the memory, as the neural bigram at |V| = 20,000), or None."""
+        skipped = []
+        for _ in MODELS:
+            self.active = MODELS[(MODELS.index(self.active) + 1) % len(MODELS)]
+            try:
+                self.trainer  # noqa: B018 (made now: it may not fit)
+            except ValueError as error:
+                skipped.append(f"Skipped the {self.active}: {error}.")
+                continue
+            break
+        return " ".join(skipped) or None
 
     def train(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         return self.trainer.run(steps, cancel)

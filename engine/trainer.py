@@ -22,6 +22,9 @@ from engine.optim import Optimizer, make_optimizer
 
 EVAL_VALUES = 2**20  # logits per forward pass when evaluating a whole split
 OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfitting
+# A split's loss is measured on its first EVAL_EXAMPLES (its items are shuffled): on a 42 MB
+# file, a whole val split took the MLP a minute, every 5 s of training. names.txt's are smaller.
+EVAL_EXAMPLES = 2**18
 COUNT_CHUNK = 2**20  # examples counted at a time into the prior: contexts are built per chunk
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
@@ -123,7 +126,7 @@ class Trainer:
         prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
         for x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
             prior.count(x, y)
-        prior.fit(*self.dataset.examples("val").tensors(prior.block_size))
+        prior.fit(*self.dataset.examples("val").batch(slice(EVAL_EXAMPLES), prior.block_size))
         self.model.prior = prior
 
     @torch.no_grad()
@@ -134,9 +137,11 @@ class Trainer:
         if prior is None:
             return None
         if split not in self._priors:
+            # All of train, for its batches; of val and test, what their losses are measured on.
             examples = self.dataset.examples(split)
-            fits = len(examples) * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
-            chunks = examples.chunks(prior.block_size, self._eval_chunk())
+            needed = len(examples) if split == "train" else self.evaluated_examples(split)
+            fits = needed * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
+            chunks = examples.chunks(prior.block_size, self._eval_chunk(), stop=needed)
             self._priors[split] = torch.cat([prior(x).float() for x, _ in chunks]) if fits else None
         return self._priors[split]
 
@@ -323,7 +328,7 @@ class Trainer:
         then takes about 5% of the time (README), and small data is judged often."""
         if self.config.eval_every:
             return self.config.eval_every
-        val_examples = len(self.dataset.examples("val"))
+        val_examples = min(len(self.dataset.examples("val")), EVAL_EXAMPLES)
         return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
     @torch.no_grad()
@@ -331,7 +336,8 @@ class Trainer:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
-            self.model.fit(*self.dataset.examples("val").tensors(self.model.block_size))
+            val = self.dataset.examples("val")
+            self.model.fit(*val.batch(slice(EVAL_EXAMPLES), self.model.block_size))
         with self._averaged():
             losses = {split: self.split_loss(split) for split in splits}
             if "val" in losses and math.isfinite(losses["val"]):
@@ -427,14 +433,19 @@ class Trainer:
         widest = max(self.dataset.vocab.size, cfg.n_hidden, cfg.block_size * cfg.n_embd)
         return max(64, EVAL_VALUES // widest)
 
+    def evaluated_examples(self, split: str) -> int:
+        """How many of a split's examples its loss is measured on."""
+        return min(len(self.dataset.examples(split)), EVAL_EXAMPLES)
+
     @torch.no_grad()
     def split_loss(self, split: str) -> float:
         examples, prior = self.dataset.examples(split), self._prior_of(split)
         total, chunk = 0.0, self._eval_chunk()
-        for i, (x, y) in enumerate(examples.chunks(self.model.block_size, chunk)):
+        chunks = examples.chunks(self.model.block_size, chunk, stop=EVAL_EXAMPLES)
+        for i, (x, y) in enumerate(chunks):
             if prior is None:
                 logits = self.model(x)
             else:
                 logits = self.model(x, prior[i * chunk : (i + 1) * chunk])
             total += F.cross_entropy(logits, y, reduction="sum").item()
-        return total / len(examples)
+        return total / self.evaluated_examples(split)

@@ -222,3 +222,12 @@ def test_a_large_vocabulary_sends_the_top_pairs_with_their_counts_and_no_grid(tm
     (view,) = [v for v in session.views(False, None) if isinstance(v, BigramView)]
     assert view.counts is None and view.probabilities is None
     assert view.top[0].count > 0 and _counted(view)
+
+
+def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, session):
+    """As the neural bigram at |V| = 20,000: m goes on to the next model that fits."""
+    monkeypatch.setattr("engine.trainer.available_memory", lambda: 4000)  # counts only
+    skipped = session.next_model()
+    assert session.active == "ngram"
+    assert "Skipped the bigram-neural: this bigram-neural needs about" in skipped
+    assert "Skipped the mlp" in skipped and session.next_model() is None  # back to the bigram
