@@ -145,12 +145,13 @@ class Examples:
 
     def __init__(self, targets: torch.Tensor, depth: torch.Tensor) -> None:
         self._targets, self._depth = targets, depth  # the depth is capped at DEPTH_MAX
+        self._length = len(targets)  # an int: len() of a tensor is slow on the hot path
         # Up to DENSE_VALUES, (X, Y) are also kept whole: a batch is then one gather, a
         # few microseconds less per step than building its contexts.
         self._dense: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def __len__(self) -> int:
-        return len(self._targets)
+        return self._length
 
     def batch(
         self, rows: torch.Tensor | slice, block_size: int
@@ -215,8 +216,9 @@ def _encode_some(
     ends = codes == ord("\n")  # never a character of an item: lines are split on it
     tokens[ends] = BOUNDARY
     # The depth of each target in its item: its position minus its item's start.
-    starts = torch.cat([torch.zeros(1, dtype=torch.long), ends.nonzero().squeeze(1) + 1])[:-1]
-    lengths = torch.tensor([len(item) + 1 for item in items])
+    last = ends.nonzero().squeeze(1)  # each item's closing boundary
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), last[:-1] + 1])
+    lengths = last - starts + 1
     depth = torch.arange(len(codes)) - torch.repeat_interleave(starts, lengths)
     return tokens.to(dtype), depth.clamp(max=DEPTH_MAX).to(torch.uint8)
 

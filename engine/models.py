@@ -22,7 +22,6 @@ class CountingBigram(nn.Module):
         super().__init__()
         self.vocab_size, self.smoothing = vocab_size, smoothing
         self.keys = self.pair_counts = torch.zeros(0, dtype=torch.long)
-        self.row_totals = torch.zeros(vocab_size, dtype=torch.long)
         self.version = 0  # counted again since
         self._table: tuple[tuple[int, float], torch.Tensor] | None = None  # (for what, log P)
 
@@ -46,8 +45,12 @@ class CountingBigram(nn.Module):
         counts = torch.cat([self.pair_counts, torch.ones_like(targets)])
         self.keys, where = keys.unique(sorted=True, return_inverse=True)
         self.pair_counts = torch.zeros_like(self.keys).index_add_(0, where, counts)
-        self.row_totals = self.row_totals.index_add(0, idx[:, -1], torch.ones_like(targets))
         self.version += 1
+
+    def row_totals(self) -> torch.Tensor:
+        """How many pairs start with each token (|V|,)."""
+        totals = torch.zeros(self.vocab_size, dtype=torch.long)
+        return totals.index_add_(0, self.keys // self.vocab_size, self.pair_counts)
 
     @property
     def counts(self) -> torch.Tensor:
@@ -81,10 +84,6 @@ class CountingBigram(nn.Module):
             dense = state["counts"].flatten()
             state = {"keys": dense.nonzero().squeeze(1), "counts": dense[dense > 0]}
         self.keys, self.pair_counts = state["keys"].long(), state["counts"].long()
-        size = self.vocab_size
-        self.row_totals = torch.zeros(size, dtype=torch.long).index_add_(
-            0, self.keys // size, self.pair_counts
-        )
         self.version += 1
 
 

@@ -361,10 +361,14 @@ def test_the_diagnostics_screen_watches_while_open():
     drive(scenario, RECORDED["mlp"])
 
 
-def test_keys_are_remapped_from_keys_toml(runs_home):
-    keys = runs_home / "config" / "makemore-tui" / "keys.toml"
+def write_keys_toml(home, text: str) -> None:
+    keys = home / "config" / "makemore-tui" / "keys.toml"
     keys.parent.mkdir(parents=True)
-    keys.write_text('step = "j"\ntemperature_up = "u"\n')
+    keys.write_text(text)
+
+
+def test_keys_are_remapped_from_keys_toml(runs_home):
+    write_keys_toml(runs_home, 'step = "j"\ntemperature_up = "u"\n')
 
     async def scenario(app, pilot):
         await press(pilot, "j", "u", "n")  # n no longer steps
@@ -374,9 +378,7 @@ def test_keys_are_remapped_from_keys_toml(runs_home):
 
 
 def test_a_keys_toml_with_a_mistake_changes_nothing_and_says_why(runs_home):
-    keys = runs_home / "config" / "makemore-tui" / "keys.toml"
-    keys.parent.mkdir(parents=True)
-    keys.write_text('stpe = "j"\n')
+    write_keys_toml(runs_home, 'stpe = "j"\n')
 
     async def scenario(app, pilot):
         await toast(pilot, "no key named stpe")

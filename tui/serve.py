@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 from textual_serve.app_service import AppService
-from textual_serve.server import Server
+from textual_serve.server import Server, to_int
 
 QUIT_SECONDS = 3.0  # after the browser goes: the app's own quit, then SIGTERM, then SIGKILL
 # A browser reports its window in cells; beyond this the app would spend seconds per frame.
@@ -137,8 +137,8 @@ class ClassServer(Server):
         if self.full:
             return self.full_page()
         websocket = web.WebSocketResponse(heartbeat=15)
-        width = _int(request.query.get("width"), 80)
-        height = _int(request.query.get("height"), 24)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
         await websocket.prepare(request)
         session = Session(
             self.command,
@@ -166,13 +166,6 @@ class ClassServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")
         self.console.print(f"At most {self.max_sessions} browsers at a time.")
-
-
-def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text is not None else default
-    except ValueError:
-        return default
 
 
 def app_command(app_args: list[str]) -> str:

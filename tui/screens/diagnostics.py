@@ -47,7 +47,7 @@ class DiagnosticsScreen(ModalScreen[None]):
                 classes="form-help",
             )
             yield self.weights
-            yield Static("update:data over the steps (the white line: -3)", classes="form-help")
+            yield Static("update:data over the steps (the guide line: -3)", classes="form-help")
             yield self.updates
             yield Static(
                 "Hand-written gradients against autograd's, on this batch (the lecture's cmp):",
