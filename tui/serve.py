@@ -99,7 +99,12 @@ class Session(AppService):
                 break
             except TimeoutError:
                 log.warning("session %s did not end: %s", process.pid, signum or "sending SIGTERM")
-        # The engine is in the group too; it ends with its app, or with the group's SIGKILL.
+        # The engine is in the group too: it ends with its app (recording the runs table on
+        # its way out), or with the group's SIGKILL.
+        for _ in range(int(QUIT_SECONDS / 0.1)):
+            if not _group_alive(process.pid):
+                break
+            await asyncio.sleep(0.1)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
         await task
@@ -166,6 +171,14 @@ class ClassServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")
         self.console.print(f"At most {self.max_sessions} browsers at a time.")
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def app_command(app_args: list[str]) -> str:
