@@ -8,9 +8,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch.optim import AdamW
 
 from engine.models import MLP
+from engine.optim import AdamW
 from engine.protocol import DiagnosticsView, GradientCheck, LayerStats, WeightStats
 from engine.trainer import Trainer
 
@@ -41,7 +41,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
                 p.grad = None
             h = model.embedding[x].flatten(1)
             for weight, bias in model._layers:
-                h = model.activation(torch.addmm(bias, h, weight))
+                h = model.hidden(h, weight, bias)
                 h.retain_grad()
                 hidden.append(h)
             logits = torch.addmm(model.out_bias, h, model.out_weight)
