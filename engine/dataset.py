@@ -162,7 +162,9 @@ class Examples:
             if block_size not in self._dense:
                 self._dense[block_size] = self._contexts(torch.arange(len(self)), block_size)
             x, y = self._dense[block_size]
-            return x[rows], y[rows]
+            if isinstance(rows, slice):
+                return x[rows], y[rows]
+            return x.index_select(0, rows), y.index_select(0, rows)  # faster than x[rows]
         if isinstance(rows, slice):
             rows = torch.arange(*rows.indices(len(self)))
         return self._contexts(rows, block_size)
