@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from bench import reference
+from bench import reference, step_profile
 from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
 from engine.config import PRESETS
@@ -461,6 +461,10 @@ def main() -> int:
     )
     (RESULTS / f"{mode}.md").write_text(markdown(rows, mode))
     print(f"wrote {RESULTS / mode}.json and .md")
+    profile = step_profile.table(data)
+    (RESULTS / f"{mode}-step-profile.md").write_text(profile)
+    print(f"\nWhere the MLP step's time goes (also in {RESULTS / mode}-step-profile.md):\n")
+    print(profile)
     return 0
 
 
