@@ -118,15 +118,12 @@ class CountingNGram(nn.Module):
         per_order = []
         for k in range(self.order):
             context = self._context_keys(idx, k)
-            total = _lookup(*self.contexts[k], context).double()
+            total = _lookup(*self.contexts[k], context).double()[:, None]
             if targets is None:
-                seen = _dense_rows(*self.pairs[k], context, self.vocab_size).double()
+                seen = _dense_rows(*self.pairs[k], context, self.vocab_size)
             else:
-                seen = _lookup(
-                    *self.pairs[k], context[:, None] * self.vocab_size + targets[:, None]
-                )
-                seen = seen.double()
-            estimate = (seen + self.smoothing) / (total[:, None] + self.smoothing * self.vocab_size)
+                seen = _lookup(*self.pairs[k], (context * self.vocab_size + targets)[:, None])
+            estimate = (seen.double() + self.smoothing) / (total + self.smoothing * self.vocab_size)
             per_order.append(estimate)
         stacked = torch.stack(per_order, 1)
         return stacked if targets is None else stacked[..., 0]
