@@ -423,9 +423,13 @@ class Trainer:
         return sum(t.numel() for t in self.model.state_dict().values())
 
     def use_best_weights(self) -> None:
-        """Put the best weights in the model (the run itself goes on from where it is)."""
+        """Put the best weights in the model, and in the average, which they are when there is
+        one: evaluate() would put the average back (the run itself goes on from where it is)."""
         if self._best_weights is not None:
             self.model.load_state_dict(self._best_weights)
+            if self.average is not None:
+                with torch.no_grad():
+                    torch._foreach_copy_(self.average, self._params)
 
     def _eval_chunk(self) -> int:
         """Examples per forward pass when evaluating: EVAL_VALUES in the widest layer."""
