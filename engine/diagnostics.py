@@ -47,7 +47,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
             logits = torch.addmm(model.out_bias, h, model.out_weight)
             if model.prior is not None:
                 context = x[:, x.shape[1] - model.prior.block_size :]
-                logits = logits + model.prior(context).float()
+                logits = logits + model.prior(context, y).float()  # as in training
             F.cross_entropy(logits, y).backward()
     finally:
         model.train(was_training)

@@ -142,8 +142,25 @@ class Trainer:
             needed = len(examples) if split == "train" else self.evaluated_examples(split)
             fits = needed * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
             chunks = examples.chunks(prior.block_size, self._eval_chunk(), stop=needed)
-            self._priors[split] = torch.cat([prior(x).float() for x, _ in chunks]) if fits else None
+            held_out = split == "train"  # the examples that were counted
+            self._priors[split] = (
+                torch.cat([prior(x, y if held_out else None).float() for x, y in chunks])
+                if fits
+                else None
+            )
         return self._priors[split]
+
+    def _prior_of_batch(
+        self, rows: torch.Tensor | slice, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor | None:
+        """The prior of these training examples: kept, or looked up, each left out of its own
+        counts as in _prior_of."""
+        if self._prior_of_train is not None:
+            return self._prior_of_train[rows]
+        prior = self.model.prior if isinstance(self.model, MLP) else None
+        if prior is None:
+            return None
+        return prior(x[:, x.shape[1] - prior.block_size :], y).float()
 
     def _manual_gradients(self) -> Callable[..., float] | None:
         """The MLP's hand-written backward pass (config.gradients), or None for autograd."""
@@ -260,21 +277,21 @@ class Trainer:
         """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
         their weights sum to the batch's mean loss: random examples in one chunk, or all of
         them (full batch) in chunks of FULL_BATCH_CHUNK."""
-        examples, prior, block_size = self._train, self._prior_of_train, self.model.block_size
+        examples, block_size = self._train, self.model.block_size
         if self.config.batch_size:
             ix = torch.randint(
                 0, self._n_examples, (self.config.batch_size,), generator=self.generator
             )
-            return [(*examples.batch(ix, block_size), None if prior is None else prior[ix], 1.0)]
+            x, y = examples.batch(ix, block_size)
+            return [(x, y, self._prior_of_batch(ix, x, y), 1.0)]
         n, size = self._n_examples, FULL_BATCH_CHUNK
-        return [
-            (
-                *examples.batch(slice(i, i + size), block_size),
-                None if prior is None else prior[i : i + size],
-                min(size, n - i) / n,
+        chunks = []
+        for i in range(0, n, size):
+            x, y = examples.batch(slice(i, i + size), block_size)
+            chunks.append(
+                (x, y, self._prior_of_batch(slice(i, i + size), x, y), min(size, n - i) / n)
             )
-            for i in range(0, n, size)
-        ]
+        return chunks
 
     def gradient_step(self, lr: float) -> float:
         """One step at this rate (the schedule's are for run()); returns the batch loss."""
@@ -447,9 +464,11 @@ class Trainer:
         total, chunk = 0.0, self._eval_chunk()
         chunks = examples.chunks(self.model.block_size, chunk, stop=EVAL_EXAMPLES)
         for i, (x, y) in enumerate(chunks):
-            if prior is None:
-                logits = self.model(x)
+            rows = slice(i * chunk, (i + 1) * chunk)
+            if split == "train":  # its examples' priors leave them out of their counts
+                of_rows = self._prior_of_batch(rows, x, y)
             else:
-                logits = self.model(x, prior[i * chunk : (i + 1) * chunk])
+                of_rows = None if prior is None else prior[rows]
+            logits = self.model(x) if of_rows is None else self.model(x, of_rows)
             total += F.cross_entropy(logits, y, reduction="sum").item()
         return total / self.evaluated_examples(split)

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine.cli import main
 from engine.config import PRESETS
@@ -46,6 +47,28 @@ def test_the_ngram_counts_every_order_and_mixes_them_by_val(small):
     assert model.weights.sum(1).allclose(model.weights.new_ones(model.BUCKETS))
     probabilities = model(x[:5]).exp()
     assert probabilities.sum(1).allclose(probabilities.new_ones(5))
+
+
+def test_a_training_examples_prior_leaves_it_out_of_the_counts(small):
+    """As a new example's would be: else the net learns to trust counts that saw the answer."""
+    x, y = small.examples("train").tensors(2)
+    counted = CountingNGram(small.vocab.size, 3)
+    counted.count(x, y)
+    for i in (0, 7, len(y) - 1):
+        others = torch.cat([torch.arange(i), torch.arange(i + 1, len(y))])
+        without = CountingNGram(small.vocab.size, 3)
+        without.count(x[others], y[others])
+        without.weights = counted.weights = torch.rand(counted.BUCKETS, 3).softmax(1).double()
+        held_out = counted(x[i : i + 1], y[i : i + 1])
+        assert torch.allclose(held_out, without(x[i : i + 1]))
+        assert held_out[0, y[i]] < counted(x[i : i + 1])[0, y[i]]
+
+    trainer = Trainer(small, PRESETS["default"].with_values(prior_order=3))
+    prior = trainer.model.prior
+    xt, yt = small.examples("train").tensors(trainer.model.block_size)
+    assert torch.equal(trainer._prior_of("train"), prior(xt[:, -2:], yt).float())
+    xv, _ = small.examples("val").tensors(trainer.model.block_size)
+    assert torch.equal(trainer._prior_of("val"), prior(xv[:, -2:]).float())
 
 
 def test_the_kept_best_weights_give_the_reported_best_val_loss(capsys, tmp_path):
