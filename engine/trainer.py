@@ -108,7 +108,7 @@ class Trainer:
         self._worse = (0, [])  # val losses since the best: how many, and the last `patience`
         self._train = self.dataset.examples("train")
         self._priors: dict[str, torch.Tensor | None] = {}
-        self._count_prior()
+        self._prior = self._count_prior()
         self._prior_of_train = self._prior_of("train")
         self._n_examples = len(self._train)
         self._item_offsets = self.dataset.item_offsets("train")
@@ -118,22 +118,23 @@ class Trainer:
         self._last_good = [p.detach().clone() for p in self._params]
         self._last_good_step = 0
 
-    def _count_prior(self) -> None:
+    def _count_prior(self) -> CountingNGram | None:
         """Give the MLP its ngram prior (config.prior_order), counted on the training split and
-        fit on val."""
+        fit on val; returns it."""
         if not isinstance(self.model, MLP) or not self.config.prior_order:
-            return
+            return None
         prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
         for x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
             prior.count(x, y)
         prior.fit(*self.dataset.examples("val").batch(slice(EVAL_EXAMPLES), prior.block_size))
         self.model.prior = prior
+        return prior
 
     @torch.no_grad()
     def _prior_of(self, split: str) -> torch.Tensor | None:
         """The prior's log-probabilities of a split's examples, kept if they fit: the counts
         never change during the run, and looking them up costs more than a step."""
-        prior = self.model.prior if isinstance(self.model, MLP) else None
+        prior = self._prior
         if prior is None:
             return None
         if split not in self._priors:
@@ -157,10 +158,9 @@ class Trainer:
         counts as in _prior_of."""
         if self._prior_of_train is not None:
             return self._prior_of_train[rows]
-        prior = self.model.prior if isinstance(self.model, MLP) else None
-        if prior is None:
+        if self._prior is None:
             return None
-        return prior(x[:, x.shape[1] - prior.block_size :], y).float()
+        return self._prior(x[:, x.shape[1] - self._prior.block_size :], y).float()
 
     def _manual_gradients(self) -> Callable[..., float] | None:
         """The MLP's hand-written backward pass (config.gradients), or None for autograd."""
