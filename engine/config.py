@@ -81,8 +81,9 @@ class Config:
     # seed: plain torch.randn everywhere as in the seed post, so it starts far above (26.47 there)
     init: str = "scaled"
     dropout: float = 0.0  # share of hidden units zeroed at each training step
-    # The MLP's backward pass: written by hand (models.MLP.manual_gradients; a few % faster
-    # here, bench/) or by autograd. The same gradients to float precision.
+    # The MLP's backward pass: written by hand (models.MLP.manual_gradients; a step of the
+    # lecture's MLP 1.47x as fast here, the default's 1.22x) or by autograd. The same gradients
+    # to float precision.
     gradients: str = "manual"
     # The MLP's logits start from an ngram of this order, counted on the training split: the
     # network learns only what the counts miss (0: no ngram, as in the lectures).
