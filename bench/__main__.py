@@ -25,6 +25,7 @@ import torch
 from bench import reference, step_profile
 from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
+from engine import freeze_survivors
 from engine.config import PRESETS
 from engine.dataset import SPLITS, Dataset, load_dataset
 from engine.models import CountingBigram
@@ -429,6 +430,7 @@ def main() -> int:
         return 2
     data = load_dataset(NAMES)
     words = NAMES.read_text().splitlines()
+    freeze_survivors()  # as the engine's process does
     steps: list[Callable[[], Row | list[Row]]] = [
         lambda: bigram_counting(data, words, args.quick),
         lambda: mlp_step(data, args.quick),

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from engine import checkpoint
+from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
 from engine.config import (
     ACTIVATIONS,
@@ -138,6 +138,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        freeze_survivors()
         if args.command == "train":
             return _train(args)
         if args.command == "sample":

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 
+from engine import freeze_survivors
 from engine.checkpoint import save as save_checkpoint
 from engine.config import COUNTING
 from engine.dataset import visible
@@ -83,6 +84,7 @@ def serve(
             session = Session.open()
         if session.warning:
             connection.send(Note(session.warning, "warning"))
+        freeze_survivors()
         try:
             EngineLoop(session, connection, cancel, autosave).run()
         finally:

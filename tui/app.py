@@ -8,7 +8,6 @@ first frame costs little more than Textual's own import.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import signal
 import sys
@@ -29,6 +28,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from engine import freeze_survivors
 from engine.protocol import (
     Answer,
     DiagnosticsView,
@@ -202,7 +202,7 @@ class MakemoreApp(App[int]):
                 self.panels[type(view)].show(view)
                 if not self._frozen:  # the app's long-lived objects exist by now
                     self._frozen = True
-                    self.call_after_refresh(_freeze)
+                    self.call_after_refresh(freeze_survivors)
 
     def on_resize(self, event: Resize) -> None:
         self.screen.set_class(not self.too_small.fits(event.size), "too-small")
@@ -352,12 +352,6 @@ class MakemoreApp(App[int]):
                 yield SystemCommand(
                     binding.description, binding.tooltip, partial(self.run_action, binding.action)
                 )
-
-
-def _freeze() -> None:
-    """Keep what lives now out of the cyclic collector's full passes: they stall key presses."""
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(
