@@ -45,9 +45,9 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
                 h.retain_grad()
                 hidden.append(h)
             logits = torch.addmm(model.out_bias, h, model.out_weight)
-            if model.prior is not None:
-                context = x[:, x.shape[1] - model.prior.block_size :]
-                logits = logits + model.prior(context, y).float()  # as in training
+            prior = trainer.prior_of_batch(ix, x, y)  # as in training
+            if prior is not None:
+                logits = logits + prior
             F.cross_entropy(logits, y).backward()
     finally:
         model.train(was_training)
@@ -74,7 +74,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
                 update_to_data_log10=update,
             )
         )
-    checks = _compare_gradients(model, x, y)
+    checks = _compare_gradients(model, x, y, prior)
     return DiagnosticsView(
         model=trainer.config.model,
         step=trainer.step,
@@ -101,16 +101,18 @@ def _update_std(trainer: Trainer, p: torch.Tensor, lr: float) -> float:
     return (lr * m / (v.sqrt() + eps)).std().item()
 
 
-def _compare_gradients(model: MLP, x: torch.Tensor, y: torch.Tensor) -> list[GradientCheck]:
+def _compare_gradients(
+    model: MLP, x: torch.Tensor, y: torch.Tensor, prior: torch.Tensor | None
+) -> list[GradientCheck]:
     """The lecture's cmp(): each parameter's hand-written gradient against autograd's, on the
-    same batch (the autograd ones are in .grad now)."""
+    same batch and prior (the autograd ones are in .grad now)."""
     autograd = {name: p.grad.clone() for name, p in model.named_parameters()}
     for p in model.parameters():
         p.grad = None
     was_training = model.training
     model.eval()
     try:
-        model.manual_gradients(x, y)
+        model.manual_gradients(x, y, prior)
     finally:
         model.train(was_training)
     checks = []

@@ -151,11 +151,11 @@ class Trainer:
             )
         return self._priors[split]
 
-    def _prior_of_batch(
+    def prior_of_batch(
         self, rows: torch.Tensor | slice, x: torch.Tensor, y: torch.Tensor
     ) -> torch.Tensor | None:
-        """The prior of these training examples: kept, or looked up, each left out of its own
-        counts as in _prior_of."""
+        """The prior's log-probabilities of these training examples (rows of the split): kept,
+        or looked up, each left out of its own counts as in _prior_of; None without a prior."""
         if self._prior_of_train is not None:
             return self._prior_of_train[rows]
         if self._prior is None:
@@ -283,13 +283,13 @@ class Trainer:
                 0, self._n_examples, (self.config.batch_size,), generator=self.generator
             )
             x, y = examples.batch(ix, block_size)
-            return [(x, y, self._prior_of_batch(ix, x, y), 1.0)]
+            return [(x, y, self.prior_of_batch(ix, x, y), 1.0)]
         n, size = self._n_examples, FULL_BATCH_CHUNK
         chunks = []
         for i in range(0, n, size):
             x, y = examples.batch(slice(i, i + size), block_size)
             chunks.append(
-                (x, y, self._prior_of_batch(slice(i, i + size), x, y), min(size, n - i) / n)
+                (x, y, self.prior_of_batch(slice(i, i + size), x, y), min(size, n - i) / n)
             )
         return chunks
 
@@ -345,7 +345,7 @@ class Trainer:
         then takes about 5% of the time (README), and small data is judged often."""
         if self.config.eval_every:
             return self.config.eval_every
-        val_examples = min(len(self.dataset.examples("val")), EVAL_EXAMPLES)
+        val_examples = self.evaluated_examples("val")
         return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
     @torch.no_grad()
@@ -466,7 +466,7 @@ class Trainer:
         for i, (x, y) in enumerate(chunks):
             rows = slice(i * chunk, (i + 1) * chunk)
             if split == "train":  # its examples' priors leave them out of their counts
-                of_rows = self._prior_of_batch(rows, x, y)
+                of_rows = self.prior_of_batch(rows, x, y)
             else:
                 of_rows = None if prior is None else prior[rows]
             logits = self.model(x) if of_rows is None else self.model(x, of_rows)

@@ -59,3 +59,10 @@ def test_train_json_has_the_diagnostics(capsys, small, tmp_path):
     weights = {w["name"]: w for w in result["diagnostics"]["weights"]}
     assert set(weights) == {"embedding", "weights.0", "out_weight"}
     assert set(weights["weights.0"]) == {"name", "grad_to_data", "update_to_data_log10"}
+
+
+def test_the_gradient_check_uses_the_prior_of_training(small):
+    """A net with an ngram prior: both passes see the prior as training does (leave-one-out)."""
+    trainer = Trainer(small, PRESETS["default"].with_values(prior_order=3))
+    trainer.run(20)
+    assert all(c.approximate for c in diagnose(trainer, {}).gradient_checks)
