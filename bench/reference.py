@@ -63,35 +63,6 @@ class LectureMLP:
         return F.cross_entropy(self.logits(X), Y).item()
 
 
-class InlinedMLP(LectureMLP):
-    """The same MLP trained with the engine's kernels (its hand-written backward pass, tanh by
-    sigmoid), written out in one function: no trainer, no model, no checks. The floor of this
-    step in eager PyTorch: what is left is the kernels, and a call into torch for each."""
-
-    @torch.no_grad()
-    def train_steps(
-        self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
-    ) -> float:
-        C, W1, b1, W2, b2 = self.parameters
-        minus_one, rows = torch.tensor(-1.0), torch.arange(batch_size)
-        for _ in range(steps):
-            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
-            X, Y = Xtr.index_select(0, ix), Ytr.index_select(0, ix)
-            emb = F.embedding(X, C).view(batch_size, -1)
-            h = torch.add(minus_one, torch.addmm(b1, emb, W1, beta=2, alpha=2).sigmoid(), alpha=2)
-            logp = torch.addmm(b2, h, W2).log_softmax(1)
-            loss = F.nll_loss(logp, Y)
-            dlogits = logp.exp_()
-            dlogits.index_put_((rows, Y), minus_one, accumulate=True)
-            dlogits *= 1 / batch_size
-            dpre = torch.ops.aten.tanh_backward(dlogits @ W2.t(), h)
-            demb = (dpre @ W1.t()).view(-1, C.shape[1])
-            dC = torch.zeros_like(C).index_add_(0, X.view(-1), demb)
-            grads = [dC, emb.t() @ dpre, dpre.sum(0), h.t() @ dlogits, dlogits.sum(0)]
-            torch._foreach_add_(self.parameters, grads, alpha=-lr)
-        return loss.item()
-
-
 @torch.no_grad()
 def sample_one_at_a_time(next_logits, block_size: int, n: int, seed: int = 0) -> list[list[int]]:
     """The lecture's sampling loop: one name, one character at a time."""

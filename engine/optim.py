@@ -21,6 +21,12 @@ class SGD:
         self.params = list(params)
         self.param_groups = [{"lr": lr, "weight_decay": weight_decay}]
 
+    @property
+    def plain(self) -> bool:
+        """Whether a step is p -= lr * grad alone, with no weight decay: one the backward pass
+        can take itself, adding -lr times each gradient to its parameter (MLP's manual one)."""
+        return not self.param_groups[0]["weight_decay"]
+
     def step(self) -> None:
         group = self.param_groups[0]
         grads = [p.grad for p in self.params]
@@ -44,6 +50,8 @@ class AdamW:
     its per-step bookkeeping is a share of a small step. Its state_dict is the same, so a
     checkpoint written by either loads in either.
     """
+
+    plain = False  # see SGD.plain
 
     def __init__(
         self,

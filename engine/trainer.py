@@ -115,8 +115,11 @@ class Trainer:
         self._params = [p for p in self.model.parameters()]
         self._manual = self._manual_gradients()
         self.average = [p.detach().clone() for p in self._params] if cfg.average else None
+        # The weights of a step whose loss was finite, for a NaN to go back to; and a copy
+        # taken before a step, good once its loss is known to be finite.
         self._last_good = [p.detach().clone() for p in self._params]
         self._last_good_step = 0
+        self._maybe_good = [p.detach().clone() for p in self._params]
 
     def _count_prior(self) -> CountingNGram | None:
         """Give the MLP its ngram prior (config.prior_order), counted on the training split and
@@ -187,6 +190,7 @@ class Trainer:
         clone._params = list(clone.model.parameters())
         clone._manual = clone._manual_gradients()  # bound to the copy's model, not ours
         clone._last_good = [p.detach().clone() for p in clone._params]
+        clone._maybe_good = [p.detach().clone() for p in clone._params]
         clone.average, clone.stopped = None, None
         clone.train_history, clone.val_history = LossHistory(), LossHistory()
         return clone
@@ -234,24 +238,19 @@ class Trainer:
         of the counting bigram's one epoch."""
         start, done = time.perf_counter(), 0
         self.model.train()  # dropout on
-        while done < steps and self.stopped is None:
-            if cancel is not None and cancel.is_set():
-                break
-            lr = self.learning_rate()
-            loss = self._count_step() if self.optimizer is None else self.gradient_step(lr)
-            if not math.isfinite(loss):
-                with torch.no_grad():
-                    torch._foreach_copy_(self._params, self._last_good)
-                self.stopped = (
-                    f"stopped at step {self.step}: the loss became {loss} (learning rate {lr:g} "
-                    f"too high?); kept the weights of step {self._last_good_step}, "
-                    "reset to start over"
-                )
-                break
-            self.step += 1
-            done += 1
-            self.last_loss = loss
-            self.train_history.append(self.step, loss)
+        with torch.no_grad():  # once here, not in each step: it costs 1 µs (bench/: MLP step)
+            while done < steps and self.stopped is None:
+                if cancel is not None and cancel.is_set():
+                    break
+                lr = self.learning_rate()
+                loss = self._count_step() if self.optimizer is None else self._step(lr)
+                if not math.isfinite(loss):
+                    self._stop_at_nan(loss, lr)
+                    break
+                self.step += 1
+                done += 1
+                self.last_loss = loss
+                self.train_history.append(self.step, loss)
         self.model.eval()
         elapsed = time.perf_counter() - start
         self.seconds += elapsed
@@ -264,6 +263,14 @@ class Trainer:
             steps_per_second=done / elapsed if elapsed > 0 else 0.0,
             stopped=self.stopped,
             overfitting_since=self.overfitting_since,
+        )
+
+    def _stop_at_nan(self, loss: float, lr: float) -> None:
+        torch._foreach_copy_(self._params, self._last_good)
+        self.stopped = (
+            f"stopped at step {self.step}: the loss became {loss} (learning rate {lr:g} "
+            f"too high?); kept the weights of step {self._last_good_step}, "
+            "reset to start over"
         )
 
     @property
@@ -294,35 +301,59 @@ class Trainer:
         return chunks
 
     def gradient_step(self, lr: float) -> float:
-        """One step at this rate (the schedule's are for run()); returns the batch loss."""
-        for param in self._params:
-            param.grad = None
-        value = 0.0
-        manual = self._manual
-        for x, y, prior, weight in self._batches():
-            if manual is not None:
-                value += manual(x, y, prior, weight) * weight
-                continue
-            # forward() directly: the models have no hooks for __call__ to run
-            logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
-            loss = F.cross_entropy(logits, y)
-            if weight != 1.0:
-                loss = loss * weight
-            loss.backward()
-            value += loss.item()
+        """One step at this rate (the schedule's are for run()); returns the batch loss, and on
+        a NaN or inf, leaves the weights as they were."""
+        with torch.no_grad():
+            return self._step(lr)
+
+    def _step(self, lr: float) -> float:
+        """gradient_step() with autograd off."""
+        keep = self.step % GOOD_WEIGHTS_EVERY == 0
+        if keep:  # before the step, which may change the weights within the backward pass
+            torch._foreach_copy_(self._maybe_good, self._params)
+        optimizer = self.optimizer
+        optimizer.param_groups[0]["lr"] = lr
+        batches = self._batches()
+        # A plain SGD step of a random batch is taken by the backward pass itself (bench/: MLP
+        # step). A full batch's step is all matrix products, where that saves nothing: it keeps
+        # autograd's order of rounding, and the seed post's figures with either.
+        if self._manual is not None and self.config.batch_size and optimizer.plain:
+            ((x, y, prior, _),) = batches
+            value = self._manual(x, y, prior, self._params, -lr)
+        else:
+            value = self._gradients(batches)
+            if math.isfinite(value):
+                optimizer.step()
         if self.step == 0:
             self.initial_loss = value
         if math.isfinite(value):
-            if self.step % GOOD_WEIGHTS_EVERY == 0:  # these weights gave a finite loss
-                with torch.no_grad():
-                    torch._foreach_copy_(self._last_good, self._params)
+            if keep:  # the copy's weights gave a finite loss
+                self._last_good, self._maybe_good = self._maybe_good, self._last_good
                 self._last_good_step = self.step
-            self.optimizer.param_groups[0]["lr"] = lr
-            self.optimizer.step()
             if self.average is not None:
-                with torch.no_grad():
-                    torch._foreach_lerp_(self.average, self._params, 1 - self.config.average)
+                torch._foreach_lerp_(self.average, self._params, 1 - self.config.average)
             self.tokens_seen += self.batch_size
+        return value
+
+    def _gradients(
+        self, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]]
+    ) -> float:
+        """The loss of these chunks of one batch; their gradients in .grad."""
+        for param in self._params:
+            param.grad = None
+        value = 0.0
+        for x, y, prior, weight in batches:
+            if self._manual is not None:
+                value += self._manual(x, y, prior, alpha=weight) * weight
+                continue
+            with torch.enable_grad():
+                # forward() directly: the models have no hooks for __call__ to run
+                logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
+                loss = F.cross_entropy(logits, y)
+                if weight != 1.0:
+                    loss = loss * weight
+                loss.backward()
+            value += loss.item()
         return value
 
     def _count_step(self) -> float:
