@@ -37,6 +37,33 @@ def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout)
         assert (p.grad - autograd[name]).abs().max() / scale <= 1e-6, name
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dropout):
+    """alpha = -lr into the parameters: what p -= lr * grad gives from the same gradients
+    (the seed's init: gradients large enough to show a weight updated before its use)."""
+    config = Config(
+        activation=activation, n_layers=2, n_hidden=16, n_embd=5, dropout=dropout, init="seed"
+    )
+    by_gradients, in_place = build_model(config, 27), build_model(config, 27)
+    idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
+    losses = []
+    for model in (by_gradients, in_place):
+        model.train()
+        model.generator = torch.Generator().manual_seed(1)
+    losses.append(by_gradients.manual_gradients(idx, targets))
+    with torch.no_grad():
+        for p in by_gradients.parameters():
+            p -= 0.1 * p.grad
+    losses.append(
+        in_place.manual_gradients(idx, targets, into=list(in_place.parameters()), alpha=-0.1)
+    )
+    assert losses[0] == losses[1]
+    for (name, p), q in zip(by_gradients.named_parameters(), in_place.parameters(), strict=True):
+        assert q.grad is None, name
+        torch.testing.assert_close(q, p, rtol=1e-6, atol=1e-7, msg=name)
+
+
 @pytest.mark.parametrize("preset", ["lecture", "default", "seed"])
 def test_200_steps_give_the_same_loss(small, preset):
     """Also with the ngram prior, dropout, AdamW, averaging, and a full batch in chunks."""

@@ -68,14 +68,19 @@ def test_a_cancelled_run_stops_between_steps(small):
     assert trainer.run(5, cancel).step == 5
 
 
-def test_nan_stops_the_run_and_keeps_good_weights(small):
+# At step 32 the weights are copied before the step: a copy that must not be kept.
+@pytest.mark.parametrize("broken_at", [20, 32])
+def test_nan_stops_the_run_and_keeps_good_weights(small, broken_at):
     trainer = Trainer(small, PRESETS["lecture"])
-    trainer.run(20)
+    trainer.run(16)
+    at_16 = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.run(broken_at - 16)
     with torch.no_grad():  # what a diverging update leaves behind
         trainer.model.out_weight[0, 0] = math.inf
     report = trainer.run(1000)
     assert report.stopped is not None and "loss became nan" in report.stopped
-    assert report.step == 20 and "kept the weights of step 16" in report.stopped
+    assert report.step == broken_at and "kept the weights of step 16" in report.stopped
+    assert all(torch.equal(p, q) for p, q in zip(trainer.model.parameters(), at_16, strict=True))
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
     assert math.isfinite(trainer.split_loss("val"))
     assert trainer.run(10).step == report.step  # stays stopped until reset
