@@ -7,6 +7,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import signal
 import struct
 import sys
@@ -44,11 +45,15 @@ class Terminal:
             os.execv(argv[0], argv)
         size = struct.pack("HHHH", self.height, self.width, 0, 0)
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, size)
-        threading.Thread(target=self._read, daemon=True).start()
+        self._wake, self._woken = os.pipe()  # stop() ends the reader through it
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         return started
 
     def _read(self) -> None:
         while True:
+            if self._wake in select.select([self.fd, self._wake], [], [])[0]:
+                return
             try:
                 data = os.read(self.fd, 65536)
             except OSError:
@@ -80,9 +85,15 @@ class Terminal:
         os.write(self.fd, keys.encode())
 
     def stop(self) -> None:
+        """End the program and the reader, then close the terminal: closed while the reader
+        could still read it, its number could go to the next terminal, and the reader would
+        take that one's output (a start-up row once waited a minute for a word it took)."""
         try:
             os.kill(self.pid, signal.SIGTERM)
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
-        os.close(self.fd)
+        os.write(self._woken, b"x")
+        self._reader.join()
+        for fd in (self.fd, self._wake, self._woken):
+            os.close(fd)

@@ -275,4 +275,4 @@ def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
             lambda: b"\x1b[?1049l" in terminal.raw[-2000:], timeout=10
         )
     assert restored and b"\x1b[?1000l" in terminal.raw[-2000:]
-    os.close(terminal.fd)
+    terminal.stop()
