@@ -92,3 +92,18 @@ def test_stream_grows_letter_by_letter_and_ends_with_the_samples(trained, names)
     assert [s.text for s in final] == states[-1].texts
     assert final == sample(trained.model, names, 4, seed=3)
     assert all(math.isfinite(s.logprob) for s in final)
+
+
+def test_a_draw_follows_the_probabilities_and_never_takes_an_impossible_one():
+    from engine.sampling import _draw
+
+    generator = torch.Generator().manual_seed(0)
+    row = torch.tensor([0.0, 0.25, 0.0, 0.0, 0.75, 0.0])
+    drawn = _draw(row.expand(200_000, -1), generator)
+    counts = torch.bincount(drawn, minlength=6) / len(drawn)
+    assert counts[[0, 2, 3, 5]].sum() == 0
+    assert counts[1] == pytest.approx(0.25, abs=0.005)
+    one_left = torch.tensor([[0.0, 0.0, 1e-30, 0.0]]).expand(1000, -1)
+    assert (_draw(one_left, generator) == 2).all()
+    with pytest.raises(ValueError, match="no valid probabilities"):
+        _draw(torch.tensor([[0.5, float("nan")]]), generator)
