@@ -48,6 +48,11 @@ def available_memory() -> int:
     return 2**62
 
 
+# Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
+# the batch's loss it stands for.
+Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
+
+
 @dataclass(frozen=True)
 class StepReport:
     """What a call to Trainer.run did."""
@@ -280,7 +285,7 @@ class Trainer:
             return self.config.batch_size or self.n_train_items
         return self.config.batch_size or self._n_examples
 
-    def _batches(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]]:
+    def _batches(self) -> list[Chunk]:
         """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
         their weights sum to the batch's mean loss: random examples in one chunk, or all of
         them (full batch) in chunks of FULL_BATCH_CHUNK."""
@@ -335,9 +340,7 @@ class Trainer:
             self.tokens_seen += self.batch_size
         return value
 
-    def _gradients(
-        self, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]]
-    ) -> float:
+    def _gradients(self, batches: list[Chunk]) -> float:
         """The loss of these chunks of one batch; their gradients in .grad."""
         for param in self._params:
             param.grad = None
