@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -33,6 +36,7 @@ from engine.config import (
 from engine.dataset import SPLITS, DatasetError, visible
 from engine.diagnostics import diagnose
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
+from engine.memory import allocation_failure, failure_text
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trainer import EVAL_EXAMPLES, StepReport, Trainer
@@ -136,6 +140,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is never fatal
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         args = build_parser().parse_args(argv)
         freeze_survivors()
@@ -150,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (UsageError, DatasetError, CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (MemoryError, RuntimeError) as error:
+        if allocation_failure(error) is None:
+            raise
+        print(f"error: {allocation_failure(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -231,10 +243,13 @@ def _train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     early_stop = None
     interrupted = None
+    # The run is saved whatever fails in or after it: an evaluation or sampling that runs out
+    # of memory, a model that gives no valid probabilities, a terminal that cannot show a name.
+    failures: list[str] = []
     try:
         while trainer.stopped is None:
             elapsed = time.perf_counter() - start
-            # Chunks end where val is due, so that an overfitting run stops there.
+            # Chunks end where val is due, so that a run that stops early stops there.
             due = trainer.eval_every - trainer.step % trainer.eval_every
             chunk = due if steps is None else min(due, steps - trainer.step)
             if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
@@ -243,25 +258,39 @@ def _train(args: argparse.Namespace) -> int:
             progress.show(report, time.perf_counter() - start)
             if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
                 trainer.evaluate(("val",))
-                if trainer.overfitting_since is not None and not args.no_early_stop:
-                    early_stop = (
-                        f"early stop at step {trainer.step:,}: val has not improved since step "
-                        f"{trainer.best_step:,} ({trainer.best_val:.4f}) while train kept falling"
-                    )
+                early_stop = None if args.no_early_stop else _early_stop(trainer)
+                if early_stop:
                     break
     except KeyboardInterrupt:  # the run so far is reported, and saved if asked
         interrupted = f"interrupted (Ctrl+C) at step {trainer.step:,}"
+    except Exception as error:
+        failures.append(f"training stopped at step {trainer.step:,}: {failure_text(error)}")
     seconds = time.perf_counter() - start
     progress.done()
     stopped = trainer.stopped or early_stop or interrupted
     if stopped:
         print(stopped, file=sys.stderr)
-    trainer.evaluate(("val",))  # the last weights' val, for the best to be judged on
-    if not args.keep_last:
-        trainer.use_best_weights()
-    losses = trainer.evaluate(("train", "val", "test"))
-    names = sample(trainer.model, dataset, args.samples, seed=config.seed) if args.samples else []
+
+    def attempt(what: str, action: Callable[[], Any], otherwise: Any = None) -> Any:
+        try:
+            return action()
+        except Exception as error:
+            failures.append(f"{what} failed: {failure_text(error)}")
+            return otherwise
+
+    def final_losses() -> dict[str, float]:
+        trainer.evaluate(("val",))  # the last weights' val, for the best to be judged on
+        if not args.keep_last:
+            trainer.use_best_weights()
+        return trainer.evaluate(("train", "val", "test"))
+
+    unknown = dict.fromkeys(SPLITS, math.nan)
+    losses = attempt("the final evaluation", final_losses, unknown)
     save_error = _save(trainer, args.save) if args.save else None
+    names = []
+    if args.samples:
+        draw = partial(sample, trainer.model, dataset, args.samples, seed=config.seed)
+        names = attempt("sampling", draw, [])
     if config.model in COUNTING:
         weights = "counted"
     else:
@@ -285,32 +314,15 @@ def _train(args: argparse.Namespace) -> int:
         "config": config.as_dict(),
         "samples": [n.text for n in names],
         "stopped": stopped,
+        "stop_reason": _stop_reason(trainer, early_stop, interrupted),
         "checkpoint": args.save if args.save and not save_error else None,
     }
     if args.diagnostics and config.model == "mlp":
-        found = diagnose(trainer, {})
-        result["diagnostics"] = {
-            "layers": [
-                {
-                    "name": layer.name,
-                    "saturation": layer.saturation,
-                    "act_mean": layer.act_mean,
-                    "act_std": layer.act_std,
-                    "grad_std": layer.grad_std,
-                }
-                for layer in found.layers
-            ],
-            "weights": [
-                {
-                    "name": w.name,
-                    "grad_to_data": w.grad_to_data,
-                    "update_to_data_log10": w.update_to_data_log10,
-                }
-                for w in found.weights
-            ],
-        }
-    unbounded = [k for k in ("train", "val", "test") if not math.isfinite(losses[k])]
-    if unbounded:  # null in the JSON: say why
+        diagnostics = attempt("the diagnostics", lambda: _diagnostics(trainer))
+        if diagnostics is not None:
+            result["diagnostics"] = diagnostics
+    unbounded = [k for k in SPLITS if not math.isfinite(losses[k])]
+    if unbounded and losses is not unknown:  # null in the JSON: say why
         result["loss_note"] = f"{', '.join(unbounded)} loss infinite: " + (
             "with smoothing 0, a pair never counted has probability 0"
             if config.model == "bigram" and config.smoothing == 0
@@ -318,7 +330,9 @@ def _train(args: argparse.Namespace) -> int:
         )
     if args.keep_last:
         trainer.use_best_weights()
-        result["best_test_loss"] = trainer.split_loss("test")
+        result["best_test_loss"] = attempt(
+            "the best weights' test loss", lambda: trainer.split_loss("test")
+        )
     print(
         f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
@@ -339,12 +353,67 @@ def _train(args: argparse.Namespace) -> int:
             "samples: "
             + ", ".join(_show(n.text) + ("" if n.tag == "new" else f" ({n.tag})") for n in names)
         )
+    if failures:
+        result["errors"] = failures
     if args.json:
         print(strict_json(result))
-    if save_error:
-        print(f"error: {save_error}", file=sys.stderr)
+    for failure in [*failures, *([save_error] if save_error else [])]:
+        print(f"error: {failure}", file=sys.stderr)
+    if failures or save_error:
         return 2
     return 130 if interrupted else 0
+
+
+def _early_stop(trainer: Trainer) -> str | None:
+    """Why a run stops before its steps or time are done, if it does: overfitting, or val
+    that has stopped improving (converged)."""
+    best = f"since step {trainer.best_step:,} ({trainer.best_val:.4f})"
+    if trainer.overfitting_since is not None:
+        return (
+            f"early stop at step {trainer.step:,}: val has not improved {best} "
+            "while train kept falling"
+        )
+    if trainer.converged:
+        return (
+            f"converged at step {trainer.step:,}: val has not improved {best}, "
+            f"{trainer.step - trainer.best_step:,} steps at the schedule's last rate"
+        )
+    return None
+
+
+def _stop_reason(trainer: Trainer, early_stop: str | None, interrupted: str | None) -> str:
+    """The stop in one word, for scripts: steps (or time) done, or why it ended before."""
+    if interrupted:
+        return "interrupted"
+    if trainer.stopped:  # a counting model at the end of its epoch, or a NaN
+        return "diverged" if trainer.model.trains_by_gradient else "counted"
+    if early_stop:
+        return "overfitting" if trainer.overfitting_since is not None else "converged"
+    return "done"
+
+
+def _diagnostics(trainer: Trainer) -> dict[str, Any]:
+    found = diagnose(trainer, {})
+    return {
+        "layers": [
+            {
+                "name": layer.name,
+                "saturation": layer.saturation,
+                "act_mean": layer.act_mean,
+                "act_std": layer.act_std,
+                "grad_std": layer.grad_std,
+            }
+            for layer in found.layers
+        ],
+        "weights": [
+            {
+                "name": w.name,
+                "grad_to_data": w.grad_to_data,
+                "update_to_data_log10": w.update_to_data_log10,
+            }
+            for w in found.weights
+        ],
+    }
 
 
 def _save(trainer: Trainer, path: str) -> str | None:

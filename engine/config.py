@@ -102,7 +102,9 @@ class Config:
     average: float = 0.0
     smoothing: float = 1.0  # add-k smoothing of the counting bigram (the ngram fits its own)
     eval_every: int = 0  # steps between two val losses; 0: by the data, about 5% of the time
-    patience: int = 6  # val losses without a new best before the run counts as overfitting
+    # val losses without a new best before the run counts as overfitting, or, once the
+    # schedule is done, as converged (Trainer.converged)
+    patience: int = 6
     fit_data: bool = False  # size width, embedding, regularisation and schedule by the data
     seed: int = 42  # model initialization and batch order
 

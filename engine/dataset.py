@@ -177,11 +177,13 @@ class Examples:
 
     def chunks(
         self, block_size: int, size: int, stop: int | None = None
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """The split in order (its first `stop` examples), `size` examples at a time."""
+    ) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
+        """The split in order (its first `stop` examples), `size` examples at a time: the rows
+        of each chunk, and its (X, Y)."""
         stop = len(self) if stop is None else min(stop, len(self))
         for start in range(0, stop, size):
-            yield self.batch(slice(start, min(start + size, stop)), block_size)
+            rows = slice(start, min(start + size, stop))
+            yield (rows, *self.batch(rows, block_size))
 
     def tensors(self, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole split as (X, Y): for small splits, and tests."""

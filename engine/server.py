@@ -19,6 +19,7 @@ from engine import freeze_survivors
 from engine.checkpoint import save as save_checkpoint
 from engine.config import COUNTING
 from engine.dataset import visible
+from engine.memory import allocation_failure, failure_text
 from engine.protocol import (
     Answer,
     AskFirst,
@@ -79,8 +80,13 @@ def serve(
     try:
         try:
             session = Session.open(data, checkpoint)
-        except ValueError as error:  # a bad dataset or checkpoint: say so, open the default
-            connection.send(Note(f"{error}. Opened the embedded names instead.", "error"))
+        except (ValueError, MemoryError, RuntimeError) as error:
+            if not isinstance(error, ValueError) and allocation_failure(error) is None:
+                raise
+            # A bad dataset or checkpoint, or one too large for the memory: say so, go on
+            connection.send(
+                Note(f"{failure_text(error)}. Opened the embedded names instead.", "error")
+            )
             session = Session.open()
         if session.warning:
             connection.send(Note(session.warning, "warning"))
@@ -119,7 +125,7 @@ class EngineLoop:
         self._sent: dict[type, View] = {}  # the last view of each kind sent
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
-        self._overfitting_noted: int | None = None  # the best step last paused for
+        self._stall_noted: int | None = None  # the best step last paused for
 
     def run(self) -> None:
         session = self.session
@@ -142,20 +148,25 @@ class EngineLoop:
                     ):
                         session.evaluate()
                         last_eval = now
-                        self._pause_if_overfitting()
+                        self._pause_if_stalled()
                     if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
                         self._stream = session.stream_names(1)
                         last_name = now
                     self._save_for_restart(now)
+                if self._stream is not None and now - last_letter >= LETTER_SECONDS:
+                    self._advance_stream()
+                    last_letter = now
+                if self._dirty or (
+                    (self._running or finding) and now - last_views >= SNAPSHOT_SECONDS
+                ):
+                    self._send_views()
+                    last_views = now
+            except (EOFError, ConnectionError):  # the app has gone
+                raise
             except Exception as failure:  # one failing step never ends the session
-                self._running, session.finder, self._dirty = False, None, True
-                self._report(Note(f"Stopped: {failure or type(failure).__name__}", "error"))
-            if self._stream is not None and now - last_letter >= LETTER_SECONDS:
-                self._advance_stream()
-                last_letter = now
-            if self._dirty or ((self._running or finding) and now - last_views >= SNAPSHOT_SECONDS):
-                self._send_views()
-                last_views = now
+                self._running, session.finder, self._stream = False, None, None
+                self._dirty = True
+                self._report(Note(f"Stopped: {failure_text(failure)}", "error"))
             if self._stream is not None and not self._running:
                 time.sleep(LETTER_SECONDS / 4)  # only letters to stream: wait for the next
             elif (
@@ -198,8 +209,10 @@ class EngineLoop:
                 self._do(request.command)
             except AskFirst as ask:
                 question = str(ask)
+            except (EOFError, ConnectionError):  # the app has gone
+                raise
             except Exception as failure:  # a bad value, file or checkpoint: say so, carry on
-                error = str(failure) or type(failure).__name__
+                error = failure_text(failure)
             self._report(Answer(request.serial, error, question))
             self._answered = request.serial
             self._dirty = True
@@ -287,22 +300,22 @@ class EngineLoop:
         self._stream = None
         self._report(Names(clear=True))
 
-    def _pause_if_overfitting(self) -> None:
-        """Pause once when the run starts to overfit; the user may go on."""
+    def _pause_if_stalled(self) -> None:
+        """Pause once when the run starts to overfit, or once val has stopped improving
+        (converged); the user may go on."""
         trainer = self.session.trainer
-        since = trainer.overfitting_since
-        if since is None or since == self._overfitting_noted:
+        best = f"val has not improved since step {trainer.best_step:,} ({trainer.best_val:.3f})"
+        if trainer.overfitting_since is not None:
+            why = f"Overfitting: {best} while train kept falling."
+        elif trainer.converged:
+            why = f"Converged: {best}, at the schedule's last rate."
+        else:
             return
-        self._overfitting_noted = since
+        if trainer.best_step == self._stall_noted:
+            return
+        self._stall_noted = trainer.best_step
         self._running = False
-        self._report(
-            Note(
-                f"Overfitting: val has not improved since step {since:,} "
-                f"({trainer.best_val:.3f}) while train kept falling. Paused; the best weights "
-                "are kept. Space goes on.",
-                "warning",
-            )
-        )
+        self._report(Note(f"{why} Paused; the best weights are kept. Space goes on.", "warning"))
 
     def _set_running(self, running: bool) -> None:
         session = self.session

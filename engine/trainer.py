@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from engine.config import FULL_BATCH_CHUNK, Config
 from engine.dataset import Dataset
 from engine.history import LossHistory
+from engine.memory import available_memory, gibibytes
 from engine.models import MLP, CountingBigram, CountingNGram, Model, build_model
 from engine.optim import Optimizer, make_optimizer
 
@@ -34,18 +35,6 @@ GOOD_WEIGHTS_EVERY = 16
 # The share of the available memory one run may take: a session keeps a run of each of its
 # four models, beside the app and the rest of the machine.
 MEMORY_SHARE = 0.25
-
-
-def available_memory() -> int:
-    """Bytes the system can give without swapping (MemAvailable); unbounded if unknown."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 2**62
 
 
 # Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
@@ -77,8 +66,8 @@ class Trainer:
         needed, available = self.config.memory_needed(dataset.vocab.size), available_memory()
         if needed > available * MEMORY_SHARE:
             raise ValueError(
-                f"this {self.config.model} needs about {needed / 2**30:.1f} GiB of memory, and "
-                f"a run may take at most a quarter of the {available / 2**30:.1f} GiB available: "
+                f"this {self.config.model} needs about {gibibytes(needed)} of memory, and "
+                f"a run may take at most a quarter of the {gibibytes(available)} available: "
                 "make it smaller"
             )
         self.reset()
@@ -132,9 +121,10 @@ class Trainer:
         if not isinstance(self.model, MLP) or not self.config.prior_order:
             return None
         prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
-        for x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
+        for _, x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
             prior.count(x, y)
-        prior.fit(*self.dataset.examples("val").batch(slice(EVAL_EXAMPLES), prior.block_size))
+        val = slice(self.evaluated_examples("val"))
+        prior.fit(*self.dataset.examples("val").batch(val, prior.block_size))
         self.model.prior = prior
         return prior
 
@@ -153,7 +143,7 @@ class Trainer:
             chunks = examples.chunks(prior.block_size, self._eval_chunk(), stop=needed)
             held_out = split == "train"  # the examples that were counted
             self._priors[split] = (
-                torch.cat([prior(x, y if held_out else None).float() for x, y in chunks])
+                torch.cat([prior(x, y if held_out else None).float() for _, x, y in chunks])
                 if fits
                 else None
             )
@@ -387,8 +377,8 @@ class Trainer:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
-            val = self.dataset.examples("val")
-            self.model.fit(*val.batch(slice(EVAL_EXAMPLES), self.model.block_size))
+            rows = slice(self.evaluated_examples("val"))
+            self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
         with self._averaged():
             losses = {split: self.split_loss(split) for split in splits}
             if "val" in losses and math.isfinite(losses["val"]):
@@ -436,6 +426,25 @@ class Trainer:
             and train < self._train_at_best
         ):
             self.overfitting_since = self.best_step
+
+    @property
+    def converged(self) -> bool:
+        """No new best val for `patience` evaluations' worth of steps, and for as many steps
+        as it took to reach the best (on a small list a late best still comes), with the
+        schedule done (a rate still falling may yet find one); never for a counting model."""
+        window = max(self.config.patience * self.eval_every, self.best_step)
+        return (
+            self.model.trains_by_gradient
+            and math.isfinite(self.best_val)
+            and self.step >= self._schedule_end()
+            and self.step - self.best_step >= window
+        )
+
+    def _schedule_end(self) -> int:
+        """The step from which the rate stays the same."""
+        if self.config.lr_schedule == "constant":
+            return 0
+        return self.config.schedule_steps(self.train_examples)
 
     def best_state(self) -> dict[str, object]:
         """The best val loss, its step and weights, and what the judging needs to go on."""
@@ -489,20 +498,20 @@ class Trainer:
         return max(64, EVAL_VALUES // widest)
 
     def evaluated_examples(self, split: str) -> int:
-        """How many of a split's examples its loss is measured on."""
+        """How many of a split's examples its loss is measured on, its first ones: the one rule
+        that evaluation, the ngram's fit and the prior's lookups all follow."""
         return min(len(self.dataset.examples(split)), EVAL_EXAMPLES)
 
     @torch.no_grad()
     def split_loss(self, split: str) -> float:
         examples, prior = self.dataset.examples(split), self._prior_of(split)
-        total, chunk = 0.0, self._eval_chunk()
-        chunks = examples.chunks(self.model.block_size, chunk, stop=EVAL_EXAMPLES)
-        for i, (x, y) in enumerate(chunks):
-            rows = slice(i * chunk, (i + 1) * chunk)
+        total, evaluated = 0.0, self.evaluated_examples(split)
+        chunks = examples.chunks(self.model.block_size, self._eval_chunk(), stop=evaluated)
+        for rows, x, y in chunks:
             if split == "train":  # its examples' priors leave them out of their counts
                 of_rows = self.prior_of_batch(rows, x, y)
             else:
                 of_rows = None if prior is None else prior[rows]
             logits = self.model(x) if of_rows is None else self.model(x, of_rows)
             total += F.cross_entropy(logits, y, reduction="sum").item()
-        return total / self.evaluated_examples(split)
+        return total / evaluated
