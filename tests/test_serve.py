@@ -160,3 +160,33 @@ def _alive(pids: set[int]) -> bool:
             if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
                 return True
     return False
+
+
+def test_a_foreign_origin_or_host_gets_no_session(server):
+    """Any web page could open a websocket to 127.0.0.1 and drive the app's file dialogs; a
+    page whose name was rebound to 127.0.0.1 could read the index too."""
+    running = server()
+    port = running.port
+
+    async def visit() -> None:
+        async with aiohttp.ClientSession() as http:
+            for headers in (
+                {"Origin": "http://evil.example"},
+                {"Origin": f"http://evil.example:{port}"},
+                {"Host": f"evil.example:{port}"},
+                {"Origin": "null"},
+            ):
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await http.ws_connect(f"{running.url}/ws", headers=headers)
+                assert refused.value.status == 403
+            async with http.get(running.url, headers={"Host": f"evil.example:{port}"}) as page:
+                assert page.status == 403
+            async with http.get(running.url, headers={"Host": f"localhost:{port}"}) as page:
+                assert f"ws://localhost:{port}/ws" in await page.text()
+            # The server's own page is let in
+            own = {"Origin": f"http://127.0.0.1:{port}"}
+            socket = await http.ws_connect(f"{running.url}/ws", headers=own)
+            await socket.close()
+
+    asyncio.run(visit())
+    wait_until(lambda: not running.sessions(), ENDED_WITHIN, "the one session ended")

@@ -48,6 +48,14 @@ def build_parser(serving: bool = False) -> argparse.ArgumentParser:
             metavar="N",
             help=f"browsers at a time (default: {SESSIONS_PER_CORE} per core)",
         )
+        parser.add_argument(
+            "--allow-host",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a name the class reaches this server by, beside its addresses and localhost "
+            "(again for more): requests naming any other host are refused",
+        )
     return parser
 
 
@@ -95,7 +103,7 @@ def _serve(args: argparse.Namespace, data: str | None) -> int:
     if args.checkpoint:
         app_args += ["--checkpoint", args.checkpoint]
     try:
-        serve(app_args, args.host, args.port, args.max_sessions)
+        serve(app_args, args.host, args.port, args.max_sessions, args.allow_host)
     except OSError as error:  # the port is taken, the address is not this machine's
         print(f"error: {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2

@@ -7,20 +7,27 @@ habits are changed here:
   here reads to the end whatever happens to the browser, and a session that has not ended
   QUIT_SECONDS after its browser went is killed, engine and all (its own process group);
 - it had no limit: every browser started two more processes. Beyond `max_sessions`, a browser
-  gets a page that says the class is full, and the sessions running keep their speed.
+  gets a page that says the class is full, and the sessions running keep their speed;
+- it took a request for any Host from any Origin: a web page in any tab could open a session
+  and drive the app's dialogs (read and write files). Requests are refused unless their Host is
+  this server's (`request_refusal`), and a websocket's Origin too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import shlex
 import signal
 import sys
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
@@ -40,6 +47,52 @@ slow them all down.</p>
 <p>Reload this page when someone closes their tab.</p>
 </body></html>
 """
+
+
+LOOPBACK_NAMES = ("localhost",)  # a name no web page can take (DNS rebinding needs its own)
+
+
+def request_refusal(
+    host: str | None, origin: str | None, bound: str, port: int, names: Iterable[str] = ()
+) -> str | None:
+    """Why a request must be refused, or None. Its Host must name this server: its port, and
+    an address it listens on (any IP address when it listens on all of them), `localhost`, or
+    a name the admin allowed (--allow-host); never another name, which is how a page of
+    someone else's reaches it by DNS rebinding. An Origin, which browsers send with every
+    websocket, must be such an address too: a page of this server's, not any page in a tab."""
+    if not host:
+        return "no Host header"
+    if not _our_address(host, bound, port, names):
+        return f"Host {host!r} is not this server"
+    if origin is not None:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not _our_address(
+            parts.netloc, bound, port, names, default_port=443 if parts.scheme == "https" else 80
+        ):
+            return f"Origin {origin!r} is not this server"
+    return None
+
+
+def _our_address(
+    netloc: str, bound: str, port: int, names: Iterable[str], default_port: int = 80
+) -> bool:
+    try:
+        parts = urlsplit(f"//{netloc}")
+        name, given = parts.hostname, parts.port or default_port
+    except ValueError:  # a port that is not a number
+        return False
+    if name is None or given != port:
+        return False
+    if name in LOOPBACK_NAMES or name in {n.lower() for n in names} or name == bound.lower():
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+        listening = ipaddress.ip_address(bound)
+    except ValueError:  # a name: only those allowed above
+        return False
+    if listening.is_unspecified:  # 0.0.0.0 or ::, every address of this machine
+        return True
+    return address == listening or (address.is_loopback and listening.is_loopback)
 
 
 def clamp_size(width: int, height: int) -> tuple[int, int]:
@@ -111,24 +164,59 @@ class Session(AppService):
 
 
 class ClassServer(Server):
-    """textual-serve's server with a limit on sessions and sessions that always end."""
+    """textual-serve's server with a limit on sessions, sessions that always end, and requests
+    only from pages of its own."""
 
-    def __init__(self, command: str, max_sessions: int, **kwargs: Any) -> None:
+    def __init__(
+        self, command: str, max_sessions: int, allowed_hosts: Iterable[str] = (), **kwargs: Any
+    ) -> None:
         super().__init__(command, **kwargs)
         self.max_sessions = max_sessions
+        self.allowed_hosts = tuple(allowed_hosts)
         self.sessions: set[Session] = set()
 
     @property
     def full(self) -> bool:
         return len(self.sessions) >= self.max_sessions
 
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self._only_our_own)
+        return app
+
+    @web.middleware
+    async def _only_our_own(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        refusal = request_refusal(
+            request.headers.get("Host"),
+            request.headers.get("Origin"),
+            self.host,
+            self.port,
+            self.allowed_hosts,
+        )
+        if refusal is not None:
+            log.warning("refused %s %s: %s", request.method, request.path, refusal)
+            return web.Response(status=403, text=f"Forbidden: {refusal}.\n")
+        return await handler(request)
+
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if self.full:
             return self.full_page()
-        # The page's websocket address is the one this browser used: with --host 0.0.0.0 the
-        # server's own address would be meaningless to the class.
-        self.public_url = str(request.url.origin())
-        return await super().handle_index(request)
+        # The page's addresses are the ones this browser used (a Host checked above): with
+        # --host 0.0.0.0 the server's own address would be meaningless to the class.
+        origin = str(request.url.origin())
+        socket = "wss:" if origin.startswith("https:") else "ws:"
+        static = request.app.router["static"].url_for(filename="/")
+        context = {
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": socket + origin.split(":", 1)[1] + "/ws",
+            "config": {"static": {"url": f"{origin}{static}".rstrip("/") + "/"}},
+            "application": {"name": self.title},
+        }
+        return aiohttp_jinja2.render_template("app_index.html", request, context)
 
     def full_page(self) -> web.Response:
         return web.Response(
@@ -186,6 +274,11 @@ def app_command(app_args: list[str]) -> str:
     return shlex.join([sys.executable, "-m", "tui.cli", *app_args])
 
 
-def serve(app_args: list[str], host: str, port: int, max_sessions: int) -> None:
+def serve(
+    app_args: list[str], host: str, port: int, max_sessions: int, allowed_hosts: Iterable[str]
+) -> None:
     command = app_command(app_args)
-    ClassServer(command, max_sessions, host=host, port=port, title="makemore-tui").serve()
+    server = ClassServer(
+        command, max_sessions, allowed_hosts, host=host, port=port, title="makemore-tui"
+    )
+    server.serve()
