@@ -32,13 +32,14 @@ class Terminal:
         self.raw = bytearray()  # the same with its escape sequences
         self.arrived = threading.Condition()
 
-    def start(self, argv: list[str] | None = None) -> float:
-        """Start the app (or argv) and return the time just before the process started."""
+    def start(self, argv: list[str] | None = None, cwd: Path = ROOT) -> float:
+        """Start the app (or argv) in `cwd` and return the time just before the process
+        started."""
         argv = argv or [str(Path(sys.executable).with_name("makemore-tui"))]
         started = time.perf_counter()
         self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: the program, in ROOT, as over SSH
-            os.chdir(ROOT)
+        if self.pid == 0:  # the child: the program, as over SSH
+            os.chdir(cwd)
             os.environ.update(
                 TERM="xterm-256color", COLUMNS=str(self.width), LINES=str(self.height)
             )

@@ -28,8 +28,14 @@ class Exists(FileRefused, AskFirst):
 
 
 def expand(path: str | Path) -> Path:
-    """A path as typed: `~` is the home directory, as in a shell."""
-    return Path(path).expanduser()
+    """A path as typed: `~` is the home directory, as in a shell (a FileRefused if there is
+    no such user, or no home: HOME unset for a user the system does not know)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        user = str(path)[1:].split("/")[0]
+        whose = f"no user {user!r}" if user else "no home directory (HOME is not set)"
+        raise FileRefused(f"{path}: {whose} to expand ~ with") from None
 
 
 def read_regular(path: Path, max_bytes: int) -> bytes:

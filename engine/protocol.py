@@ -104,6 +104,7 @@ class RestoreRun:
 @dataclass(frozen=True)
 class ExportRuns:
     path: str  # a CSV file
+    replace: bool = False  # an existing file there: replaced only once the user agreed
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,7 @@ class RunRow:
 class RunsView:
     rows: list[RunRow]  # the best val loss first
     path: str  # the file they are kept in
+    skipped: int = 0  # lines of the file that were no run (damaged, or of another version)
 
 
 View = (

@@ -4,29 +4,42 @@ well it did (the seed post's exercise 2, "improve the neural network")."""
 from __future__ import annotations
 
 import csv
+import fcntl
+import io
 import json
 import math
 import os
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from engine.config import Config
+from engine.dataset import visible
+from engine.files import FileRefused, read_regular, write_atomic
 from engine.protocol import RunRow
 from engine.trainer import Trainer
 
 KEEP_RUNS = 1000  # the file keeps the newest this many
 
 
-def data_dir() -> Path:
-    """Where the app keeps its runs: $MAKEMORE_TUI_HOME, or the XDG data directory."""
+def data_dir() -> Path | None:
+    """Where the app keeps its runs: $MAKEMORE_TUI_HOME, or the XDG data directory; None
+    with neither and no home directory."""
     if os.environ.get("MAKEMORE_TUI_HOME"):
         return Path(os.environ["MAKEMORE_TUI_HOME"])
-    root = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(root) / "makemore-tui"
+    if os.environ.get("XDG_DATA_HOME"):
+        return Path(os.environ["XDG_DATA_HOME"]) / "makemore-tui"
+    try:
+        return Path.home() / ".local" / "share" / "makemore-tui"
+    except RuntimeError:  # HOME unset, and a user the system does not know
+        return None
 
 
-def runs_path() -> Path:
-    return data_dir() / "runs.jsonl"
+def runs_path() -> Path | None:
+    directory = data_dir()
+    return None if directory is None else directory / "runs.jsonl"
 
 
 @dataclass
@@ -64,18 +77,22 @@ class Run:
 
 
 class RunLog:
-    """The runs of earlier sessions (read from the file) and of this one, newest last."""
+    """The runs of every session (read from the file) and of this one, newest last.
+
+    Several sessions share the file (two apps, every browser of a `serve`): each appends the
+    rows it changed, under a lock, and reads the others' before it trims the file; a row of
+    a run that goes on is appended again, and the last one read is the run's. Recording is
+    best effort: a file that cannot be read or written never stops a session's work."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.runs: dict[str, Run] = {}
-        if path is not None and path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    run = Run(**json.loads(line))
-                except (ValueError, TypeError):  # a line from another version: skipped
-                    continue
-                self.runs[run.id] = run
+        self.skipped = 0  # lines of the file that were not a run (another version, damage)
+        self.failure: str | None = None  # why the file could not be read or written, if so
+        self._own: set[str] = set()  # the runs of this session
+        self._written: dict[str, Run] = {}  # each run as the file has it, as far as we know
+        if path is not None:
+            self._guarded(self._read)
 
     def record(self, trainer: Trainer) -> Run | None:
         """Add or update the row of this trainer's run; none before its first step."""
@@ -94,16 +111,51 @@ class RunLog:
             parameters=trainer.parameter_count(),
         )
         self.runs[run.id] = run
+        self._own.add(run.id)
         return run
 
     def save(self) -> None:
-        if self.path is None:
-            return
+        """Append the rows that changed, and take in those of the other sessions."""
+        if self.path is not None:
+            self._guarded(self._append)
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+            self.failure = None
+        except (OSError, FileRefused) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            self.failure = f"the runs table is not kept in {visible(str(self.path))}: {reason}"
+
+    def _read(self) -> None:
+        assert self.path is not None
+        if os.path.lexists(self.path):
+            _check_regular(self.path)
+            self.runs, self.skipped, _ = _parse(read_regular(self.path, MAX_RUNS_BYTES))
+            self._written = dict(self.runs)
+
+    def _append(self) -> None:
+        assert self.path is not None
+        mine = {r.id: r for r in self.runs.values() if r.id in self._own}
+        changed = [r for r in mine.values() if self._written.get(r.id) != r]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        newest = list(self.runs.values())[-KEEP_RUNS:]
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text("".join(json.dumps(asdict(r)) + "\n" for r in newest), "utf-8")
-        temporary.replace(self.path)
+        with _locked(self.path):
+            theirs, lines = {}, 0
+            if os.path.lexists(self.path):
+                _check_regular(self.path)
+                theirs, self.skipped, lines = _parse(read_regular(self.path, MAX_RUNS_BYTES))
+            if lines + len(changed) > 2 * KEEP_RUNS:  # trim: the newest runs, rewritten
+                newest = list({**theirs, **mine}.values())[-KEEP_RUNS:]
+                text = "".join(json.dumps(asdict(r)) + "\n" for r in newest).encode()
+                write_atomic(self.path, lambda file: file.write(text))
+            elif changed:
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NO_FOLLOW
+                with os.fdopen(os.open(self.path, flags, 0o666), "ab") as file:
+                    file.write("".join(json.dumps(asdict(r)) + "\n" for r in changed).encode())
+                    file.flush()
+                    os.fsync(file.fileno())
+        self.runs = {**theirs, **mine}
+        self._written = {**theirs, **{r.id: r for r in changed}}
 
     def rows(self, current: set[str]) -> list[RunRow]:
         """Every run, the best val loss first; runs without one last."""
@@ -116,21 +168,87 @@ class RunLog:
         known = {f.name for f in fields(Config)}
         return Config(**{k: v for k, v in self.runs[run_id].config.items() if k in known})
 
-    def export_csv(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+    def csv_text(self) -> str:
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow(
+            ["id", "dataset", "model", "preset", "changes", "steps", "seconds"]
+            + ["best_val", "best_test", "parameters"]
+        )
+        for row in self.rows(set()):
+            changes = " ".join(f"{k}={v}" for k, v in row.changes.items())
             writer.writerow(
-                ["id", "dataset", "model", "preset", "changes", "steps", "seconds"]
-                + ["best_val", "best_test", "parameters"]
+                [row.id, row.dataset, row.model, row.preset, changes, row.steps, row.seconds]
+                + [row.best_val, row.best_test, row.parameters]
             )
-            for row in self.rows(set()):
-                changes = " ".join(f"{k}={v}" for k, v in row.changes.items())
-                writer.writerow(
-                    [row.id, row.dataset, row.model, row.preset, changes, row.steps, row.seconds]
-                    + [row.best_val, row.best_test, row.parameters]
-                )
+        return table.getvalue()
 
 
-def _text(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+MAX_RUNS_BYTES = 64 * 2**20  # 2 x KEEP_RUNS rows are about 2 MiB: anything far larger is not ours
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Each field's type in the file: a row of other types is skipped, never shown or brought back.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "dataset": (str,),
+    "config": (dict,),
+    "changes": (dict,),
+    "steps": (int,),
+    "seconds": (int, float),
+    "best_val": (int, float, type(None)),
+    "best_test": (int, float, type(None)),
+    "parameters": (int,),
+    "extra": (dict,),
+}
+
+
+def _parse(raw: bytes) -> tuple[dict[str, Run], int, int]:
+    """The runs of the file's lines (the last line of a run is the run), how many lines were
+    skipped (not UTF-8, not JSON, nested too deep, fields of other names or types), and how
+    many lines there were."""
+    runs: dict[str, Run] = {}
+    skipped = lines = 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        lines += 1
+        try:
+            values = json.loads(line.decode("utf-8"))
+            run = _run(values)
+        except (ValueError, TypeError, RecursionError):
+            skipped += 1
+            continue
+        runs.pop(run.id, None)  # a run appended again is at its newest place
+        runs[run.id] = run
+    return runs, skipped, lines
+
+
+def _run(values: object) -> Run:
+    if not isinstance(values, dict) or set(values) - set(_TYPES):
+        raise ValueError("not a run")
+    for name, kinds in _TYPES.items():
+        if name in values and (
+            not isinstance(values[name], kinds) or isinstance(values[name], bool)
+        ):
+            raise TypeError(name)
+    if not isinstance(values.get("config", {}).get("model"), str):
+        raise TypeError("config")
+    return Run(**values)
+
+
+def _check_regular(path: Path) -> None:
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise FileRefused(f"{kind}, left as it is")
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """The runs file to this process alone, among the sessions that take the same lock."""
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | NO_FOLLOW, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

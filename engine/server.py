@@ -126,6 +126,7 @@ class EngineLoop:
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
         self._stall_noted: int | None = None  # the best step last paused for
+        self._said: set[str] = set()  # the warnings said once
 
     def run(self) -> None:
         session = self.session
@@ -180,8 +181,20 @@ class EngineLoop:
         when, step = self._autosaved
         trainer = self.session.trainer
         if self._autosave and now - when >= AUTOSAVE_SECONDS and trainer.step != step:
-            save_checkpoint(trainer, self._autosave)
             self._autosaved = (now, trainer.step)
+            try:
+                save_checkpoint(trainer, self._autosave)
+            except OSError as error:  # best effort: a full /tmp never stops the run
+                self._say_once(
+                    "The run is not saved for a restart should the engine die "
+                    f"({error.strerror or error}); training goes on."
+                )
+
+    def _say_once(self, text: str | None) -> None:
+        """A warning the user needs to hear once, not at every try (a full disk)."""
+        if text is not None and text not in self._said:
+            self._said.add(text)
+            self._report(Note(text, "warning"))
 
     def _finding(self) -> bool:
         """A learning-rate sweep is under way."""
@@ -214,6 +227,7 @@ class EngineLoop:
             except Exception as failure:  # a bad value, file or checkpoint: say so, carry on
                 error = failure_text(failure)
             self._report(Answer(request.serial, error, question))
+            self._say_once(self.session.runs.failure)
             self._answered = request.serial
             self._dirty = True
             if not self._connection.poll():
@@ -290,8 +304,8 @@ class EngineLoop:
                 self._report(Note(f"A new {session.active} run with the values of run {run_id}."))
             case WatchDiagnostics(on):
                 session.watching = on
-            case ExportRuns(path):
-                self._report(Note(f"Wrote {session.export_runs(path)}"))
+            case ExportRuns(path, replace):
+                self._report(Note(f"Wrote {session.export_runs(path, replace)}"))
             case Quit():
                 self._cancel.set()
 

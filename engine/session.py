@@ -201,7 +201,8 @@ class Session:
     def runs_view(self) -> RunsView:
         self.record_runs()
         current = {t.started for t in self.trainers.values()}
-        return RunsView(self.runs.rows(current), str(self.runs.path))
+        where = "nowhere (no home directory)" if self.runs.path is None else str(self.runs.path)
+        return RunsView(self.runs.rows(current), visible(where), self.runs.skipped)
 
     def restore_run(self, run_id: str) -> None:
         """A new run, on this dataset, with the values of an earlier one; of its model."""
@@ -211,10 +212,13 @@ class Session:
         self.trainers[config.model] = Trainer(self.dataset, config)
         self.active = config.model
 
-    def export_runs(self, path: str) -> Path:
+    def export_runs(self, path: str, replace: bool = False) -> Path:
+        """Write the runs table as CSV to a new path, or over a regular file once the user
+        agreed (files.Exists until `replace`); never through a link, into a FIFO or device."""
         self.record_runs()
-        target = Path(path).expanduser()
-        self.runs.export_csv(target)
+        target = check_target(path, lambda _: True, "file", replace)
+        text = self.runs.csv_text()
+        write_atomic(target, lambda file: file.write(text.encode()))
         return target
 
     def save_checkpoint(self, path: str, replace: bool = False) -> None:

@@ -25,8 +25,14 @@ NAMES = "names"  # what --data takes to mean makemore's names.txt
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "makemore-tui"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "makemore-tui"
+    try:
+        return Path.home() / ".cache" / "makemore-tui"
+    except RuntimeError:  # HOME unset, and a user the system does not know
+        raise DatasetError(
+            "no home directory to keep names.txt in: set HOME or XDG_CACHE_HOME"
+        ) from None
 
 
 def fetch_names(url: str = NAMES_URL, directory: Path | None = None, timeout: float = 20) -> Path:

@@ -45,6 +45,7 @@ from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.dialog import Palette
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
@@ -109,7 +110,7 @@ class MakemoreApp(App[int]):
         self.call_after_refresh(self.read_engine)
         keymap, problem = load_keymap(keymap_path())
         if problem:
-            self.notify(problem, severity="error", timeout=15)
+            self.notify(problem, severity="error", timeout=15, markup=False)
         self.set_keymap(keymap)
         self.theme_changed_signal.subscribe(self, self._retheme)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
@@ -174,7 +175,7 @@ class MakemoreApp(App[int]):
             case Names() as names:
                 self.names.update_names(names)
             case Note(text, severity):
-                self.notify(text, severity=severity, timeout=8)
+                self.notify(text, severity=severity, timeout=8, markup=False)
             case Answer(serial, _, question) if question:
                 again = self.on_yes.pop(serial, None)
                 if again is not None:
@@ -184,7 +185,7 @@ class MakemoreApp(App[int]):
                 if self.form is not None and self.form.is_current and self.form.waiting == serial:
                     self.form.answer(error)
                 elif error:
-                    self.notify(error, severity="error", timeout=8)
+                    self.notify(error, severity="error", timeout=8, markup=False)
             case Idle() as idle:
                 self.engine.drawn(idle)
             case HyperparameterView() | SamplingView() as form:
@@ -305,7 +306,11 @@ class MakemoreApp(App[int]):
         self.engine.list_runs()
 
     def _export_runs(self) -> None:
-        self._ask_path("Export the runs table", "makemore-runs.csv", self.engine.export_runs)
+        self._ask_path(
+            "Export the runs table",
+            "makemore-runs.csv",
+            lambda path: self._ask_first(self.engine.export_runs, path, replace=True),
+        )
 
     def action_diagnostics(self) -> None:
         from tui.screens.diagnostics import DiagnosticsScreen
@@ -344,6 +349,10 @@ class MakemoreApp(App[int]):
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step
         self.exit(0)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

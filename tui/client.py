@@ -124,8 +124,8 @@ class EngineClient:
     def restore_run(self, run_id: str) -> int:
         return self.send(RestoreRun(run_id))
 
-    def export_runs(self, path: str) -> int:
-        return self.send(ExportRuns(path))
+    def export_runs(self, path: str, replace: bool = False) -> int:
+        return self.send(ExportRuns(path, replace))
 
     def watch_diagnostics(self, on: bool) -> int:
         return self.send(WatchDiagnostics(on))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.binding import Binding
+from textual.keys import Keys, key_to_character
 
 BINDINGS = [
     Binding("space", "toggle_run", "Run", tooltip="start or pause training"),
@@ -102,19 +103,26 @@ BINDINGS = [
 ]
 
 
-def keymap_path() -> Path:
-    """Where a user remaps keys: $XDG_CONFIG_HOME/makemore-tui/keys.toml."""
-    root = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(root) / "makemore-tui" / "keys.toml"
+def keymap_path() -> Path | None:
+    """Where a user remaps keys: $XDG_CONFIG_HOME/makemore-tui/keys.toml; None with no
+    XDG_CONFIG_HOME and no home directory."""
+    if os.environ.get("XDG_CONFIG_HOME"):
+        return Path(os.environ["XDG_CONFIG_HOME"]) / "makemore-tui" / "keys.toml"
+    try:
+        return Path.home() / ".config" / "makemore-tui" / "keys.toml"
+    except RuntimeError:  # HOME unset, and a user the system does not know
+        return None
 
 
-def load_keymap(path: Path) -> tuple[dict[str, str], str | None]:
+def load_keymap(path: Path | None) -> tuple[dict[str, str], str | None]:
     """The remapped keys in the file (`step = "j"`, or several: `quit = "q,x"`), and what is
     wrong with it, if anything: a file with a mistake changes nothing."""
-    if not path.is_file():
+    if path is None or not path.is_file():
         return {}, None
     try:
         keymap = tomllib.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        return {}, f"{path}: nested too deep to be a keymap"
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return {}, f"{path}: {error}"
     known = {b.id for b in BINDINGS if b.id}
@@ -123,4 +131,36 @@ def load_keymap(path: Path) -> tuple[dict[str, str], str | None]:
         return {}, f"{path}: no key named {', '.join(unknown)}; they are {', '.join(sorted(known))}"
     if not all(isinstance(keys, str) and keys.strip() for keys in keymap.values()):
         return {}, f'{path}: each value is a key or keys, as text: step = "j"'
+    # The keys the actions not remapped keep, then the file's
+    owners = {
+        key.strip(): b.id
+        for b in BINDINGS
+        if b.id and b.id not in keymap
+        for key in b.key.split(",")
+    }
+    for action, keys in keymap.items():
+        for key in (k.strip() for k in keys.split(",")):
+            if not _is_key(key):
+                return {}, f"{path}: {action} = {key!r}: not a key (a letter, f5, ctrl+j, space)"
+            if owners.setdefault(key, action) != action:
+                return {}, f"{path}: {key} is given to both {owners[key]} and {action}"
     return keymap, None
+
+
+MODIFIERS = ("shift", "ctrl", "alt", "meta", "super", "hyper")
+NAMED_KEYS = (
+    {k.value for k in Keys}
+    | {f"f{n}" for n in range(1, 25)}
+    | {"space", "enter", "backspace", "tab", "escape", "minus", "plus", "slash", "backslash"}
+)
+
+
+def _is_key(key: str) -> bool:
+    """A key Textual can bind: a character or a key's name, after at most one of each
+    modifier (so no ctrl+ctrl+a, no f99)."""
+    *modifiers, name = key.split("+") if key != "+" else ["+"]
+    return (
+        len(set(modifiers)) == len(modifiers)
+        and all(m in MODIFIERS for m in modifiers)
+        and (len(name) == 1 and name.isprintable() or name in NAMED_KEYS or key_to_character(name))
+    )

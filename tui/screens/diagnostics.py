@@ -11,17 +11,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from engine.protocol import DiagnosticsView, LayerStats, WeightStats
+from tui.screens.dialog import Dialog
 from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
 
 SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
 RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
 
 
-class DiagnosticsScreen(ModalScreen[None]):
+class DiagnosticsScreen(Dialog[None]):
     BINDINGS = [Binding("escape,d", "dismiss", "Close")]
 
     def __init__(self) -> None:

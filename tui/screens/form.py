@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from engine.protocol import FormView
+from tui.screens.dialog import Dialog
 from tui.widgets.inputs import OrderedInput
 
 Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns the request's serial
 
 
-class FormScreen(ModalScreen[None]):
+class FormScreen(Dialog[None]):
     """Enter sends the changed values and waits for the answer; Escape cancels."""
 
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
@@ -61,7 +62,7 @@ class FormScreen(ModalScreen[None]):
         """The engine's answer to what was sent: done, or why nothing changed."""
         self.waiting = None
         if error:
-            self.query_one("#form-error", Label).update(f"✗ {error}")
+            self.query_one("#form-error", Label).update(Text(f"✗ {error}"))
         else:
             self.dismiss()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+
+from tui.screens.dialog import Dialog
 
 PANELS = """\
 # makemore-tui
@@ -57,7 +58,7 @@ Each model starts from a preset; e opens its values, where the MLP's preset can 
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from engine.protocol import RateSweepView
+from tui.screens.dialog import Dialog
 from tui.widgets.plots import RateSweepPlot
 
 HELP = (
@@ -20,7 +20,7 @@ HELP = (
 )
 
 
-class RateFinderScreen(ModalScreen[None]):
+class RateFinderScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape,f", "dismiss", "Close"),
         Binding("a", "apply", "Apply the rate"),

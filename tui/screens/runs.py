@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from engine.protocol import RunRow, RunsView
+from tui.screens.dialog import Dialog
 
 COLUMNS = ("", "model", "preset", "changes", "steps", "time", "best val", "test", "params", "data")
 
@@ -24,9 +25,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
 
 
-def cells(row: RunRow) -> tuple[str, ...]:
+def cells(row: RunRow) -> tuple[Text, ...]:
+    """The row's cells as Text: a dataset named like markup ([/]) is shown as it is."""
     changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "–"
-    return (
+    values = (
         "●" if row.current else "",
         row.model,
         row.preset or "–",
@@ -38,9 +40,10 @@ def cells(row: RunRow) -> tuple[str, ...]:
         f"{row.parameters:,}",
         row.dataset,
     )
+    return tuple(Text(value) for value in values)
 
 
-class RunsScreen(ModalScreen[None]):
+class RunsScreen(Dialog[None]):
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [
         Binding("escape,t", "dismiss", "Close"),
@@ -76,11 +79,18 @@ class RunsScreen(ModalScreen[None]):
         self.table.clear()
         for row in view.rows:
             self.table.add_row(*cells(row), key=row.id)
+        skipped = (
+            f" {view.skipped:,} lines of the file were skipped: damaged, or of another version."
+            if view.skipped
+            else ""
+        )
         self.summary.update(
-            f"{len(view.rows)} runs, kept in {view.path}. ● marks this session's current ones; "
-            "test is the loss of the weights with the best val loss."
-            if view.rows
-            else "No runs yet: train a model (space), then come back."
+            Text(
+                f"{len(view.rows)} runs, kept in {view.path}. ● marks this session's current "
+                "ones; test is the loss of the weights with the best val loss." + skipped
+                if view.rows
+                else "No runs yet: train a model (space), then come back." + skipped
+            )
         )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

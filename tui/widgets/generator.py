@@ -116,7 +116,7 @@ class NameList(Widget):
             return
         name = self.finished[self.selected].text
         self.app.copy_to_clipboard(name)
-        self.notify(f"Copied {name!r} to the clipboard.")
+        self.notify(f"Copied {name!r} to the clipboard.", markup=False)
 
     def _lines_of_finished(self, width: int) -> list[Strip]:
         key = (width, self.selected, self.rich_style)  # the style: the theme's colours

@@ -1,0 +1,425 @@
+"""The fault hunt (issue 28): what a hostile page, file, checkpoint or environment did to
+`serve`, the app and the CLI, and what a burst of keys did to the app. Each test failed
+before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fake_engine import THREE_RUNS, FakeEngine
+from recording import load
+from textual import events
+from tui_helpers import settle
+
+from tui.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES300 = ROOT / "tests" / "fixtures" / "names300.txt"
+RECORDED = load()
+
+
+def drive(scenario, *played, size=(100, 30)):
+    """Run one async scenario against a fresh app over a fake engine, headless."""
+    engine = FakeEngine(*played)
+
+    async def main():
+        app = create_app(engine=engine)
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+        return app
+
+    return asyncio.run(main())
+
+
+# 8. Two Enters in one read
+
+
+@pytest.mark.parametrize(
+    "opening", [["o", *"names.txt"], ["t"], ["ctrl+p", *"help"]], ids=["open", "runs", "palette"]
+)
+def test_two_enters_in_one_read_dismiss_the_dialog_once(opening):
+    """Textual's dismiss() pops whatever is on top: the second Enter popped the main screen
+    (ScreenStackError, the app gone)."""
+
+    async def scenario(app, pilot):
+        for key in opening:
+            await pilot.press(key)
+        app.engine.play([THREE_RUNS])  # for the runs table
+        await settle(pilot)
+        for _ in range(2):  # one read: no wait between them
+            app._driver.process_message(events.Key("enter", "\r"))
+        await pilot.pause(0.3)
+        assert app.is_running and app.screen_stack[0].id == "_default"
+
+    drive(scenario, RECORDED["start"])
+
+
+# The app in a terminal, under random keys
+
+# Keys a user may press at any moment; not q, ctrl+c, ctrl+q (they quit), nor ctrl+s and
+# ctrl+z (the terminal's flow control and job control).
+KEYS = [
+    *"abcdefghijklmnoprstuvwxyz0123456789+-?.,/ ",
+    "\r",
+    "\t",
+    "\x7f",  # backspace
+    "\x1b",  # escape
+    "\x1b[A",
+    "\x1b[B",
+    "\x1b[C",
+    "\x1b[D",
+    "\x10",  # ctrl+p: the palette
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_a_thousand_random_keys_while_training_leave_the_app_alive(tmp_path, seed):
+    from bench.terminal import Terminal
+
+    terminal = Terminal(100, 30)
+    app = str(Path(sys.executable).with_name("makemore-tui"))
+    terminal.start([app, str(NAMES300)], cwd=tmp_path)  # files it may write go there
+    try:
+        terminal.wait_for("paused")
+        terminal.send(" ")
+        terminal.wait_for("running")
+        rng, sent = random.Random(seed), 0
+        while sent < 1000:
+            burst = rng.randint(1, 10)
+            terminal.send("".join(rng.choice(KEYS) for _ in range(burst)))
+            sent += burst
+            select.select([], [], [], 0.02)  # as a fast typist: the app reads a burst at a time
+            assert _alive(terminal.pid), bytes(terminal.output[-2000:]).decode(errors="replace")
+        for _ in range(6):  # out of any dialog, then quit
+            terminal.send("\x1b")
+            _until_quiet(terminal)  # a q right after an escape would be alt+q
+        terminal.send("q")
+        deadline = time.monotonic() + 30
+        while _alive(terminal.pid) and time.monotonic() < deadline:
+            select.select([], [], [], 0.05)
+        pid, status = os.waitpid(terminal.pid, os.WNOHANG)
+        assert pid == terminal.pid and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        terminal.stop()
+
+
+def _until_quiet(terminal, seconds: float = 0.5) -> None:
+    """Until the app has drawn nothing for a while."""
+    with terminal.arrived:
+        while True:
+            at = len(terminal.output)
+            terminal.arrived.wait_for(lambda at=at: len(terminal.output) > at, timeout=seconds)
+            if len(terminal.output) == at:
+                return
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+# 3, 4, 10, 21. The runs table's file
+
+
+def _trained(dataset, steps: int = 3):
+    from engine.config import PRESETS
+    from engine.trainer import Trainer
+
+    trainer = Trainer(dataset, PRESETS["bigram"])
+    trainer.run(steps)
+    return trainer
+
+
+def test_the_runs_export_asks_before_replacing_and_never_writes_through_a_link(small, tmp_path):
+    from engine.files import Exists, FileRefused
+    from engine.session import Session
+
+    session = Session(small)
+    session.train(3)
+    target = tmp_path / "runs.csv"
+    target.write_text("precious\n")
+    with pytest.raises(Exists):
+        session.export_runs(str(target))
+    assert target.read_text() == "precious\n"
+    session.export_runs(str(target), replace=True)
+    assert target.read_text().startswith("id,dataset,model")
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for refused in (link, fifo, Path("/dev/null")):
+        with pytest.raises(FileRefused):  # at once: a FIFO never blocks the engine
+            session.export_runs(str(refused), replace=True)
+    assert not (tmp_path / "elsewhere.csv").exists()
+
+
+def test_two_sessions_sharing_the_runs_file_keep_each_others_runs(small, runs_home):
+    from engine.runs import RunLog, runs_path
+
+    first, second = RunLog(runs_path()), RunLog(runs_path())  # two apps, both started
+    first.record(_trained(small))
+    second.record(_trained(small))
+    first.save()
+    second.save()  # it rewrote the whole file from memory: the first's run was gone
+    first.save()
+    kept = RunLog(runs_path()).runs
+    assert set(kept) == set(first.runs) | set(second.runs) and len(kept) == 2
+    assert first.runs.keys() == second.runs.keys() == kept.keys()  # each sees the other's
+
+
+@pytest.mark.slow
+def test_sessions_quitting_at_once_keep_every_run(runs_home):
+    """Four processes recording runs into one file at the same moment."""
+    import subprocess
+
+    script = (
+        "import sys; from engine.dataset import Dataset; from engine.runs import RunLog, runs_path;"
+        "from engine.config import PRESETS; from engine.trainer import Trainer;"
+        "data = Dataset.from_items(['emma','ava','mia','ella','luna'] * 4, name='x');"
+        "log = RunLog(runs_path()); runs = [Trainer(data, PRESETS['bigram']) for _ in range(5)];"
+        "[t.run(1) and log.record(t) for t in runs];"
+        "sys.stdin.read(); log.save()"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for process in processes:  # all of them at once
+        process.stdin.close()
+    assert [process.wait(timeout=120) for process in processes] == [0] * 4
+    from engine.runs import RunLog, runs_path
+
+    assert len(RunLog(runs_path()).runs) == 20
+
+
+def test_a_damaged_runs_file_is_skipped_line_by_line_and_counted(small, runs_home):
+    from engine.runs import RunLog, runs_path
+
+    good = RunLog(runs_path())
+    good.record(_trained(small))
+    good.save()
+    path = runs_path()
+    line = path.read_text().strip()
+    bad = [
+        b"\xff\xfe not utf-8",
+        b"[" * 100_000 + b"]" * 100_000,
+        line.replace('"id": "', '"id": [1], "x": "').encode(),
+        re.sub(r'"steps": \d+', '"steps": "many"', line).encode(),
+        b'{"id": "a"}',
+        b"null",
+    ]
+    path.write_bytes(b"\n".join([*bad, line.encode()]) + b"\n")
+    log = RunLog(path)
+    assert len(log.runs) == 1 and log.skipped == len(bad) and log.failure is None
+    from engine.session import Session
+
+    view = Session(small, runs=log).runs_view()
+    assert view.skipped == len(bad) and len(view.rows) == 1
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_runs_file_that_is_a_link_or_a_fifo_is_left_as_it_is(small, runs_home, kind):
+    from engine.runs import RunLog, runs_path
+
+    path, target = runs_path(), runs_home / "elsewhere"
+    if kind == "symlink":
+        target.write_text("")
+        path.symlink_to(target)
+    else:
+        os.mkfifo(path)
+    log = RunLog(path)  # a FIFO never blocks
+    log.record(_trained(small))
+    log.save()
+    assert "the runs table is not kept" in log.failure
+    assert path.is_symlink() if kind == "symlink" else path.is_fifo()
+    assert not target.exists() or target.read_text() == ""
+
+
+def test_an_unwritable_runs_folder_blocks_nothing_and_is_said_once(small, tmp_path, monkeypatch):
+    from engine.protocol import NextModel, Reset, Step
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MAKEMORE_TUI_HOME", str(blocker / "runs"))  # under a file: ENOTDIR
+    notes = _engine_notes_and_answers(
+        [Step(5), Reset(confirmed=True), NextModel(), Step(5), Reset(confirmed=True)]
+    )
+    answers = [r for r in notes if type(r).__name__ == "Answer"]
+    assert [a.error for a in answers] == [None] * 5
+    said = [r.text for r in notes if type(r).__name__ == "Note" and "runs table" in r.text]
+    assert len(said) == 1 and "not kept" in said[0]
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_a_full_disk_for_the_autosave_never_stops_the_run(monkeypatch, tmp_path):
+    from engine import server
+    from engine.protocol import ToggleRunning
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(server, "save_checkpoint", full)
+    monkeypatch.setattr(server, "AUTOSAVE_SECONDS", 0.0)
+    records = _engine_notes_and_answers(
+        [ToggleRunning()], autosave=str(tmp_path / "a.pt"), until_step=40
+    )
+    notes = [r.text for r in records if type(r).__name__ == "Note"]
+    assert sum("not saved for a restart" in n for n in notes) == 1
+    assert not any(n.startswith("Stopped") for n in notes)
+
+
+def _engine_notes_and_answers(commands, autosave=None, until_step=None, timeout=120.0):
+    """Every Note and Answer of an engine for these commands: until the last is answered
+    and the engine idle, or (until_step) until its status shows that step."""
+    import threading
+    from multiprocessing import Pipe
+
+    from engine.protocol import Answer, Idle, Note, Request, StatusView
+    from engine.server import EngineLoop
+    from engine.session import Session
+
+    ours, theirs = Pipe()
+    cancel = threading.Event()
+    loop = threading.Thread(target=EngineLoop(Session.open(), theirs, cancel, autosave).run)
+    loop.start()
+    records = []
+    try:
+        for serial, command in enumerate(commands, 1):
+            ours.send(Request(serial, command))
+        while True:
+            assert ours.poll(timeout), records
+            record = ours.recv()
+            if isinstance(record, Note | Answer):
+                records.append(record)
+            if until_step is None and isinstance(record, Idle) and record.serial == len(commands):
+                break
+            if until_step and isinstance(record, StatusView) and record.step >= until_step:
+                break
+    finally:
+        cancel.set()
+        loop.join()
+    return records
+
+
+# 7. Text that looks like markup
+
+
+@pytest.mark.parametrize("text", ["[/]", 'Opened q[a="].txt', "notes [draft].txt", "[bold]x"])
+def test_engine_text_is_never_parsed_as_markup(text):
+    from tui_helpers import toast, toasts
+
+    from engine.protocol import Answer, Note, Reconfigure
+
+    async def scenario(app, pilot):
+        app.engine.play([Note(text)])
+        await toast(pilot, text)
+        app.engine.errors[Reconfigure] = f"block_size must be a whole number, not {text!r}"
+        app.engine.reconfigure({"block_size": text})
+        await settle(pilot)
+        assert app.is_running and any(text in shown for shown in toasts(app))
+        assert Answer
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_a_runs_row_named_like_markup_is_shown_as_it_is():
+    from dataclasses import replace
+
+    from tui_helpers import press, until
+
+    from engine.protocol import RunsView
+
+    rows = [replace(row, dataset="notes [draft].txt") for row in THREE_RUNS.rows]
+
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        app.engine.play([RunsView(rows, "runs.jsonl", skipped=2)])
+        await until(pilot, lambda: app.runs is not None and app.runs.table.row_count == 3)
+        cells = [str(cell) for cell in app.runs.table.get_row_at(0)]
+        assert "notes [draft].txt" in cells
+        assert "2 lines of the file were skipped" in str(app.runs.summary.render())
+
+    drive(scenario, RECORDED["start"])
+
+
+# 12. keys.toml
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a = " + "[" * 50_000 + "]" * 50_000, "nested too deep"),
+        ('quit = "ctrl+alt+shift+super+hyper+meta+f99"', "not a key"),
+        ('step = "ctrl+ctrl+a"', "not a key"),
+        ('step = "q"', "q is given to both quit and step"),
+        ('step = "j"\ngenerate = "j"', "j is given to both step and generate"),
+    ],
+    ids=["nested", "f99", "twice ctrl", "q twice", "j twice"],
+)
+def test_a_keymap_with_a_mistake_changes_nothing_and_says_why(tmp_path, text, problem):
+    from tui.keys import load_keymap
+
+    path = tmp_path / "keys.toml"
+    path.write_text(text)
+    keymap, said = load_keymap(path)
+    assert keymap == {} and said is not None and problem in said
+
+
+# 13. Home directories
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--data", "~nosuchuser/x.txt"],
+        ["train", "--data", str(NAMES300), "--model", "bigram", "--save", "~nosuchuser/x.pt"],
+        ["sample", "--checkpoint", "~nosuchuser/x.pt"],
+    ],
+    ids=["data", "save", "checkpoint"],
+)
+def test_a_home_of_no_user_is_one_error_line(capsys, argv):
+    from engine.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "no user 'nosuchuser'" in err, err
+
+
+def test_no_home_directory_at_all_is_no_crash(capsys, monkeypatch):
+    """HOME unset, for a user the system does not know (a container's uid)."""
+    import pwd
+
+    from engine.cli import main
+    from engine.session import Session
+    from tui.keys import keymap_path
+
+    def unknown(uid):
+        raise KeyError(uid)
+
+    for name in ("HOME", "MAKEMORE_TUI_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", unknown)
+    with pytest.raises(RuntimeError):
+        Path.home()
+    argv = ["train", "--model", "bigram", "--samples", "0", "--data"]
+    assert main([*argv, str(NAMES300)]) == 0
+    assert main([*argv, "names"]) == 2
+    assert "error: no home directory to keep names.txt in" in capsys.readouterr().err
+    assert keymap_path() is None
+    session = Session.open()  # the engine's start
+    session.train(3)
+    assert "nowhere" in session.runs_view().path
