@@ -34,6 +34,7 @@ REQUIRED = {
     "best",
     "average",
 }
+OPTIONAL = {"format", "version", "initial_loss"}
 
 
 class CheckpointError(ValueError):
@@ -93,6 +94,7 @@ def read(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a regular file, so not a checkpoint")
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"{path}: not a checkpoint (not a file that torch.save wrote)")
+    _check_archive(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged or foreign file
@@ -109,11 +111,67 @@ def read(path: str | Path) -> dict[str, Any]:
             f"{path}: checkpoint version {state.get('version')} (this version reads {VERSION})"
         )
     missing = sorted(REQUIRED - set(state))
-    if missing or not isinstance(state["dataset"], dict) or "seed" not in state["dataset"]:
-        raise CheckpointError(
-            f"{path}: damaged checkpoint (missing {', '.join(missing) or 'dataset seed'})"
-        )
+    if missing:
+        raise CheckpointError(f"{path}: damaged checkpoint (missing {', '.join(missing)})")
+    unknown = sorted(str(key) for key in set(state) - REQUIRED - OPTIONAL)
+    if unknown:
+        raise CheckpointError(f"{path}: not a makemore-tui checkpoint (it holds {unknown[0]!r})")
+    wrong = _wrong_field(state)
+    if wrong:
+        raise CheckpointError(f"{path}: damaged checkpoint (its {wrong})")
     return state
+
+
+# A checkpoint's tensors are stored, not compressed: its contents unpack to about its size.
+# A crafted file of 1 MB that would unpack to 1 GiB is refused before it is loaded.
+UNPACKED_SLACK = 2**20
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse an archive that unpacks to far more than its size, or whose CRCs fail (a file
+    damaged on a disk or in a copy loaded silently otherwise), before torch reads it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > 2 * path.stat().st_size + UNPACKED_SLACK:
+                raise CheckpointError(
+                    f"{path}: not a makemore-tui checkpoint (it unpacks to "
+                    f"{unpacked / 2**20:,.0f} MiB from {path.stat().st_size / 2**20:,.1f} MiB)"
+                )
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({error})") from None
+    if damaged is not None:
+        raise CheckpointError(f"{path}: damaged checkpoint (a CRC error in {damaged})")
+
+
+def _wrong_field(state: dict[str, Any]) -> str | None:
+    """What in a checkpoint's structure is not of the type its saver writes, if anything."""
+    dataset, vocab = state["dataset"], state["vocab"]
+    if not isinstance(dataset, dict):
+        return "dataset is not a table"
+    for name, kinds in (("name", (str,)), ("path", (str, type(None))), ("seed", (int,))):
+        if name not in dataset:
+            return f"dataset has no {name}"
+        if not isinstance(dataset[name], kinds) or isinstance(dataset[name], bool):
+            return f"dataset {name} is {type(dataset[name]).__name__}"
+    if not isinstance(dataset.get("sha256"), str | None):
+        return "dataset sha256 is not text"
+    if not isinstance(vocab, list) or not all(isinstance(c, str) and len(c) == 1 for c in vocab):
+        return "vocabulary is not a list of characters"
+    if len(set(vocab)) != len(vocab):
+        return "vocabulary has a character twice"
+    for name in ("config", "model", "train_history", "val_history", "best"):
+        if not isinstance(state[name], dict):
+            return f"{name} is not a table"
+    for name in ("step", "tokens_seen", "items_seen"):
+        if not isinstance(state[name], int) or isinstance(state[name], bool) or state[name] < 0:
+            return f"{name} is not a count"
+    if not isinstance(state["generator"], torch.Tensor):
+        return "random state is not a tensor"
+    if not isinstance(state["stopped"], str | None):
+        return "stopped is not text"
+    return None
 
 
 def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"names.txt is in {path}; use it with --data names")
         return 0
     except (UsageError, DatasetError, CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {visible(str(error))}", file=sys.stderr)  # paths: no escape sequences
         return 2
     except (MemoryError, RuntimeError) as error:
         if allocation_failure(error) is None:
@@ -190,7 +190,7 @@ def _find_learning_rate(args: argparse.Namespace) -> int:
     trainer = _trainer(args)
     finder = LearningRateFinder(trainer, steps=args.sweep_steps)
     print(
-        f"{trainer.dataset.name}: {trainer.config.model}: {trainer.config.describe()}; "
+        f"{visible(trainer.dataset.name)}: {trainer.config.model}: {trainer.config.describe()}; "
         f"{args.sweep_steps} rates from {LOWEST:g} to {HIGHEST:g}",
         file=sys.stderr,
     )
@@ -231,12 +231,12 @@ def _train(args: argparse.Namespace) -> int:
     if args.steps is not None:
         steps: int | None = args.steps
     elif config.model in COUNTING:
-        steps = math.ceil(trainer.n_train_items / trainer.batch_size)  # one epoch
+        steps = None  # one epoch: it stops once it has counted every item
     else:
         steps = None if args.seconds else config.schedule_steps(trainer.train_examples)
     progress = _Progress(steps, args.seconds)
     print(
-        f"{dataset.name}: {len(dataset.items):,} items, vocabulary {dataset.vocab.size}; "
+        f"{visible(dataset.name)}: {len(dataset.items):,} items, vocabulary {dataset.vocab.size}; "
         f"{config.model}: {config.describe()}",
         file=sys.stderr,
     )
@@ -337,7 +337,7 @@ def _train(args: argparse.Namespace) -> int:
         f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
         + (
-            f"; saved {args.save} with the {weights} weights"
+            f"; saved {visible(args.save)} with the {weights} weights"
             if args.save and not save_error
             else ""
         ),
@@ -358,7 +358,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.json:
         print(strict_json(result))
     for failure in [*failures, *([save_error] if save_error else [])]:
-        print(f"error: {failure}", file=sys.stderr)
+        print(f"error: {visible(failure)}", file=sys.stderr)
     if failures or save_error:
         return 2
     return 130 if interrupted else 0
@@ -451,17 +451,19 @@ def strict_json(value: Any) -> str:
 def _sample(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= 100_000:
         raise UsageError("-n must be from 1 to 100000")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise UsageError(f"--seed must be a whole number from 0 to 2**63 - 1, not {args.seed}")
     state = checkpoint.read(args.checkpoint)
     data = args.data or state["dataset"]["path"]
-    if data is None or not Path(data).is_file():
+    if data is None or not args.data and not os.path.lexists(data):
         raise UsageError(
             f"{args.checkpoint}: its dataset {data or '(none)'} is not there; name one with --data"
         )
-    dataset = open_dataset(data, seed=state["dataset"]["seed"])
+    dataset = open_dataset(data, seed=state["dataset"]["seed"])  # says what is wrong with it
     trainer = checkpoint.restore(state, dataset, args.checkpoint)
     warning = checkpoint.dataset_warning(state, dataset)
     if warning:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {visible(warning)}", file=sys.stderr)
     options = SampleOptions(args.temperature, args.top_k, args.prefix, args.max_length)
     names = sample(trainer.model, dataset, args.n, options, seed=args.seed)
     if args.json:

@@ -65,6 +65,9 @@ COUNTING = ("bigram", "ngram")  # models that count their training data once, in
 # their buffers stay below malloc's mmap threshold and are reused, where whole-split ones were
 # mapped and faulted in again at every step (220 ms a step of the seed preset; 96 ms so).
 FULL_BATCH_CHUNK = 2048
+# A counting model's step counts at most this many examples times |V| (its loss takes a row
+# of |V| for each): a few lines of millions of letters are counted in many steps.
+COUNT_STEP_VALUES = 2**20
 
 
 @dataclass(frozen=True)
@@ -268,12 +271,16 @@ class Config:
 
         return replace(self, order=fitting(self.order), prior_order=fitting(self.prior_order))
 
-    def memory_needed(self, vocab_size: int) -> int:
+    def memory_needed(self, vocab_size: int, train_examples: int = 0) -> int:
         """Bytes a run of these values needs, roughly: its weights about 8 times (gradients,
         optimizer state, the best, the averaged and two last good copies) and one batch's
-        activations, forward and backward. Counting models keep their counts instead."""
+        activations, forward and backward. Counting models keep their counts instead: a key
+        and a count for each context of each order the data has (merged with a copy), and a
+        step's rows of |V| values for each order, float64, a few times."""
         if self.model in COUNTING:
-            return 0  # sparse counts, as many as the data has pairs
+            lengths = (2,) if self.model == "bigram" else range(1, self.order + 1)
+            keys = sum(min(train_examples, vocab_size**k) for k in lengths)
+            return 3 * 16 * keys + 4 * 8 * len(lengths) * COUNT_STEP_VALUES
         if self.model == "bigram-neural":
             return 8 * 4 * vocab_size**2
         inputs, hidden = self.block_size * self.n_embd, self.n_hidden

@@ -35,6 +35,10 @@ def visible(text: str) -> str:
     )
 
 
+# How the boundary may be drawn, first choice first: the lectures' '.', then symbols no list
+# of names is likely to hold; a vocabulary that holds them all (a crafted file) gets the
+# control pictures (U+2400...), then a name in brackets.
+BOUNDARY_SYMBOLS = (".", "·", "¶", "␃", *map(chr, range(0x2400, 0x2427)), "<end>")
 RESHAPING = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
 
 
@@ -55,7 +59,7 @@ class Vocab:
     @property
     def boundary_symbol(self) -> str:
         """How the boundary is drawn: '.' as in the lectures, unless the data uses '.' itself."""
-        return next(s for s in (".", "·", "¶", "␃") if s not in self.chars)
+        return next(s for s in BOUNDARY_SYMBOLS if s not in self.chars)
 
     def stoi(self) -> dict[str, int]:
         return {ch: i + 1 for i, ch in enumerate(self.chars)}

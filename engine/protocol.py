@@ -6,7 +6,10 @@ The engine owns every rule: the app sends what the user typed, as text, and show
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Literal
@@ -398,6 +401,20 @@ def engine_main(
     with open(log, "ab", buffering=0) as output:
         os.dup2(output.fileno(), 1)
         os.dup2(output.fileno(), 2)
+    end_with_parent()
     from engine.server import serve
 
     serve(connection, data, checkpoint, autosave)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def end_with_parent(parent: int | None = None) -> None:
+    """Have the kernel send this process SIGTERM when its parent ends, however it ends (a
+    SIGKILL, the OOM killer): an engine or a browser's app never trains on alone. Linux only;
+    elsewhere the pipe's end still ends it, once it next reads."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if parent is not None and os.getppid() != parent:  # it ended before the call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -61,7 +61,7 @@ class Run:
         config = self.config
         return RunRow(
             id=self.id,
-            dataset=self.dataset,
+            dataset=visible(self.dataset),
             model=str(config["model"]),
             preset=str(config.get("preset") or ""),
             changes={

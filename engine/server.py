@@ -85,11 +85,11 @@ def serve(
                 raise
             # A bad dataset or checkpoint, or one too large for the memory: say so, go on
             connection.send(
-                Note(f"{failure_text(error)}. Opened the embedded names instead.", "error")
+                shown(Note(f"{failure_text(error)}. Opened the embedded names instead.", "error"))
             )
             session = Session.open()
         if session.warning:
-            connection.send(Note(session.warning, "warning"))
+            connection.send(shown(Note(session.warning, "warning")))
         freeze_survivors()
         try:
             EngineLoop(session, connection, cancel, autosave).run()
@@ -100,6 +100,17 @@ def serve(
     finally:
         connection.close()
         sys.stderr.flush()
+
+
+def shown(record: Record) -> Record:
+    """The record with its lines for the user made safe to show: a path or a dataset's name
+    from a file or a checkpoint may hold escape sequences (an OSC 52 clipboard write)."""
+    match record:
+        case Note(text, severity):
+            return Note(visible(text), severity)
+        case Answer(serial, error, question):
+            return Answer(serial, error and visible(error), question and visible(question))
+    return record
 
 
 class EngineLoop:
@@ -201,7 +212,7 @@ class EngineLoop:
         return self.session.finder is not None and not self.session.finder.done
 
     def _report(self, record: Record) -> None:
-        self._connection.send(record)
+        self._connection.send(shown(record))
 
     def _send_views(self) -> None:
         """Only the views that changed: the bigram table stands still while the MLP trains."""

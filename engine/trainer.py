@@ -14,7 +14,7 @@ from datetime import datetime
 import torch
 import torch.nn.functional as F
 
-from engine.config import FULL_BATCH_CHUNK, Config
+from engine.config import COUNT_STEP_VALUES, FULL_BATCH_CHUNK, Config
 from engine.dataset import Dataset
 from engine.history import LossHistory
 from engine.memory import available_memory, gibibytes
@@ -63,7 +63,8 @@ class Trainer:
         self.dataset = dataset
         self.train_examples = int(dataset.item_offsets("train")[-1])
         self.config = config.for_data(self.train_examples).for_vocab(dataset.vocab.size)
-        needed, available = self.config.memory_needed(dataset.vocab.size), available_memory()
+        needed = self.config.memory_needed(dataset.vocab.size, self.train_examples)
+        available = available_memory()
         if needed > available * MEMORY_SHARE:
             raise ValueError(
                 f"this {self.config.model} needs about {gibibytes(needed)} of memory, and "
@@ -350,17 +351,24 @@ class Trainer:
         return value
 
     def _count_step(self) -> float:
-        offsets = self._item_offsets
-        first = self.items_seen
-        last = min(first + self.batch_size, self.n_train_items)
-        rows = slice(int(offsets[first]), int(offsets[last]))
-        x, y = self._train.batch(rows, self.model.block_size)
+        """Count the next batch_size training items, or as much of them as COUNT_STEP_VALUES
+        allows: a step's loss takes a row of |V| values per example, and a file of a few
+        lines of millions of letters took 18 GB in one step. The examples counted so far
+        (tokens_seen) are where the next step starts."""
+        offsets, start = self._item_offsets, self.tokens_seen
+        last = min(self.items_seen + self.batch_size, self.n_train_items)
+        stop = min(int(offsets[last]), start + max(1, COUNT_STEP_VALUES // self.dataset.vocab.size))
+        x, y = self._train.batch(slice(start, stop), self.model.block_size)
         self.model.count(x, y)
-        self.items_seen = last
-        self.tokens_seen += len(y)
-        if last == self.n_train_items:
+        self.tokens_seen = stop
+        # the items counted whole
+        self.items_seen = int(torch.searchsorted(offsets, stop, right=True)) - 1
+        if self.items_seen == self.n_train_items:
             what = "pairs" if isinstance(self.model, CountingBigram) else "examples"
-            self.stopped = f"counted all {self.tokens_seen:,} {what} of the {last:,} training items"
+            self.stopped = (
+                f"counted all {self.tokens_seen:,} {what} of the {self.n_train_items:,} "
+                "training items"
+            )
         return F.cross_entropy(self.model(x), y).item()
 
     @property

@@ -276,3 +276,26 @@ def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
         )
     assert restored and b"\x1b[?1000l" in terminal.raw[-2000:]
     terminal.stop()
+
+
+def test_a_restart_after_another_file_was_opened_resumes_on_that_file(tmp_path):
+    """The restart took the command line's dataset: the run on the opened file was lost."""
+    names300 = Path(__file__).resolve().parent / "fixtures" / "names300.txt"
+    opened = tmp_path / "few.txt"
+    opened.write_text(names300.read_text())
+
+    async def scenario(app, pilot):
+        app.engine.open_dataset(str(opened))
+        await until(pilot, lambda: app.status.view and app.status.view.dataset == "few.txt")
+        await pilot.press("m", "m", "space")  # the MLP, training
+        await until(pilot, lambda: app.engine.autosave.exists() and app.status.view.step > 0)
+        await pilot.press("space")
+        await until(pilot, lambda: not app.status.view.running)
+        first = app.engine
+        os.kill(first.pid, signal.SIGKILL)
+        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await until(pilot, lambda: app.engine is not first and app.status.view.model == "mlp")
+        assert app.status.view.dataset == "few.txt" and app.status.view.step > 0
+
+    drive(scenario)

@@ -108,7 +108,8 @@ def test_a_thousand_random_keys_while_training_leave_the_app_alive(tmp_path, see
         while _alive(terminal.pid) and time.monotonic() < deadline:
             select.select([], [], [], 0.05)
         pid, status = os.waitpid(terminal.pid, os.WNOHANG)
-        assert pid == terminal.pid and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        last = bytes(terminal.output[-3000:]).decode(errors="replace")
+        assert pid == terminal.pid and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, last
     finally:
         terminal.stop()
 
@@ -423,3 +424,247 @@ def test_no_home_directory_at_all_is_no_crash(capsys, monkeypatch):
     session = Session.open()  # the engine's start
     session.train(3)
     assert "nowhere" in session.runs_view().path
+
+
+# 2. Escape sequences from files and checkpoints
+
+OSC52 = "\x1b]52;c;aGVsbG8=\x1b\\"
+
+
+def _saved_run(tmp_path, dataset_path=None, **changes):
+    """A checkpoint of a short bigram run on the 300 names, its state changed as given."""
+    import torch
+
+    from engine import checkpoint
+    from engine.config import PRESETS
+    from engine.dataset import load_dataset
+    from engine.trainer import Trainer
+
+    trainer = Trainer(load_dataset(NAMES300), PRESETS["bigram"])
+    trainer.run(2)
+    path = tmp_path / "run.pt"
+    checkpoint.save(trainer, path)
+    if changes or dataset_path is not None:
+        state = torch.load(path, weights_only=True)
+        if dataset_path is not None:
+            state["dataset"]["path"] = dataset_path
+        for key, value in changes.items():
+            if key.startswith("dataset."):
+                state["dataset"][key.split(".", 1)[1]] = value
+            elif value is ...:
+                del state[key]
+            else:
+                state[key] = value
+        torch.save(state, path)
+    return path
+
+
+def test_a_crafted_checkpoints_dataset_path_reaches_no_terminal_raw(capsys, tmp_path):
+    from engine.cli import main
+    from engine.protocol import Note
+    from engine.server import shown
+
+    path = _saved_run(tmp_path, dataset_path=f"/nowhere/{OSC52}\x1b[31mred.txt")
+    assert main(["sample", "--checkpoint", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b]52" in err
+    assert "\x1b" not in shown(Note(f"Loaded {OSC52}")).text
+
+
+def test_a_file_named_with_escapes_is_shown_escaped(capsys, tmp_path):
+    from engine.cli import main
+
+    named = tmp_path / "x\x1b]0;TITLE\x1b\\\x1b[2J.txt"
+    named.write_text(NAMES300.read_text())
+    assert main(["train", "--data", str(named), "--model", "bigram", "--samples", "0"]) == 0
+    missing = tmp_path / "gone\x1b[2J.txt"
+    assert main(["train", "--data", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\\x1b[2J" in err
+
+
+# 9, 16, 23. Crafted and damaged checkpoints
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"dataset.path": 12345}, "dataset path is int"),
+        ({"dataset.path": ["a"]}, "dataset path is list"),
+        ({"dataset.seed": [1]}, "dataset seed is list"),
+        ({"dataset": {"name": "x", "seed": 42}}, "dataset has no path"),
+        ({"vocab": 5}, "vocabulary is not a list"),
+        ({"vocab": [["a"], ["b"]]}, "vocabulary is not a list"),
+        ({"step": "many"}, "step is not a count"),
+        ({"config": ...}, "missing config"),
+        ({"payload": [1, 2]}, "it holds 'payload'"),
+    ],
+    ids=lambda value: str(value)[:30],
+)
+def test_a_crafted_checkpoint_is_one_line(capsys, tmp_path, changes, said):
+    from engine.cli import main
+
+    path = _saved_run(tmp_path, **changes)
+    assert main(["sample", "--checkpoint", str(path), "--data", str(NAMES300)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and said in err and "Traceback" not in err, err
+
+
+def test_a_checkpoint_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path):
+    import zipfile
+
+    from engine.checkpoint import CheckpointError, read
+
+    path = _saved_run(tmp_path)
+    bomb = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bomb, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("run/data/99", b"\0" * 2**28, zipfile.ZIP_DEFLATED)  # 256 MiB
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(CheckpointError, match="unpacks to 256 MiB"):
+        read(bomb)
+
+
+def test_a_bit_flipped_checkpoint_is_refused(tmp_path):
+    from engine.checkpoint import CheckpointError, read
+
+    path = _saved_run(tmp_path)
+    import zipfile
+
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:  # flip a bit inside the largest entry's data
+        info = max(archive.infolist(), key=lambda i: i.compress_size)
+    header = info.header_offset
+    name, extra = (int.from_bytes(raw[header + i : header + i + 2], "little") for i in (26, 28))
+    raw[header + 30 + name + extra + 8] ^= 0x10
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="CRC error"):
+        read(path)
+
+
+# 11. The boundary's symbol
+
+
+def test_data_holding_every_boundary_symbol_is_drawn_with_another(small):
+    from engine.dataset import Dataset
+    from engine.session import Session
+
+    dataset = Dataset.from_items([".·¶␃ab", "ab·.", "¶ba", *small.items], name="symbols")
+    symbol = dataset.vocab.boundary_symbol
+    assert symbol not in dataset.vocab.chars and symbol == "\u2400"
+    session = Session(dataset)
+    session.train(1)
+    assert session.views(False, None)
+
+
+# 15, 24. The app's side of the engine
+
+
+def test_sending_never_waits_for_a_busy_engine_and_stop_needs_no_lock():
+    """An engine that reads nothing (a long val pass): the pipe filled after about 300
+    requests and the UI's thread blocked in send; the SIGTERM watchdog's stop() waited for
+    the same lock."""
+    import threading
+
+    from tui.client import EngineClient
+
+    client = EngineClient()  # never started: nobody reads the pipe
+    done = threading.Event()
+
+    def press_keys() -> None:
+        for _ in range(2000):
+            client.step(1)
+        client.stop()
+        done.set()
+
+    threading.Thread(target=press_keys, daemon=True).start()
+    assert done.wait(30), "the UI's thread blocked"
+
+
+def test_leftovers_of_apps_that_died_are_removed_at_the_next_start(tmp_path):
+    from tui.client import ENGINE_LOG, WORKDIR, remove_leftovers
+
+    dead = _finished_pid()
+    theirs = tmp_path / f"{WORKDIR}{dead}-abc"
+    theirs.mkdir()
+    (theirs / "autosave.pt").write_bytes(b"x")
+    log = tmp_path / f"{ENGINE_LOG}{dead}-xyz.log"
+    log.write_text("")
+    ours = tmp_path / f"{WORKDIR}{os.getpid()}-def"
+    ours.mkdir()
+    other = tmp_path / f"{WORKDIR}rescued-1.pt"  # the CLI's rescued checkpoint: kept
+    other.write_bytes(b"x")
+    remove_leftovers(tmp_path)
+    assert not theirs.exists() and not log.exists() and ours.exists() and other.exists()
+
+
+def _finished_pid() -> int:
+    import subprocess
+
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+# 25. Smaller
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--seed", str(2**64)], "--seed must be a whole number from 0 to 2**63 - 1"),
+        (["--temperature", "10.0000001"], "not 10.0000001"),
+        (["--data", "/dev/zero"], "/dev/zero: not a regular file"),
+    ],
+    ids=["seed", "temperature", "device"],
+)
+def test_sample_says_what_is_wrong(capsys, tmp_path, argv, said):
+    from engine.cli import main
+
+    path = _saved_run(tmp_path)
+    assert main(["sample", "--checkpoint", str(path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and said in err, err
+
+
+def test_the_app_without_a_terminal_on_stdin_says_so_and_ends():
+    import subprocess
+
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("makemore-tui"))],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("error: the app needs a terminal")
+
+
+# 14. Long lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["bigram", "ngram"])
+def test_a_few_very_long_lines_are_counted_in_bounded_memory(tmp_path, model):
+    """6 lines of 400,000 letters: one step counted them all, a row of |V| float64 for every
+    letter (the issue's 60 MB file took 17.9 GB)."""
+    import subprocess
+
+    rng = random.Random(0)
+    long_lines = tmp_path / "long.txt"
+    long_lines.write_text(
+        "\n".join("".join(rng.choice("abcdefghij") for _ in range(400_000)) for _ in range(6))
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "train", "--data", str(long_lines), "--model", model]
+        + ["--samples", "0"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    err = process.stderr.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    assert "counted all 1,600,004" in err or "counted all 2,000,005" in err, err
+    assert usage.ru_maxrss < 900 * 1024  # KiB: torch itself takes about 300 MiB

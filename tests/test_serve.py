@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -111,7 +112,7 @@ def test_beyond_the_limit_a_browser_is_told_and_the_running_session_goes_on(serv
 
 def _status(url: str) -> int:
     try:
-        with urllib.request.urlopen(url) as response:
+        with urllib.request.urlopen(url, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -190,3 +191,72 @@ def test_a_foreign_origin_or_host_gets_no_session(server):
 
     asyncio.run(visit())
     wait_until(lambda: not running.sessions(), ENDED_WITHIN, "the one session ended")
+
+
+def test_a_server_killed_outright_leaves_no_session(server):
+    """SIGKILL runs no clean-up: every app and engine went on training."""
+    running = server()
+
+    async def visit() -> set[int]:
+        browser = await Browser(running).open()
+        await browser.wait_for("paused")
+        await browser.focus()
+        await browser.press(" ")
+        await browser.wait_for("running")
+        return running.sessions()
+
+    processes = asyncio.run(visit())
+    assert len(processes) >= 2
+    running.process.kill()
+    running.process.wait()
+    wait_until(lambda: not any(_alive_pid(p) for p in processes), ENDED_WITHIN, "all ended")
+
+
+def _alive_pid(pid: int) -> bool:
+    return _alive({pid})
+
+
+def test_a_browser_that_stops_reading_gives_its_place_back(server):
+    """Its relay waited for ever in a send, and stop() on the relay: the class was locked out."""
+    running = server("--max-sessions", "1")
+
+    async def visit() -> None:
+        browser = await Browser(running).open()
+        await browser.wait_for("paused")
+        await browser.focus()
+        await browser.press(" ")
+        await browser.wait_for("running")
+        # From here it reads nothing and answers no ping, its connection open
+        deadline = time.monotonic() + 120
+        while await asyncio.to_thread(_status, running.url) != 200:
+            assert time.monotonic() < deadline, "its place was never given back"
+            await asyncio.sleep(1)  # the loop runs on: the browser's socket stays open
+        await browser.drop()
+
+    asyncio.run(visit())
+
+
+def test_sigterm_ends_every_session_at_once_and_idle_connections_are_closed(server):
+    import socket
+
+    running = server()
+
+    async def visit() -> set[int]:
+        browsers = [await Browser(running).open() for _ in range(2)]
+        for browser in browsers:
+            await browser.wait_for("paused")
+        return running.sessions()
+
+    processes = asyncio.run(visit())
+    half_open = []
+    for _ in range(20):  # requests whose headers never end
+        connection = socket.create_connection(("127.0.0.1", running.port))
+        connection.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\n".encode())
+        half_open.append(connection)
+    for connection in half_open:
+        connection.settimeout(60)
+        assert connection.recv(100) == b""  # closed by the server
+        connection.close()
+    running.process.send_signal(signal.SIGTERM)
+    running.process.wait(timeout=30)
+    wait_until(lambda: not any(_alive_pid(p) for p in processes), 10, "every session ended")

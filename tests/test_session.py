@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from recording import load, record, record_all
 
+from engine.config import COUNTING, Config
 from engine.protocol import (
     Answer,
     AskFirst,
@@ -226,7 +227,12 @@ def test_a_large_vocabulary_sends_the_top_pairs_with_their_counts_and_no_grid(tm
 
 def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, session):
     """As the neural bigram at |V| = 20,000: m goes on to the next model that fits."""
-    monkeypatch.setattr("engine.trainer.available_memory", lambda: 4000)  # counts only
+    real = Config.memory_needed
+    monkeypatch.setattr(  # the counting models fit, the others do not
+        Config,
+        "memory_needed",
+        lambda self, *args: real(self, *args) if self.model in COUNTING else 10**15,
+    )
     skipped = session.next_model()
     assert session.active == "ngram"
     assert "Skipped the bigram-neural: this bigram-neural needs about" in skipped

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.await_complete import AwaitComplete
 from textual.containers import Grid
 from textual.events import Resize
 from textual.screen import Screen
+from textual.theme import ThemeProvider
 from textual.widgets import Footer
 
 from engine import freeze_survivors
@@ -45,7 +47,7 @@ from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.dialog import Palette
+from tui.screens.dialog import Palette, nothing_done
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
@@ -353,6 +355,16 @@ class MakemoreApp(App[int]):
     def action_command_palette(self) -> None:
         if self.use_command_palette and not Palette.is_open(self):
             self.push_screen(Palette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
+
+    def pop_screen(self) -> AwaitComplete:
+        # Never the last screen: a key for a screen already gone (two in one read) would
+        # take the app with it (ScreenStackError).
+        if len(self.screen_stack) <= 1:
+            return nothing_done()
+        return super().pop_screen()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -78,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if serving:
         return _serve(args, data)
+    # A terminal's keys come on stdin: from a pipe or a file the app would draw and never
+    # read a q. A browser's app (textual-serve's driver) reads its own pipe.
+    if not sys.stdin.isatty() and "TEXTUAL_DRIVER" not in os.environ:
+        print(
+            "error: the app needs a terminal on its standard input; for scripts: "
+            "makemore-tui {train,lr-find,sample} --help",
+            file=sys.stderr,
+        )
+        return 2
     # Textual paints at most FPS times a second, and after a pause its timer waits one or two
     # periods before the next frame: at 120 fps that wait is half as long as at 60.
     # Read when Textual is imported; the user's own setting wins.

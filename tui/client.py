@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import tempfile
@@ -47,6 +48,34 @@ from engine.protocol import (
 )
 
 QUIT_SECONDS = 2.0  # after this, an engine that has not ended is killed
+WORKDIR = "makemore-tui-"  # then the app's pid: the autosave's folder in the temporary one
+ENGINE_LOG = "makemore-tui-engine-"  # then the app's pid: the engine's output
+
+
+def remove_leftovers(directory: Path | None = None) -> None:
+    """The autosave folders and engine logs of apps that are no longer running (killed, or
+    out of memory), in the temporary directory."""
+    directory = directory or Path(tempfile.gettempdir())
+    for prefix in (ENGINE_LOG, WORKDIR):
+        for path in directory.glob(f"{prefix}*"):
+            pid = path.name[len(prefix) :].split("-")[0]
+            if not pid.isdigit() or _running(int(pid)) or path.is_symlink():
+                continue
+            with suppress(OSError):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.name.endswith(".log"):
+                    path.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 class EngineClient:
@@ -57,8 +86,10 @@ class EngineClient:
     ) -> None:
         self._data, self._checkpoint = data, checkpoint
         # Where the engine saves the run while training, for a restart if it dies; removed
-        # when the app stops the engine.
-        self._workdir = workdir or Path(tempfile.mkdtemp(prefix="makemore-tui-"))
+        # when the app stops the engine, or at a later start if the app was killed (its pid
+        # in the name says whose it is).
+        remove_leftovers()
+        self._workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{WORKDIR}{os.getpid()}-"))
         self.autosave = self._workdir / "autosave.pt"
         # spawn: a fresh interpreter, not a fork of this threaded one. Its helper process has
         # to start now, while sys.stderr is still a file: Textual replaces it with one that
@@ -71,8 +102,12 @@ class EngineClient:
         # scripts wait on it, never on a clock.
         self.idle = threading.Event()
         self._serial = 0
-        self._lock = threading.Lock()  # serial, idle and sending change together
+        self._lock = threading.Lock()  # serial and idle change together; never held to send
         self.stopped = False
+        # Requests go to the pipe from a thread of their own: with the engine busy (a long
+        # val pass) the pipe fills up, and a send from the UI's thread would freeze the UI.
+        self._outbox: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        threading.Thread(target=self._send_all, name="engine requests", daemon=True).start()
 
     # The commands: each returns the serial its Answer will carry.
 
@@ -131,19 +166,25 @@ class EngineClient:
         return self.send(WatchDiagnostics(on))
 
     def send(self, command: Command) -> int:
-        """Queue a command (requests sent before the engine runs wait in the pipe)."""
+        """Queue a command; it never waits for the engine (requests sent before the engine
+        runs wait in the pipe)."""
         with self._lock:
             self._serial += 1
             self.idle.clear()
+            serial = self._serial
+        self._outbox.put(Request(serial, command))
+        return serial
+
+    def _send_all(self) -> None:
+        while (request := self._outbox.get()) is not None:
             with suppress(BrokenPipeError, OSError):  # the engine has ended, and said so
-                self._connection.send(Request(self._serial, command))
-            return self._serial
+                self._connection.send(request)
 
     # The process
 
     def reports(self) -> Iterator[Record]:
         """Start the engine, then yield what it reports until it ends. It blocks."""
-        fd, log = tempfile.mkstemp(prefix="makemore-tui-engine-", suffix=".log")
+        fd, log = tempfile.mkstemp(prefix=f"{ENGINE_LOG}{os.getpid()}-", suffix=".log")
         os.close(fd)
         try:
             with self._lock:
@@ -214,7 +255,9 @@ class EngineClient:
         """A client for a new engine that starts from the run the dead one saved last."""
         restart = self.autosave.with_name("restart.pt")
         os.replace(self.autosave, restart)
-        return EngineClient(self._data, str(restart), self._workdir)
+        # Its own dataset, which the checkpoint names: the command line's may have been
+        # replaced by another file since (o).
+        return EngineClient(None, str(restart), self._workdir)
 
     def stop(self) -> None:
         """The engine stops within one training step, and its process ends; one that does not
@@ -225,8 +268,8 @@ class EngineClient:
             self.stopped = True
             process = self._process
         shutil.rmtree(self._workdir, ignore_errors=True)
-        with suppress(BrokenPipeError, OSError):
-            self._connection.send(Request(0, Quit()))
+        self._outbox.put(Request(0, Quit()))
+        self._outbox.put(None)  # the sender ends after it
         if process is not None and process.pid is not None:
             with suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGTERM)  # cancels a step under way

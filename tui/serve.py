@@ -24,6 +24,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +33,12 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from engine.protocol import end_with_parent
+
 QUIT_SECONDS = 3.0  # after the browser goes: the app's own quit, then SIGTERM, then SIGKILL
+SEND_SECONDS = 10.0  # a frame not taken by a browser in this long: it no longer reads
+IDLE_SECONDS = 15.0  # a connection that sends no whole request in this long is closed
+SHUTDOWN_SECONDS = 5.0  # after SIGTERM or Ctrl+C, for the sessions to end
 # A browser reports its window in cells; beyond this the app would spend seconds per frame.
 MAX_WIDTH, MAX_HEIGHT = 400, 150
 
@@ -115,6 +121,8 @@ class Session(AppService):
             stderr=asyncio.subprocess.PIPE,
             env=self._build_environment(width=width, height=height),
             start_new_session=True,
+            # A server killed by SIGKILL runs no stop(): the app ends with it all the same.
+            preexec_fn=partial(end_with_parent, os.getpid()),
         )
         self._stdin = process.stdin
         return process
@@ -127,11 +135,13 @@ class Session(AppService):
 
     async def on_data(self, payload: bytes) -> None:
         # After the browser has gone, the output is read and dropped: a full pipe blocks the app.
+        # A browser that no longer reads is gone too: its send would wait for ever, and with it
+        # stop(), and the session's place.
         if self.browser_gone:
             return
         try:
-            await self.remote_write_bytes(payload)
-        except (ConnectionError, RuntimeError):
+            await asyncio.wait_for(self.remote_write_bytes(payload), SEND_SECONDS)
+        except (ConnectionError, RuntimeError, TimeoutError):
             self.browser_gone = True
 
     async def stop(self) -> None:
@@ -160,7 +170,8 @@ class Session(AppService):
             await asyncio.sleep(0.1)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        await task
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, QUIT_SECONDS)  # the relay, reading to the end
 
 
 class ClassServer(Server):
@@ -255,6 +266,28 @@ class ClassServer(Server):
                 with contextlib.suppress(Exception):
                     await websocket.close()
         return websocket
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Every session ends at once, not one after the other."""
+        await asyncio.gather(*(session.stop() for session in list(self.sessions)))
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's, with limits of its own on idle connections and on shutdown."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda *args: None,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+            keepalive_timeout=IDLE_SECONDS,
+        )
 
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")

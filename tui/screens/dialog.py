@@ -19,6 +19,11 @@ async def _nothing() -> None:
     return None
 
 
+def nothing_done() -> AwaitComplete:
+    """What a dismiss or a pop that does nothing returns."""
+    return AwaitComplete(_nothing())
+
+
 class DismissedOnce:
     """A screen's dismiss() that does something only while the screen is on top (a key for
     it still queued when another screen, the palette say, went over it, would pop that one),
@@ -28,7 +33,7 @@ class DismissedOnce:
 
     def dismiss(self, result: Any = None) -> AwaitComplete:
         if self._dismissed or self.app.screen is not self:  # type: ignore[attr-defined]
-            return AwaitComplete(_nothing())
+            return nothing_done()
         self._dismissed = True
         return super().dismiss(result)  # type: ignore[misc]
 
