@@ -4,12 +4,10 @@ their views. tests/test_end_to_end.py drives the real engine."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from fake_engine import THREE_RUNS, FakeEngine
+from fake_engine import THREE_RUNS
 from recording import load
-from tui_helpers import press, settle, toast, until
+from tui_helpers import drive, press, settle, toast, until
 
 from engine.protocol import (
     EndLearningRateSearch,
@@ -31,23 +29,8 @@ from engine.protocol import (
     ToggleRunning,
     WatchDiagnostics,
 )
-from tui.app import create_app
 
 RECORDED = load()
-
-
-def drive(scenario, *played, size=(100, 30), **fake_args):
-    """Run one async scenario against a fresh app over a fake engine, headless."""
-    engine = FakeEngine(*played, **fake_args)
-
-    async def main():
-        app = create_app(engine=engine)
-        async with app.run_test(size=size, notifications=True) as pilot:
-            await settle(pilot)
-            await scenario(app, pilot)
-        return app
-
-    return asyncio.run(main())
 
 
 @pytest.mark.parametrize(

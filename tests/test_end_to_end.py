@@ -175,17 +175,24 @@ def test_an_engine_that_dies_is_reported():
     drive(scenario)
 
 
+async def _train_kill_and_restart(app, pilot):
+    """Train the MLP until it is autosaved, kill its engine, say yes to a restart; returns
+    the dead engine's client once the new engine shows the MLP."""
+    await pilot.press("m", "m", "space")  # the MLP, training
+    await until(pilot, lambda: app.engine.autosave.exists() and app.status.view.step > 0)
+    await pilot.press("space")
+    await until(pilot, lambda: not app.status.view.running)
+    first = app.engine
+    os.kill(first.pid, signal.SIGKILL)
+    await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+    await pilot.press("y")
+    await until(pilot, lambda: app.engine is not first and app.status.view.model == "mlp")
+    return first
+
+
 def test_an_engine_that_dies_while_training_starts_again_from_its_autosave():
     async def scenario(app, pilot):
-        await pilot.press("m", "m", "space")  # the MLP, training
-        await until(pilot, lambda: app.engine.autosave.exists() and app.status.view.step > 0)
-        await pilot.press("space")
-        await until(pilot, lambda: not app.status.view.running)
-        first = app.engine
-        os.kill(first.pid, signal.SIGKILL)
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.press("y")
-        await until(pilot, lambda: app.engine is not first and app.status.view.model == "mlp")
+        first = await _train_kill_and_restart(app, pilot)
         assert app.status.view.step > 0 and app.engine.pid != first.pid
         workdir = first.autosave.parent
         await pilot.press("q")
@@ -287,15 +294,7 @@ def test_a_restart_after_another_file_was_opened_resumes_on_that_file(tmp_path):
     async def scenario(app, pilot):
         app.engine.open_dataset(str(opened))
         await until(pilot, lambda: app.status.view and app.status.view.dataset == "few.txt")
-        await pilot.press("m", "m", "space")  # the MLP, training
-        await until(pilot, lambda: app.engine.autosave.exists() and app.status.view.step > 0)
-        await pilot.press("space")
-        await until(pilot, lambda: not app.status.view.running)
-        first = app.engine
-        os.kill(first.pid, signal.SIGKILL)
-        await until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.press("y")
-        await until(pilot, lambda: app.engine is not first and app.status.view.model == "mlp")
+        await _train_kill_and_restart(app, pilot)
         assert app.status.view.dataset == "few.txt" and app.status.view.step > 0
 
     drive(scenario)

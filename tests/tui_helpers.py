@@ -7,7 +7,24 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from tui.app import MakemoreApp
+from tui.app import MakemoreApp, create_app
+
+
+def drive(scenario, *played, size=(100, 30), **fake_args):
+    """Run one async scenario against a fresh app over a fake engine (tests/fake_engine.py)
+    that replays these records, headless."""
+    from fake_engine import FakeEngine
+
+    engine = FakeEngine(*played, **fake_args)
+
+    async def main():
+        app = create_app(engine=engine)
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+        return app
+
+    return asyncio.run(main())
 
 
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60.0) -> None:
