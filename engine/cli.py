@@ -39,7 +39,7 @@ from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure, failure_text
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
-from engine.trainer import EVAL_EXAMPLES, StepReport, Trainer
+from engine.trainer import StepReport, Trainer
 
 CHOICES = {
     "model": MODELS,
@@ -345,7 +345,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     if trainer.evaluated_examples("train") < trainer.train_examples:
         print(
-            f"losses on the first {EVAL_EXAMPLES:,} examples of each split (items shuffled)",
+            f"losses on the first {trainer.evaluated_examples('train'):,} examples of each "
+            "split (items shuffled)",
             file=sys.stderr if args.json else sys.stdout,
         )
     if names and not args.json:

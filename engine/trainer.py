@@ -26,6 +26,9 @@ OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfi
 # A split's loss is measured on its first EVAL_EXAMPLES (its items are shuffled): on a 42 MB
 # file, a whole val split took the MLP a minute, every 5 s of training. names.txt's are smaller.
 EVAL_EXAMPLES = 2**18
+# ... and of at most EVAL_SPLIT_VALUES / |V| of them: each takes a row of |V| values, and at
+# |V| = 100,000 a whole split's rows took minutes at every val.
+EVAL_SPLIT_VALUES = 2**27
 COUNT_CHUNK = 2**20  # examples counted at a time into the prior: contexts are built per chunk
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
@@ -508,7 +511,8 @@ class Trainer:
     def evaluated_examples(self, split: str) -> int:
         """How many of a split's examples its loss is measured on, its first ones: the one rule
         that evaluation, the ngram's fit and the prior's lookups all follow."""
-        return min(len(self.dataset.examples(split)), EVAL_EXAMPLES)
+        most = min(EVAL_EXAMPLES, max(1, EVAL_SPLIT_VALUES // self.dataset.vocab.size))
+        return min(len(self.dataset.examples(split)), most)
 
     @torch.no_grad()
     def split_loss(self, split: str) -> float:

@@ -295,3 +295,13 @@ def _engine_notes(commands, until, timeout: float = 120.0) -> list[Note]:
         cancel.set()
         loop.join()
     return notes
+
+
+def test_a_large_vocabulary_is_evaluated_on_fewer_examples_and_says_so(monkeypatch, capsys):
+    """Each evaluated example takes a row of |V| values: at most EVAL_SPLIT_VALUES of them."""
+    monkeypatch.setattr("engine.trainer.EVAL_SPLIT_VALUES", 27 * 100)
+    code, out, err = run(capsys, "train", "--data", str(NAMES300), "--model", "bigram", "--json")
+    result = json.loads(out.splitlines()[-1])
+    vocab = result["vocab_size"]
+    assert code == 0 and result["evaluated_examples"]["val"] == 27 * 100 // vocab
+    assert f"losses on the first {27 * 100 // vocab:,} examples" in err

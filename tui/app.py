@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.await_complete import AwaitComplete
+from textual.command import CommandPalette
 from textual.containers import Grid
 from textual.events import Resize
 from textual.screen import Screen
@@ -353,7 +354,10 @@ class MakemoreApp(App[int]):
         self.exit(0)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not Palette.is_open(self):
+        # Not while one is open, even under another screen (its id would be taken twice)
+        if self.use_command_palette and not any(
+            isinstance(screen, CommandPalette) for screen in self.screen_stack
+        ):
             self.push_screen(Palette(id="--command-palette"))
 
     def search_themes(self) -> None:

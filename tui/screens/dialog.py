@@ -25,17 +25,32 @@ def nothing_done() -> AwaitComplete:
 
 
 class DismissedOnce:
-    """A screen's dismiss() that does something only while the screen is on top (a key for
-    it still queued when another screen, the palette say, went over it, would pop that one),
-    and only once."""
+    """A screen's dismiss() that takes effect once, and only with the screen on top: one
+    asked for while another screen is over it (a question the engine sent while the palette
+    was closing, the palette over a prompt) would pop that one, so it waits until the screen
+    is on top again."""
 
     _dismissed = False
+    _waiting: tuple[Any] | None = None  # the result of a dismiss asked for while covered
 
     def dismiss(self, result: Any = None) -> AwaitComplete:
-        if self._dismissed or self.app.screen is not self:  # type: ignore[attr-defined]
+        if self._dismissed:
+            return nothing_done()
+        if self.app.screen is not self:  # type: ignore[attr-defined]
+            self._waiting = (result,)
             return nothing_done()
         self._dismissed = True
         return super().dismiss(result)  # type: ignore[misc]
+
+    def on_screen_resume(self) -> None:
+        if self._waiting is not None:
+            (result,), self._waiting = self._waiting, None
+            self.call_later(self._dismiss_waiting, result)  # type: ignore[attr-defined]
+
+    def _dismiss_waiting(self, result: Any) -> None:
+        # Not awaited: call_later would await what dismiss() returns, which Textual refuses
+        # from the screen's own message handler (ScreenError).
+        self.dismiss(result)
 
 
 class Dialog(DismissedOnce, ModalScreen[ResultType]):
