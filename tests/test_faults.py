@@ -115,7 +115,7 @@ def test_ctrl_c_saves_the_best_weights_so_far(tmp_path):
     target = tmp_path / "run.pt"
     process = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "train", "--data", str(NAMES300), "--seconds", "1000"]
-        + ["--save", str(target), "--samples", "0", "--eval-every", "50"],
+        + ["--save", str(target), "--samples", "0", "--eval-every", "50", "--no-early-stop"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

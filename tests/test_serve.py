@@ -231,7 +231,7 @@ def test_a_browser_that_stops_reading_gives_its_place_back(server):
         while await asyncio.to_thread(_status, running.url) != 200:
             assert time.monotonic() < deadline, "its place was never given back"
             await asyncio.sleep(1)  # the loop runs on: the browser's socket stays open
-        await browser.drop()
+        await browser.http.close()  # the server has closed its connection
 
     asyncio.run(visit())
 
