@@ -41,6 +41,7 @@ from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trainer import StepReport, Trainer
 
+CALL_SECONDS = 0.2  # training between two looks at the clock and the progress line
 CHOICES = {
     "model": MODELS,
     "optimizer": OPTIMIZERS,
@@ -246,6 +247,7 @@ def _train(args: argparse.Namespace) -> int:
     # The run is saved whatever fails in or after it: an evaluation or sampling that runs out
     # of memory, a model that gives no valid probabilities, a terminal that cannot show a name.
     failures: list[str] = []
+    per_call = 1  # steps per trainer.run(): as many as take CALL_SECONDS, once the speed is known
     try:
         while trainer.stopped is None:
             elapsed = time.perf_counter() - start
@@ -254,7 +256,8 @@ def _train(args: argparse.Namespace) -> int:
             chunk = due if steps is None else min(due, steps - trainer.step)
             if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
                 break
-            report = trainer.run(min(chunk, 100))
+            report = trainer.run(min(chunk, per_call))
+            per_call = max(1, min(1000, int(report.steps_per_second * CALL_SECONDS)))
             progress.show(report, time.perf_counter() - start)
             if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
                 trainer.evaluate(("val",))

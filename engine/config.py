@@ -65,9 +65,9 @@ COUNTING = ("bigram", "ngram")  # models that count their training data once, in
 # their buffers stay below malloc's mmap threshold and are reused, where whole-split ones were
 # mapped and faulted in again at every step (220 ms a step of the seed preset; 96 ms so).
 FULL_BATCH_CHUNK = 2048
-# A counting model's step counts at most this many examples times |V| (its loss takes a row
-# of |V| for each): a few lines of millions of letters are counted in many steps.
-COUNT_STEP_VALUES = 2**20
+# A counting model's step counts at most this many examples: a few lines of millions of
+# letters are counted in many short steps.
+COUNT_STEP_EXAMPLES = 2**20
 
 
 @dataclass(frozen=True)
@@ -276,11 +276,11 @@ class Config:
         optimizer state, the best, the averaged and two last good copies) and one batch's
         activations, forward and backward. Counting models keep their counts instead: a key
         and a count for each context of each order the data has (merged with a copy), and a
-        step's rows of |V| values for each order, float64, a few times."""
+        step's examples: a few keys, counts and estimates of each, for each order."""
         if self.model in COUNTING:
             lengths = (2,) if self.model == "bigram" else range(1, self.order + 1)
             keys = sum(min(train_examples, vocab_size**k) for k in lengths)
-            return 3 * 16 * keys + 4 * 8 * len(lengths) * COUNT_STEP_VALUES
+            return 3 * 16 * keys + 8 * 8 * len(lengths) * COUNT_STEP_EXAMPLES
         if self.model == "bigram-neural":
             return 8 * 4 * vocab_size**2
         inputs, hidden = self.block_size * self.n_embd, self.n_hidden

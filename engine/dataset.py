@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -56,7 +57,7 @@ class Vocab:
     def size(self) -> int:
         return len(self.chars) + 1
 
-    @property
+    @functools.cached_property
     def boundary_symbol(self) -> str:
         """How the boundary is drawn: '.' as in the lectures, unless the data uses '.' itself."""
         return next(s for s in BOUNDARY_SYMBOLS if s not in self.chars)
@@ -153,6 +154,7 @@ class Examples:
         # Up to DENSE_VALUES, (X, Y) are also kept whole: a batch is then one gather, a
         # few microseconds less per step than building its contexts.
         self._dense: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._commonest: dict[tuple[int, int], list[int]] = {}
 
     def __len__(self) -> int:
         return self._length
@@ -188,6 +190,14 @@ class Examples:
         for start in range(0, stop, size):
             rows = slice(start, min(start + size, stop))
             yield (rows, *self.batch(rows, block_size))
+
+    def commonest(self, size: int, n: int) -> list[int]:
+        """The n tokens (of `size`) most often a target here, in the order of their indices."""
+        if (size, n) not in self._commonest:
+            counts = torch.bincount(self._targets.long(), minlength=size)
+            top = counts.argsort(descending=True, stable=True)[:n]
+            self._commonest[size, n] = sorted(top.tolist())
+        return self._commonest[size, n]
 
     def tensors(self, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole split as (X, Y): for small splits, and tests."""

@@ -30,20 +30,38 @@ class CountingBigram(nn.Module):
         self.keys = self.pair_counts = torch.zeros(0, dtype=torch.long)
         self.version = 0  # counted again since
         self._table: tuple[tuple[int, float], torch.Tensor] | None = None  # (for what, log P)
+        self._row_totals: tuple[int, torch.Tensor] | None = None  # (for which version, totals)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         # float64 so that the loss over hundreds of thousands of pairs is exact to many decimals
         first = idx[:, -1]
         if self.vocab_size > TABLE_MAX_VOCAB:
-            rows = _dense_rows(self.keys, self.pair_counts, first, self.vocab_size).double()
-            rows += self.smoothing
-            return (rows / rows.sum(1, keepdim=True)).log()
+            # an unseen pair's row value, then the seen pairs of each row over it
+            totals = self._totals()[first].double() + self.smoothing * self.vocab_size
+            rows = (self.smoothing / totals).log()[:, None].repeat(1, self.vocab_size)
+            row, column, seen = _sparse_rows(self.keys, self.pair_counts, first, self.vocab_size)
+            rows[row, column] = ((seen.double() + self.smoothing) / totals[row]).log()
+            return rows
         # The whole log-probability table, made again only when the counts or k change:
         # sampling asks for rows of it at every character.
         key = (self.version, self.smoothing)
         if self._table is None or self._table[0] != key:
             self._table = (key, self.probabilities().log())
         return self._table[1][first]
+
+    def target_log_probs(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """log P(target | context) of each example (B,), float64, from the counts alone: no
+        row of |V| values, so a split's loss costs the same at any vocabulary."""
+        first = idx[:, -1]
+        seen = _lookup(self.keys, self.pair_counts, first * self.vocab_size + targets).double()
+        totals = self._totals()[first].double()
+        return ((seen + self.smoothing) / (totals + self.smoothing * self.vocab_size)).log()
+
+    def _totals(self) -> torch.Tensor:
+        """row_totals(), made again only when the counts change."""
+        if self._row_totals is None or self._row_totals[0] != self.version:
+            self._row_totals = (self.version, self.row_totals())
+        return self._row_totals[1]
 
     @torch.no_grad()
     def count(self, idx: torch.Tensor, targets: torch.Tensor) -> None:
@@ -119,26 +137,15 @@ class CountingNGram(nn.Module):
             pairs = context * self.vocab_size + targets
             self.pairs[k] = _add_counts(*self.pairs[k], pairs, size * self.vocab_size)
 
-    def _estimates(
-        self, idx: torch.Tensor, targets: torch.Tensor | None, held_out: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Add-k estimates of each order: (B, order) for these targets, or (B, order, V), with
-        the examples of `held_out` (see forward) left out of their own counts."""
+    def _estimates(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The add-k estimate of each order for these targets (B, order)."""
         per_order = []
         for k in range(self.order):
             context = self._context_keys(idx, k)
-            total = _lookup(*self.contexts[k], context).double()[:, None]
-            if targets is None:
-                seen = _dense_rows(*self.pairs[k], context, self.vocab_size)
-                if held_out is not None:
-                    seen[torch.arange(len(idx)), held_out] -= 1
-                    total -= 1
-            else:
-                seen = _lookup(*self.pairs[k], (context * self.vocab_size + targets)[:, None])
-            estimate = (seen.double() + self.smoothing) / (total + self.smoothing * self.vocab_size)
-            per_order.append(estimate)
-        stacked = torch.stack(per_order, 1)
-        return stacked if targets is None else stacked[..., 0]
+            total = _lookup(*self.contexts[k], context).double()
+            seen = _lookup(*self.pairs[k], context * self.vocab_size + targets).double()
+            per_order.append((seen + self.smoothing) / (total + self.smoothing * self.vocab_size))
+        return torch.stack(per_order, 1)
 
     def _bucket(self, idx: torch.Tensor, held_out: torch.Tensor | None = None) -> torch.Tensor:
         longest = self._context_keys(idx, self.order - 1)
@@ -153,8 +160,35 @@ class CountingNGram(nn.Module):
         example gets the estimate that a new one would. An MLP learns on top of these: with
         their own counts in them, its 5-gram gave names.txt's train 1.72 against val 2.00."""
         weights = self.weights[self._bucket(idx, held_out)]  # (B, order)
-        estimates = self._estimates(idx, None, held_out)
-        return torch.einsum("bk,bkv->bv", weights, estimates).log()
+        # Each order gives every next token its add-k share of the rest, the same in a row,
+        # and the tokens seen after the context their counts' share on top of it. The empty
+        # context (order 1) has seen most tokens, and is one row for every example: made dense.
+        unigram_keys, unigram_counts = self.pairs[0]
+        unigram = torch.zeros(self.vocab_size, dtype=torch.float64)
+        unigram[unigram_keys] = unigram_counts.double()
+        unseen = torch.zeros(len(idx), dtype=torch.float64)
+        for k in range(self.order):
+            context = self._context_keys(idx, k)
+            total = _lookup(*self.contexts[k], context).double()
+            if held_out is not None:
+                total -= 1
+            share = weights[:, k] / (total + self.smoothing * self.vocab_size)
+            if k == 0:
+                rows = share[:, None] * (unigram + self.smoothing)
+            else:
+                unseen += share * self.smoothing
+                row, column, seen = _sparse_rows(*self.pairs[k], context, self.vocab_size)
+                rows.index_put_((row, column), share[row] * seen.double(), accumulate=True)
+            if held_out is not None:
+                rows.index_put_((torch.arange(len(idx)), held_out), -share, accumulate=True)
+        rows += unseen[:, None]
+        return rows.log()
+
+    def target_log_probs(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """log P(target | context) of each example (B,), float64, from the counts alone: no
+        row of |V| values, so a split's loss costs the same at any vocabulary."""
+        weights = self.weights[self._bucket(idx)]
+        return (weights * self._estimates(idx, targets)).sum(1).log()
 
     @torch.no_grad()
     def fit(self, idx: torch.Tensor, targets: torch.Tensor) -> float:
@@ -227,19 +261,18 @@ def _add_counts(
     return merged, torch.zeros_like(merged).index_add_(0, where, added)
 
 
-def _dense_rows(
+def _sparse_rows(
     keys: torch.Tensor, counts: torch.Tensor, contexts: torch.Tensor, size: int
-) -> torch.Tensor:
-    """The counts of (context, next) for every next token, as rows (B, size), from sorted keys
-    context * size + next: each context's are consecutive keys, found by two searches."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The counted (context, next) pairs of these contexts, from sorted keys context * size +
+    next, as (row of the context, next, count): each context's are consecutive keys, found by
+    two searches."""
     starts = torch.searchsorted(keys, contexts * size)
     lengths = torch.searchsorted(keys, (contexts + 1) * size) - starts
     row = torch.repeat_interleave(torch.arange(len(contexts)), lengths)
     before = torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
     entry = torch.repeat_interleave(starts, lengths) + torch.arange(len(row)) - before
-    rows = torch.zeros(len(contexts), size, dtype=counts.dtype)
-    rows[row, keys[entry] % size] = counts[entry]
-    return rows
+    return row, keys[entry] % size, counts[entry]
 
 
 def _lookup(keys: torch.Tensor, counts: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:

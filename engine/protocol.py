@@ -216,13 +216,14 @@ class LossView:
 class EmbeddingView:
     points: list[tuple[str, float, float]] | None  # (symbol, x, y); None: no embedding
     size: int | None  # the embedding's own size, before PCA
+    vocab_size: int  # the points are of the commonest tokens only, when there are fewer
     training: bool
 
 
 @dataclass(frozen=True)
 class BigramView:
     model: str  # the active one
-    symbols: list[str]  # how each token index is drawn
+    symbols: list[str]  # how each token index is drawn in the grid; empty without one
     top: list[Bigram]  # most frequent first; empty until a bigram model has trained
     counts: list[list[int]] | None  # the full |V|x|V| grid of a counting bigram
     probabilities: list[list[float]] | None

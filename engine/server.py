@@ -53,15 +53,32 @@ from engine.protocol import (
 )
 from engine.sampling import StreamState
 from engine.session import Session
+from engine.trainer import Evaluation
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the commands
 SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
 EVAL_SECONDS = 5.0  # val loss while training at least this often (and every eval_every steps)
+EVAL_SHARE = 0.1  # ... but evaluating for at most this share of the time (a large |V|)
 COUNT_STEP_SECONDS = 0.04  # the counting models, paced so that their counting can be watched
 LETTER_SECONDS = 0.066  # names grow at 15 letters a second: readable, and light on the UI
 AUTO_NAME_SECONDS = 0.5  # while training, a new name this often
 # When the cores are short, a key press goes first: the UI needs little, but needs it now.
 ENGINE_NICENESS = 10
+# The commands that an evaluation under way goes on through: they leave the weights as they are.
+LEAVE_THE_WEIGHTS = (
+    ToggleRunning,
+    Generate,
+    NudgeTemperature,
+    SetSampling,
+    Save,
+    Export,
+    FindLearningRate,
+    EndLearningRateSearch,
+    ListRuns,
+    WatchDiagnostics,
+    ExportRuns,
+    Quit,
+)
 POLL_SECONDS = 0.1  # how long an idle engine waits for a command before looking again
 AUTOSAVE_SECONDS = 10.0  # while training, the run is saved for a restart at least this often
 
@@ -137,30 +154,28 @@ class EngineLoop:
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
         self._stall_noted: int | None = None  # the best step last paused for
+        self._evaluation: Evaluation[dict[str, float]] | None = None  # the one under way
+        self._judging = False  # whether the one under way may pause the run when it ends
+        self._evaluating = (0.0, 0.0)  # the time spent on the last evaluation, and when it ended
         self._said: set[str] = set()  # the warnings said once
 
     def run(self) -> None:
         session = self.session
-        last_views = last_eval = last_letter = last_name = 0.0
+        last_views = last_letter = last_name = 0.0
         while not self._cancel.is_set():
             busy = self._running or self._stream is not None or self._finding()
-            self._serve_requests(block=not busy and not self._dirty)
+            self._serve_requests(block=not busy and not self._dirty and self._evaluation is None)
             now = time.perf_counter()
             finding = self._finding()  # a request may have started a sweep
             try:
                 if finding:
                     self._sweep_chunk()
-                if self._running:
+                if self._evaluation is not None:  # the weights stand still until it is done
+                    self._evaluation_chunk()
+                elif self._running:
                     self._train_chunk()
-                    trainer = session.trainer
-                    evaluated = trainer.last_val[0] if trainer.last_val else 0
-                    if (
-                        trainer.step - evaluated >= trainer.eval_every
-                        or now - last_eval >= EVAL_SECONDS
-                    ):
-                        session.evaluate()
-                        last_eval = now
-                        self._pause_if_stalled()
+                    if self._running and self._evaluation_due(now):
+                        self._evaluate(judging=True)
                     if self._stream is None and now - last_name >= AUTO_NAME_SECONDS:
                         self._stream = session.stream_names(1)
                         last_name = now
@@ -177,12 +192,16 @@ class EngineLoop:
                 raise
             except Exception as failure:  # one failing step never ends the session
                 self._running, session.finder, self._stream = False, None, None
+                self._drop_evaluation()
                 self._dirty = True
                 self._report(Note(f"Stopped: {failure_text(failure)}", "error"))
             if self._stream is not None and not self._running:
                 time.sleep(LETTER_SECONDS / 4)  # only letters to stream: wait for the next
             elif (
-                not self._running and not self._finding() and self._answered != self._idle_reported
+                not self._running
+                and not self._finding()
+                and self._evaluation is None
+                and self._answered != self._idle_reported
             ):
                 self._report(Idle(self._answered))
                 self._idle_reported = self._answered
@@ -230,6 +249,8 @@ class EngineLoop:
             request: Request = self._connection.recv()
             error = question = None
             try:
+                if not isinstance(request.command, LEAVE_THE_WEIGHTS):
+                    self._finish_evaluation()
                 self._do(request.command)
             except AskFirst as ask:
                 question = str(ask)
@@ -251,7 +272,7 @@ class EngineLoop:
                 self._set_running(not self._running)
             case Step(steps):
                 report = session.train(steps, self._cancel)
-                session.evaluate()
+                self._evaluate(judging=False)
                 if report.stopped:
                     self._report(Note(report.stopped))
             case NextModel():
@@ -346,7 +367,7 @@ class EngineLoop:
         session = self.session
         stopped = session.trainer.stopped
         if self._running and not running:  # the val loss shown while paused is for this step
-            session.evaluate()
+            self._evaluate(judging=False)
         self._running = running and stopped is None
         if running and stopped:
             self._report(Note(stopped))
@@ -368,10 +389,56 @@ class EngineLoop:
             self._chunk = max(1, min(10_000, int(report.steps_per_second * CHUNK_SECONDS)))
         if report.stopped:
             self._running = False
-            session.evaluate()
+            self._evaluate(judging=False)
             severity = "warning" if "loss became" in report.stopped else "information"
             self._report(Note(report.stopped, severity))
             self._dirty = True
+
+    def _evaluation_due(self, now: float) -> bool:
+        """Every eval_every steps or EVAL_SECONDS, whichever comes first; but no sooner than
+        keeps evaluating to EVAL_SHARE of the time."""
+        trainer = self.session.trainer
+        evaluated = trainer.last_val[0] if trainer.last_val else 0
+        spent, ended = self._evaluating
+        if now - ended < spent * (1 - EVAL_SHARE) / EVAL_SHARE:
+            return False
+        return trainer.step - evaluated >= trainer.eval_every or now - ended >= EVAL_SECONDS
+
+    def _evaluate(self, judging: bool) -> None:
+        """Start measuring val at this step, a chunk at a time between the requests; `judging`:
+        pause the run if it has stalled, once measured. One under way is of this step already:
+        the weights wait for it."""
+        if self._evaluation is None:
+            self._evaluation, self._judging = self.session.evaluation(), judging
+            self._evaluating = (0.0, self._evaluating[1])
+
+    def _finish_evaluation(self) -> None:
+        """The evaluation under way done now, before a command changes the weights."""
+        while self._evaluation is not None:
+            self._evaluation_chunk()
+
+    def _drop_evaluation(self) -> None:
+        if self._evaluation is not None:
+            self._evaluation.close()
+            self._evaluation = None
+
+    def _evaluation_chunk(self) -> None:
+        """About CHUNK_SECONDS of the evaluation under way; its figures once it is done."""
+        assert self._evaluation is not None
+        start = now = time.perf_counter()
+        try:
+            while now - start < CHUNK_SECONDS:
+                next(self._evaluation)
+                now = time.perf_counter()
+        except StopIteration:
+            self._evaluation, now = None, time.perf_counter()
+            self._dirty = True
+            if self._judging:
+                self._pause_if_stalled()
+        except Exception:
+            self._evaluation = None
+            raise
+        self._evaluating = (self._evaluating[0] + now - start, now)
 
     def _sweep_chunk(self) -> None:
         """About CHUNK_SECONDS of the learning-rate sweep; the last view once it is done."""

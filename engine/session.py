@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from engine import checkpoint
 from engine.config import (
     COUNTING,
@@ -49,12 +51,13 @@ from engine.protocol import (
 from engine.runs import RunLog, runs_path
 from engine.sampling import SampleOptions, StreamState, stream
 from engine.sources import open_dataset
-from engine.trainer import StepReport, Trainer
+from engine.trainer import Evaluation, StepReport, Trainer
 from engine.views import bigram_matrices, embedding_2d, top_bigrams
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
 GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
+EMBEDDING_POINTS = 100  # the embedding panel's points, at most
 BIGRAMS = (CountingBigram, NeuralBigram)  # the models the Bigrams panel draws
 
 
@@ -239,10 +242,10 @@ class Session:
                 )
             yield event
 
-    def evaluate(self) -> dict[str, float]:
-        """The val loss (for the curve); the train loss is the smoothed batch loss: a pass over
-        the whole training split would cost the UI's trainer most of its time."""
-        return self.trainer.evaluate(("val",))
+    def evaluation(self) -> Evaluation[dict[str, float]]:
+        """The val loss (for the curve), a chunk at a time; the train loss is the smoothed
+        batch loss: a pass over the whole training split would cost most of the time."""
+        return self.trainer.evaluation(("val",))
 
     def export(self, stem: str, replace: bool = False) -> list[Path]:
         """Write the names made so far (with tag and log-probability) and every loss curve; an
@@ -316,12 +319,9 @@ class Session:
                 training=running,
             ),
             EmbeddingView(
-                points=(
-                    [(dataset.vocab.symbol(i), x, y) for i, (x, y) in enumerate(points.tolist())]
-                    if points is not None
-                    else None
-                ),
+                points=self._embedding_points(points) if points is not None else None,
                 size=trainer.config.n_embd if isinstance(trainer.model, MLP) else None,
+                vocab_size=dataset.vocab.size,
                 training=running,
             ),
             self._bigram_view(),
@@ -358,6 +358,14 @@ class Session:
             self._last_diagnostics = last = (now, diagnose(trainer, self._updates[1]))
         return last[1]
 
+    def _embedding_points(self, points: torch.Tensor) -> list[tuple[str, float, float]]:
+        """Each token's point, labelled; of the EMBEDDING_POINTS commonest in train only, for a
+        larger vocabulary: more labels than that are not read in a panel, and slow to draw."""
+        vocab = self.dataset.vocab
+        tokens = self.dataset.examples("train").commonest(vocab.size, EMBEDDING_POINTS)
+        placed = zip(tokens, points[tokens].tolist(), strict=True)
+        return [(vocab.symbol(i), x, y) for i, (x, y) in placed]
+
     def _bigram_view(self) -> BigramView:
         """Built again only when the bigram drawn has changed: it stands still while the MLP
         trains."""
@@ -372,7 +380,7 @@ class Session:
             counts, probs = bigram_matrices(model) if grid else (None, None)
             view = BigramView(
                 model=self.active,
-                symbols=[vocab.symbol(i) for i in range(vocab.size)],
+                symbols=[vocab.symbol(i) for i in range(vocab.size)] if grid else [],
                 top=top_bigrams(model, vocab, 512) if model else [],
                 counts=counts.tolist() if counts is not None else None,
                 probabilities=probs.tolist() if probs is not None else None,

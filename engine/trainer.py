@@ -6,15 +6,16 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 
-from engine.config import COUNT_STEP_VALUES, FULL_BATCH_CHUNK, Config
+from engine.config import COUNT_STEP_EXAMPLES, FULL_BATCH_CHUNK, Config
 from engine.dataset import Dataset
 from engine.history import LossHistory
 from engine.memory import available_memory, gibibytes
@@ -26,8 +27,8 @@ OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfi
 # A split's loss is measured on its first EVAL_EXAMPLES (its items are shuffled): on a 42 MB
 # file, a whole val split took the MLP a minute, every 5 s of training. names.txt's are smaller.
 EVAL_EXAMPLES = 2**18
-# ... and of at most EVAL_SPLIT_VALUES / |V| of them: each takes a row of |V| values, and at
-# |V| = 100,000 a whole split's rows took minutes at every val.
+# ... and of at most EVAL_SPLIT_VALUES / |V| of them: a net's loss takes a row of |V| values
+# for each, and every model is measured on the same examples, to be compared.
 EVAL_SPLIT_VALUES = 2**27
 COUNT_CHUNK = 2**20  # examples counted at a time into the prior: contexts are built per chunk
 PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
@@ -43,6 +44,8 @@ MEMORY_SHARE = 0.25
 # Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
 # the batch's loss it stands for.
 Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
+T = TypeVar("T")
+Evaluation = Generator[None, None, T]  # yields after each chunk of examples, returns the result
 
 
 @dataclass(frozen=True)
@@ -354,13 +357,12 @@ class Trainer:
         return value
 
     def _count_step(self) -> float:
-        """Count the next batch_size training items, or as much of them as COUNT_STEP_VALUES
-        allows: a step's loss takes a row of |V| values per example, and a file of a few
-        lines of millions of letters took 18 GB in one step. The examples counted so far
-        (tokens_seen) are where the next step starts."""
+        """Count the next batch_size training items, or their first COUNT_STEP_EXAMPLES
+        examples: a file of a few lines of millions of letters is counted in many steps. The
+        examples counted so far (tokens_seen) are where the next step starts."""
         offsets, start = self._item_offsets, self.tokens_seen
         last = min(self.items_seen + self.batch_size, self.n_train_items)
-        stop = min(int(offsets[last]), start + max(1, COUNT_STEP_VALUES // self.dataset.vocab.size))
+        stop = min(int(offsets[last]), start + COUNT_STEP_EXAMPLES)
         x, y = self._train.batch(slice(start, stop), self.model.block_size)
         self.model.count(x, y)
         self.tokens_seen = stop
@@ -372,7 +374,7 @@ class Trainer:
                 f"counted all {self.tokens_seen:,} {what} of the {self.n_train_items:,} "
                 "training items"
             )
-        return F.cross_entropy(self.model(x), y).item()
+        return -self.model.target_log_probs(x, y).mean().item()
 
     @property
     def eval_every(self) -> int:
@@ -383,20 +385,41 @@ class Trainer:
         val_examples = self.evaluated_examples("val")
         return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
-    @torch.no_grad()
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
+        return _finish(self.evaluation(splits))
+
+    @torch.no_grad()
+    def evaluation(
+        self, splits: tuple[str, ...] = ("train", "val")
+    ) -> Evaluation[dict[str, float]]:
+        """evaluate() a chunk of examples at a time, yielding after each, so that the UI's
+        engine answers between them; the model has its own weights between two chunks."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
             rows = slice(self.evaluated_examples("val"))
             self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
-        with self._averaged():
-            losses = {split: self.split_loss(split) for split in splits}
-            if "val" in losses and math.isfinite(losses["val"]):
-                self.val_history.append(self.step, losses["val"])
-                self.last_val = (self.step, losses["val"])
+        losses = {}
+        for split in splits:
+            chunks = self.split_loss_chunks(split)
+            while (loss := self._averaged_chunk(chunks)) is None:
+                yield
+            losses[split] = loss
+        if "val" in losses and math.isfinite(losses["val"]):
+            self.val_history.append(self.step, losses["val"])
+            self.last_val = (self.step, losses["val"])
+            with self._averaged():
                 self._judge(losses["val"])
         return losses
+
+    def _averaged_chunk(self, chunks: Evaluation[float]) -> float | None:
+        """The next chunk of a split's loss with the averaged weights; the loss after the last."""
+        with self._averaged():
+            try:
+                next(chunks)
+            except StopIteration as end:
+                return end.value
+        return None
 
     @contextmanager
     def _averaged(self) -> Iterator[None]:
@@ -514,8 +537,12 @@ class Trainer:
         most = min(EVAL_EXAMPLES, max(1, EVAL_SPLIT_VALUES // self.dataset.vocab.size))
         return min(len(self.dataset.examples(split)), most)
 
-    @torch.no_grad()
     def split_loss(self, split: str) -> float:
+        return _finish(self.split_loss_chunks(split))
+
+    @torch.no_grad()
+    def split_loss_chunks(self, split: str) -> Evaluation[float]:
+        """split_loss() a chunk of examples at a time, yielding after each."""
         examples, prior = self.dataset.examples(split), self._prior_of(split)
         total, evaluated = 0.0, self.evaluated_examples(split)
         chunks = examples.chunks(self.model.block_size, self._eval_chunk(), stop=evaluated)
@@ -524,6 +551,19 @@ class Trainer:
                 of_rows = self.prior_of_batch(rows, x, y)
             else:
                 of_rows = None if prior is None else prior[rows]
-            logits = self.model(x) if of_rows is None else self.model(x, of_rows)
-            total += F.cross_entropy(logits, y, reduction="sum").item()
+            if not self.model.trains_by_gradient:
+                total -= self.model.target_log_probs(x, y).sum().item()
+            else:
+                logits = self.model(x) if of_rows is None else self.model(x, of_rows)
+                total += F.cross_entropy(logits, y, reduction="sum").item()
+            yield
         return total / evaluated
+
+
+def _finish(steps: Evaluation[T]) -> T:
+    """What a chunked evaluation returns, done all at once."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value

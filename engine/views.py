@@ -24,8 +24,7 @@ def top_bigrams(model: Model, vocab: Vocab, n: int = 20) -> list[Bigram]:
         counts, order = model.pair_counts.topk(min(n, len(model.pair_counts)))
         size, keys = vocab.size, model.keys[order]
         firsts, seconds = (keys // size).tolist(), (keys % size).tolist()
-        totals = model.row_totals()[keys // size].double() + model.smoothing * size
-        probs = ((counts.double() + model.smoothing) / totals).tolist()
+        probs = model.target_log_probs((keys // size)[:, None], keys % size).exp().tolist()
         return [
             Bigram(vocab.symbol(a), vocab.symbol(b), count, prob)
             for a, b, count, prob in zip(firsts, seconds, counts.tolist(), probs, strict=True)

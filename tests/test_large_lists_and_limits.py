@@ -5,6 +5,7 @@ before its fix."""
 from __future__ import annotations
 
 import json
+import math
 import random
 import resource
 import subprocess
@@ -14,12 +15,24 @@ from multiprocessing import Pipe
 from pathlib import Path
 
 import pytest
+import torch.nn.functional as F
 
 from engine import checkpoint, memory
 from engine.cli import main
 from engine.config import PRESETS
 from engine.dataset import Dataset, load_dataset
-from engine.protocol import NextModel, Note, OpenDataset, Request, ToggleRunning
+from engine.protocol import (
+    Answer,
+    Idle,
+    ListRuns,
+    NextModel,
+    Note,
+    OpenDataset,
+    Request,
+    StatusView,
+    Step,
+    ToggleRunning,
+)
 from engine.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,10 +192,10 @@ def test_a_failure_after_training_still_saves_and_reports(capsys, tmp_path, monk
     assert checkpoint.read(save)["step"] == 50
     (line,) = errors(err)
     assert line.startswith("error: sampling failed: out of memory: 8.0 GiB")
-    real_split_loss = Trainer.split_loss
+    real_split_loss = Trainer.split_loss_chunks
     monkeypatch.setattr(
         Trainer,
-        "split_loss",
+        "split_loss_chunks",
         lambda self, split: fail() if split == "test" else real_split_loss(self, split),
     )
     save.unlink()
@@ -298,10 +311,108 @@ def _engine_notes(commands, until, timeout: float = 120.0) -> list[Note]:
 
 
 def test_a_large_vocabulary_is_evaluated_on_fewer_examples_and_says_so(monkeypatch, capsys):
-    """Each evaluated example takes a row of |V| values: at most EVAL_SPLIT_VALUES of them."""
+    """A net's evaluated example takes a row of |V| values: at most EVAL_SPLIT_VALUES of them;
+    and every model is measured on the same examples."""
     monkeypatch.setattr("engine.trainer.EVAL_SPLIT_VALUES", 27 * 100)
     code, out, err = run(capsys, "train", "--data", str(NAMES300), "--model", "bigram", "--json")
     result = json.loads(out.splitlines()[-1])
     vocab = result["vocab_size"]
     assert code == 0 and result["evaluated_examples"]["val"] == 27 * 100 // vocab
     assert f"losses on the first {27 * 100 // vocab:,} examples" in err
+
+
+# A large vocabulary (issue 28: 17): 100,000 distinct characters took minutes a step
+
+
+def _wide_items(vocab: int, repeats: int = 3) -> list[str]:
+    """Items of 3 to 8 characters of `vocab` distinct CJK and Hangul code points, each about
+    `repeats` times."""
+    rng = random.Random(0)
+    points = [*range(0x4E00, 0xA000), *range(0x20000, 0x30000), *range(0xAC00, 0xD7A4)]
+    points += range(0x3400, 0x4DC0)
+    chars = [chr(p) for p in points[:vocab]] * repeats
+    rng.shuffle(chars)
+    items, i = [], 0
+    while i < len(chars):
+        n = rng.randint(3, 8)
+        items.append("".join(chars[i : i + n]))
+        i += n
+    return items
+
+
+def test_counting_models_never_make_rows_of_a_large_vocabulary(monkeypatch):
+    """A counting model's step and its losses take the targets' probabilities from the counts:
+    no row of |V| values (forward), so a step counts its whole batch of items at any |V|."""
+    data = Dataset.from_items(_wide_items(20_000), "wide")
+    rows_wanted = []
+    for preset in ("bigram", "ngram"):
+        trainer = Trainer(data, PRESETS[preset])
+        monkeypatch.setattr(type(trainer.model), "forward", lambda *a: rows_wanted.append(a))
+        trainer.run(1)
+        assert trainer.items_seen == 64  # counted whole
+        trainer.run(10**6)
+        losses = trainer.evaluate(("train", "val", "test"))
+        uniform = math.log(data.vocab.size)
+        assert rows_wanted == [] and all(0 < loss < uniform + 1 for loss in losses.values())
+        monkeypatch.undo()
+        # the same figures as the rows would give
+        val = slice(trainer.evaluated_examples("val"))
+        x, y = data.examples("val").batch(val, trainer.model.block_size)
+        by_rows = F.cross_entropy(trainer.model(x), y).item()
+        assert by_rows == pytest.approx(losses["val"], rel=1e-9)
+
+
+def test_the_engine_answers_while_it_evaluates(monkeypatch):
+    """An evaluation goes a chunk at a time between the requests: one that does not change the
+    weights is answered at once; one that does (a step) waits for it to end."""
+    from engine.server import EngineLoop
+    from engine.session import Session
+
+    started, release = threading.Event(), threading.Event()
+
+    def held_split_loss(self, split):  # an evaluation that ends only when the test says
+        while not release.is_set():
+            started.set()
+            yield
+        return 2.5
+
+    monkeypatch.setattr(Trainer, "split_loss_chunks", held_split_loss)
+    ours, theirs = Pipe()
+    cancel = threading.Event()
+    session = Session.open(str(NAMES300))
+    loop = threading.Thread(target=EngineLoop(session, theirs, cancel).run)
+    loop.start()
+    try:
+        ours.send(Request(1, Step(1)))
+        assert started.wait(60)
+        ours.send(Request(2, ListRuns()))
+        records = []
+        while not any(isinstance(r, Answer) and r.serial == 2 for r in records):
+            assert ours.poll(60)
+            records.append(ours.recv())
+        assert not any(isinstance(r, Idle) and r.serial for r in records)  # nor idle
+        ours.send(Request(3, Step(1)))
+        release.set()
+        while not any(isinstance(r, Idle) and r.serial == 3 for r in records):
+            assert ours.poll(60)
+            records.append(ours.recv())
+        (status, *_) = [r for r in reversed(records) if isinstance(r, StatusView)]
+        assert (status.step, status.val_step, status.val_loss) == (2, 2, 2.5)
+    finally:
+        cancel.set()
+        loop.join()
+    assert session.trainer.val_history.steps == [1, 2]  # the first ended before the second step
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["bigram", "ngram"])
+def test_a_hundred_thousand_characters_are_counted_and_measured(capsys, tmp_path, model):
+    """The issue's file: 100,000 distinct characters, counted in full and measured on the
+    first EVAL_SPLIT_VALUES / |V| examples of each split, as a net would be."""
+    path = tmp_path / "wide.txt"
+    path.write_text("\n".join(_wide_items(100_000, repeats=1)) + "\n")
+    code, out, err = run(capsys, "train", "--data", str(path), "--model", model, "--json")
+    result = json.loads(out.splitlines()[-1])
+    assert code == 0 and result["vocab_size"] == 100_001
+    assert result["stop_reason"] == "counted" and 10 < result["val_loss"] < 12
+    assert result["evaluated_examples"]["val"] == 2**27 // 100_001

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from engine.config import PRESETS, Config
 from engine.dataset import Dataset
-from engine.models import MLP, TABLE_MAX_VOCAB, CountingBigram, build_model
+from engine.models import MLP, TABLE_MAX_VOCAB, CountingBigram, CountingNGram, build_model
 from engine.trainer import Trainer
 
 
@@ -163,6 +163,37 @@ def test_the_counts_are_sparse_and_the_same_at_any_vocabulary_size(small):
     old = CountingBigram(small.vocab.size)
     old.load_state_dict({"counts": model.counts})
     assert torch.equal(old.keys, model.keys) and torch.equal(old(x), model(x))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_counting_models_rows_hold_its_targets_probabilities(small, wide):
+    """Rows of |V| log-probabilities (sampling, the prior) and those of the targets alone
+    (losses) are two ways to one figure; the rows sum to 1, at any vocabulary size."""
+    train, val = small.examples("train"), small.examples("val")
+    vocab = TABLE_MAX_VOCAB + 1 if wide else small.vocab.size
+    for model in (CountingBigram(vocab), CountingNGram(vocab, 3)):
+        block = model.block_size
+        model.count(*train.tensors(block))
+        if isinstance(model, CountingNGram):
+            model.fit(*val.tensors(block))
+        x, y = val.tensors(block)
+        rows = model(x)
+        assert torch.allclose(rows.gather(1, y[:, None])[:, 0], model.target_log_probs(x, y))
+        assert torch.allclose(rows.exp().sum(1), torch.ones(len(x), dtype=torch.float64))
+
+
+def test_the_ngram_leaves_an_example_out_of_its_own_counts(small):
+    """forward(x, held_out=y) of a counted example is what counts without it would give."""
+    x, y = small.examples("train").tensors(2)
+    counted = CountingNGram(small.vocab.size, 3)
+    counted.count(x, y)
+    counted.fit(*small.examples("val").tensors(2))
+    for i in (0, 7, len(x) - 1):
+        others = torch.cat([torch.arange(i), torch.arange(i + 1, len(x))])
+        without = CountingNGram(small.vocab.size, 3)
+        without.count(x[others], y[others])
+        without.smoothing, without.weights = counted.smoothing, counted.weights
+        assert torch.allclose(counted(x[i : i + 1], y[i : i + 1]), without(x[i : i + 1]))
 
 
 def test_ngram_orders_are_lowered_to_what_the_vocabulary_allows():

@@ -18,10 +18,10 @@ def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
     session.active = "mlp"
     session.trainers["mlp"] = Trainer(small, PRESETS["small"])
     session.train(40)
-    session.evaluate()
+    session.trainer.evaluate(("val",))
     session.reconfigure({"n_hidden": "20"})  # a new model: the run above is kept
     session.train(30)
-    session.evaluate()
+    session.trainer.evaluate(("val",))
     view = session.runs_view()
     assert view.path == str(runs_home / "runs.jsonl")
     assert len(view.rows) == 3

@@ -10,6 +10,7 @@ from engine.protocol import (
     Answer,
     AskFirst,
     BigramView,
+    EmbeddingView,
     FindLearningRate,
     Generate,
     HyperparameterView,
@@ -29,7 +30,7 @@ from engine.protocol import (
 )
 from engine.sampling import TEMPERATURE_MAX, TEMPERATURE_MIN
 from engine.server import COUNT_STEP_SECONDS
-from engine.session import Session
+from engine.session import EMBEDDING_POINTS, Session
 
 
 @pytest.fixture
@@ -221,8 +222,27 @@ def test_a_large_vocabulary_sends_the_top_pairs_with_their_counts_and_no_grid(tm
     session = Session.open(str(wide))
     session.train(5)
     (view,) = [v for v in session.views(False, None) if isinstance(v, BigramView)]
-    assert view.counts is None and view.probabilities is None
+    assert view.counts is None and view.probabilities is None and view.symbols == []
     assert view.top[0].count > 0 and _counted(view)
+
+
+def test_a_large_vocabulary_shows_the_embeddings_of_its_commonest_characters(tmp_path):
+    """|V| = 301: the EMBEDDING_POINTS most frequent in train are drawn, and the panel says
+    so; more labels are not read, and 100,000 of them took the UI seconds a frame."""
+    from tui.widgets.panels import EmbeddingPanel
+
+    wide = tmp_path / "wide.txt"
+    wide.write_text(
+        "".join(chr(0x4E00 + i % 300) + chr(0x4E00 + i % 7) + "\n" for i in range(3000))
+    )
+    session = Session.open(str(wide))
+    while session.active != "mlp":
+        session.next_model()
+    (view,) = [v for v in session.views(False, None) if isinstance(v, EmbeddingView)]
+    assert len(view.points) == EMBEDDING_POINTS and view.vocab_size == 301
+    labels = {label for label, _, _ in view.points}
+    assert {".", *(chr(0x4E00 + i) for i in range(7))} <= labels  # the most frequent
+    assert EmbeddingPanel().titles(view)[1].startswith(f"{EMBEDDING_POINTS} of 301 · ")
 
 
 def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, session):

@@ -181,4 +181,8 @@ class EmbeddingPanel(PlotPanel[EmbeddingView]):
     def titles(self, view: EmbeddingView) -> tuple[str, str]:
         if view.size is None:
             return self.TITLE, "MLP only: press m"
-        return self.TITLE, f"{view.size}-D" + (" as is" if view.size <= 2 else ", PCA to 2-D")
+        shown = len(view.points or ())
+        some = f"{shown} of {view.vocab_size:,} · " if shown < view.vocab_size else ""
+        return self.TITLE, some + f"{view.size}-D" + (
+            " as is" if view.size <= 2 else ", PCA to 2-D"
+        )
