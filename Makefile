@@ -16,16 +16,18 @@ $(BIN)/makemore-tui: pyproject.toml
 run: $(BIN)/makemore-tui
 	$(BIN)/makemore-tui $(ARGS)
 
+# The tests run on every core (a test's training uses one torch thread): PYTEST_ARGS="-n 0"
+# runs them in this process, for a debugger.
 test: $(BIN)/makemore-tui
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto --dist worksteal $(PYTEST_ARGS)
 
 # The inner loop: everything but the slow tests (quality figures, the fault script, signals,
-# the recording's freshness).
+# the real engine's processes, the recording's freshness).
 test-fast: $(BIN)/makemore-tui
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 format: $(BIN)/makemore-tui
 	$(BIN)/ruff check --fix .

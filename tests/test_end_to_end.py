@@ -1,5 +1,7 @@
 """The app over the real engine process: training, files, a dead engine, quitting; and the
-import boundaries that keep torch out of the app and Textual out of the engine."""
+import boundaries that keep torch out of the app and Textual out of the engine. All in the
+slow tier: each starts processes that import torch (test_app.py drives the UI over a fake
+engine, test_session.py the engine's loop in a thread)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import pytest
 from tui_helpers import press, settle, toast, toasts, train, until
 
 from tui.app import create_app
+
+pytestmark = pytest.mark.slow
 
 
 def drive(scenario, size=(100, 30), **app_args):
@@ -100,7 +104,6 @@ def test_open_a_dataset_good_and_bad(tmp_path, monkeypatch):
     drive(scenario)
 
 
-@pytest.mark.slow
 def test_save_load_and_export(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the engine starts there: short paths to type
     checkpoint = tmp_path / "run.pt"
@@ -235,7 +238,6 @@ def test_the_app_imports_no_torch_and_only_the_protocol_of_the_engine():
     assert {m for m in modules if m.startswith("engine")} == {"engine", "engine.protocol"}
 
 
-@pytest.mark.slow
 def test_the_app_process_never_loads_torch():
     """Training runs in the engine process; the app only reads its records."""
     script = f"""
@@ -260,7 +262,6 @@ print("torch" in sys.modules)
     assert out.stdout.split()[-1] == "False"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
     """Cooked mode, the main screen, no mouse reporting: as after q; and both processes end."""
