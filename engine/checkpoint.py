@@ -13,7 +13,7 @@ from engine.config import Config
 from engine.dataset import Dataset, Vocab, visible
 from engine.files import expand, write_atomic
 from engine.history import LossHistory
-from engine.trainer import Trainer
+from engine.trainer import Stop, StopReason, Trainer
 
 FORMAT = "makemore-tui checkpoint"
 VERSION = 2
@@ -34,7 +34,7 @@ REQUIRED = {
     "best",
     "average",
 }
-OPTIONAL = {"format", "version", "initial_loss"}
+OPTIONAL = {"format", "version", "initial_loss", "stop_reason"}
 
 
 class CheckpointError(ValueError):
@@ -62,7 +62,8 @@ def save(trainer: Trainer, path: str | Path) -> None:
         "items_seen": trainer.items_seen,
         "last_loss": trainer.last_loss,
         "initial_loss": trainer.initial_loss,
-        "stopped": trainer.stopped,
+        "stopped": trainer.stopped.text if trainer.stopped else None,
+        "stop_reason": trainer.stopped.reason.value if trainer.stopped else None,
         "train_history": trainer.train_history.state_dict(),
         "val_history": trainer.val_history.state_dict(),
         "best": trainer.best_state(),
@@ -171,6 +172,8 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
         return "random state is not a tensor"
     if not isinstance(state["stopped"], str | None):
         return "stopped is not text"
+    if state.get("stop_reason") not in (None, *(r.value for r in StopReason)):
+        return "stop_reason is none of the reasons"
     return None
 
 
@@ -216,7 +219,7 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
         trainer.items_seen = state["items_seen"]
         trainer.last_loss = state["last_loss"]
         trainer.initial_loss = state.get("initial_loss")
-        trainer.stopped = state["stopped"]
+        trainer.stopped = _stop(state, trainer)
         trainer.train_history = LossHistory.from_state_dict(state["train_history"])
         trainer.val_history = LossHistory.from_state_dict(state["val_history"])
         trainer.load_best_state(state["best"])
@@ -226,6 +229,15 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
         reason = str(error).splitlines()[0]
         raise CheckpointError(f"{path}: does not fit its own config ({reason[:120]})") from None
     return trainer
+
+
+def _stop(state: dict[str, Any], trainer: Trainer) -> Stop | None:
+    """The saved stop; of a checkpoint from before its reason was kept, the one it can be: a
+    counting model's end of epoch, or a net's NaN."""
+    if state["stopped"] is None:
+        return None
+    guess = StopReason.DIVERGED if trainer.model.trains_by_gradient else StopReason.COUNTED
+    return Stop(StopReason(state.get("stop_reason") or guess.value), state["stopped"])
 
 
 def load(path: str | Path, dataset: Dataset) -> Trainer:

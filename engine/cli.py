@@ -39,7 +39,7 @@ from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure, failure_text
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
-from engine.trainer import StepReport, Trainer
+from engine.trainer import StepReport, Stop, StopReason, Trainer
 
 CALL_SECONDS = 0.2  # training between two looks at the clock and the progress line
 CHOICES = {
@@ -265,14 +265,14 @@ def _train(args: argparse.Namespace) -> int:
                 if early_stop:
                     break
     except KeyboardInterrupt:  # the run so far is reported, and saved if asked
-        interrupted = f"interrupted (Ctrl+C) at step {trainer.step:,}"
+        interrupted = Stop(StopReason.INTERRUPTED, f"interrupted (Ctrl+C) at step {trainer.step:,}")
     except Exception as error:
         failures.append(f"training stopped at step {trainer.step:,}: {failure_text(error)}")
     seconds = time.perf_counter() - start
     progress.done()
     stopped = trainer.stopped or early_stop or interrupted
     if stopped:
-        print(stopped, file=sys.stderr)
+        print(stopped.text, file=sys.stderr)
 
     def attempt(what: str, action: Callable[[], Any], otherwise: Any = None) -> Any:
         try:
@@ -313,11 +313,12 @@ def _train(args: argparse.Namespace) -> int:
         "best_step": trainer.best_step,
         "best_test_loss": losses["test"] if not args.keep_last else None,
         "vocab_size": dataset.vocab.size,
+        "parameters": trainer.parameter_count(),
         "evaluated_examples": {s: trainer.evaluated_examples(s) for s in SPLITS},
         "config": config.as_dict(),
         "samples": [n.text for n in names],
-        "stopped": stopped,
-        "stop_reason": _stop_reason(trainer, early_stop, interrupted),
+        "stopped": stopped.text if stopped else None,
+        "stop_reason": (stopped.reason if stopped else StopReason.DONE).value,
         "checkpoint": args.save if args.save and not save_error else None,
     }
     if args.diagnostics and config.model == "mlp":
@@ -368,32 +369,23 @@ def _train(args: argparse.Namespace) -> int:
     return 130 if interrupted else 0
 
 
-def _early_stop(trainer: Trainer) -> str | None:
+def _early_stop(trainer: Trainer) -> Stop | None:
     """Why a run stops before its steps or time are done, if it does: overfitting, or val
     that has stopped improving (converged)."""
     best = f"since step {trainer.best_step:,} ({trainer.best_val:.4f})"
     if trainer.overfitting_since is not None:
-        return (
+        return Stop(
+            StopReason.OVERFITTING,
             f"early stop at step {trainer.step:,}: val has not improved {best} "
-            "while train kept falling"
+            "while train kept falling",
         )
     if trainer.converged:
-        return (
+        return Stop(
+            StopReason.CONVERGED,
             f"converged at step {trainer.step:,}: val has not improved {best}, "
-            f"{trainer.step - trainer.best_step:,} steps at the schedule's last rate"
+            f"{trainer.step - trainer.best_step:,} steps at the schedule's last rate",
         )
     return None
-
-
-def _stop_reason(trainer: Trainer, early_stop: str | None, interrupted: str | None) -> str:
-    """The stop in one word, for scripts: steps (or time) done, or why it ended before."""
-    if interrupted:
-        return "interrupted"
-    if trainer.stopped:  # a counting model at the end of its epoch, or a NaN
-        return "diverged" if trainer.model.trains_by_gradient else "counted"
-    if early_stop:
-        return "overfitting" if trainer.overfitting_since is not None else "converged"
-    return "done"
 
 
 def _diagnostics(trainer: Trainer) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from engine.protocol import AskFirst
+from engine.errors import AskFirst
 
 # Files are created with the permissions the user's umask allows, as the shell would.
 _UMASK = os.umask(0)

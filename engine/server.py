@@ -19,10 +19,10 @@ from engine import freeze_survivors
 from engine.checkpoint import save as save_checkpoint
 from engine.config import COUNTING
 from engine.dataset import visible
+from engine.errors import AskFirst
 from engine.memory import allocation_failure, failure_text
 from engine.protocol import (
     Answer,
-    AskFirst,
     Command,
     EndLearningRateSearch,
     Export,
@@ -53,7 +53,7 @@ from engine.protocol import (
 )
 from engine.sampling import StreamState
 from engine.session import Session
-from engine.trainer import Evaluation
+from engine.trainer import Evaluation, StopReason
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the commands
 SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
@@ -274,7 +274,7 @@ class EngineLoop:
                 report = session.train(steps, self._cancel)
                 self._evaluate(judging=False)
                 if report.stopped:
-                    self._report(Note(report.stopped))
+                    self._report(Note(report.stopped.text))
             case NextModel():
                 skipped = session.next_model()
                 self._clear_names()
@@ -370,7 +370,7 @@ class EngineLoop:
             self._evaluate(judging=False)
         self._running = running and stopped is None
         if running and stopped:
-            self._report(Note(stopped))
+            self._report(Note(stopped.text))
         self._steps_per_second = None
 
     def _train_chunk(self) -> None:
@@ -390,8 +390,8 @@ class EngineLoop:
         if report.stopped:
             self._running = False
             self._evaluate(judging=False)
-            severity = "warning" if "loss became" in report.stopped else "information"
-            self._report(Note(report.stopped, severity))
+            diverged = report.stopped.reason is StopReason.DIVERGED
+            self._report(Note(report.stopped.text, "warning" if diverged else "information"))
             self._dirty = True
 
     def _evaluation_due(self, now: float) -> bool:

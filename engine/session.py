@@ -29,12 +29,12 @@ from engine.config import (
 )
 from engine.dataset import Dataset, visible
 from engine.diagnostics import diagnose
+from engine.errors import AskFirst
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import LearningRateFinder
 from engine.models import MLP, CountingBigram, NeuralBigram
 from engine.protocol import (
-    AskFirst,
     BigramView,
     Curve,
     DiagnosticsView,

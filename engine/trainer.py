@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import TypeVar
 
 import torch
@@ -48,6 +49,25 @@ T = TypeVar("T")
 Evaluation = Generator[None, None, T]  # yields after each chunk of examples, returns the result
 
 
+class StopReason(Enum):
+    """Why a run ended, in one word (train --json's stop_reason)."""
+
+    DONE = "done"  # its steps, or its time
+    COUNTED = "counted"  # a counting model, at the end of its one epoch
+    DIVERGED = "diverged"  # the loss became NaN or inf
+    OVERFITTING = "overfitting"  # val got worse while train kept falling
+    CONVERGED = "converged"  # val stopped improving, at the schedule's last rate
+    INTERRUPTED = "interrupted"  # by the user
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A run's end before its steps were done: why, and the sentence that tells the user."""
+
+    reason: StopReason
+    text: str
+
+
 @dataclass(frozen=True)
 class StepReport:
     """What a call to Trainer.run did."""
@@ -58,7 +78,7 @@ class StepReport:
     tokens_seen: int  # characters predicted (or pairs counted) so far
     epoch: float  # passes over the training split so far
     steps_per_second: float  # over this call
-    stopped: str | None = None  # why the run ended before its steps were done
+    stopped: Stop | None = None  # why the run ended before its steps were done
     overfitting_since: int | None = None  # the best val loss's step, if overfitting since
 
 
@@ -98,7 +118,7 @@ class Trainer:
         self.initial_loss: float | None = None  # the first batch's, before any step
         self.train_history = LossHistory()
         self.val_history = LossHistory()
-        self.stopped: str | None = None
+        self.stopped: Stop | None = None
         self.best_val = math.inf
         self.best_step = 0
         self.overfitting_since: int | None = None  # the best step, while val has not improved
@@ -269,10 +289,11 @@ class Trainer:
 
     def _stop_at_nan(self, loss: float, lr: float) -> None:
         torch._foreach_copy_(self._params, self._last_good)
-        self.stopped = (
+        self.stopped = Stop(
+            StopReason.DIVERGED,
             f"stopped at step {self.step}: the loss became {loss} (learning rate {lr:g} "
             f"too high?); kept the weights of step {self._last_good_step}, "
-            "reset to start over"
+            "reset to start over",
         )
 
     @property
@@ -370,9 +391,10 @@ class Trainer:
         self.items_seen = int(torch.searchsorted(offsets, stop, right=True)) - 1
         if self.items_seen == self.n_train_items:
             what = "pairs" if isinstance(self.model, CountingBigram) else "examples"
-            self.stopped = (
+            self.stopped = Stop(
+                StopReason.COUNTED,
                 f"counted all {self.tokens_seen:,} {what} of the {self.n_train_items:,} "
-                "training items"
+                "training items",
             )
         return -self.model.target_log_probs(x, y).mean().item()
 
@@ -513,8 +535,11 @@ class Trainer:
             self.model.load_state_dict(own)
 
     def parameter_count(self) -> int:
-        """Weights learnt, or for a counting model, counts kept."""
-        return sum(t.numel() for t in self.model.state_dict().values())
+        """Weights learnt, or for a counting model, the entries of its tables (counts kept)."""
+        if self.model.trains_by_gradient:
+            return sum(p.numel() for p in self.model.parameters())
+        state = self.model.state_dict()
+        return sum(t.numel() for name, t in state.items() if name.endswith("counts"))
 
     def use_best_weights(self) -> None:
         """Put the best weights in the model, and in the average, which they are when there is

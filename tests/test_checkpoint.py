@@ -9,7 +9,7 @@ from engine import checkpoint
 from engine.checkpoint import CheckpointError
 from engine.config import PRESETS
 from engine.dataset import Dataset
-from engine.trainer import Trainer
+from engine.trainer import StopReason, Trainer
 
 
 @pytest.mark.parametrize("preset", ["default", "lecture", "bigram", "ngram"])
@@ -88,3 +88,16 @@ def test_a_crash_mid_save_leaves_the_old_file(small, tmp_path, monkeypatch):
         checkpoint.save(trainer, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left
+
+
+def test_a_stopped_run_keeps_why_and_an_older_checkpoint_gets_the_reason_it_can_be(small, tmp_path):
+    counted = Trainer(small, PRESETS["bigram"])
+    counted.run(10**6)
+    path = tmp_path / "counted.pt"
+    checkpoint.save(counted, path)
+    assert checkpoint.load(path, small).stopped == counted.stopped
+    assert counted.stopped.reason is StopReason.COUNTED
+    state = torch.load(path, weights_only=True)
+    del state["stop_reason"]  # as the release before the reason was kept wrote it
+    torch.save(state, path)
+    assert checkpoint.load(path, small).stopped == counted.stopped

@@ -40,6 +40,7 @@ def test_train_json(capsys, tmp_path):
         "samples",
     ):
         assert key in result
+    assert result["parameters"] == 27 * 14 + (6 * 14 + 1) * 64 + (64 + 1) * 27  # emb, hidden, out
     assert result["model"] == "mlp" and result["steps"] == 300 and result["vocab_size"] == 27
     assert result["config"]["n_hidden"] == 64 and len(result["samples"]) == 10
     assert 2.0 < result["val_loss"] < 3.0 and save.is_file()

@@ -231,11 +231,12 @@ def test_engine_imports_no_textual():
     assert not {m for m in modules if m.split(".")[0] in ("textual", "textual_plotext", "rich")}
 
 
-def test_the_app_imports_no_torch_and_only_the_protocol_of_the_engine():
+def test_the_app_imports_no_torch_and_only_the_protocol_and_entry_of_the_engine():
     """So that the first frame comes before torch's second of importing."""
     modules = _modules_after("import tui.app, tui.cli, tui.screens.form, tui.widgets.plots")
     assert "textual" in modules and "torch" not in modules
-    assert {m for m in modules if m.startswith("engine")} == {"engine", "engine.protocol"}
+    engine = {m for m in modules if m.startswith("engine")}
+    assert engine == {"engine", "engine.protocol", "engine.process"}
 
 
 def test_the_app_process_never_loads_torch():

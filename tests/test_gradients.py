@@ -82,5 +82,5 @@ def test_a_nan_still_stops_the_run_and_keeps_the_last_good_weights(small):
     with torch.no_grad():
         trainer.model.out_bias[0] = float("nan")
     report = trainer.run(10)
-    assert report.stopped is not None and "loss became nan" in report.stopped
+    assert report.stopped is not None and "loss became nan" in report.stopped.text
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())

@@ -48,7 +48,7 @@ def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
     full = CountingBigram(names.vocab.size)
     full.count(x, y)
     assert torch.equal(trainer.model.counts, full.counts)
-    assert "counted all 182,625 pairs" in trainer.stopped
+    assert "counted all 182,625 pairs" in trainer.stopped.text
     assert trainer.split_loss("test") == pytest.approx(2.458, abs=2e-3)
 
 

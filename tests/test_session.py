@@ -6,9 +6,9 @@ import pytest
 from recording import load, record, record_all
 
 from engine.config import COUNTING, Config
+from engine.errors import AskFirst
 from engine.protocol import (
     Answer,
-    AskFirst,
     BigramView,
     EmbeddingView,
     FindLearningRate,

@@ -78,8 +78,8 @@ def test_nan_stops_the_run_and_keeps_good_weights(small, broken_at):
     with torch.no_grad():  # what a diverging update leaves behind
         trainer.model.out_weight[0, 0] = math.inf
     report = trainer.run(1000)
-    assert report.stopped is not None and "loss became nan" in report.stopped
-    assert report.step == broken_at and "kept the weights of step 16" in report.stopped
+    assert report.stopped is not None and "loss became nan" in report.stopped.text
+    assert report.step == broken_at and "kept the weights of step 16" in report.stopped.text
     assert all(torch.equal(p, q) for p, q in zip(trainer.model.parameters(), at_16, strict=True))
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
     assert math.isfinite(trainer.split_loss("val"))

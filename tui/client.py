@@ -19,6 +19,7 @@ from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from engine.process import engine_main
 from engine.protocol import (
     Command,
     EndLearningRateSearch,
@@ -44,7 +45,6 @@ from engine.protocol import (
     Step,
     ToggleRunning,
     WatchDiagnostics,
-    engine_main,
 )
 
 QUIT_SECONDS = 2.0  # after this, an engine that has not ended is killed

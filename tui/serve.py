@@ -33,7 +33,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from engine.protocol import end_with_parent
+from engine.process import end_with_parent
 
 QUIT_SECONDS = 3.0  # after the browser goes: the app's own quit, then SIGTERM, then SIGKILL
 SEND_SECONDS = 10.0  # a frame not taken by a browser in this long: it no longer reads

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from tui.widgets.panels import COLORS, MARKERS
 from tui.widgets.plot import Plot
+from tui.widgets.styles import COLORS, MARKERS
 
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure

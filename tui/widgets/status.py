@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from engine.protocol import StatusView
-from tui.widgets.panels import legible
+from tui.widgets.styles import legible
 
 
 class StatusLine(Widget):
