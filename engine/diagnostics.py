@@ -32,23 +32,18 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
     examples = trainer.dataset.examples("train")
     ix = torch.randint(0, len(examples), (min(BATCH, len(examples)),), generator=generator)
     x, y = examples.batch(ix, model.block_size)
-    hidden: list[torch.Tensor] = []
     was_training = model.training
     model.eval()  # no dropout: the units as they are
     try:
         with torch.enable_grad():
             for p in model.parameters():
                 p.grad = None
-            h = model.embedding[x].flatten(1)
-            for weight, bias in model._layers:
-                h = model.hidden(h, weight, bias)
-                h.retain_grad()
-                hidden.append(h)
-            logits = torch.addmm(model.out_bias, h, model.out_weight)
             prior = trainer.prior_of_batch(ix, x, y)  # as in training
-            if prior is not None:
-                logits = logits + prior
-            F.cross_entropy(logits, y).backward()
+            walk = model.walk(x, prior)
+            hidden = walk.activations
+            for h in hidden:
+                h.retain_grad()
+            F.cross_entropy(walk.logits, y).backward()
     finally:
         model.train(was_training)
     layers = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -346,18 +347,29 @@ class MLP(nn.Module):
     def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
         """Logits; `prior` is the prior's log-probabilities of these contexts, when the caller
         has them at hand (the trainer keeps those of the training split)."""
-        x = F.embedding(idx, self.embedding).flatten(1)
+        return self.walk(idx, prior).logits
+
+    def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
+        """The forward pass with what each layer made: the one pass that forward(), the
+        hand-written backward pass and the diagnostics all take."""
+        (embedding, out_weight, out_bias), model_prior = self._ends, self.prior
+        dropout = self.dropout if self.training else 0.0
+        inputs = [F.embedding(idx, embedding).flatten(1)]
+        activations, masks = [], []
         for weight, bias in self._layers:
-            x = self.hidden(x, weight, bias)
-            if self.dropout and self.training:
-                keep = torch.rand(x.shape, generator=self.generator) >= self.dropout
-                x = x * keep / (1 - self.dropout)
-        logits = torch.addmm(self.out_bias, x, self.out_weight)
-        if self.prior is None:
-            return logits
-        if prior is None:
-            prior = self.prior(idx[:, idx.shape[1] - self.prior.block_size :]).float()
-        return logits + prior
+            h = self.hidden(inputs[-1], weight, bias)
+            activations.append(h)
+            if dropout:
+                keep = torch.rand(h.shape, generator=self.generator) >= dropout
+                masks.append(keep)
+                h = h * keep / (1 - dropout)
+            inputs.append(h)
+        logits = torch.addmm(out_bias, inputs[-1], out_weight)
+        if model_prior is not None:
+            if prior is None:
+                prior = model_prior(idx[:, idx.shape[1] - model_prior.block_size :]).float()
+            logits += prior
+        return Walk(inputs, activations, masks, logits)
 
     def hidden(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """One hidden layer's activations (before dropout)."""
@@ -386,31 +398,18 @@ class MLP(nn.Module):
         if torch.is_grad_enabled():  # the trainer calls with it off: no_grad costs 1 µs a step
             with torch.no_grad():
                 return self.manual_gradients(idx, targets, prior, into, alpha)
-        n, (embedding, out_weight, out_bias), model_prior = len(targets), self._ends, self.prior
+        n, (embedding, out_weight, _) = len(targets), self._ends
         if into is None:
             for p in self._params:
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)
             into = [p.grad for p in self._params]
+        walk = self.walk(idx, prior)
+        inputs, activations, masks = walk.inputs, walk.activations, walk.masks
         dropout = self.dropout if self.training else 0.0
-        inputs = [F.embedding(idx, embedding).view(n, -1)]  # each layer's, after dropout
-        activations, masks = [], []  # each hidden layer's, before dropout; dropout's masks
-        for weight, bias in self._layers:
-            h = self.hidden(inputs[-1], weight, bias)
-            activations.append(h)
-            if dropout:
-                keep = torch.rand(h.shape, generator=self.generator) >= dropout
-                masks.append(keep)
-                h = h * keep / (1 - dropout)  # as forward() does, to the last bit
-            inputs.append(h)
-        logits = torch.addmm(out_bias, inputs[-1], out_weight)
-        if model_prior is not None:
-            if prior is None:
-                prior = model_prior(idx[:, idx.shape[1] - model_prior.block_size :]).float()
-            logits += prior
         # The loss from log_softmax: a probability that underflows to 0 (the seed's init) has a
         # log that does not.
-        logp = logits.log_softmax(1)
+        logp = walk.logits.log_softmax(1)
         loss = F.nll_loss(logp, targets).item()
         if not math.isfinite(loss):
             return loss
@@ -439,6 +438,18 @@ class MLP(nn.Module):
         # index_put_ rather than index_add_, which takes twice as long
         into[0].index_put_((idx.view(-1),), dh.view(-1, embedding.shape[1]), accumulate=True)
         return loss
+
+
+@dataclass
+class Walk:
+    """What MLP.walk made: each layer's input (the embeddings, then each hidden layer's output
+    after dropout), each hidden layer's activations before dropout, dropout's masks while
+    training, and the logits."""
+
+    inputs: list[torch.Tensor]
+    activations: list[torch.Tensor]
+    masks: list[torch.Tensor]
+    logits: torch.Tensor
 
 
 _MINUS_ONE = torch.tensor(-1.0)  # a tensor for the ops that take no number
