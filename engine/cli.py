@@ -22,7 +22,6 @@ from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
 from engine.config import (
     ACTIVATIONS,
-    COUNTING,
     FROM_TEXT,
     GRADIENTS,
     INITS,
@@ -229,9 +228,10 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint.check_target(args.save, replace=True, force=args.force)
     trainer = _trainer(args)
     dataset, config = trainer.dataset, trainer.config
+    counting = not trainer.model.trains_by_gradient
     if args.steps is not None:
         steps: int | None = args.steps
-    elif config.model in COUNTING:
+    elif counting:
         steps = None  # one epoch: it stops once it has counted every item
     else:
         steps = None if args.seconds else config.schedule_steps(trainer.train_examples)
@@ -259,7 +259,7 @@ def _train(args: argparse.Namespace) -> int:
             report = trainer.run(min(chunk, per_call))
             per_call = max(1, min(1000, int(report.steps_per_second * CALL_SECONDS)))
             progress.show(report, time.perf_counter() - start)
-            if trainer.step % trainer.eval_every == 0 and config.model not in COUNTING:
+            if trainer.step % trainer.eval_every == 0 and not counting:
                 trainer.evaluate(("val",))
                 early_stop = None if args.no_early_stop else _early_stop(trainer)
                 if early_stop:
@@ -294,7 +294,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.samples:
         draw = partial(sample, trainer.model, dataset, args.samples, seed=config.seed)
         names = attempt("sampling", draw, [])
-    if config.model in COUNTING:
+    if counting:
         weights = "counted"
     else:
         weights = "last" if args.keep_last else f"best (step {trainer.best_step:,})"

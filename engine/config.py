@@ -224,6 +224,8 @@ class Config:
         )
         if self.model == "bigram-neural":
             return f"|V|x|V| logits, {common}"
+        if self.model != "mlp":
+            raise ValueError(f"no model is called {self.model!r}")
         prior = f" on a {self.prior_order}-gram" if self.prior_order else ""
         dropout = f" dropout {self.dropout:g}" if self.dropout else ""
         init = " randn init" if self.init == "seed" else ""
@@ -283,6 +285,8 @@ class Config:
             return 3 * 16 * keys + 8 * 8 * len(lengths) * COUNT_STEP_EXAMPLES
         if self.model == "bigram-neural":
             return 8 * 4 * vocab_size**2
+        if self.model != "mlp":
+            raise ValueError(f"no model is called {self.model!r}")
         inputs, hidden = self.block_size * self.n_embd, self.n_hidden
         weights = (
             vocab_size * self.n_embd

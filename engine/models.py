@@ -487,4 +487,6 @@ def build_model(config: Config, vocab_size: int) -> Model:
         return NeuralBigram(vocab_size)
     if config.model == "ngram":
         return CountingNGram(vocab_size, config.order)
-    return MLP(vocab_size, config)
+    if config.model == "mlp":
+        return MLP(vocab_size, config)
+    raise ValueError(f"no model is called {config.model!r}")

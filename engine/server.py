@@ -17,7 +17,6 @@ from multiprocessing.connection import Connection
 
 from engine import freeze_survivors
 from engine.checkpoint import save as save_checkpoint
-from engine.config import COUNTING
 from engine.dataset import visible
 from engine.errors import AskFirst
 from engine.memory import allocation_failure, failure_text
@@ -376,7 +375,7 @@ class EngineLoop:
     def _train_chunk(self) -> None:
         session = self.session
         started = time.perf_counter()
-        counting = session.active in COUNTING
+        counting = not session.trainer.model.trains_by_gradient
         if counting:  # one epoch is a blink; let the learner watch it count
             time.sleep(COUNT_STEP_SECONDS)
             self._chunk = 1

@@ -19,7 +19,6 @@ import torch
 
 from engine import checkpoint
 from engine.config import (
-    COUNTING,
     EDITABLE,
     LESSONS,
     MODEL_PRESETS,
@@ -311,7 +310,7 @@ class Session:
                 references={
                     name: t.best_val
                     for name, t in self.trainers.items()
-                    if name in COUNTING and t.stopped and t.best_val < math.inf
+                    if not t.model.trains_by_gradient and t.stopped and t.best_val < math.inf
                 },
                 best=(trainer.best_step, trainer.best_val)
                 if has_best and trainer.model.trains_by_gradient

@@ -265,7 +265,7 @@ class Trainer:
                 if cancel is not None and cancel.is_set():
                     break
                 lr = self.learning_rate()
-                loss = self._count_step() if self.optimizer is None else self._step(lr)
+                loss = self._step(lr) if self.model.trains_by_gradient else self._count_step()
                 if not math.isfinite(loss):
                     self._stop_at_nan(loss, lr)
                     break
@@ -299,7 +299,7 @@ class Trainer:
     @property
     def batch_size(self) -> int:
         """Examples per step (items, for a counting model): config.batch_size, 0 being all."""
-        if self.optimizer is None:
+        if not self.model.trains_by_gradient:
             return self.config.batch_size or self.n_train_items
         return self.config.batch_size or self._n_examples
 

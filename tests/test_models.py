@@ -134,6 +134,7 @@ def test_mlp_shape_follows_the_config():
         ({"n_hidden": 0}, "n_hidden must be a whole number from 1"),
         ({"learning_rate": -1}, "learning_rate must be above 0"),
         ({"optimizer": "adam"}, "optimizer must be one of sgd, adamw"),
+        ({"model": "wavenet"}, "model must be one of bigram, bigram-neural, mlp, ngram"),
     ],
 )
 def test_bad_hyperparameters_are_refused(values, message):
