@@ -261,7 +261,7 @@ def _train(args: argparse.Namespace) -> int:
             progress.show(report, time.perf_counter() - start)
             if trainer.step % trainer.eval_every == 0 and not counting:
                 trainer.evaluate(("val",))
-                early_stop = None if args.no_early_stop else _early_stop(trainer)
+                early_stop = None if args.no_early_stop else trainer.stall()
                 if early_stop:
                     break
     except KeyboardInterrupt:  # the run so far is reported, and saved if asked
@@ -367,25 +367,6 @@ def _train(args: argparse.Namespace) -> int:
     if failures or save_error:
         return 2
     return 130 if interrupted else 0
-
-
-def _early_stop(trainer: Trainer) -> Stop | None:
-    """Why a run stops before its steps or time are done, if it does: overfitting, or val
-    that has stopped improving (converged)."""
-    best = f"since step {trainer.best_step:,} ({trainer.best_val:.4f})"
-    if trainer.overfitting_since is not None:
-        return Stop(
-            StopReason.OVERFITTING,
-            f"early stop at step {trainer.step:,}: val has not improved {best} "
-            "while train kept falling",
-        )
-    if trainer.converged:
-        return Stop(
-            StopReason.CONVERGED,
-            f"converged at step {trainer.step:,}: val has not improved {best}, "
-            f"{trainer.step - trainer.best_step:,} steps at the schedule's last rate",
-        )
-    return None
 
 
 def _diagnostics(trainer: Trainer) -> dict[str, Any]:

@@ -349,18 +349,13 @@ class EngineLoop:
         """Pause once when the run starts to overfit, or once val has stopped improving
         (converged); the user may go on."""
         trainer = self.session.trainer
-        best = f"val has not improved since step {trainer.best_step:,} ({trainer.best_val:.3f})"
-        if trainer.overfitting_since is not None:
-            why = f"Overfitting: {best} while train kept falling."
-        elif trainer.converged:
-            why = f"Converged: {best}, at the schedule's last rate."
-        else:
-            return
-        if trainer.best_step == self._stall_noted:
+        stall = trainer.stall()
+        if stall is None or trainer.best_step == self._stall_noted:
             return
         self._stall_noted = trainer.best_step
         self._running = False
-        self._report(Note(f"{why} Paused; the best weights are kept. Space goes on.", "warning"))
+        why = stall.text[:1].upper() + stall.text[1:]
+        self._report(Note(f"{why}. Paused; the best weights are kept. Space goes on.", "warning"))
 
     def _set_running(self, running: bool) -> None:
         session = self.session

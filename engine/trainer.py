@@ -496,6 +496,23 @@ class Trainer:
             and self.step - self.best_step >= window
         )
 
+    def stall(self) -> Stop | None:
+        """Why the run should go no further, if so: it overfits, or it has converged. The CLI
+        stops there; the app pauses once."""
+        best = f"val has not improved since step {self.best_step:,} ({self.best_val:.4f})"
+        if self.overfitting_since is not None:
+            return Stop(
+                StopReason.OVERFITTING,
+                f"overfitting at step {self.step:,}: {best} while train kept falling",
+            )
+        if self.converged:
+            return Stop(
+                StopReason.CONVERGED,
+                f"converged at step {self.step:,}: {best}, {self.step - self.best_step:,} steps "
+                "at the schedule's last rate",
+            )
+        return None
+
     def _schedule_end(self) -> int:
         """The step from which the rate stays the same."""
         if self.config.lr_schedule == "constant":

@@ -96,7 +96,7 @@ def test_early_stopping_fires_on_300_names():
 
 def test_the_cli_stops_early_and_says_why(capsys):
     result = train_json(capsys, "--data", str(NAMES300), "--preset", "lecture")
-    assert result["stopped"].startswith("early stop at step")
+    assert result["stopped"].startswith("overfitting at step")
     assert f"since step {result['best_step']:,}" in result["stopped"]
 
 
