@@ -28,6 +28,13 @@ class NextModel:
 
 
 @dataclass(frozen=True)
+class SelectModel:
+    """Switch to this model (one of StatusView.models); each keeps its own run."""
+
+    model: str
+
+
+@dataclass(frozen=True)
 class Reset:
     """The current model starts over from its seed (a trained run that was not saved: once
     the user confirmed)."""
@@ -122,6 +129,7 @@ Command = (
     ToggleRunning
     | Step
     | NextModel
+    | SelectModel
     | Reset
     | Generate
     | NudgeTemperature
@@ -175,6 +183,7 @@ class StatusView:
     running: bool
     steps_per_second: float | None  # while running only: no clock otherwise
     model: str
+    models: list[str]  # every model, in the order that NextModel goes through them
     step: int
     epoch: float
     loss: float | None  # training loss, the mean of the curve's last points (one is noisy)

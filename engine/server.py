@@ -44,6 +44,7 @@ from engine.protocol import (
     RestoreRun,
     Sample,
     Save,
+    SelectModel,
     SetSampling,
     Step,
     ToggleRunning,
@@ -274,6 +275,9 @@ class EngineLoop:
                 self._evaluate(judging=False)
                 if report.stopped:
                     self._report(Note(report.stopped.text))
+            case SelectModel(model):
+                session.select_model(model)
+                self._clear_names()
             case NextModel():
                 skipped = session.next_model()
                 self._clear_names()

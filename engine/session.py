@@ -130,6 +130,17 @@ class Session:
             break
         return " ".join(skipped) or None
 
+    def select_model(self, name: str) -> None:
+        """Switch to this model, if it can run on this data (see next_model)."""
+        if name not in MODELS:
+            raise ValueError(f"no model is called {name!r}: there are {', '.join(MODELS)}")
+        previous, self.active = self.active, name
+        try:
+            self.trainer  # noqa: B018 (made now: it may not fit)
+        except ValueError as error:
+            self.active = previous
+            raise ValueError(f"The {name} cannot run here: {error}.") from None
+
     def train(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         return self.trainer.run(steps, cancel)
 
@@ -285,6 +296,7 @@ class Session:
                 running=running,
                 steps_per_second=steps_per_second if running else None,
                 model=self.active,
+                models=list(MODELS),
                 step=trainer.step,
                 epoch=trainer.epoch,
                 loss=_recent(trainer.train_history),

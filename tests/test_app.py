@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from fake_engine import THREE_RUNS
 from recording import load
+from textual.command import CommandList
 from tui_helpers import drive, press, settle, toast, until
 
 from engine.protocol import (
@@ -24,6 +25,7 @@ from engine.protocol import (
     Reset,
     RestoreRun,
     Save,
+    SelectModel,
     SetSampling,
     Step,
     ToggleRunning,
@@ -235,6 +237,21 @@ def test_every_binding_is_in_the_command_palette():
         for binding in app.BINDINGS:
             if binding.key not in ("ctrl+c", "q"):
                 assert binding.description in titles
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_the_palette_switches_to_a_model_by_name():
+    """The models are the engine's to name: the palette lists those the status gave."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "ctrl+p")
+        await pilot.press(*"Model: ngram")
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count and commands.highlighted is not None)
+        assert "Model: ngram" in str(commands.get_option_at_index(commands.highlighted).prompt)
+        await press(pilot, "enter")
+        await until(pilot, lambda: app.engine.sent[-1:] == [SelectModel("ngram")])
 
     drive(scenario, RECORDED["start"])
 

@@ -23,6 +23,7 @@ from engine.protocol import (
     RateSweepView,
     Reconfigure,
     SamplingView,
+    SelectModel,
     SetSampling,
     StatusView,
     Step,
@@ -257,3 +258,15 @@ def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, sessi
     assert session.active == "ngram"
     assert "Skipped the bigram-neural: this bigram-neural needs about" in skipped
     assert "Skipped the mlp" in skipped and session.next_model() is None  # back to the bigram
+    with pytest.raises(ValueError, match="The mlp cannot run here: this mlp needs about"):
+        session.select_model("mlp")
+    assert session.active == "bigram"  # where it was
+
+
+def test_a_model_is_chosen_by_name_from_those_the_status_lists():
+    records = record([SelectModel("ngram"), Step(3), SelectModel("wavenet")])
+    statuses = [r for r in records if isinstance(r, StatusView)]
+    assert statuses[-1].models == ["bigram", "bigram-neural", "mlp", "ngram"]
+    assert (statuses[-1].model, statuses[-1].step) == ("ngram", 3)
+    (error,) = [r.error for r in records if isinstance(r, Answer) and r.error]
+    assert error == "no model is called 'wavenet': there are bigram, bigram-neural, mlp, ngram"

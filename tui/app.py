@@ -377,6 +377,13 @@ class MakemoreApp(App[int]):
                 yield SystemCommand(
                     binding.description, binding.tooltip, partial(self.run_action, binding.action)
                 )
+        status = self.status.view
+        for model in status.models if status else ():  # as the engine names them
+            yield SystemCommand(
+                f"Model: {model}",
+                f"switch to the {model}; each model keeps its own run",
+                partial(self.engine.select_model, model),
+            )
 
 
 def create_app(

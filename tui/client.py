@@ -41,6 +41,7 @@ from engine.protocol import (
     Reset,
     RestoreRun,
     Save,
+    SelectModel,
     SetSampling,
     Step,
     ToggleRunning,
@@ -119,6 +120,9 @@ class EngineClient:
 
     def next_model(self) -> int:
         return self.send(NextModel())
+
+    def select_model(self, model: str) -> int:
+        return self.send(SelectModel(model))
 
     def reset(self, confirmed: bool = False) -> int:
         return self.send(Reset(confirmed))
