@@ -201,6 +201,7 @@ class StatusView:
 @dataclass(frozen=True)
 class LossView:
     model: str  # the active one
+    models: list[str]  # every model, in order: each curve is drawn in the style of its place
     loss: float | None  # the active model's training loss, as in the status line
     train_curves: dict[str, Curve]  # every model that has trained, by name
     val_curves: dict[str, Curve]
@@ -224,6 +225,7 @@ class BigramView:
     model: str  # the active one
     symbols: list[str]  # how each token index is drawn in the grid; empty without one
     top: list[Bigram]  # most frequent first; empty until a bigram model has trained
+    hint: str  # what to do for a table, while it is empty
     counts: list[list[int]] | None  # the full |V|x|V| grid of a counting bigram
     probabilities: list[list[float]] | None
 

@@ -312,6 +312,7 @@ class Session:
             ),
             LossView(
                 model=self.active,
+                models=list(MODELS),
                 loss=_recent(trainer.train_history),
                 train_curves={
                     n: _curve(t.train_history) for n, t in self.trainers.items() if t.step
@@ -395,6 +396,13 @@ class Session:
                 top=top_bigrams(model, vocab, 512) if model else [],
                 counts=counts.tolist() if counts is not None else None,
                 probabilities=probs.tolist() if probs is not None else None,
+                hint=(
+                    "Nothing counted yet. The bigram model counts which character follows "
+                    "which; press n to step or space to run, and watch the table fill up."
+                    if isinstance(self.trainer.model, CountingBigram)
+                    else "No bigram has trained yet. Switch to it with m and run it: its table "
+                    "is what the other models are compared with."
+                ),
             )
             self._bigram_cache = (key, view)
         return self._bigram_cache[1]

@@ -128,17 +128,7 @@ class BigramHeatmap(Widget):
         if view is None:
             return self._hint(LOADING)
         if not view.top:
-            if view.model == "bigram":
-                hint = (
-                    "Nothing counted yet. The bigram model counts which character follows "
-                    "which; press n to step or space to run, and watch the table fill up."
-                )
-            else:
-                hint = (
-                    "No bigram has trained yet. Switch to it with m and run it: its table "
-                    "is what the other models are compared with."
-                )
-            return self._hint(hint)
+            return self._hint(view.hint)
         if self.show_probabilities or view.counts is None:
             values = view.probabilities
         else:

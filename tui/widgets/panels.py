@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.protocol import EmbeddingView, LossView
-from tui.widgets.styles import COLORS, LEGEND, MARKERS, legible
+from tui.widgets.styles import LEGEND, legible, style
 
 if TYPE_CHECKING:
     from tui.widgets.plot import Plot
@@ -130,13 +130,7 @@ class LossPanel(PlotPanel[LossView]):
     def titles(self, view: LossView) -> tuple[str, str]:
         # The legend: each curve's name in its colour, the active model first.
         names = sorted(view.train_curves, key=lambda n: n != view.model)
-        legend = (
-            " ".join(
-                f"[bold {legible(COLORS[n], self.app)}]{LEGEND.get(MARKERS[n], MARKERS[n])} {n}[/]"
-                for n in names
-            )
-            or view.model
-        )
+        legend = " ".join(self._legend(n, view.models) for n in names) or view.model
         legend += " · x val" if view.val_curves else ""
         legend += " · ◆ best" if view.best else ""
         title = f"Loss {legend}" + (" · log" if self.log_scale else "")
@@ -147,6 +141,10 @@ class LossPanel(PlotPanel[LossView]):
         # The bars to clear: the counting models' val losses, drawn as lines in their colour.
         parts += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
         return title, " ".join(parts)
+
+    def _legend(self, model: str, models: list[str]) -> str:
+        color, marker = style(model, models)
+        return f"[bold {legible(color, self.app)}]{LEGEND.get(marker, marker)} {model}[/]"
 
 
 class EmbeddingPanel(PlotPanel[EmbeddingView]):

@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING
 
 from tui.widgets.plot import Plot
-from tui.widgets.styles import COLORS, MARKERS
+from tui.widgets.styles import style
 
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure
@@ -41,12 +41,12 @@ class LossPlot(Plot):
         # panel's title names each colour.
         drawn = {name: binned(*curve, bins) for name, curve in view.train_curves.items()}
         for name, curve in drawn.items():
-            # "hd" half-blocks for the MLP: a smooth line, cheaper to build than braille
-            plt.plot(*curve, color=COLORS[name], marker=MARKERS[name])
+            color, marker = style(name, view.models)
+            plt.plot(*curve, color=color, marker=marker)
         for name, (steps, losses) in view.val_curves.items():
-            plt.scatter(*binned(steps, losses, bins), color=COLORS[name], marker="x")
+            plt.scatter(*binned(steps, losses, bins), color=style(name, view.models)[0], marker="x")
         for name, loss in view.references.items():
-            plt.hline(loss, COLORS[name])
+            plt.hline(loss, style(name, view.models)[0])
         if view.best is not None:
             step, loss = view.best
             plt.scatter([step], [loss], color=self.ink, marker="◆")
