@@ -154,7 +154,7 @@ class EngineLoop:
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
         self._stall_noted: int | None = None  # the best step last paused for
-        self._evaluation: Evaluation[dict[str, float]] | None = None  # the one under way
+        self._evaluation: Evaluation | None = None  # the one under way
         self._judging = False  # whether the one under way may pause the run when it ends
         self._evaluating = (0.0, 0.0)  # the time spent on the last evaluation, and when it ended
         self._said: set[str] = set()  # the warnings said once
@@ -423,20 +423,19 @@ class EngineLoop:
     def _evaluation_chunk(self) -> None:
         """About CHUNK_SECONDS of the evaluation under way; its figures once it is done."""
         assert self._evaluation is not None
-        start = now = time.perf_counter()
+        start = time.perf_counter()
         try:
-            while now - start < CHUNK_SECONDS:
-                next(self._evaluation)
-                now = time.perf_counter()
-        except StopIteration:
-            self._evaluation, now = None, time.perf_counter()
-            self._dirty = True
-            if self._judging:
-                self._pause_if_stalled()
+            done = self._evaluation.advance(CHUNK_SECONDS)
         except Exception:
             self._evaluation = None
             raise
+        now = time.perf_counter()
         self._evaluating = (self._evaluating[0] + now - start, now)
+        if done:
+            self._evaluation = None
+            self._dirty = True
+            if self._judging:
+                self._pause_if_stalled()
 
     def _sweep_chunk(self) -> None:
         """About CHUNK_SECONDS of the learning-rate sweep; the last view once it is done."""

@@ -252,7 +252,7 @@ class Session:
                 )
             yield event
 
-    def evaluation(self) -> Evaluation[dict[str, float]]:
+    def evaluation(self) -> Evaluation:
         """The val loss (for the curve), a chunk at a time; the train loss is the smoothed
         batch loss: a pass over the whole training split would cost most of the time."""
         return self.trainer.evaluation(("val",))

@@ -46,7 +46,7 @@ MEMORY_SHARE = 0.25
 # the batch's loss it stands for.
 Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
 T = TypeVar("T")
-Evaluation = Generator[None, None, T]  # yields after each chunk of examples, returns the result
+Chunked = Generator[None, None, T]  # yields after each chunk of examples, returns the result
 
 
 class StopReason(Enum):
@@ -410,41 +410,32 @@ class Trainer:
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
-        return _finish(self.evaluation(splits))
+        evaluation = self.evaluation(splits)
+        evaluation.advance()
+        assert evaluation.losses is not None
+        return evaluation.losses
+
+    def evaluation(self, splits: tuple[str, ...] = ("train", "val")) -> Evaluation:
+        """evaluate(), to be done a slice of time at a time (the UI's engine answers between)."""
+        return Evaluation(self, self._evaluation_chunks(splits))
 
     @torch.no_grad()
-    def evaluation(
-        self, splits: tuple[str, ...] = ("train", "val")
-    ) -> Evaluation[dict[str, float]]:
-        """evaluate() a chunk of examples at a time, yielding after each, so that the UI's
-        engine answers between them; the model has its own weights between two chunks."""
+    def _evaluation_chunks(self, splits: tuple[str, ...]) -> Chunked[dict[str, float]]:
+        """evaluate() a chunk of examples at a time, with the averaged weights in the model."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
             rows = slice(self.evaluated_examples("val"))
             self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
         losses = {}
         for split in splits:
-            chunks = self.split_loss_chunks(split)
-            while (loss := self._averaged_chunk(chunks)) is None:
-                yield
-            losses[split] = loss
+            losses[split] = yield from self.split_loss_chunks(split)
         if "val" in losses and math.isfinite(losses["val"]):
             self.val_history.append(self.step, losses["val"])
             self.last_val = (self.step, losses["val"])
-            with self._averaged():
-                self._judge(losses["val"])
+            self._judge(losses["val"])
         return losses
 
-    def _averaged_chunk(self, chunks: Evaluation[float]) -> float | None:
-        """The next chunk of a split's loss with the averaged weights; the loss after the last."""
-        with self._averaged():
-            try:
-                next(chunks)
-            except StopIteration as end:
-                return end.value
-        return None
-
     @contextmanager
-    def _averaged(self) -> Iterator[None]:
+    def averaged(self) -> Iterator[None]:
         """The averaged weights in the model for a while (config.average)."""
         if self.average is None:
             yield
@@ -542,7 +533,7 @@ class Trainer:
     def best_test(self) -> float:
         """The test loss of the best val loss's weights (of the model as it is, if it counts)."""
         if self._best_weights is None:
-            with self._averaged():
+            with self.averaged():
                 return self.split_loss("test")
         own = {k: v.clone() for k, v in self.model.state_dict().items()}
         self.model.load_state_dict(self._best_weights)
@@ -583,7 +574,7 @@ class Trainer:
         return _finish(self.split_loss_chunks(split))
 
     @torch.no_grad()
-    def split_loss_chunks(self, split: str) -> Evaluation[float]:
+    def split_loss_chunks(self, split: str) -> Chunked[float]:
         """split_loss() a chunk of examples at a time, yielding after each."""
         examples, prior = self.dataset.examples(split), self._prior_of(split)
         total, evaluated = 0.0, self.evaluated_examples(split)
@@ -602,10 +593,35 @@ class Trainer:
         return total / evaluated
 
 
-def _finish(steps: Evaluation[T]) -> T:
+def _finish(steps: Chunked[T]) -> T:
     """What a chunked evaluation returns, done all at once."""
     while True:
         try:
             next(steps)
         except StopIteration as end:
             return end.value
+
+
+class Evaluation:
+    """An evaluation under way (Trainer.evaluation): advanced a slice of time at a time, with
+    the averaged weights in the model during each slice only; its losses once it is done."""
+
+    def __init__(self, trainer: Trainer, chunks: Chunked[dict[str, float]]) -> None:
+        self._trainer, self._chunks = trainer, chunks
+        self.losses: dict[str, float] | None = None
+
+    def advance(self, seconds: float = math.inf) -> bool:
+        """Measure for about `seconds` (to the end by default); whether it is done."""
+        start = time.perf_counter()
+        with self._trainer.averaged():
+            while time.perf_counter() - start < seconds:
+                try:
+                    next(self._chunks)
+                except StopIteration as end:
+                    self.losses = end.value
+                    return True
+        return False
+
+    def close(self) -> None:
+        """Give it up: the weights are the run's own again."""
+        self._chunks.close()

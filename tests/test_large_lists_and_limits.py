@@ -83,7 +83,7 @@ def test_a_split_larger_than_the_evaluation_sample_is_evaluated_with_its_own_pri
     examples = trainer.dataset.examples("train")
     x, y = examples.batch(slice(1000), trainer.model.block_size)
     prior = trainer.prior_of_batch(slice(1000), x, y)
-    with trainer._averaged():
+    with trainer.averaged():
         expected = trainer.model(x, prior).log_softmax(1).gather(1, y[:, None]).mean()
     assert losses["train"] == pytest.approx(-expected.item(), rel=1e-5)
 
