@@ -198,13 +198,8 @@ class Trainer:
         random numbers, and no history; the data and the prior shared, as they never change."""
         clone = copy.copy(self)
         prior = self.model.prior if isinstance(self.model, MLP) else None
-        if isinstance(self.model, MLP):  # neither is copied: the generator is replaced below
-            self.model.prior = self.model.generator = None
-        try:
+        with self._unshared():  # the generator is replaced below
             clone.model, clone.optimizer = copy.deepcopy((self.model, self.optimizer))
-        finally:
-            if isinstance(self.model, MLP):
-                self.model.prior, self.model.generator = prior, self.generator
         clone.generator = torch.Generator().manual_seed(0)
         clone.generator.set_state(self.generator.get_state())
         if isinstance(clone.model, MLP):
@@ -216,6 +211,32 @@ class Trainer:
         clone.average, clone.stopped = None, None
         clone.train_history, clone.val_history = LossHistory(), LossHistory()
         return clone
+
+    @contextmanager
+    def _unshared(self) -> Iterator[None]:
+        """The MLP without its prior and generator for a while: a deep copy made then leaves
+        the prior's counts (they never change) to be shared, and random numbers to its own."""
+        if not isinstance(self.model, MLP):
+            yield
+            return
+        prior, self.model.prior, self.model.generator = self.model.prior, None, None
+        try:
+            yield
+        finally:
+            self.model.prior, self.model.generator = prior, self.generator
+
+    def _averaged_model(self) -> Model:
+        """A copy of the model with the averaged weights, for an evaluation to measure while
+        the run's own stay in place (samples, saves); the model itself when nothing averages."""
+        if self.average is None:
+            return self.model
+        with self._unshared():
+            clone = copy.deepcopy(self.model)
+        if isinstance(self.model, MLP):
+            clone.prior = self.model.prior
+        with torch.no_grad():
+            torch._foreach_copy_(list(clone.parameters()), self.average)
+        return clone.eval()
 
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""
@@ -417,21 +438,23 @@ class Trainer:
 
     def evaluation(self, splits: tuple[str, ...] = ("train", "val")) -> Evaluation:
         """evaluate(), to be done a slice of time at a time (the UI's engine answers between)."""
-        return Evaluation(self, self._evaluation_chunks(splits))
+        return Evaluation(self._evaluation_chunks(splits, self._averaged_model()))
 
     @torch.no_grad()
-    def _evaluation_chunks(self, splits: tuple[str, ...]) -> Chunked[dict[str, float]]:
-        """evaluate() a chunk of examples at a time, with the averaged weights in the model."""
+    def _evaluation_chunks(
+        self, splits: tuple[str, ...], model: Model
+    ) -> Chunked[dict[str, float]]:
+        """evaluate() a chunk of examples at a time, of `model` (the averaged weights)."""
         if isinstance(self.model, CountingNGram) and "val" in splits:
             rows = slice(self.evaluated_examples("val"))
             self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
         losses = {}
         for split in splits:
-            losses[split] = yield from self.split_loss_chunks(split)
+            losses[split] = yield from self.split_loss_chunks(split, model)
         if "val" in losses and math.isfinite(losses["val"]):
             self.val_history.append(self.step, losses["val"])
             self.last_val = (self.step, losses["val"])
-            self._judge(losses["val"])
+            self._judge(losses["val"], model)
         return losses
 
     @contextmanager
@@ -449,7 +472,7 @@ class Trainer:
             with torch.no_grad():
                 torch._foreach_copy_(self._params, own)
 
-    def _judge(self, val: float) -> None:
+    def _judge(self, val: float, model: Model) -> None:
         """Keep the best weights; call it overfitting when the last `patience` val losses are
         all worse than the best, by OVERFIT_MARGIN on average (val is noisy), while the
         training loss kept falling; and the best came after a whole epoch: a net that starts
@@ -460,8 +483,8 @@ class Trainer:
             self._best_epoch = self.epoch
             self.overfitting_since = None
             self._worse = (0, [])
-            if self.model.trains_by_gradient:
-                self._best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}
+            if model.trains_by_gradient:
+                self._best_weights = {k: v.clone() for k, v in model.state_dict().items()}
             return
         count, recent = self._worse
         recent = [*recent, val][-self.config.patience :]
@@ -574,8 +597,10 @@ class Trainer:
         return _finish(self.split_loss_chunks(split))
 
     @torch.no_grad()
-    def split_loss_chunks(self, split: str) -> Chunked[float]:
-        """split_loss() a chunk of examples at a time, yielding after each."""
+    def split_loss_chunks(self, split: str, model: Model | None = None) -> Chunked[float]:
+        """split_loss() of `model` (the trainer's by default) a chunk of examples at a time,
+        yielding after each."""
+        model = self.model if model is None else model
         examples, prior = self.dataset.examples(split), self._prior_of(split)
         total, evaluated = 0.0, self.evaluated_examples(split)
         chunks = examples.chunks(self.model.block_size, self._eval_chunk(), stop=evaluated)
@@ -584,10 +609,10 @@ class Trainer:
                 of_rows = self.prior_of_batch(rows, x, y)
             else:
                 of_rows = None if prior is None else prior[rows]
-            if not self.model.trains_by_gradient:
-                total -= self.model.target_log_probs(x, y).sum().item()
+            if not model.trains_by_gradient:
+                total -= model.target_log_probs(x, y).sum().item()
             else:
-                logits = self.model(x) if of_rows is None else self.model(x, of_rows)
+                logits = model(x) if of_rows is None else model(x, of_rows)
                 total += F.cross_entropy(logits, y, reduction="sum").item()
             yield
         return total / evaluated
@@ -603,25 +628,25 @@ def _finish(steps: Chunked[T]) -> T:
 
 
 class Evaluation:
-    """An evaluation under way (Trainer.evaluation): advanced a slice of time at a time, with
-    the averaged weights in the model during each slice only; its losses once it is done."""
+    """An evaluation under way (Trainer.evaluation), advanced a slice of time at a time; its
+    losses once it is done. It measures a copy of the averaged weights, if any: the model
+    keeps the run's own."""
 
-    def __init__(self, trainer: Trainer, chunks: Chunked[dict[str, float]]) -> None:
-        self._trainer, self._chunks = trainer, chunks
+    def __init__(self, chunks: Chunked[dict[str, float]]) -> None:
+        self._chunks = chunks
         self.losses: dict[str, float] | None = None
 
     def advance(self, seconds: float = math.inf) -> bool:
         """Measure for about `seconds` (to the end by default); whether it is done."""
         start = time.perf_counter()
-        with self._trainer.averaged():
-            while time.perf_counter() - start < seconds:
-                try:
-                    next(self._chunks)
-                except StopIteration as end:
-                    self.losses = end.value
-                    return True
+        while time.perf_counter() - start < seconds:
+            try:
+                next(self._chunks)
+            except StopIteration as end:
+                self.losses = end.value
+                return True
         return False
 
     def close(self) -> None:
-        """Give it up: the weights are the run's own again."""
+        """Give it up."""
         self._chunks.close()

@@ -192,11 +192,11 @@ def test_a_failure_after_training_still_saves_and_reports(capsys, tmp_path, monk
     assert checkpoint.read(save)["step"] == 50
     (line,) = errors(err)
     assert line.startswith("error: sampling failed: out of memory: 8.0 GiB")
-    real_split_loss = Trainer.split_loss_chunks
+    real = Trainer.split_loss_chunks
     monkeypatch.setattr(
         Trainer,
         "split_loss_chunks",
-        lambda self, split: fail() if split == "test" else real_split_loss(self, split),
+        lambda self, split, *model: fail() if split == "test" else real(self, split, *model),
     )
     save.unlink()
     code, out, err = run(capsys, *argv[:-1], "--samples", "0")
@@ -370,7 +370,7 @@ def test_the_engine_answers_while_it_evaluates(monkeypatch):
 
     started, release = threading.Event(), threading.Event()
 
-    def held_split_loss(self, split):  # an evaluation that ends only when the test says
+    def held_split_loss(self, split, model=None):  # an evaluation that ends when the test says
         while not release.is_set():
             started.set()
             yield
