@@ -25,10 +25,9 @@ import torch
 from bench import reference, step_profile
 from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
-from engine import freeze_survivors
-from engine.config import PRESETS
+from engine import families, freeze_survivors
 from engine.dataset import SPLITS, Dataset, load_dataset
-from engine.models import CountingBigram
+from engine.families.bigram import CountingBigram
 from engine.sampling import sample
 from engine.trainer import Trainer
 
@@ -84,7 +83,7 @@ def mlp_step(data: Dataset, quick: bool) -> Row:
     seconds = 1.0 if quick else 4.0
 
     def engine() -> float:
-        trainer = Trainer(data, PRESETS["lecture"])
+        trainer = Trainer(data, families.preset("lecture"))
         trainer.run(100)  # warm up
         return steps_per_second(trainer.run, seconds)
 
@@ -111,7 +110,9 @@ def time_to_quality(data: Dataset, quick: bool) -> Row:
     xv, yv = data.examples("val").tensors(3)
 
     started = time.perf_counter()
-    trainer = Trainer(data, PRESETS["default"])  # its ngram prior is counted here: timed too
+    trainer = Trainer(
+        data, families.preset("default")
+    )  # its ngram prior is counted here: timed too
     engine_time, engine_val = time.perf_counter() - started, 9.9
     while engine_time < budget and engine_val > goal:
         engine_time += timed(lambda: trainer.run(500))
@@ -157,7 +158,7 @@ def sampling(data: Dataset, quick: bool) -> list[Row]:
     rows = []
     n_batched, n_single = (2000, 100) if quick else (20000, 500)
     for preset in ("bigram", "default"):
-        trainer = Trainer(data, PRESETS[preset])
+        trainer = Trainer(data, families.preset(preset))
         trainer.run(3000 if preset == "default" else 10**6)
         model = trainer.model
         batched, one, ratio = side_by_side(

@@ -6,13 +6,13 @@ import sys
 import torch
 
 from bench.timing import steps_per_second
-from engine.config import PRESETS
+from engine.families import preset
 from engine.sources import open_dataset
 from engine.trainer import Trainer
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     data, seconds = sys.argv[1], float(sys.argv[2])
-    trainer = Trainer(open_dataset(data or None), PRESETS["default"])
+    trainer = Trainer(open_dataset(data or None), preset("default"))
     trainer.run(50)
     print(steps_per_second(trainer.run, seconds, chunk=100))

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from torch.profiler import ProfilerActivity, profile
 
 from bench import reference
-from engine.config import PRESETS
 from engine.dataset import Dataset
+from engine.families import preset
 from engine.trainer import Trainer
 
 MATRIX_PRODUCTS = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm"}
@@ -64,7 +64,7 @@ def measure(train: Callable[[int], object]) -> StepTimes:
 
 def table(data: Dataset) -> str:
     x, y = data.examples("train").tensors(3)
-    trainer = Trainer(data, PRESETS["lecture"])
+    trainer = Trainer(data, preset("lecture"))
     plain = reference.LectureMLP(data.vocab.size, 3, 10, 200)
     engine = measure(trainer.run)
     lecture = measure(lambda steps: plain.train_steps(x, y, steps, 0.1))

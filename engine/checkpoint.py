@@ -9,18 +9,19 @@ from typing import Any
 import torch
 
 from engine import files
-from engine.config import Config
 from engine.dataset import Dataset, Vocab, visible
 from engine.files import expand, write_atomic
-from engine.history import LossHistory
-from engine.trainer import Stop, StopReason, Trainer
+from engine.judge import StopReason
+from engine.trainer import Trainer
 
 FORMAT = "makemore-tui checkpoint"
-VERSION = 2
+# 3: the run is one table, Trainer.state_dict(), its config the family's fields and the run's;
+# 2 (read still): the same entries beside the envelope's, the config every family's fields.
+VERSION = 3
+READS = (2, 3)
+ENVELOPE = {"format", "version", "vocab", "dataset"}
 REQUIRED = {
     "config",
-    "vocab",
-    "dataset",
     "model",
     "optimizer",
     "generator",
@@ -34,7 +35,7 @@ REQUIRED = {
     "best",
     "average",
 }
-OPTIONAL = {"format", "version", "initial_loss", "stop_reason"}
+OPTIONAL = {"initial_loss", "stop_reason"}
 
 
 class CheckpointError(ValueError):
@@ -46,7 +47,6 @@ def save(trainer: Trainer, path: str | Path) -> None:
     state = {
         "format": FORMAT,
         "version": VERSION,
-        "config": trainer.config.as_dict(),
         "vocab": list(trainer.dataset.vocab.chars),
         "dataset": {
             "name": trainer.dataset.name,
@@ -54,20 +54,7 @@ def save(trainer: Trainer, path: str | Path) -> None:
             "sha256": trainer.dataset.sha256,
             "seed": trainer.dataset.seed,
         },
-        "model": trainer.model.state_dict(),
-        "optimizer": trainer.optimizer.state_dict() if trainer.optimizer else None,
-        "generator": trainer.generator.get_state(),
-        "step": trainer.step,
-        "tokens_seen": trainer.tokens_seen,
-        "items_seen": trainer.items_seen,
-        "last_loss": trainer.last_loss,
-        "initial_loss": trainer.initial_loss,
-        "stopped": trainer.stopped.text if trainer.stopped else None,
-        "stop_reason": trainer.stopped.reason.value if trainer.stopped else None,
-        "train_history": trainer.train_history.state_dict(),
-        "val_history": trainer.val_history.state_dict(),
-        "best": trainer.best_state(),
-        "average": trainer.average,
+        "run": trainer.state_dict(),
     }
     write_atomic(expand(path), lambda file: torch.save(state, file))
 
@@ -107,16 +94,24 @@ def read(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a readable checkpoint ({reason[:120]})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a makemore-tui checkpoint")
-    if state.get("version") != VERSION:
+    if state.get("version") not in READS:
         raise CheckpointError(
-            f"{path}: checkpoint version {state.get('version')} (this version reads {VERSION})"
+            f"{path}: checkpoint version {state.get('version')} (this version reads "
+            f"{' and '.join(map(str, READS))})"
         )
-    missing = sorted(REQUIRED - set(state))
+    if state["version"] == 2:  # the run's entries beside the envelope's
+        state = {
+            **{k: v for k, v in state.items() if k in ENVELOPE},
+            "run": {k: v for k, v in state.items() if k not in ENVELOPE},
+        }
+    if not isinstance(state.get("run"), dict):
+        raise CheckpointError(f"{path}: damaged checkpoint (its run is not a table)")
+    missing = sorted(ENVELOPE - set(state) | REQUIRED - set(state["run"]))
     if missing:
         raise CheckpointError(f"{path}: damaged checkpoint (missing {', '.join(missing)})")
-    unknown = sorted(str(key) for key in set(state) - REQUIRED - OPTIONAL)
-    if unknown:
-        raise CheckpointError(f"{path}: not a makemore-tui checkpoint (it holds {unknown[0]!r})")
+    extra = [*(set(state) - ENVELOPE - {"run"}), *(set(state["run"]) - REQUIRED - OPTIONAL)]
+    if extra:
+        raise CheckpointError(f"{path}: not a makemore-tui checkpoint (it holds {str(extra[0])!r})")
     wrong = _wrong_field(state)
     if wrong:
         raise CheckpointError(f"{path}: damaged checkpoint (its {wrong})")
@@ -162,17 +157,18 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
         return "vocabulary is not a list of characters"
     if len(set(vocab)) != len(vocab):
         return "vocabulary has a character twice"
+    run = state["run"]
     for name in ("config", "model", "train_history", "val_history", "best"):
-        if not isinstance(state[name], dict):
+        if not isinstance(run[name], dict):
             return f"{name} is not a table"
     for name in ("step", "tokens_seen", "items_seen"):
-        if not isinstance(state[name], int) or isinstance(state[name], bool) or state[name] < 0:
+        if not isinstance(run[name], int) or isinstance(run[name], bool) or run[name] < 0:
             return f"{name} is not a count"
-    if not isinstance(state["generator"], torch.Tensor):
+    if not isinstance(run["generator"], torch.Tensor):
         return "random state is not a tensor"
-    if not isinstance(state["stopped"], str | None):
+    if not isinstance(run["stopped"], str | None):
         return "stopped is not text"
-    if state.get("stop_reason") not in (None, *(r.value for r in StopReason)):
+    if run.get("stop_reason") not in (None, *(r.value for r in StopReason)):
         return "stop_reason is none of the reasons"
     return None
 
@@ -209,35 +205,10 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
             + ("; ".join(differences) or "the same characters in another order")
         )
     try:
-        trainer = Trainer(dataset, Config(**state["config"]))
-        trainer.model.load_state_dict(state["model"])
-        if trainer.optimizer is not None:
-            trainer.optimizer.load_state_dict(state["optimizer"])
-        trainer.generator.set_state(state["generator"])
-        trainer.step = state["step"]
-        trainer.tokens_seen = state["tokens_seen"]
-        trainer.items_seen = state["items_seen"]
-        trainer.last_loss = state["last_loss"]
-        trainer.initial_loss = state.get("initial_loss")
-        trainer.stopped = _stop(state, trainer)
-        trainer.train_history = LossHistory.from_state_dict(state["train_history"])
-        trainer.val_history = LossHistory.from_state_dict(state["val_history"])
-        trainer.load_best_state(state["best"])
-        if trainer.average is not None:
-            trainer.average = state["average"]
+        return Trainer.from_state_dict(dataset, state["run"])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         reason = str(error).splitlines()[0]
         raise CheckpointError(f"{path}: does not fit its own config ({reason[:120]})") from None
-    return trainer
-
-
-def _stop(state: dict[str, Any], trainer: Trainer) -> Stop | None:
-    """The saved stop; of a checkpoint from before its reason was kept, the one it can be: a
-    counting model's end of epoch, or a net's NaN."""
-    if state["stopped"] is None:
-        return None
-    guess = StopReason.DIVERGED if trainer.model.trains_by_gradient else StopReason.COUNTED
-    return Stop(StopReason(state.get("stop_reason") or guess.value), state["stopped"])
 
 
 def load(path: str | Path, dataset: Dataset) -> Trainer:

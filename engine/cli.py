@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import Field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,35 +20,21 @@ import torch
 
 from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
-from engine.config import (
-    ACTIVATIONS,
-    FROM_TEXT,
-    GRADIENTS,
-    INITS,
-    MODEL_PRESETS,
-    MODELS,
-    OPTIMIZERS,
-    PRESETS,
-    SCHEDULES,
-    Config,
-)
+from engine.config import FROM_TEXT, RunConfig
 from engine.dataset import SPLITS, DatasetError, visible
 from engine.diagnostics import diagnose
+from engine.families import FAMILIES, NAMES, preset, preset_names
+from engine.families.base import Config
+from engine.judge import Stop, StopReason
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure, failure_text
+from engine.policy import RunPolicy, steps_per_call
+from engine.protocol import Capability
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
-from engine.trainer import StepReport, Stop, StopReason, Trainer
+from engine.trainer import StepReport, Trainer
 
 CALL_SECONDS = 0.2  # training between two looks at the clock and the progress line
-CHOICES = {
-    "model": MODELS,
-    "optimizer": OPTIMIZERS,
-    "lr_schedule": SCHEDULES,
-    "activation": ACTIVATIONS,
-    "init": INITS,
-    "gradients": GRADIENTS,
-}
 
 
 class UsageError(Exception):
@@ -129,14 +115,29 @@ def finite(text: str) -> float:
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The data, the preset, a flag for every hyperparameter, and the threads."""
     parser.add_argument("--data", help="a text file, one item per line; 'names' for makemore's")
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="start from these values")
+    parser.add_argument("--model", choices=NAMES, help="the model family (default mlp)")
+    parser.add_argument(
+        "--preset",
+        choices=preset_names(),
+        help="start from these values: "
+        + "; ".join(f"{f.name}: {', '.join(f.presets)}" for f in FAMILIES),
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    for field in fields(Config):
-        if field.name == "preset":  # --preset above
-            continue
+    for field in setting_fields():
         flag = "--" + field.name.replace("_", "-")
         kind = finite if field.type == "float" else FROM_TEXT[field.type]
-        parser.add_argument(flag, type=kind, choices=CHOICES.get(field.name), dest=field.name)
+        choices = field.metadata.get("choices") or None
+        parser.add_argument(flag, type=kind, choices=choices, dest=field.name)
+
+
+def setting_fields() -> list[Field[Any]]:
+    """Every family's shape fields, then the run's: one flag each (a name two families share
+    is one flag, of the same type)."""
+    found: dict[str, Field[Any]] = {}
+    for shape in [f.Shape for f in FAMILIES] + [RunConfig]:
+        for field in fields(shape):
+            found.setdefault(field.name, field)
+    return list(found.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def config_from_args(args: argparse.Namespace, train_examples: int) -> Config:
     """The preset sized for the data, then the values given on the command line."""
-    base = PRESETS[args.preset or MODEL_PRESETS[args.model or "mlp"]].for_data(train_examples)
-    values = {f.name: getattr(args, f.name) for f in fields(Config)}
+    base = preset(args.preset or "", args.model or "").for_data(train_examples)
+    values = {f.name: getattr(args, f.name) for f in setting_fields()}
     return base.with_values(**{k: v for k, v in values.items() if v is not None})
 
 
@@ -228,13 +229,14 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint.check_target(args.save, replace=True, force=args.force)
     trainer = _trainer(args)
     dataset, config = trainer.dataset, trainer.config
-    counting = not trainer.model.trains_by_gradient
+    counting = trainer.family.counts
     if args.steps is not None:
         steps: int | None = args.steps
-    elif counting:
-        steps = None  # one epoch: it stops once it has counted every item
+    elif counting or args.seconds:
+        steps = None  # one epoch (it stops once it has counted every item), or the time
     else:
-        steps = None if args.seconds else config.schedule_steps(trainer.train_examples)
+        steps = config.run.schedule_steps(trainer.train_examples)
+    policy = RunPolicy(trainer, steps, early_stop=not args.no_early_stop)
     progress = _Progress(steps, args.seconds)
     print(
         f"{visible(dataset.name)}: {len(dataset.items):,} items, vocabulary {dataset.vocab.size}; "
@@ -242,27 +244,21 @@ def _train(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
-    early_stop = None
-    interrupted = None
+    early_stop = interrupted = None
     # The run is saved whatever fails in or after it: an evaluation or sampling that runs out
     # of memory, a model that gives no valid probabilities, a terminal that cannot show a name.
     failures: list[str] = []
     per_call = 1  # steps per trainer.run(): as many as take CALL_SECONDS, once the speed is known
     try:
-        while trainer.stopped is None:
-            elapsed = time.perf_counter() - start
-            # Chunks end where val is due, so that a run that stops early stops there.
-            due = trainer.eval_every - trainer.step % trainer.eval_every
-            chunk = due if steps is None else min(due, steps - trainer.step)
-            if chunk <= 0 or (args.seconds is not None and elapsed >= args.seconds):
+        while n := policy.next_steps(per_call):
+            if args.seconds is not None and time.perf_counter() - start >= args.seconds:
                 break
-            report = trainer.run(min(chunk, per_call))
-            per_call = max(1, min(1000, int(report.steps_per_second * CALL_SECONDS)))
+            report = trainer.run(n)
+            per_call = steps_per_call(report.steps_per_second, CALL_SECONDS, 1000)
             progress.show(report, time.perf_counter() - start)
-            if trainer.step % trainer.eval_every == 0 and not counting:
+            if policy.val_due():
                 trainer.evaluate(("val",))
-                early_stop = None if args.no_early_stop else trainer.stall()
-                if early_stop:
+                if early_stop := policy.stall():
                     break
     except KeyboardInterrupt:  # the run so far is reported, and saved if asked
         interrupted = Stop(StopReason.INTERRUPTED, f"interrupted (Ctrl+C) at step {trainer.step:,}")
@@ -292,7 +288,7 @@ def _train(args: argparse.Namespace) -> int:
     save_error = _save(trainer, args.save) if args.save else None
     names = []
     if args.samples:
-        draw = partial(sample, trainer.model, dataset, args.samples, seed=config.seed)
+        draw = partial(sample, trainer.model, dataset, args.samples, seed=config.run.seed)
         names = attempt("sampling", draw, [])
     if counting:
         weights = "counted"
@@ -321,16 +317,14 @@ def _train(args: argparse.Namespace) -> int:
         "stop_reason": (stopped.reason if stopped else StopReason.DONE).value,
         "checkpoint": args.save if args.save and not save_error else None,
     }
-    if args.diagnostics and config.model == "mlp":
+    if args.diagnostics and Capability.DIAGNOSTICS in trainer.family.capabilities:
         diagnostics = attempt("the diagnostics", lambda: _diagnostics(trainer))
         if diagnostics is not None:
             result["diagnostics"] = diagnostics
     unbounded = [k for k in SPLITS if not math.isfinite(losses[k])]
     if unbounded and losses is not unknown:  # null in the JSON: say why
         result["loss_note"] = f"{', '.join(unbounded)} loss infinite: " + (
-            "with smoothing 0, a pair never counted has probability 0"
-            if config.model == "bigram" and config.smoothing == 0
-            else "the model gives some character probability 0 (or its weights are NaN)"
+            trainer.family.loss_note(config)
         )
     if args.keep_last:
         trainer.use_best_weights()

@@ -1,6 +1,7 @@
-"""Inside the MLP, as in the lecture on activations and gradients: for one batch, each hidden
-layer's activations and the gradient at its output, and each weight matrix's gradient beside
-its data. Computed on demand, on a batch of its own: the run is untouched."""
+"""Inside a net (Capability.DIAGNOSTICS), as in the lecture on activations and gradients: for
+one batch, each hidden layer's activations and the gradient at its output, and each weight
+matrix's gradient beside its data. Computed on demand, on a batch of its own: the run is
+untouched."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from engine.models import MLP
+from engine.families.base import Model
 from engine.optim import AdamW
-from engine.protocol import DiagnosticsView, GradientCheck, LayerStats, WeightStats
+from engine.protocol import Capability, DiagnosticsView, GradientCheck, LayerStats, WeightStats
 from engine.trainer import Trainer
 
 BATCH = 256  # examples looked at: enough for steady statistics, a few ms
@@ -25,9 +26,9 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
     """The figures of the trainer's MLP now, on a batch drawn with a generator of its own;
     `history` gets each weight's update:data ratio at this step (the curves over time)."""
     model = trainer.model
-    if not isinstance(model, MLP):
+    if Capability.DIAGNOSTICS not in trainer.family.capabilities:
         raise ValueError(f"the {trainer.config.model} has no hidden layers to look inside")
-    activation = trainer.config.activation
+    activation = model.activation
     generator = torch.Generator().manual_seed(trainer.step)
     examples = trainer.dataset.examples("train")
     ix = torch.randint(0, len(examples), (min(BATCH, len(examples)),), generator=generator)
@@ -38,7 +39,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
         with torch.enable_grad():
             for p in model.parameters():
                 p.grad = None
-            prior = trainer.prior_of_batch(ix, x, y)  # as in training
+            prior = trainer.prior_of_rows("train", ix, x, y)  # as in training
             walk = model.walk(x, prior)
             hidden = walk.activations
             for h in hidden:
@@ -69,12 +70,13 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
                 update_to_data_log10=update,
             )
         )
-    checks = _compare_gradients(model, x, y, prior)
+    hand = Capability.HAND_GRADIENTS in trainer.family.capabilities
+    checks = _compare_gradients(model, x, y, prior) if hand else []
     return DiagnosticsView(
         model=trainer.config.model,
         step=trainer.step,
         activation=activation,
-        optimizer=trainer.config.optimizer,
+        optimizer=trainer.config.run.optimizer,
         layers=layers,
         weights=weights,
         update_history={k: list(v) for k, v in history.items()},
@@ -97,7 +99,7 @@ def _update_std(trainer: Trainer, p: torch.Tensor, lr: float) -> float:
 
 
 def _compare_gradients(
-    model: MLP, x: torch.Tensor, y: torch.Tensor, prior: torch.Tensor | None
+    model: Model, x: torch.Tensor, y: torch.Tensor, prior: torch.Tensor | None
 ) -> list[GradientCheck]:
     """The lecture's cmp(): each parameter's hand-written gradient against autograd's, on the
     same batch and prior (the autograd ones are in .grad now)."""

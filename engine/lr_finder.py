@@ -27,7 +27,7 @@ class LearningRateFinder:
     def __init__(
         self, trainer: Trainer, steps: int = STEPS, low: float = LOWEST, high: float = HIGHEST
     ) -> None:
-        if not trainer.model.trains_by_gradient:
+        if trainer.family.counts:
             raise ValueError(f"the {trainer.config.model} counts: it has no learning rate")
         self.trial = trainer.trial_copy()
         self.schedule = [low * (high / low) ** (i / (steps - 1)) for i in range(steps)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from engine.config import Config
+from engine.config import RunConfig
 
 
 class SGD:
@@ -123,7 +123,7 @@ class AdamW:
 Optimizer = SGD | AdamW
 
 
-def make_optimizer(params: Iterable[torch.Tensor], config: Config) -> Optimizer:
+def make_optimizer(params: Iterable[torch.Tensor], config: RunConfig) -> Optimizer:
     if config.optimizer == "sgd":
         return SGD(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     return AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)

@@ -7,6 +7,7 @@ The engine owns every rule: the app sends what the user typed, as text, and show
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 # Commands: the app asks, the engine decides.
@@ -29,7 +30,7 @@ class NextModel:
 
 @dataclass(frozen=True)
 class SelectModel:
-    """Switch to this model (one of StatusView.models); each keeps its own run."""
+    """Switch to this model (one of FamiliesView's); each keeps its own run."""
 
     model: str
 
@@ -160,6 +161,32 @@ class Request:
 # Records: what the engine reports. Each panel has a view of its own, sent when it changed.
 
 
+class Capability(StrEnum):
+    """What a model family can show beyond its loss and its names; absent by default."""
+
+    BIGRAMS = "bigrams"  # a |V|x|V| table of pairs: the Bigrams panel
+    EMBEDDING = "embedding"  # a vector per character: the Embedding panel
+    DIAGNOSTICS = "diagnostics"  # hidden layers to look inside: the d screen
+    HAND_GRADIENTS = "hand gradients"  # a backward pass written by hand, checked against autograd
+    LEARNING_RATE = "learning rate"  # trained by gradient steps: the learning-rate finder
+
+
+@dataclass(frozen=True)
+class FamilyInfo:
+    """A kind of model the engine can train, as the app lists it."""
+
+    name: str
+    summary: str  # what it is, in a line
+    capabilities: tuple[Capability, ...]
+
+
+@dataclass(frozen=True)
+class FamiliesView:
+    """Every family, in the order NextModel goes through them: sent once, as it never changes."""
+
+    families: list[FamilyInfo]
+
+
 @dataclass(frozen=True)
 class Bigram:
     first: str
@@ -183,7 +210,6 @@ class StatusView:
     running: bool
     steps_per_second: float | None  # while running only: no clock otherwise
     model: str
-    models: list[str]  # every model, in the order that NextModel goes through them
     step: int
     epoch: float
     loss: float | None  # training loss, the mean of the curve's last points (one is noisy)
@@ -218,6 +244,7 @@ class EmbeddingView:
     size: int | None  # the embedding's own size, before PCA
     vocab_size: int  # the points are of the commonest tokens only, when there are fewer
     training: bool
+    hint: str = ""  # what the panel says while it has no points
 
 
 @dataclass(frozen=True)
@@ -345,7 +372,8 @@ class RunsView:
 
 
 View = (
-    StatusView
+    FamiliesView
+    | StatusView
     | LossView
     | EmbeddingView
     | BigramView

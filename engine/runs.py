@@ -12,11 +12,12 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.config import Config
 from engine.dataset import visible
+from engine.families import config_from_dict
+from engine.families.base import Config
 from engine.files import FileRefused, read_regular, write_atomic
 from engine.protocol import RunRow
 from engine.trainer import Trainer
@@ -165,8 +166,7 @@ class RunLog:
     def config_of(self, run_id: str) -> Config:
         if run_id not in self.runs:
             raise ValueError(f"no run {run_id}")
-        known = {f.name for f in fields(Config)}
-        return Config(**{k: v for k, v in self.runs[run_id].config.items() if k in known})
+        return config_from_dict(self.runs[run_id].config)
 
     def csv_text(self) -> str:
         table = io.StringIO()

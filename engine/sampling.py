@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from engine.dataset import BOUNDARY, Dataset
-from engine.models import Model
+from engine.families.base import Model
 from engine.protocol import Sample
 
 # The one temperature range: below 1 sharper and safer names, above 1 wilder ones.

@@ -19,7 +19,10 @@ from engine import freeze_survivors
 from engine.checkpoint import save as save_checkpoint
 from engine.dataset import visible
 from engine.errors import AskFirst
+from engine.evaluation import Evaluation
+from engine.judge import StopReason
 from engine.memory import allocation_failure, failure_text
+from engine.policy import RunPolicy, steps_per_call
 from engine.protocol import (
     Answer,
     Command,
@@ -53,7 +56,6 @@ from engine.protocol import (
 )
 from engine.sampling import StreamState
 from engine.session import Session
-from engine.trainer import Evaluation, StopReason
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the commands
 SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
@@ -153,7 +155,7 @@ class EngineLoop:
         self._sent: dict[type, View] = {}  # the last view of each kind sent
         self._answered = 0  # serial of the last request answered
         self._idle_reported = -1
-        self._stall_noted: int | None = None  # the best step last paused for
+        self._policy: RunPolicy | None = None  # of the current trainer
         self._evaluation: Evaluation | None = None  # the one under way
         self._judging = False  # whether the one under way may pause the run when it ends
         self._evaluating = (0.0, 0.0)  # the time spent on the last evaluation, and when it ended
@@ -349,14 +351,20 @@ class EngineLoop:
         self._stream = None
         self._report(Names(clear=True))
 
+    @property
+    def policy(self) -> RunPolicy:
+        """The run policy of the current trainer: it has no step budget here."""
+        trainer = self.session.trainer
+        if self._policy is None or self._policy.trainer is not trainer:
+            self._policy = RunPolicy(trainer)
+        return self._policy
+
     def _pause_if_stalled(self) -> None:
         """Pause once when the run starts to overfit, or once val has stopped improving
         (converged); the user may go on."""
-        trainer = self.session.trainer
-        stall = trainer.stall()
-        if stall is None or trainer.best_step == self._stall_noted:
+        stall = self.policy.stall(once=True)
+        if stall is None:
             return
-        self._stall_noted = trainer.best_step
         self._running = False
         why = stall.text[:1].upper() + stall.text[1:]
         self._report(Note(f"{why}. Paused; the best weights are kept. Space goes on.", "warning"))
@@ -374,17 +382,18 @@ class EngineLoop:
     def _train_chunk(self) -> None:
         session = self.session
         started = time.perf_counter()
-        counting = not session.trainer.model.trains_by_gradient
+        counting = session.trainer.family.counts
         if counting:  # one epoch is a blink; let the learner watch it count
             time.sleep(COUNT_STEP_SECONDS)
             self._chunk = 1
-        report = session.train(self._chunk, self._cancel)
+        steps = self.policy.next_steps(self._chunk)
+        report = session.train(steps, self._cancel)
         if report.steps_per_second > 0:
             # What the user watches: the paced rate of the counting models, not their compute
-            paced = self._chunk / (time.perf_counter() - started)
+            paced = steps / (time.perf_counter() - started)
             self._steps_per_second = paced if counting else report.steps_per_second
             # Size the next chunk to take about CHUNK_SECONDS (the bigram's pace is set above).
-            self._chunk = max(1, min(10_000, int(report.steps_per_second * CHUNK_SECONDS)))
+            self._chunk = steps_per_call(report.steps_per_second, CHUNK_SECONDS, 10_000)
         if report.stopped:
             self._running = False
             self._evaluate(judging=False)
@@ -393,14 +402,15 @@ class EngineLoop:
             self._dirty = True
 
     def _evaluation_due(self, now: float) -> bool:
-        """Every eval_every steps or EVAL_SECONDS, whichever comes first; but no sooner than
-        keeps evaluating to EVAL_SHARE of the time."""
-        trainer = self.session.trainer
-        evaluated = trainer.last_val[0] if trainer.last_val else 0
+        """Where the run policy says (every eval_every steps), or after EVAL_SECONDS, whichever
+        comes first; but no sooner than keeps evaluating to EVAL_SHARE of the time."""
         spent, ended = self._evaluating
         if now - ended < spent * (1 - EVAL_SHARE) / EVAL_SHARE:
             return False
-        return trainer.step - evaluated >= trainer.eval_every or now - ended >= EVAL_SECONDS
+        trainer = self.session.trainer
+        evaluated = trainer.last_val[0] if trainer.last_val else 0
+        behind = trainer.step - evaluated >= trainer.eval_every  # one was skipped for the share
+        return self.policy.val_due() or behind or now - ended >= EVAL_SECONDS
 
     def _evaluate(self, judging: bool) -> None:
         """Start measuring val at this step, a chunk at a time between the requests; `judging`:

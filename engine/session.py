@@ -18,26 +18,21 @@ from pathlib import Path
 import torch
 
 from engine import checkpoint
-from engine.config import (
-    EDITABLE,
-    LESSONS,
-    MODEL_PRESETS,
-    MODELS,
-    PRESETS,
-    switch_preset,
-)
 from engine.dataset import Dataset, visible
 from engine.diagnostics import diagnose
 from engine.errors import AskFirst
+from engine.families import FAMILIES, NAMES, family, switch_preset
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import LearningRateFinder
-from engine.models import MLP, CountingBigram, NeuralBigram
 from engine.protocol import (
     BigramView,
+    Capability,
     Curve,
     DiagnosticsView,
     EmbeddingView,
+    FamiliesView,
+    FamilyInfo,
     GeneratorView,
     HyperparameterView,
     LossView,
@@ -57,7 +52,6 @@ KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
 GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
 EMBEDDING_POINTS = 100  # the embedding panel's points, at most
-BIGRAMS = (CountingBigram, NeuralBigram)  # the models the Bigrams panel draws
 
 
 @dataclass(frozen=True)
@@ -84,7 +78,7 @@ class MadeName:
 class Session:
     dataset: Dataset
     trainers: dict[str, Trainer] = field(default_factory=dict)
-    active: str = "bigram"
+    active: str = NAMES[0]
     options: SampleOptions = field(default_factory=SampleOptions)
     sample_seed: int = 0
     names: deque[MadeName] = field(default_factory=lambda: deque(maxlen=KEEP_NAMES))
@@ -113,15 +107,15 @@ class Session:
     @property
     def trainer(self) -> Trainer:
         if self.active not in self.trainers:
-            self.trainers[self.active] = Trainer(self.dataset, PRESETS[MODEL_PRESETS[self.active]])
+            self.trainers[self.active] = Trainer(self.dataset, family(self.active).preset())
         return self.trainers[self.active]
 
     def next_model(self) -> str | None:
         """Switch to the next model that can run on this data; why any was skipped (one too
         large for the memory, as the neural bigram at |V| = 20,000), or None."""
         skipped = []
-        for _ in MODELS:
-            self.active = MODELS[(MODELS.index(self.active) + 1) % len(MODELS)]
+        for _ in NAMES:
+            self.active = NAMES[(NAMES.index(self.active) + 1) % len(NAMES)]
             try:
                 self.trainer  # noqa: B018 (made now: it may not fit)
             except ValueError as error:
@@ -132,8 +126,7 @@ class Session:
 
     def select_model(self, name: str) -> None:
         """Switch to this model, if it can run on this data (see next_model)."""
-        if name not in MODELS:
-            raise ValueError(f"no model is called {name!r}: there are {', '.join(MODELS)}")
+        family(name)  # a ValueError names the ones there are
         previous, self.active = self.active, name
         try:
             self.trainer  # noqa: B018 (made now: it may not fit)
@@ -159,7 +152,7 @@ class Session:
     def reconfigure(self, values: dict[str, str]) -> bool:
         """Apply hyperparameters typed in a form; returns True when they need a new model.
         A ValueError says what is wrong and leaves all as it was."""
-        unknown = set(values) - set(EDITABLE[self.active])
+        unknown = set(values) - set(self.trainer.family.form())
         if unknown:
             raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
         trainer = self.trainer
@@ -291,12 +284,13 @@ class Session:
         options = self.options
         val = trainer.last_val
         has_best = trainer.best_val < math.inf
+        counts = trainer.family.counts
         return [
+            FAMILIES_VIEW,
             StatusView(
                 running=running,
                 steps_per_second=steps_per_second if running else None,
                 model=self.active,
-                models=list(MODELS),
                 step=trainer.step,
                 epoch=trainer.epoch,
                 loss=_recent(trainer.train_history),
@@ -312,7 +306,7 @@ class Session:
             ),
             LossView(
                 model=self.active,
-                models=list(MODELS),
+                models=list(NAMES),
                 loss=_recent(trainer.train_history),
                 train_curves={
                     n: _curve(t.train_history) for n, t in self.trainers.items() if t.step
@@ -323,18 +317,17 @@ class Session:
                 references={
                     name: t.best_val
                     for name, t in self.trainers.items()
-                    if not t.model.trains_by_gradient and t.stopped and t.best_val < math.inf
+                    if t.family.counts and t.stopped and t.best_val < math.inf
                 },
-                best=(trainer.best_step, trainer.best_val)
-                if has_best and trainer.model.trains_by_gradient
-                else None,
+                best=(trainer.best_step, trainer.best_val) if has_best and not counts else None,
                 training=running,
             ),
             EmbeddingView(
                 points=self._embedding_points(points) if points is not None else None,
-                size=trainer.config.n_embd if isinstance(trainer.model, MLP) else None,
+                size=None if points is None else trainer.model.embedding_table().shape[1],
                 vocab_size=dataset.vocab.size,
                 training=running,
+                hint=EMBEDDING_HINT,
             ),
             self._bigram_view(),
             GeneratorView(self.active, options.temperature, options.top_k, options.prefix),
@@ -342,7 +335,11 @@ class Session:
                 title=f"Hyperparameters of the {self.active}",
                 values=trainer.config.editable(),
                 help=trainer.config.editing_help(),
-                lessons={f"{c.model} {name}": LESSONS[name] for name, c in PRESETS.items()},
+                lessons={
+                    f"{f.name} {name}": preset.lesson
+                    for f in FAMILIES
+                    for name, preset in f.presets.items()
+                },
             ),
             SamplingView(
                 title="Sampling",
@@ -352,7 +349,7 @@ class Session:
             *([self.finder.sweep()] if self.finder else []),
             *(
                 [self._diagnostics(running)]
-                if self.watching and isinstance(trainer.model, MLP)
+                if self.watching and Capability.DIAGNOSTICS in trainer.family.capabilities
                 else []
             ),
         ]
@@ -396,24 +393,43 @@ class Session:
                 top=top_bigrams(model, vocab, 512) if model else [],
                 counts=counts.tolist() if counts is not None else None,
                 probabilities=probs.tolist() if probs is not None else None,
-                hint=(
-                    "Nothing counted yet. The bigram model counts which character follows "
-                    "which; press n to step or space to run, and watch the table fill up."
-                    if isinstance(self.trainer.model, CountingBigram)
-                    else "No bigram has trained yet. Switch to it with m and run it: its table "
-                    "is what the other models are compared with."
-                ),
+                hint=self._bigram_hint(),
             )
             self._bigram_cache = (key, view)
         return self._bigram_cache[1]
 
     def _bigram_source(self) -> Trainer | None:
-        """The bigram to draw: the active model if it is one, else the counting one."""
-        for name in (self.active, "bigram"):
+        """The bigram table to draw: the active model's if it has one, else the first
+        counting model's that has."""
+        counting = [f.name for f in FAMILIES if f.counts and Capability.BIGRAMS in f.capabilities]
+        for name in (self.active, *counting):
             trainer = self.trainers.get(name)
-            if trainer and trainer.step and isinstance(trainer.model, BIGRAMS):
+            if trainer and trainer.step and Capability.BIGRAMS in trainer.family.capabilities:
                 return trainer
         return None
+
+    def _bigram_hint(self) -> str:
+        """What the empty table says: the active model's own words if it draws one."""
+        active = family(self.active)
+        if Capability.BIGRAMS in active.capabilities:
+            return active.waiting
+        counting = next(f for f in FAMILIES if f.counts and Capability.BIGRAMS in f.capabilities)
+        return (
+            f"No {counting.name} has trained yet. Switch to it with m and run it: its table is "
+            "what the other models are compared with."
+        )
+
+
+# What the embedding panel says while the model has no embedding
+EMBEDDING_HINT = (
+    "A net gives each character a vector; they appear here as it learns. Press m to reach "
+    + " or ".join(f"the {f.name}" for f in FAMILIES if Capability.EMBEDDING in f.capabilities)
+    + "."
+)
+# Every family, as the app lists them
+FAMILIES_VIEW = FamiliesView(
+    [FamilyInfo(f.name, f.summary, tuple(sorted(f.capabilities))) for f in FAMILIES]
+)
 
 
 def _recent(history: LossHistory, points: int = 20) -> float | None:

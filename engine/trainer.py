@@ -1,4 +1,5 @@
-"""One training loop for every model, driven in small steps by a script, the CLI or the UI."""
+"""One training loop for every family, driven in small steps by a script, the CLI or the UI. It
+knows no family by name: what differs is asked of the Family and its Model."""
 
 from __future__ import annotations
 
@@ -6,66 +7,41 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from typing import TypeVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from engine.config import COUNT_STEP_EXAMPLES, FULL_BATCH_CHUNK, Config
+from engine.config import COUNT_STEP_EXAMPLES, FULL_BATCH_CHUNK
 from engine.dataset import Dataset
+from engine.evaluation import (
+    Chunked,
+    Evaluation,
+    eval_chunk,
+    evaluated_examples,
+    finish,
+    split_loss_chunks,
+)
+from engine.families import config_from_dict
+from engine.families.base import Config, Family, Model
 from engine.history import LossHistory
+from engine.judge import Judge, Stop, StopReason
 from engine.memory import available_memory, gibibytes
-from engine.models import MLP, CountingBigram, CountingNGram, Model, build_model
 from engine.optim import Optimizer, make_optimizer
-
-EVAL_VALUES = 2**20  # logits per forward pass when evaluating a whole split
-OVERFIT_MARGIN = 0.01  # how far above its best val must stay to count as overfitting
-# A split's loss is measured on its first EVAL_EXAMPLES (its items are shuffled): on a 42 MB
-# file, a whole val split took the MLP a minute, every 5 s of training. names.txt's are smaller.
-EVAL_EXAMPLES = 2**18
-# ... and of at most EVAL_SPLIT_VALUES / |V| of them: a net's loss takes a row of |V| values
-# for each, and every model is measured on the same examples, to be compared.
-EVAL_SPLIT_VALUES = 2**27
-COUNT_CHUNK = 2**20  # examples counted at a time into the prior: contexts are built per chunk
-PRIOR_CACHE_VALUES = 2**25  # the prior's log-probabilities of the training split kept up to this
-# Steps between copies of the weights kept for a NaN: a copy every step would slow training.
-GOOD_WEIGHTS_EVERY = 16
-
+from engine.prior import Prior
+from engine.weights import Average, LastGood
 
 # The share of the available memory one run may take: a session keeps a run of each of its
-# four models, beside the app and the rest of the machine.
+# models, beside the app and the rest of the machine.
 MEMORY_SHARE = 0.25
-
 
 # Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
 # the batch's loss it stands for.
 Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
-T = TypeVar("T")
-Chunked = Generator[None, None, T]  # yields after each chunk of examples, returns the result
-
-
-class StopReason(Enum):
-    """Why a run ended, in one word (train --json's stop_reason)."""
-
-    DONE = "done"  # its steps, or its time
-    COUNTED = "counted"  # a counting model, at the end of its one epoch
-    DIVERGED = "diverged"  # the loss became NaN or inf
-    OVERFITTING = "overfitting"  # val got worse while train kept falling
-    CONVERGED = "converged"  # val stopped improving, at the schedule's last rate
-    INTERRUPTED = "interrupted"  # by the user
-
-
-@dataclass(frozen=True)
-class Stop:
-    """A run's end before its steps were done: why, and the sentence that tells the user."""
-
-    reason: StopReason
-    text: str
 
 
 @dataclass(frozen=True)
@@ -97,133 +73,125 @@ class Trainer:
                 f"a run may take at most a quarter of the {gibibytes(available)} available: "
                 "make it smaller"
             )
+        self.prior: Prior | None = None
         self.reset()
+
+    @property
+    def family(self) -> Family:
+        return self.config.family
 
     def reset(self) -> None:
         """Start over from the seed: same initial weights, same batch order."""
-        cfg = self.config
-        self.model: Model = build_model(cfg, self.dataset.vocab.size)
+        cfg, vocab_size = self.config, self.dataset.vocab.size
+        self.model: Model = cfg.build(vocab_size)
+        counts = cfg.family.counts
         self.optimizer: Optimizer | None = (
-            make_optimizer(self.model.parameters(), cfg) if self.model.trains_by_gradient else None
+            None if counts else make_optimizer(self.model.parameters(), cfg.run)
         )
-        self.generator = torch.Generator().manual_seed(cfg.seed)
-        if isinstance(self.model, MLP):
-            self.model.generator = self.generator
+        self.generator = torch.Generator().manual_seed(cfg.run.seed)
+        self.model.generator = self.generator
         self.started = datetime.now().isoformat(timespec="microseconds")  # names the run
         self.seconds = 0.0  # spent in run()
         self.step = 0
         self.tokens_seen = 0
-        self.items_seen = 0  # the counting bigram consumes the training items in order
+        self.items_seen = 0  # a counting model consumes the training items in order
         self.last_loss = math.nan
         self.initial_loss: float | None = None  # the first batch's, before any step
         self.train_history = LossHistory()
         self.val_history = LossHistory()
         self.stopped: Stop | None = None
-        self.best_val = math.inf
-        self.best_step = 0
-        self.overfitting_since: int | None = None  # the best step, while val has not improved
-        self._best_weights: dict[str, torch.Tensor] | None = None
-        self._train_at_best = math.inf
-        self._best_epoch = 0.0
-        self.last_val: tuple[int, float] | None = None  # (step, loss): the history averages
-        self._worse = (0, [])  # val losses since the best: how many, and the last `patience`
+        self.judge = Judge()
         self._train = self.dataset.examples("train")
-        self._priors: dict[str, torch.Tensor | None] = {}
-        self._prior = self._count_prior()
-        self._prior_of_train = self._prior_of("train")
         self._n_examples = len(self._train)
         self._item_offsets = self.dataset.item_offsets("train")
-        self._params = [p for p in self.model.parameters()]
-        self._manual = self._manual_gradients()
-        self.average = [p.detach().clone() for p in self._params] if cfg.average else None
-        # The weights of a step whose loss was finite, for a NaN to go back to; and a copy
-        # taken before a step, good once its loss is known to be finite.
-        self._last_good = [p.detach().clone() for p in self._params]
-        self._last_good_step = 0
-        self._maybe_good = [p.detach().clone() for p in self._params]
+        order = cfg.family.prior_order(cfg.shape)
+        if order and (self.prior is None or self.prior.model.order != order):
+            self.prior = Prior(self.dataset, order, self._eval_chunk())  # the counts stay
+        elif not order:
+            self.prior = None
+        self.model.prior = self.prior.model if self.prior else None
+        self._params = list(self.model.parameters())
+        self._manual = self.model.hand_gradients()
+        self.average = Average(self._params, cfg.run.average) if cfg.run.average else None
+        self.last_good = LastGood(self._params)
 
-    def _count_prior(self) -> CountingNGram | None:
-        """Give the MLP its ngram prior (config.prior_order), counted on the training split and
-        fit on val; returns it."""
-        if not isinstance(self.model, MLP) or not self.config.prior_order:
+    # What the judge knows, read as the trainer's own
+    best_val = property(lambda self: self.judge.best_val)
+    best_step = property(lambda self: self.judge.best_step)
+    overfitting_since = property(lambda self: self.judge.overfitting_since)
+    last_val = property(lambda self: self.judge.last_val)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The whole run, to go on exactly where it is (a checkpoint, a trial copy)."""
+        return {
+            "config": self.config.as_dict(),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if self.optimizer else None,
+            "generator": self.generator.get_state(),
+            "step": self.step,
+            "tokens_seen": self.tokens_seen,
+            "items_seen": self.items_seen,
+            "last_loss": self.last_loss,
+            "initial_loss": self.initial_loss,
+            "stopped": self.stopped.text if self.stopped else None,
+            "stop_reason": self.stopped.reason.value if self.stopped else None,
+            "train_history": self.train_history.state_dict(),
+            "val_history": self.val_history.state_dict(),
+            "best": self.judge.state_dict(),
+            "average": self.average.values if self.average else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Go on from a state_dict() of a run of the same config."""
+        self.model.load_state_dict(state["model"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.step, self.tokens_seen = state["step"], state["tokens_seen"]
+        self.items_seen, self.last_loss = state["items_seen"], state["last_loss"]
+        self.initial_loss = state.get("initial_loss")
+        self.stopped = self._saved_stop(state)
+        self.train_history = LossHistory.from_state_dict(state["train_history"])
+        self.val_history = LossHistory.from_state_dict(state["val_history"])
+        self.judge.load_state_dict(state["best"])
+        if self.average is not None:
+            self.average.values = state["average"]
+
+    def _saved_stop(self, state: dict[str, Any]) -> Stop | None:
+        """The saved stop; of a state from before its reason was kept, the one it can be: a
+        counting model's end of epoch, or a net's NaN."""
+        if state["stopped"] is None:
             return None
-        prior = CountingNGram(self.dataset.vocab.size, self.config.prior_order)
-        for _, x, y in self._train.chunks(prior.block_size, COUNT_CHUNK):
-            prior.count(x, y)
-        val = slice(self.evaluated_examples("val"))
-        prior.fit(*self.dataset.examples("val").batch(val, prior.block_size))
-        self.model.prior = prior
-        return prior
+        guess = StopReason.COUNTED if self.family.counts else StopReason.DIVERGED
+        return Stop(StopReason(state.get("stop_reason") or guess.value), state["stopped"])
 
-    @torch.no_grad()
-    def _prior_of(self, split: str) -> torch.Tensor | None:
-        """The prior's log-probabilities of a split's examples, kept if they fit: the counts
-        never change during the run, and looking them up costs more than a step."""
-        prior = self._prior
-        if prior is None:
-            return None
-        if split not in self._priors:
-            # All of train, for its batches; of val and test, what their losses are measured on.
-            examples = self.dataset.examples(split)
-            needed = len(examples) if split == "train" else self.evaluated_examples(split)
-            fits = needed * self.dataset.vocab.size <= PRIOR_CACHE_VALUES
-            chunks = examples.chunks(prior.block_size, self._eval_chunk(), stop=needed)
-            held_out = split == "train"  # the examples that were counted
-            self._priors[split] = (
-                torch.cat([prior(x, y if held_out else None).float() for _, x, y in chunks])
-                if fits
-                else None
-            )
-        return self._priors[split]
-
-    def prior_of_batch(
-        self, rows: torch.Tensor | slice, x: torch.Tensor, y: torch.Tensor
-    ) -> torch.Tensor | None:
-        """The prior's log-probabilities of these training examples (rows of the split): kept,
-        or looked up, each left out of its own counts as in _prior_of; None without a prior."""
-        if self._prior_of_train is not None:
-            return self._prior_of_train[rows]
-        if self._prior is None:
-            return None
-        return self._prior(x[:, x.shape[1] - self._prior.block_size :], y).float()
-
-    def _manual_gradients(self) -> Callable[..., float] | None:
-        """The MLP's hand-written backward pass (config.gradients), or None for autograd."""
-        if isinstance(self.model, MLP) and self.config.gradients == "manual":
-            return self.model.manual_gradients
-        return None
+    @classmethod
+    def from_state_dict(cls, dataset: Dataset, state: dict[str, Any]) -> Trainer:
+        trainer = cls(dataset, config_from_dict(state["config"]))
+        trainer.load_state_dict(state)
+        return trainer
 
     def trial_copy(self) -> Trainer:
-        """A copy to try steps on (the learning-rate finder): its own weights, optimizer and
-        random numbers, and no history; the data and the prior shared, as they never change."""
-        clone = copy.copy(self)
-        prior = self.model.prior if isinstance(self.model, MLP) else None
-        with self._unshared():  # the generator is replaced below
-            clone.model, clone.optimizer = copy.deepcopy((self.model, self.optimizer))
-        clone.generator = torch.Generator().manual_seed(0)
-        clone.generator.set_state(self.generator.get_state())
-        if isinstance(clone.model, MLP):
-            clone.model.prior, clone.model.generator = prior, clone.generator
-        clone._params = list(clone.model.parameters())
-        clone._manual = clone._manual_gradients()  # bound to the copy's model, not ours
-        clone._last_good = [p.detach().clone() for p in clone._params]
-        clone._maybe_good = [p.detach().clone() for p in clone._params]
+        """A fresh trainer in this one's state, to try steps on (the learning-rate finder):
+        its own weights, optimizer and random numbers, and no history or average; the prior
+        shared, as its counts never change."""
+        clone = copy.copy(self)  # the data and the prior, shared
+        clone.reset()
+        clone.load_state_dict(self.state_dict())
         clone.average, clone.stopped = None, None
         clone.train_history, clone.val_history = LossHistory(), LossHistory()
         return clone
 
     @contextmanager
     def _unshared(self) -> Iterator[None]:
-        """The MLP without its prior and generator for a while: a deep copy made then leaves
+        """The model without its prior and generator for a while: a deep copy made then leaves
         the prior's counts (they never change) to be shared, and random numbers to its own."""
-        if not isinstance(self.model, MLP):
-            yield
-            return
-        prior, self.model.prior, self.model.generator = self.model.prior, None, None
+        model = self.model
+        prior, model.prior, model.generator = model.prior, None, None
         try:
             yield
         finally:
-            self.model.prior, self.model.generator = prior, self.generator
+            model.prior, model.generator = prior, self.generator
 
     def _averaged_model(self) -> Model:
         """A copy of the model with the averaged weights, for an evaluation to measure while
@@ -232,10 +200,9 @@ class Trainer:
             return self.model
         with self._unshared():
             clone = copy.deepcopy(self.model)
-        if isinstance(self.model, MLP):
-            clone.prior = self.model.prior
+        clone.prior = self.model.prior
         with torch.no_grad():
-            torch._foreach_copy_(list(clone.parameters()), self.average)
+            torch._foreach_copy_(list(clone.parameters()), self.average.values)
         return clone.eval()
 
     def reconfigure(self, config: Config) -> bool:
@@ -245,11 +212,10 @@ class Trainer:
         if needs_reset:
             self.reset()
         else:
-            if isinstance(self.model, CountingBigram):
-                self.model.smoothing = config.smoothing
+            self.model.configure(config.shape)
             if self.optimizer is not None:
-                self.optimizer.param_groups[0]["weight_decay"] = config.weight_decay
-            self._manual = self._manual_gradients()
+                self.optimizer.param_groups[0]["weight_decay"] = config.run.weight_decay
+            self._manual = self.model.hand_gradients()
         return needs_reset
 
     @property
@@ -263,30 +229,20 @@ class Trainer:
 
     def learning_rate(self) -> float:
         """The rate of the next step under the configured schedule."""
-        cfg = self.config
-        if cfg.lr_schedule == "constant":
-            return cfg.learning_rate
-        decay_steps = cfg.schedule_steps(self.train_examples)
-        if self.step >= decay_steps:
-            return cfg.lr_min
-        if cfg.lr_schedule == "step":
-            return cfg.learning_rate
-        progress = self.step / decay_steps
-        return cfg.lr_min + 0.5 * (cfg.learning_rate - cfg.lr_min) * (
-            1 + math.cos(math.pi * progress)
-        )
+        return self.config.run.learning_rate_at(self.step, self.train_examples)
 
     def run(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         """Do up to `steps` steps; stop early when cancelled, on a NaN or inf loss, or at the end
-        of the counting bigram's one epoch."""
+        of a counting model's one epoch."""
         start, done = time.perf_counter(), 0
+        counts = self.family.counts
         self.model.train()  # dropout on
         with torch.no_grad():  # once here, not in each step: it costs 1 µs (bench/: MLP step)
             while done < steps and self.stopped is None:
                 if cancel is not None and cancel.is_set():
                     break
                 lr = self.learning_rate()
-                loss = self._step(lr) if self.model.trains_by_gradient else self._count_step()
+                loss = self._count_step() if counts else self._step(lr)
                 if not math.isfinite(loss):
                     self._stop_at_nan(loss, lr)
                     break
@@ -309,39 +265,46 @@ class Trainer:
         )
 
     def _stop_at_nan(self, loss: float, lr: float) -> None:
-        torch._foreach_copy_(self._params, self._last_good)
+        self.last_good.restore()
         self.stopped = Stop(
             StopReason.DIVERGED,
             f"stopped at step {self.step}: the loss became {loss} (learning rate {lr:g} "
-            f"too high?); kept the weights of step {self._last_good_step}, "
+            f"too high?); kept the weights of step {self.last_good.step}, "
             "reset to start over",
         )
 
     @property
     def batch_size(self) -> int:
-        """Examples per step (items, for a counting model): config.batch_size, 0 being all."""
-        if not self.model.trains_by_gradient:
-            return self.config.batch_size or self.n_train_items
-        return self.config.batch_size or self._n_examples
+        """Examples per step (items, for a counting model): the run's batch_size, 0 being all."""
+        if self.family.counts:
+            return self.config.run.batch_size or self.n_train_items
+        return self.config.run.batch_size or self._n_examples
+
+    def prior_of_rows(
+        self, split: str, rows: torch.Tensor | slice, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor | None:
+        """The prior's log-probabilities of these examples of a split (Prior.of_rows)."""
+        return None if self.prior is None else self.prior.of_rows(split, rows, x, y)
 
     def _batches(self) -> list[Chunk]:
         """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
         their weights sum to the batch's mean loss: random examples in one chunk, or all of
         them (full batch) in chunks of FULL_BATCH_CHUNK."""
-        examples, block_size = self._train, self.model.block_size
-        if self.config.batch_size:
-            ix = torch.randint(
-                0, self._n_examples, (self.config.batch_size,), generator=self.generator
-            )
+        examples, block_size, batch_size = (
+            self._train,
+            self.model.block_size,
+            self.config.run.batch_size,
+        )
+        if batch_size:
+            ix = torch.randint(0, self._n_examples, (batch_size,), generator=self.generator)
             x, y = examples.batch(ix, block_size)
-            return [(x, y, self.prior_of_batch(ix, x, y), 1.0)]
+            return [(x, y, self.prior_of_rows("train", ix, x, y), 1.0)]
         n, size = self._n_examples, FULL_BATCH_CHUNK
         chunks = []
         for i in range(0, n, size):
-            x, y = examples.batch(slice(i, i + size), block_size)
-            chunks.append(
-                (x, y, self.prior_of_batch(slice(i, i + size), x, y), min(size, n - i) / n)
-            )
+            rows = slice(i, i + size)
+            x, y = examples.batch(rows, block_size)
+            chunks.append((x, y, self.prior_of_rows("train", rows, x, y), min(size, n - i) / n))
         return chunks
 
     def gradient_step(self, lr: float) -> float:
@@ -352,16 +315,14 @@ class Trainer:
 
     def _step(self, lr: float) -> float:
         """gradient_step() with autograd off."""
-        keep = self.step % GOOD_WEIGHTS_EVERY == 0
-        if keep:  # before the step, which may change the weights within the backward pass
-            torch._foreach_copy_(self._maybe_good, self._params)
+        keep = self.last_good.before(self.step)
         optimizer = self.optimizer
         optimizer.param_groups[0]["lr"] = lr
         batches = self._batches()
         # A plain SGD step of a random batch is taken by the backward pass itself (bench/: MLP
         # step). A full batch's step is all matrix products, where that saves nothing: it keeps
         # autograd's order of rounding, and the seed post's figures with either.
-        if self._manual is not None and self.config.batch_size and optimizer.plain:
+        if self._manual is not None and self.config.run.batch_size and optimizer.plain:
             ((x, y, prior, _),) = batches
             value = self._manual(x, y, prior, self._params, -lr)
         else:
@@ -372,10 +333,9 @@ class Trainer:
             self.initial_loss = value
         if math.isfinite(value):
             if keep:  # the copy's weights gave a finite loss
-                self._last_good, self._maybe_good = self._maybe_good, self._last_good
-                self._last_good_step = self.step
+                self.last_good.finite(self.step)
             if self.average is not None:
-                torch._foreach_lerp_(self.average, self._params, 1 - self.config.average)
+                self.average.update()
             self.tokens_seen += self.batch_size
         return value
 
@@ -411,30 +371,23 @@ class Trainer:
         # the items counted whole
         self.items_seen = int(torch.searchsorted(offsets, stop, right=True)) - 1
         if self.items_seen == self.n_train_items:
-            what = "pairs" if isinstance(self.model, CountingBigram) else "examples"
-            self.stopped = Stop(
-                StopReason.COUNTED,
-                f"counted all {self.tokens_seen:,} {what} of the {self.n_train_items:,} "
-                "training items",
-            )
-        return -self.model.target_log_probs(x, y).mean().item()
+            text = self.family.counted(self.tokens_seen, self.n_train_items)
+            self.stopped = Stop(StopReason.COUNTED, text)
+        return self.model.loss_sum(x, y) / len(y)
 
     @property
     def eval_every(self) -> int:
         """Steps between two val losses while training, in proportion to val's size: evaluation
         then takes about 5% of the time (README), and small data is judged often."""
-        if self.config.eval_every:
-            return self.config.eval_every
+        if self.config.run.eval_every:
+            return self.config.run.eval_every
         val_examples = self.evaluated_examples("val")
         return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
 
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
         the best weights and whether the run overfits. An ngram fits its mix on val first."""
-        evaluation = self.evaluation(splits)
-        evaluation.advance()
-        assert evaluation.losses is not None
-        return evaluation.losses
+        return finish(self._evaluation_chunks(splits, self._averaged_model()))
 
     def evaluation(self, splits: tuple[str, ...] = ("train", "val")) -> Evaluation:
         """evaluate(), to be done a slice of time at a time (the UI's engine answers between)."""
@@ -445,7 +398,7 @@ class Trainer:
         self, splits: tuple[str, ...], model: Model
     ) -> Chunked[dict[str, float]]:
         """evaluate() a chunk of examples at a time, of `model` (the averaged weights)."""
-        if isinstance(self.model, CountingNGram) and "val" in splits:
+        if self.model.fits_on_val and "val" in splits:
             rows = slice(self.evaluated_examples("val"))
             self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
         losses = {}
@@ -453,113 +406,35 @@ class Trainer:
             losses[split] = yield from self.split_loss_chunks(split, model)
         if "val" in losses and math.isfinite(losses["val"]):
             self.val_history.append(self.step, losses["val"])
-            self.last_val = (self.step, losses["val"])
-            self._judge(losses["val"], model)
+            train = self.train_history.values[-1] if self.train_history.values else math.inf
+            weights = None if self.family.counts else model.state_dict()
+            patience = self.config.run.patience
+            self.judge.judge(self.step, self.epoch, losses["val"], train, patience, weights)
         return losses
 
-    @contextmanager
-    def averaged(self) -> Iterator[None]:
-        """The averaged weights in the model for a while (config.average)."""
-        if self.average is None:
-            yield
-            return
-        own = [p.detach().clone() for p in self._params]
-        with torch.no_grad():
-            torch._foreach_copy_(self._params, self.average)
-        try:
-            yield
-        finally:
-            with torch.no_grad():
-                torch._foreach_copy_(self._params, own)
-
-    def _judge(self, val: float, model: Model) -> None:
-        """Keep the best weights; call it overfitting when the last `patience` val losses are
-        all worse than the best, by OVERFIT_MARGIN on average (val is noisy), while the
-        training loss kept falling; and the best came after a whole epoch: a net that starts
-        from a prior, or at a high rate, may first get worse on both before it learns."""
-        train = self.train_history.values[-1] if self.train_history.values else math.inf
-        if val < self.best_val:
-            self.best_val, self.best_step, self._train_at_best = val, self.step, train
-            self._best_epoch = self.epoch
-            self.overfitting_since = None
-            self._worse = (0, [])
-            if model.trains_by_gradient:
-                self._best_weights = {k: v.clone() for k, v in model.state_dict().items()}
-            return
-        count, recent = self._worse
-        recent = [*recent, val][-self.config.patience :]
-        self._worse = (count + 1, recent)
-        if (
-            count + 1 >= self.config.patience
-            and self._best_epoch >= 1
-            and sum(recent) / len(recent) > self.best_val * (1 + OVERFIT_MARGIN)
-            and train < self._train_at_best
-        ):
-            self.overfitting_since = self.best_step
+    def averaged(self) -> Any:
+        """The averaged weights in the model for a while (RunConfig.average)."""
+        return nullcontext() if self.average is None else self.average.swapped_in()
 
     @property
     def converged(self) -> bool:
-        """No new best val for `patience` evaluations' worth of steps, and for as many steps
-        as it took to reach the best (on a small list a late best still comes), with the
-        schedule done (a rate still falling may yet find one); never for a counting model."""
-        window = max(self.config.patience * self.eval_every, self.best_step)
-        return (
-            self.model.trains_by_gradient
-            and math.isfinite(self.best_val)
-            and self.step >= self._schedule_end()
-            and self.step - self.best_step >= window
-        )
+        """No new best val for `patience` evaluations' worth of steps (Judge.converged), with
+        the schedule done; never for a counting model."""
+        window = self.config.run.patience * self.eval_every
+        schedule_end = self.config.run.schedule_end(self.train_examples)
+        return not self.family.counts and self.judge.converged(self.step, window, schedule_end)
 
     def stall(self) -> Stop | None:
-        """Why the run should go no further, if so: it overfits, or it has converged. The CLI
-        stops there; the app pauses once."""
-        best = f"val has not improved since step {self.best_step:,} ({self.best_val:.4f})"
-        if self.overfitting_since is not None:
-            return Stop(
-                StopReason.OVERFITTING,
-                f"overfitting at step {self.step:,}: {best} while train kept falling",
-            )
-        if self.converged:
-            return Stop(
-                StopReason.CONVERGED,
-                f"converged at step {self.step:,}: {best}, {self.step - self.best_step:,} steps "
-                "at the schedule's last rate",
-            )
-        return None
-
-    def _schedule_end(self) -> int:
-        """The step from which the rate stays the same."""
-        if self.config.lr_schedule == "constant":
-            return 0
-        return self.config.schedule_steps(self.train_examples)
-
-    def best_state(self) -> dict[str, object]:
-        """The best val loss, its step and weights, and what the judging needs to go on."""
-        return {
-            "val": self.best_val,
-            "step": self.best_step,
-            "weights": self._best_weights,
-            "train": self._train_at_best,
-            "epoch": self._best_epoch,
-            "overfitting_since": self.overfitting_since,
-            "worse": self._worse,
-            "last_val": self.last_val,
-        }
-
-    def load_best_state(self, state: dict[str, object]) -> None:
-        self.best_val, self.best_step = state["val"], state["step"]
-        self._best_weights, self._train_at_best = state["weights"], state["train"]
-        self._best_epoch = state["epoch"]
-        self.overfitting_since = state["overfitting_since"]
-        self._worse, self.last_val = state["worse"], state["last_val"]
+        """Why the run should go no further, if so: it overfits, or it has converged."""
+        return self.judge.stall(self.step, self.converged)
 
     def best_test(self) -> float:
         """The test loss of the best val loss's weights (of the model as it is, if it counts)."""
-        if self._best_weights is None:
+        if self.judge.weights is None:
             with self.averaged():
                 return self.split_loss("test")
         own = {k: v.clone() for k, v in self.model.state_dict().items()}
-        self.model.load_state_dict(self._best_weights)
+        self.model.load_state_dict(self.judge.weights)
         try:
             return self.split_loss("test")
         finally:
@@ -567,86 +442,27 @@ class Trainer:
 
     def parameter_count(self) -> int:
         """Weights learnt, or for a counting model, the entries of its tables (counts kept)."""
-        if self.model.trains_by_gradient:
-            return sum(p.numel() for p in self.model.parameters())
-        state = self.model.state_dict()
-        return sum(t.numel() for name, t in state.items() if name.endswith("counts"))
+        return self.model.parameter_count()
 
     def use_best_weights(self) -> None:
         """Put the best weights in the model, and in the average, which they are when there is
         one: evaluate() would put the average back (the run itself goes on from where it is)."""
-        if self._best_weights is not None:
-            self.model.load_state_dict(self._best_weights)
+        if self.judge.weights is not None:
+            self.model.load_state_dict(self.judge.weights)
             if self.average is not None:
-                with torch.no_grad():
-                    torch._foreach_copy_(self.average, self._params)
+                self.average.take_weights()
 
     def _eval_chunk(self) -> int:
-        """Examples per forward pass when evaluating: EVAL_VALUES in the widest layer."""
-        cfg = self.config
-        widest = max(self.dataset.vocab.size, cfg.n_hidden, cfg.block_size * cfg.n_embd)
-        return max(64, EVAL_VALUES // widest)
+        return eval_chunk(self.family.eval_width(self.config, self.dataset.vocab.size))
 
     def evaluated_examples(self, split: str) -> int:
-        """How many of a split's examples its loss is measured on, its first ones: the one rule
-        that evaluation, the ngram's fit and the prior's lookups all follow."""
-        most = min(EVAL_EXAMPLES, max(1, EVAL_SPLIT_VALUES // self.dataset.vocab.size))
-        return min(len(self.dataset.examples(split)), most)
+        return evaluated_examples(self.dataset, split)
 
     def split_loss(self, split: str) -> float:
-        return _finish(self.split_loss_chunks(split))
+        return finish(self.split_loss_chunks(split))
 
-    @torch.no_grad()
     def split_loss_chunks(self, split: str, model: Model | None = None) -> Chunked[float]:
-        """split_loss() of `model` (the trainer's by default) a chunk of examples at a time,
-        yielding after each."""
+        """split_loss() of `model` (the trainer's by default) a chunk of examples at a time."""
         model = self.model if model is None else model
-        examples, prior = self.dataset.examples(split), self._prior_of(split)
-        total, evaluated = 0.0, self.evaluated_examples(split)
-        chunks = examples.chunks(self.model.block_size, self._eval_chunk(), stop=evaluated)
-        for rows, x, y in chunks:
-            if split == "train":  # its examples' priors leave them out of their counts
-                of_rows = self.prior_of_batch(rows, x, y)
-            else:
-                of_rows = None if prior is None else prior[rows]
-            if not model.trains_by_gradient:
-                total -= model.target_log_probs(x, y).sum().item()
-            else:
-                logits = model(x) if of_rows is None else model(x, of_rows)
-                total += F.cross_entropy(logits, y, reduction="sum").item()
-            yield
-        return total / evaluated
-
-
-def _finish(steps: Chunked[T]) -> T:
-    """What a chunked evaluation returns, done all at once."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as end:
-            return end.value
-
-
-class Evaluation:
-    """An evaluation under way (Trainer.evaluation), advanced a slice of time at a time; its
-    losses once it is done. It measures a copy of the averaged weights, if any: the model
-    keeps the run's own."""
-
-    def __init__(self, chunks: Chunked[dict[str, float]]) -> None:
-        self._chunks = chunks
-        self.losses: dict[str, float] | None = None
-
-    def advance(self, seconds: float = math.inf) -> bool:
-        """Measure for about `seconds` (to the end by default); whether it is done."""
-        start = time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            try:
-                next(self._chunks)
-            except StopIteration as end:
-                self.losses = end.value
-                return True
-        return False
-
-    def close(self) -> None:
-        """Give it up."""
-        self._chunks.close()
+        chunk = self._eval_chunk()
+        return split_loss_chunks(model, self.dataset, split, chunk, self.prior_of_rows)

@@ -5,48 +5,36 @@ from __future__ import annotations
 import torch
 
 from engine.dataset import Vocab
-from engine.models import MLP, CountingBigram, Model, NeuralBigram
+from engine.families.base import Model
 from engine.protocol import Bigram
 
 
 def bigram_matrices(model: Model) -> tuple[torch.Tensor | None, torch.Tensor] | None:
-    """(counts, probabilities), |V|x|V|, of a bigram model; counts is None for the neural one."""
-    if isinstance(model, CountingBigram):
-        return model.counts.clone(), model.probabilities()
-    if isinstance(model, NeuralBigram):
-        return None, model.probabilities()
-    return None
+    """(counts, probabilities), |V|x|V|, of a model that has them (Capability.BIGRAMS); counts
+    is None for one that counts nothing."""
+    return model.bigram_tables()
 
 
 def top_bigrams(model: Model, vocab: Vocab, n: int = 20) -> list[Bigram]:
-    """The n most frequent pairs (the likeliest for the neural bigram), most first."""
-    if isinstance(model, CountingBigram):  # from its sparse counts: |V| may be 20,000
-        counts, order = model.pair_counts.topk(min(n, len(model.pair_counts)))
-        size, keys = vocab.size, model.keys[order]
-        firsts, seconds = (keys // size).tolist(), (keys % size).tolist()
-        probs = model.target_log_probs((keys // size)[:, None], keys % size).exp().tolist()
-        return [
-            Bigram(vocab.symbol(a), vocab.symbol(b), count, prob)
-            for a, b, count, prob in zip(firsts, seconds, counts.tolist(), probs, strict=True)
-        ]
-    if not isinstance(model, NeuralBigram):
+    """The n most frequent pairs (the likeliest, for a model that counts nothing), most first."""
+    top = model.top_bigrams(n)
+    if top is None:
         return []
-    # Ranked by the joint probability under a uniform first character.
-    probs = model.probabilities()
-    values, flat = probs.flatten().topk(min(n, probs.numel()))
-    size = probs.shape[1]
+    keys, counts, probs = top
+    size = vocab.size
     return [
-        Bigram(vocab.symbol(i // size), vocab.symbol(i % size), 0, prob)
-        for i, prob in zip(flat.tolist(), values.tolist(), strict=True)
+        Bigram(vocab.symbol(key // size), vocab.symbol(key % size), count, prob)
+        for key, count, prob in zip(keys.tolist(), counts.tolist(), probs.tolist(), strict=True)
     ]
 
 
 def embedding_2d(model: Model) -> torch.Tensor | None:
     """Every token's embedding as a point (|V|, 2): as it is for size 2, else its first two
     principal components, signs fixed so that points do not flip between frames."""
-    if not isinstance(model, MLP):
+    table = model.embedding_table()
+    if table is None:
         return None
-    weights = model.embedding.detach().double()
+    weights = table.double()
     if weights.shape[1] == 1:
         return torch.cat([weights, torch.zeros_like(weights)], 1)
     if weights.shape[1] == 2:

@@ -17,11 +17,11 @@ from engine.protocol import (
     FindLearningRate,
     Generate,
     Idle,
-    NextModel,
     OpenDataset,
     Reconfigure,
     Record,
     Request,
+    SelectModel,
     Step,
     WatchDiagnostics,
 )
@@ -29,7 +29,7 @@ from engine.protocol import (
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PATH = FIXTURES / "recording.pickle"
 SMALL = "tests/fixtures/names300.txt"  # 300 of the embedded names; relative: the same everywhere
-MLP = [NextModel(), NextModel()]
+MLP = [SelectModel("mlp")]
 # A net with no prior and no regularisation: on 300 names it overfits within a few hundred steps.
 BARE = Reconfigure(
     {
@@ -53,9 +53,9 @@ SCENARIOS: dict[str, list[Command]] = {
     # bigram and ngram counted, then the mlp: both bars, and the best val loss marked
     "counted, then mlp 600 steps": [
         Step(210),
-        *[NextModel()] * 3,
+        SelectModel("ngram"),
         Step(300),
-        *[NextModel()] * 3,
+        SelectModel("mlp"),
         *[Step(100)] * 6,
     ],
     "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 30],

@@ -152,8 +152,8 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(10):
-            await pilot.press("tab")  # to learning_rate
+        for _ in range(11):
+            await pilot.press("tab")  # to learning_rate, after the shape's fields
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
         assert app.engine.sent[-1] == Reconfigure({"learning_rate": "0.01"})

@@ -5,9 +5,8 @@ import pickle
 import pytest
 import torch
 
-from engine import checkpoint
+from engine import checkpoint, families
 from engine.checkpoint import CheckpointError
-from engine.config import PRESETS
 from engine.dataset import Dataset
 from engine.trainer import StopReason, Trainer
 
@@ -15,7 +14,7 @@ from engine.trainer import StopReason, Trainer
 @pytest.mark.parametrize("preset", ["default", "lecture", "bigram", "ngram"])
 def test_a_resumed_run_gives_the_same_losses(small, tmp_path, preset):
     steps = 2 if preset in ("bigram", "ngram") else 20
-    straight = Trainer(small, PRESETS[preset].with_values(batch_size=4))
+    straight = Trainer(small, families.preset(preset).with_values(batch_size=4))
     straight.run(steps)
     path = tmp_path / "run.pt"
     checkpoint.save(straight, path)
@@ -27,7 +26,7 @@ def test_a_resumed_run_gives_the_same_losses(small, tmp_path, preset):
 
 
 def test_corrupt_truncated_and_foreign_files(small, tmp_path):
-    trainer = Trainer(small, PRESETS["default"])
+    trainer = Trainer(small, families.preset("default"))
     good = tmp_path / "good.pt"
     checkpoint.save(trainer, good)
     truncated = tmp_path / "truncated.pt"
@@ -49,7 +48,7 @@ def test_corrupt_truncated_and_foreign_files(small, tmp_path):
 
 def test_a_checkpoint_for_another_vocabulary(small, tmp_path):
     path = tmp_path / "run.pt"
-    checkpoint.save(Trainer(small, PRESETS["default"]), path)
+    checkpoint.save(Trainer(small, families.preset("default")), path)
     other = Dataset.from_items(["xyz", "zyx"] * 10)
     with pytest.raises(CheckpointError, match="vocabulary"):
         checkpoint.load(path, other)
@@ -74,7 +73,7 @@ def test_loading_never_executes_code(small, tmp_path, capsys):
 
 def test_a_crash_mid_save_leaves_the_old_file(small, tmp_path, monkeypatch):
     path = tmp_path / "run.pt"
-    checkpoint.save(Trainer(small, PRESETS["default"]), path)
+    checkpoint.save(Trainer(small, families.preset("default")), path)
     before = path.read_bytes()
 
     def crash(obj, file):
@@ -82,7 +81,7 @@ def test_a_crash_mid_save_leaves_the_old_file(small, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)
-    trainer = Trainer(small, PRESETS["default"])
+    trainer = Trainer(small, families.preset("default"))
     trainer.run(5)
     with pytest.raises(OSError, match="disk full"):
         checkpoint.save(trainer, path)
@@ -91,13 +90,31 @@ def test_a_crash_mid_save_leaves_the_old_file(small, tmp_path, monkeypatch):
 
 
 def test_a_stopped_run_keeps_why_and_an_older_checkpoint_gets_the_reason_it_can_be(small, tmp_path):
-    counted = Trainer(small, PRESETS["bigram"])
+    counted = Trainer(small, families.preset("bigram"))
     counted.run(10**6)
     path = tmp_path / "counted.pt"
     checkpoint.save(counted, path)
     assert checkpoint.load(path, small).stopped == counted.stopped
     assert counted.stopped.reason is StopReason.COUNTED
     state = torch.load(path, weights_only=True)
-    del state["stop_reason"]  # as the release before the reason was kept wrote it
+    del state["run"]["stop_reason"]  # as the release before the reason was kept wrote it
     torch.save(state, path)
     assert checkpoint.load(path, small).stopped == counted.stopped
+
+
+def test_a_checkpoint_of_the_previous_version_still_loads(small, tmp_path):
+    """Version 2 kept the run's entries beside the envelope's, and every family's fields in
+    its config: it goes on exactly as the run it was saved from."""
+    trainer = Trainer(small, families.preset("default"))
+    trainer.run(30)
+    path = tmp_path / "run.pt"
+    checkpoint.save(trainer, path)
+    state = torch.load(path, weights_only=True)
+    old = {k: v for k, v in state.items() if k != "run"} | state["run"] | {"version": 2}
+    old["config"] = old["config"] | {"order": 5, "smoothing": 1.0}  # the other families' fields
+    torch.save(old, path)
+    restored = checkpoint.load(path, small)
+    assert restored.config == trainer.config
+    trainer.run(10)
+    restored.run(10)
+    assert restored.last_loss == trainer.last_loss

@@ -51,7 +51,7 @@ def test_lines_are_stripped_blank_lines_skipped_case_kept(tmp_path):
     ],
 )
 def test_unicode_datasets_train_and_sample(tmp_path, words):
-    from engine.config import PRESETS
+    from engine.families import preset
     from engine.sampling import sample
     from engine.trainer import Trainer
 
@@ -59,7 +59,7 @@ def test_unicode_datasets_train_and_sample(tmp_path, words):
     path.write_text("\n".join(words * 3), encoding="utf-8")
     data = load_dataset(path)
     assert set(data.vocab.chars) == set("".join(words))
-    trainer = Trainer(data, PRESETS["default"].with_values(decay_steps=50))
+    trainer = Trainer(data, preset("default").with_values(decay_steps=50))
     trainer.run(50)
     for s in sample(trainer.model, data, 20, seed=1):
         assert set(s.text) <= set(data.vocab.chars)

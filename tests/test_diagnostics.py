@@ -10,13 +10,13 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.config import PRESETS
 from engine.diagnostics import diagnose
+from engine.families import preset
 from engine.trainer import Trainer
 
 
 def test_figures_match_a_direct_computation(small):
-    trainer = Trainer(small, PRESETS["lecture"].with_values(n_hidden=16, n_embd=4))
+    trainer = Trainer(small, preset("lecture").with_values(n_hidden=16, n_embd=4))
     trainer.run(30)
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     history: dict = {}
@@ -42,7 +42,7 @@ def test_figures_match_a_direct_computation(small):
 
 
 def test_relu_saturation_is_the_share_at_zero(small):
-    trainer = Trainer(small, PRESETS["seed"].with_values(batch_size=8))
+    trainer = Trainer(small, preset("seed").with_values(batch_size=8))
     trainer.run(5)
     (layer,) = diagnose(trainer, {}).layers
     assert 0 < layer.saturation < 1 and layer.act_histogram[0] == 0.0
@@ -63,6 +63,6 @@ def test_train_json_has_the_diagnostics(capsys, small, tmp_path):
 
 def test_the_gradient_check_uses_the_prior_of_training(small):
     """A net with an ngram prior: both passes see the prior as training does (leave-one-out)."""
-    trainer = Trainer(small, PRESETS["default"].with_values(prior_order=3))
+    trainer = Trainer(small, preset("default").with_values(prior_order=3))
     trainer.run(20)
     assert all(c.approximate for c in diagnose(trainer, {}).gradient_checks)

@@ -141,12 +141,12 @@ def test_save_load_and_export(tmp_path, monkeypatch):
 
 def test_resume_from_the_command_line(tmp_path):
     from engine import checkpoint
-    from engine.config import PRESETS
+    from engine.families import preset
     from engine.sources import open_dataset
     from engine.trainer import Trainer
 
     path = tmp_path / "run.pt"
-    trainer = Trainer(open_dataset(), PRESETS["lecture"])
+    trainer = Trainer(open_dataset(), preset("lecture"))
     trainer.run(42)
     checkpoint.save(trainer, path)
 

@@ -120,10 +120,10 @@ def _alive(pid: int) -> bool:
 
 
 def _trained(dataset, steps: int = 3):
-    from engine.config import PRESETS
+    from engine.families import preset
     from engine.trainer import Trainer
 
-    trainer = Trainer(dataset, PRESETS["bigram"])
+    trainer = Trainer(dataset, preset("bigram"))
     trainer.run(steps)
     return trainer
 
@@ -172,9 +172,9 @@ def test_sessions_quitting_at_once_keep_every_run(runs_home):
 
     script = (
         "import sys; from engine.dataset import Dataset; from engine.runs import RunLog, runs_path;"
-        "from engine.config import PRESETS; from engine.trainer import Trainer;"
+        "from engine.families import preset; from engine.trainer import Trainer;"
         "data = Dataset.from_items(['emma','ava','mia','ella','luna'] * 4, name='x');"
-        "log = RunLog(runs_path()); runs = [Trainer(data, PRESETS['bigram']) for _ in range(5)];"
+        "log = RunLog(runs_path()); runs = [Trainer(data, preset('bigram')) for _ in range(5)];"
         "[t.run(1) and log.record(t) for t in runs];"
         "sys.stdin.read(); log.save()"
     )
@@ -418,11 +418,11 @@ def _saved_run(tmp_path, dataset_path=None, **changes):
     import torch
 
     from engine import checkpoint
-    from engine.config import PRESETS
     from engine.dataset import load_dataset
+    from engine.families import preset
     from engine.trainer import Trainer
 
-    trainer = Trainer(load_dataset(NAMES300), PRESETS["bigram"])
+    trainer = Trainer(load_dataset(NAMES300), preset("bigram"))
     trainer.run(2)
     path = tmp_path / "run.pt"
     checkpoint.save(trainer, path)
@@ -431,12 +431,14 @@ def _saved_run(tmp_path, dataset_path=None, **changes):
         if dataset_path is not None:
             state["dataset"]["path"] = dataset_path
         for key, value in changes.items():
+            # the run's entries are a table of their own; the envelope's and a stranger beside
+            table = state if key in checkpoint.ENVELOPE or key == "payload" else state["run"]
             if key.startswith("dataset."):
                 state["dataset"][key.split(".", 1)[1]] = value
             elif value is ...:
-                del state[key]
+                del table[key]
             else:
-                state[key] = value
+                table[key] = value
         torch.save(state, path)
     return path
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.config import PRESETS
 from engine.dataset import load_dataset
-from engine.models import CountingNGram
+from engine.families import preset
+from engine.families.ngram import CountingNGram
 from engine.trainer import Trainer
 
 NAMES300 = Path(__file__).resolve().parent / "fixtures" / "names300.txt"  # of the embedded names
@@ -33,7 +33,7 @@ def test_the_ngram_on_names_txt_is_the_lectures_bar(capsys, names_path):
 
 
 def test_the_ngram_counts_every_order_and_mixes_them_by_val(small):
-    trainer = Trainer(small, PRESETS["ngram"].with_values(order=3, batch_size=3))
+    trainer = Trainer(small, preset("ngram").with_values(order=3, batch_size=3))
     while trainer.stopped is None:
         trainer.run(1)
     model = trainer.model
@@ -63,12 +63,12 @@ def test_a_training_examples_prior_leaves_it_out_of_the_counts(small):
         assert torch.allclose(held_out, without(x[i : i + 1]))
         assert held_out[0, y[i]] < counted(x[i : i + 1])[0, y[i]]
 
-    trainer = Trainer(small, PRESETS["default"].with_values(prior_order=3))
+    trainer = Trainer(small, preset("default").with_values(prior_order=3))
     prior = trainer.model.prior
     xt, yt = small.examples("train").tensors(trainer.model.block_size)
-    assert torch.equal(trainer._prior_of("train"), prior(xt[:, -2:], yt).float())
+    assert torch.equal(trainer.prior.of_split("train"), prior(xt[:, -2:], yt).float())
     xv, _ = small.examples("val").tensors(trainer.model.block_size)
-    assert torch.equal(trainer._prior_of("val"), prior(xv[:, -2:]).float())
+    assert torch.equal(trainer.prior.of_split("val"), prior(xv[:, -2:]).float())
 
 
 def test_the_kept_best_weights_give_the_reported_best_val_loss(capsys, tmp_path):
@@ -86,7 +86,7 @@ def test_the_kept_best_weights_give_the_reported_best_val_loss(capsys, tmp_path)
 
 
 def test_early_stopping_fires_on_300_names():
-    trainer = Trainer(load_dataset(NAMES300), PRESETS["lecture"].with_values(patience=3))
+    trainer = Trainer(load_dataset(NAMES300), preset("lecture").with_values(patience=3))
     while trainer.overfitting_since is None and trainer.step < 20_000:
         trainer.run(trainer.eval_every)
         trainer.evaluate(("val",))
@@ -108,24 +108,25 @@ def test_no_early_stop_on_names_txt_within_a_minute(capsys, names_path):
 
 
 def test_presets_are_sized_for_the_data():
-    large, small = PRESETS["default"].for_data(200_000), PRESETS["default"].for_data(2_000)
-    assert (large.n_hidden, large.n_embd, large.dropout) == (256, 16, 0.0)
-    assert small.n_hidden < large.n_hidden and small.n_embd < large.n_embd
-    assert small.dropout > 0 and small.weight_decay > large.weight_decay
-    assert small.epochs > large.epochs  # few examples: more passes over them
-    assert not large.fit_data and PRESETS["lecture"].for_data(2_000) == PRESETS["lecture"]
+    large, small = preset("default").for_data(200_000), preset("default").for_data(2_000)
+    assert (large.shape.n_hidden, large.shape.n_embd, large.shape.dropout) == (256, 16, 0.0)
+    assert small.shape.n_hidden < large.shape.n_hidden and small.shape.n_embd < large.shape.n_embd
+    assert small.shape.dropout > 0 and small.run.weight_decay > large.run.weight_decay
+    assert small.run.epochs > large.run.epochs  # few examples: more passes over them
+    assert not large.run.fit_data and preset("lecture").for_data(2_000) == preset("lecture")
     # 30 million examples (a 42 MB file): valid, and no larger than at 2 million
-    huge = PRESETS["default"].for_data(30_000_000)
-    assert not huge.problems() and huge == PRESETS["default"].for_data(2_000_000)
+    huge = preset("default").for_data(30_000_000)
+    assert not huge.shape.problems() + huge.run.problems()
+    assert huge == preset("default").for_data(2_000_000)
 
 
 def test_the_mlp_beats_its_ngram_prior_on_300_names():
     data = load_dataset(NAMES300)
-    ngram = Trainer(data, PRESETS["ngram"])
+    ngram = Trainer(data, preset("ngram"))
     ngram.run(10**6)
     bar = ngram.evaluate(("val", "test"))
-    mlp = Trainer(data, PRESETS["default"])
-    while mlp.step < mlp.config.schedule_steps(mlp.train_examples):
+    mlp = Trainer(data, preset("default"))
+    while mlp.step < mlp.config.run.schedule_steps(mlp.train_examples):
         mlp.run(mlp.eval_every)
         mlp.evaluate(("val",))
     mlp.use_best_weights()
@@ -136,7 +137,7 @@ def test_the_mlp_beats_its_ngram_prior_on_300_names():
 def test_the_last_val_loss_is_exact_after_the_history_averages_its_points(small):
     """The val history halves its points when full; the figure shown and the next evaluation's
     due step must not drift with it."""
-    trainer = Trainer(small, PRESETS["lecture"])
+    trainer = Trainer(small, preset("lecture"))
     for _ in range(1100):
         trainer.run(1)
         losses = trainer.evaluate(("val",))

@@ -7,8 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.config import PRESETS, Config
-from engine.models import build_model
+from engine import families
 from engine.trainer import Trainer
 
 
@@ -17,10 +16,10 @@ from engine.trainer import Trainer
 @pytest.mark.parametrize("n_hidden", [7, 64])
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout):
-    config = Config(
+    config = families.preset("lecture").with_values(
         activation=activation, n_layers=n_layers, n_hidden=n_hidden, n_embd=5, dropout=dropout
     )
-    model = build_model(config, 27)
+    model = config.build(27)
     model.train()
     model.generator = torch.Generator()
     idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
@@ -42,10 +41,10 @@ def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout)
 def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dropout):
     """alpha = -lr into the parameters: what p -= lr * grad gives from the same gradients
     (the seed's init: gradients large enough to show a weight updated before its use)."""
-    config = Config(
+    config = families.preset("lecture").with_values(
         activation=activation, n_layers=2, n_hidden=16, n_embd=5, dropout=dropout, init="seed"
     )
-    by_gradients, in_place = build_model(config, 27), build_model(config, 27)
+    by_gradients, in_place = config.build(27), config.build(27)
     idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
     losses = []
     for model in (by_gradients, in_place):
@@ -69,7 +68,7 @@ def test_200_steps_give_the_same_loss(small, preset):
     """Also with the ngram prior, dropout, AdamW, averaging, and a full batch in chunks."""
     runs = {}
     for gradients in ("manual", "autograd"):
-        trainer = Trainer(small, PRESETS[preset].with_values(gradients=gradients))
+        trainer = Trainer(small, families.preset(preset).with_values(gradients=gradients))
         trainer.run(200)
         runs[gradients] = trainer.evaluate(("train", "val"))
     assert runs["manual"]["train"] == pytest.approx(runs["autograd"]["train"], abs=1e-5)
@@ -77,7 +76,7 @@ def test_200_steps_give_the_same_loss(small, preset):
 
 
 def test_a_nan_still_stops_the_run_and_keeps_the_last_good_weights(small):
-    trainer = Trainer(small, PRESETS["lecture"].with_values(gradients="manual"))
+    trainer = Trainer(small, families.preset("lecture").with_values(gradients="manual"))
     trainer.run(40)
     with torch.no_grad():
         trainer.model.out_bias[0] = float("nan")

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 import torch.nn.functional as F
 
-from engine import checkpoint, memory
+from engine import checkpoint, families, memory
 from engine.cli import main
-from engine.config import PRESETS
 from engine.dataset import Dataset, load_dataset
 from engine.protocol import (
     Answer,
@@ -73,16 +72,16 @@ def large_list(tmp_path_factory) -> Path:
 def test_a_split_larger_than_the_evaluation_sample_is_evaluated_with_its_own_prior(monkeypatch):
     """The train split's prior is kept whole; the last chunk of the evaluated examples took
     the prior's rows past them (a size mismatch), on any list of over 262,144 examples."""
-    monkeypatch.setattr("engine.trainer.EVAL_EXAMPLES", 1000)
+    monkeypatch.setattr("engine.evaluation.EVAL_EXAMPLES", 1000)
     names = NAMES300.read_text().split()
-    trainer = Trainer(Dataset.from_items(names, name="300"), PRESETS["default"])
+    trainer = Trainer(Dataset.from_items(names, name="300"), families.preset("default"))
     assert trainer.evaluated_examples("train") == 1000 < trainer.train_examples
     trainer.run(20)
     losses = trainer.evaluate(("train", "val", "test"))
     # The same first 1,000 examples, one at a time, each with its own left-out prior
     examples = trainer.dataset.examples("train")
     x, y = examples.batch(slice(1000), trainer.model.block_size)
-    prior = trainer.prior_of_batch(slice(1000), x, y)
+    prior = trainer.prior_of_rows("train", slice(1000), x, y)
     with trainer.averaged():
         expected = trainer.model(x, prior).log_softmax(1).gather(1, y[:, None]).mean()
     assert losses["train"] == pytest.approx(-expected.item(), rel=1e-5)
@@ -189,7 +188,7 @@ def test_a_failure_after_training_still_saves_and_reports(capsys, tmp_path, monk
     assert code == 2
     result = json.loads(out.splitlines()[-1])
     assert result["test_loss"] > 0 and result["checkpoint"] == str(save)
-    assert checkpoint.read(save)["step"] == 50
+    assert checkpoint.read(save)["run"]["step"] == 50
     (line,) = errors(err)
     assert line.startswith("error: sampling failed: out of memory: 8.0 GiB")
     real = Trainer.split_loss_chunks
@@ -200,7 +199,7 @@ def test_a_failure_after_training_still_saves_and_reports(capsys, tmp_path, monk
     )
     save.unlink()
     code, out, err = run(capsys, *argv[:-1], "--samples", "0")
-    assert code == 2 and checkpoint.read(save)["step"] == 50
+    assert code == 2 and checkpoint.read(save)["run"]["step"] == 50
     (line,) = errors(err)
     assert line.startswith("error: the final evaluation failed: out of memory")
 
@@ -217,7 +216,7 @@ def test_a_failure_while_training_saves_the_run_so_far(capsys, tmp_path, monkeyp
     save = tmp_path / "run.pt"
     argv = ["train", "--data", str(NAMES300), "--steps", "100", "--save", str(save)]
     code, out, err = run(capsys, *argv)
-    assert code == 2 and checkpoint.read(save)["step"] == 40 and "samples: " in out
+    assert code == 2 and checkpoint.read(save)["run"]["step"] == 40 and "samples: " in out
     (line,) = errors(err)
     assert line.startswith("error: training stopped at step 40: out of memory: 8.0 GiB")
 
@@ -269,8 +268,8 @@ def test_a_run_that_stops_improving_converges_and_says_so(capsys):
 
 
 def test_converged_waits_for_the_end_of_the_schedule():
-    trainer = Trainer(load_dataset(NAMES300), PRESETS["default"])
-    end = trainer.config.schedule_steps(trainer.train_examples)
+    trainer = Trainer(load_dataset(NAMES300), families.preset("default"))
+    end = trainer.config.run.schedule_steps(trainer.train_examples)
     while trainer.step < end:
         trainer.run(trainer.eval_every)
         trainer.evaluate(("val",))
@@ -313,7 +312,7 @@ def _engine_notes(commands, until, timeout: float = 120.0) -> list[Note]:
 def test_a_large_vocabulary_is_evaluated_on_fewer_examples_and_says_so(monkeypatch, capsys):
     """A net's evaluated example takes a row of |V| values: at most EVAL_SPLIT_VALUES of them;
     and every model is measured on the same examples."""
-    monkeypatch.setattr("engine.trainer.EVAL_SPLIT_VALUES", 27 * 100)
+    monkeypatch.setattr("engine.evaluation.EVAL_SPLIT_VALUES", 27 * 100)
     code, out, err = run(capsys, "train", "--data", str(NAMES300), "--model", "bigram", "--json")
     result = json.loads(out.splitlines()[-1])
     vocab = result["vocab_size"]
@@ -346,7 +345,7 @@ def test_counting_models_never_make_rows_of_a_large_vocabulary(monkeypatch):
     data = Dataset.from_items(_wide_items(20_000), "wide")
     rows_wanted = []
     for preset in ("bigram", "ngram"):
-        trainer = Trainer(data, PRESETS[preset])
+        trainer = Trainer(data, families.preset(preset))
         monkeypatch.setattr(type(trainer.model), "forward", lambda *a: rows_wanted.append(a))
         trainer.run(1)
         assert trainer.items_seen == 64  # counted whole

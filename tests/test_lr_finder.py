@@ -8,14 +8,14 @@ import json
 import pytest
 import torch
 
-from engine.config import PRESETS
+from engine.families import preset
 from engine.lr_finder import LearningRateFinder
 from engine.trainer import Trainer
 from tui.cli import main
 
 
 def test_the_sweep_leaves_the_run_untouched(small):
-    trainer = Trainer(small, PRESETS["default"].with_values(batch_size=8))
+    trainer = Trainer(small, preset("default").with_values(batch_size=8))
     trainer.run(20)
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     optimizer = str(trainer.optimizer.state_dict())
@@ -34,7 +34,7 @@ def test_the_sweep_leaves_the_run_untouched(small):
 
 
 def test_the_sweep_stops_when_the_loss_blows_up(small):
-    finder = LearningRateFinder(Trainer(small, PRESETS["lecture"]), steps=300)
+    finder = LearningRateFinder(Trainer(small, preset("lecture")), steps=300)
     while not finder.done:
         finder.advance(50)
     sweep = finder.sweep()
@@ -45,7 +45,7 @@ def test_the_sweep_stops_when_the_loss_blows_up(small):
 
 def test_counting_models_have_no_rate(small):
     with pytest.raises(ValueError, match="no learning rate"):
-        LearningRateFinder(Trainer(small, PRESETS["ngram"]))
+        LearningRateFinder(Trainer(small, preset("ngram")))
 
 
 def test_lr_find_suggests_the_lectures_rate(capsys, names_path):

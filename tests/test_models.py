@@ -6,9 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.config import PRESETS, Config
+from engine import families
 from engine.dataset import Dataset
-from engine.models import MLP, TABLE_MAX_VOCAB, CountingBigram, CountingNGram, build_model
+from engine.families.bigram import TABLE_MAX_VOCAB, CountingBigram
+from engine.families.mlp import MLP
+from engine.families.ngram import CountingNGram
 from engine.trainer import Trainer
 
 
@@ -38,7 +40,7 @@ def test_counting_is_vectorized_and_exact(small):
 
 
 def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
-    trainer = Trainer(names, PRESETS["bigram"])
+    trainer = Trainer(names, families.preset("bigram"))
     counts_seen = []
     while trainer.stopped is None:
         trainer.run(50)
@@ -54,11 +56,11 @@ def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
 
 def test_neural_bigram_converges_to_the_counting_loss(embedded):
     names = embedded
-    counting = Trainer(names, PRESETS["bigram"])
+    counting = Trainer(names, families.preset("bigram"))
     counting.run(10**6)
-    neural = Trainer(names, PRESETS["bigram-neural"])
+    neural = Trainer(names, families.preset("bigram-neural"))
     assert neural.split_loss("val") == pytest.approx(math.log(27), abs=1e-6)
-    neural.run(PRESETS["bigram-neural"].decay_steps)
+    neural.run(families.preset("bigram-neural").run.decay_steps)
     assert neural.split_loss("val") == pytest.approx(counting.split_loss("val"), abs=0.01)
 
 
@@ -66,10 +68,12 @@ def test_neural_bigram_converges_to_the_counting_loss(embedded):
 def test_mlp_starts_near_uniform_loss_or_at_its_prior(embedded, preset):
     """Near-zero output weights: the net adds nothing at first, to a uniform guess or, with a
     prior, to the ngram's counts."""
-    trainer = Trainer(embedded, PRESETS[preset])
+    trainer = Trainer(embedded, families.preset(preset))
     assert isinstance(trainer.model, MLP)
-    if trainer.config.prior_order:
-        ngram = Trainer(embedded, PRESETS["ngram"].with_values(order=trainer.config.prior_order))
+    if trainer.config.shape.prior_order:
+        ngram = Trainer(
+            embedded, families.preset("ngram").with_values(order=trainer.config.shape.prior_order)
+        )
         ngram.run(10**6)
         expected = ngram.evaluate(("val",))["val"]
         assert expected < 2.25  # far below uniform
@@ -81,10 +85,15 @@ def test_mlp_starts_near_uniform_loss_or_at_its_prior(embedded, preset):
 def test_the_seed_preset_is_the_posts_network(embedded):
     """ReLU, plain randn weights and biases, full batch at 0.1 for 1000 steps: the first loss
     is in the tens (26.47 in the post), not ln|V|."""
-    seed = PRESETS["seed"]
-    assert (seed.block_size, seed.n_embd, seed.n_hidden, seed.n_layers) == (3, 2, 100, 1)
-    assert (seed.activation, seed.init, seed.batch_size) == ("relu", "seed", 0)
-    assert (seed.learning_rate, seed.lr_schedule, seed.decay_steps) == (0.1, "constant", 1000)
+    seed = families.preset("seed")
+    values = seed.as_dict()
+    assert [values[k] for k in ("block_size", "n_embd", "n_hidden", "n_layers")] == [3, 2, 100, 1]
+    assert [values[k] for k in ("activation", "init", "batch_size")] == ["relu", "seed", 0]
+    assert [values[k] for k in ("learning_rate", "lr_schedule", "decay_steps")] == [
+        0.1,
+        "constant",
+        1000,
+    ]
     trainer = Trainer(embedded, seed)
     report = trainer.run(2)
     assert 15 < trainer.initial_loss < 60
@@ -94,7 +103,7 @@ def test_the_seed_preset_is_the_posts_network(embedded):
 
 def test_a_full_batch_in_chunks_is_one_batch(embedded, monkeypatch):
     """The chunks' gradients sum to the whole batch's: the same run with one chunk."""
-    config = PRESETS["seed"].with_values(init="scaled")
+    config = families.preset("seed").with_values(init="scaled")
     chunked = Trainer(embedded, config)
     chunked.run(3)
     monkeypatch.setattr("engine.trainer.FULL_BATCH_CHUNK", 10**9)
@@ -106,23 +115,24 @@ def test_a_full_batch_in_chunks_is_one_batch(embedded, monkeypatch):
 
 
 def test_presets_as_documented():
-    assert (PRESETS["small"].block_size, PRESETS["small"].n_embd, PRESETS["small"].activation) == (
-        3,
-        2,
-        "tanh",
-    )
-    lecture = PRESETS["lecture"]
-    assert (lecture.block_size, lecture.n_embd, lecture.n_hidden, lecture.batch_size) == (
+    small = families.preset("small").as_dict()
+    assert [small[k] for k in ("block_size", "n_embd", "activation")] == [3, 2, "tanh"]
+    lecture = families.preset("lecture").as_dict()
+    assert [lecture[k] for k in ("block_size", "n_embd", "n_hidden", "batch_size")] == [
         3,
         10,
         200,
         32,
-    )
-    assert (lecture.optimizer, lecture.learning_rate, lecture.lr_min) == ("sgd", 0.1, 0.01)
+    ]
+    assert [lecture[k] for k in ("optimizer", "learning_rate", "lr_min")] == ["sgd", 0.1, 0.01]
 
 
 def test_mlp_shape_follows_the_config():
-    model = build_model(Config(block_size=4, n_embd=5, n_hidden=7, n_layers=3), 11)
+    model = (
+        families.preset("lecture")
+        .with_values(block_size=4, n_embd=5, n_hidden=7, n_layers=3)
+        .build(11)
+    )
     assert model(torch.zeros(2, 4, dtype=torch.long)).shape == (2, 11)
     assert [tuple(w.shape) for w in model.weights] == [(20, 7), (7, 7), (7, 7)]
     assert sum(p.numel() for p in model.parameters()) == 11 * 5 + 20 * 7 + 7 + 2 * 56 + 7 * 11 + 11
@@ -134,18 +144,28 @@ def test_mlp_shape_follows_the_config():
         ({"n_hidden": 0}, "n_hidden must be a whole number from 1"),
         ({"learning_rate": -1}, "learning_rate must be above 0"),
         ({"optimizer": "adam"}, "optimizer must be one of sgd, adamw"),
-        ({"model": "wavenet"}, "model must be one of bigram, bigram-neural, mlp, ngram"),
+        ({"smoothing": 1}, "the mlp has no smoothing"),
     ],
 )
 def test_bad_hyperparameters_are_refused(values, message):
     with pytest.raises(ValueError, match=message):
-        Config().with_values(**values)
+        families.preset("lecture").with_values(**values)
+
+
+def test_unknown_models_and_presets_are_errors_not_an_mlp():
+    with pytest.raises(ValueError, match="no model is called 'wavenet': there are bigram, "):
+        families.family("wavenet")
+    with pytest.raises(ValueError, match="no preset is called 'huge'"):
+        families.preset("huge")
+    with pytest.raises(ValueError, match="preset must be one of seed, small, lecture"):
+        families.preset("bigram", "mlp")
 
 
 def test_values_from_text():
-    assert Config().with_values(n_hidden="64", learning_rate="3e-3").n_hidden == 64
+    config = families.preset("lecture").with_values(n_hidden="64", learning_rate="3e-3")
+    assert (config.shape.n_hidden, config.run.learning_rate) == (64, 3e-3)
     with pytest.raises(ValueError, match="n_hidden must be a whole number, not 'lots'"):
-        Config().with_values(n_hidden="lots")
+        families.preset("lecture").with_values(n_hidden="lots")
 
 
 def test_the_counts_are_sparse_and_the_same_at_any_vocabulary_size(small):
@@ -198,14 +218,15 @@ def test_the_ngram_leaves_an_example_out_of_its_own_counts(small):
 
 
 def test_ngram_orders_are_lowered_to_what_the_vocabulary_allows():
-    config = PRESETS["default"].for_vocab(20_000)
-    assert (config.prior_order, PRESETS["ngram"].for_vocab(20_000).order) == (4, 4)
-    assert PRESETS["default"].for_vocab(27) == PRESETS["default"]
+    config = families.preset("default").for_vocab(20_000)
+    ngram = families.preset("ngram").for_vocab(20_000)
+    assert (config.shape.prior_order, ngram.shape.order) == (4, 4)
+    assert families.preset("default").for_vocab(27) == families.preset("default")
 
 
 def test_the_tanh_layer_is_tanh():
     """It is computed as 2·sigmoid(2z) − 1, which is faster here (models.MLP.hidden)."""
-    model = build_model(Config(n_embd=4, n_hidden=50), 27)
+    model = families.preset("lecture").with_values(n_embd=4, n_hidden=50).build(27)
     x = torch.linspace(-12, 12, 4 * 3 * 200).view(200, 12)
     weight, bias = model._layers[0]
     expected = torch.tanh(torch.addmm(bias, x, weight))

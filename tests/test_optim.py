@@ -51,11 +51,11 @@ def test_the_default_mlp_trains_without_importing_dynamo():
     """torch.optim's optimizers import torch._dynamo on first use: 1.3 s before a first step."""
     script = (
         "import sys\n"
-        "from engine.config import PRESETS\n"
+        "from engine.families import preset\n"
         "from engine.dataset import Dataset\n"
         "from engine.trainer import Trainer\n"
         "data = Dataset.from_items(['emma', 'olivia', 'ava', 'mia', 'luna', 'aria', 'ella'])\n"
-        "Trainer(data, PRESETS['default']).run(3)\n"
+        "Trainer(data, preset('default')).run(3)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )
     result = subprocess.run(

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from engine.config import PRESETS
+from engine.families import preset
 from engine.session import Session
 from engine.trainer import Trainer
 
@@ -16,7 +16,7 @@ def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
     session = Session(small)
     session.train(5)  # the bigram counts
     session.active = "mlp"
-    session.trainers["mlp"] = Trainer(small, PRESETS["small"])
+    session.trainers["mlp"] = Trainer(small, preset("small"))
     session.train(40)
     session.trainer.evaluate(("val",))
     session.reconfigure({"n_hidden": "20"})  # a new model: the run above is kept
@@ -42,7 +42,7 @@ def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
 
 
 def test_the_test_loss_is_that_of_the_best_weights(small):
-    trainer = Trainer(small, PRESETS["small"].with_values(eval_every=10))
+    trainer = Trainer(small, preset("small").with_values(eval_every=10))
     trainer.run(10)
     best = trainer.evaluate(("val", "test"))["test"]
     trainer.run(200)  # the weights move on from the best

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from engine.config import PRESETS
+from engine.families import preset
 from engine.sampling import Sample, SampleOptions, StreamState, sample, stream
 from engine.trainer import Trainer
 
@@ -17,14 +17,14 @@ def names(embedded):
 
 @pytest.fixture(scope="module")
 def trained(names):
-    trainer = Trainer(names, PRESETS["default"])
+    trainer = Trainer(names, preset("default"))
     trainer.run(3000)
     return trainer
 
 
 @pytest.fixture(scope="module")
 def bigram(names):
-    trainer = Trainer(names, PRESETS["bigram"])
+    trainer = Trainer(names, preset("bigram"))
     trainer.run(10**6)
     return trainer
 

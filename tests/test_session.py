@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from recording import load, record, record_all
 
-from engine.config import COUNTING, Config
 from engine.errors import AskFirst
+from engine.families.base import Config
 from engine.protocol import (
     Answer,
     BigramView,
+    Capability,
     EmbeddingView,
+    FamiliesView,
     FindLearningRate,
     Generate,
     HyperparameterView,
@@ -47,11 +49,11 @@ def test_reconfigure_applies_or_refuses_and_says_when_it_starts_over(session):
         session.reconfigure({"block_size": "x"})
     with pytest.raises(ValueError, match="the mlp has no smoothing"):
         session.reconfigure({"smoothing": "2"})
-    assert session.trainer.step == 5 and session.trainer.config.block_size == 6
+    assert session.trainer.step == 5 and session.trainer.config.shape.block_size == 6
     assert session.reconfigure({"learning_rate": "0.01"}) is False
-    assert session.trainer.step == 5 and session.trainer.config.learning_rate == 0.01
+    assert session.trainer.step == 5 and session.trainer.config.run.learning_rate == 0.01
     assert session.reconfigure({"n_embd": "8"}) is True
-    assert session.trainer.step == 0 and session.trainer.config.n_embd == 8
+    assert session.trainer.step == 0 and session.trainer.config.shape.n_embd == 8
 
 
 def test_the_forms_offer_what_applies_to_the_model(session):
@@ -74,13 +76,13 @@ def test_a_preset_from_the_form_brings_its_values_under_the_ones_changed(session
     shown = session.trainer.config.editable()
     assert session.reconfigure({**shown, "preset": "seed", "learning_rate": "0.2"}) is True
     config = session.trainer.config
-    assert (config.preset, config.activation, config.init, config.batch_size) == (
+    assert (config.preset, config.shape.activation, config.shape.init, config.run.batch_size) == (
         "seed",
         "relu",
         "seed",
         0,
     )
-    assert config.learning_rate == 0.2  # the one the user changed
+    assert config.run.learning_rate == 0.2  # the one the user changed
     assert config.differences(session.trainer.train_examples, session.dataset.vocab.size) == {
         "learning_rate": 0.2
     }
@@ -252,21 +254,25 @@ def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, sessi
     monkeypatch.setattr(  # the counting models fit, the others do not
         Config,
         "memory_needed",
-        lambda self, *args: real(self, *args) if self.model in COUNTING else 10**15,
+        lambda self, *args: real(self, *args) if self.family.counts else 10**15,
     )
     skipped = session.next_model()
     assert session.active == "ngram"
     assert "Skipped the bigram-neural: this bigram-neural needs about" in skipped
-    assert "Skipped the mlp" in skipped and session.next_model() is None  # back to the bigram
+    assert "Skipped the mlp" in skipped and session.next_model() is None  # to the uniform
     with pytest.raises(ValueError, match="The mlp cannot run here: this mlp needs about"):
         session.select_model("mlp")
-    assert session.active == "bigram"  # where it was
+    assert session.active == "uniform"  # where it was
 
 
-def test_a_model_is_chosen_by_name_from_those_the_status_lists():
+def test_a_model_is_chosen_by_name_from_the_families_the_engine_lists_once():
     records = record([SelectModel("ngram"), Step(3), SelectModel("wavenet")])
+    (families,) = [r for r in records if isinstance(r, FamiliesView)]
+    names = ["bigram", "bigram-neural", "mlp", "ngram", "uniform"]
+    assert [f.name for f in families.families] == names
+    mlp = families.families[2]
+    assert Capability.EMBEDDING in mlp.capabilities and "Bengio" in mlp.summary
     statuses = [r for r in records if isinstance(r, StatusView)]
-    assert statuses[-1].models == ["bigram", "bigram-neural", "mlp", "ngram"]
     assert (statuses[-1].model, statuses[-1].step) == ("ngram", 3)
     (error,) = [r.error for r in records if isinstance(r, Answer) and r.error]
-    assert error == "no model is called 'wavenet': there are bigram, bigram-neural, mlp, ngram"
+    assert error == f"no model is called 'wavenet': there are {', '.join(names)}"

@@ -6,13 +6,13 @@ import threading
 import pytest
 import torch
 
-from engine.config import PRESETS
+from engine.families import preset
 from engine.history import LossHistory
 from engine.trainer import Trainer
 
 
 def test_report_and_reset_start_over(small):
-    trainer = Trainer(small, PRESETS["default"])
+    trainer = Trainer(small, preset("default"))
     first = [trainer.run(1).loss for _ in range(5)]
     report = trainer.run(3)
     assert (report.step, report.tokens_seen) == (8, 8 * 64)
@@ -23,7 +23,7 @@ def test_report_and_reset_start_over(small):
 
 
 def test_steps_in_chunks_equal_one_run(small):
-    a, b = Trainer(small, PRESETS["default"]), Trainer(small, PRESETS["default"])
+    a, b = Trainer(small, preset("default")), Trainer(small, preset("default"))
     a.run(30)
     for _ in range(10):
         b.run(3)
@@ -31,7 +31,7 @@ def test_steps_in_chunks_equal_one_run(small):
 
 
 def test_learning_rate_and_batch_change_between_steps(small):
-    trainer = Trainer(small, PRESETS["lecture"])
+    trainer = Trainer(small, preset("lecture"))
     trainer.run(2)
     assert trainer.reconfigure(trainer.config.with_values(learning_rate=0.5, batch_size=8)) is False
     report = trainer.run(1)
@@ -47,7 +47,7 @@ def test_schedules():
     data = Dataset.from_items(["ab", "cd"] * 10)
     cosine = Trainer(
         data,
-        PRESETS["default"].with_values(learning_rate=1.0, lr_min=0.1, decay_steps=10, epochs=0),
+        preset("default").with_values(learning_rate=1.0, lr_min=0.1, decay_steps=10, epochs=0),
     )
     rates = []
     for _ in range(12):
@@ -55,12 +55,12 @@ def test_schedules():
         cosine.run(1)
     assert rates[0] == 1.0 and rates[5] == pytest.approx(0.55) and rates[10:] == [0.1, 0.1]
     assert rates == sorted(rates, reverse=True)
-    step = Trainer(data, PRESETS["lecture"].with_values(decay_steps=3))
+    step = Trainer(data, preset("lecture").with_values(decay_steps=3))
     assert [step.learning_rate() for _ in range(1) if step.run(3)] == [0.01]
 
 
 def test_a_cancelled_run_stops_between_steps(small):
-    trainer = Trainer(small, PRESETS["default"])
+    trainer = Trainer(small, preset("default"))
     cancel = threading.Event()
     cancel.set()
     assert trainer.run(100, cancel).step == 0
@@ -71,7 +71,7 @@ def test_a_cancelled_run_stops_between_steps(small):
 # At step 32 the weights are copied before the step: a copy that must not be kept.
 @pytest.mark.parametrize("broken_at", [20, 32])
 def test_nan_stops_the_run_and_keeps_good_weights(small, broken_at):
-    trainer = Trainer(small, PRESETS["lecture"])
+    trainer = Trainer(small, preset("lecture"))
     trainer.run(16)
     at_16 = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.run(broken_at - 16)
@@ -99,7 +99,7 @@ def test_loss_history_stays_bounded_and_keeps_the_whole_run():
 
 
 def test_trainer_history_is_bounded(small):
-    trainer = Trainer(small, PRESETS["bigram-neural"])
+    trainer = Trainer(small, preset("bigram-neural"))
     trainer.run(5000)
     assert len(trainer.train_history) <= trainer.train_history.capacity
     trainer.evaluate()

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import torch
 
-from engine.config import PRESETS
+from engine.families import preset
 from engine.trainer import Trainer
 from engine.views import bigram_matrices, embedding_2d, top_bigrams
 
 
 def test_top_bigrams_of_the_counting_model(names):
-    trainer = Trainer(names, PRESETS["bigram"])
+    trainer = Trainer(names, preset("bigram"))
     assert top_bigrams(trainer.model, names.vocab) == []  # nothing counted yet
     trainer.run(10**6)
     top = top_bigrams(trainer.model, names.vocab, 5)
@@ -23,11 +23,11 @@ def test_top_bigrams_of_the_counting_model(names):
 
 
 def test_neural_bigram_and_mlp_views(small):
-    neural = Trainer(small, PRESETS["bigram-neural"])
+    neural = Trainer(small, preset("bigram-neural"))
     neural.run(200)
     assert len(top_bigrams(neural.model, small.vocab, 10)) == 10
     assert embedding_2d(neural.model) is None
-    mlp = Trainer(small, PRESETS["small"])
+    mlp = Trainer(small, preset("small"))
     points = embedding_2d(mlp.model)
     assert points.shape == (small.vocab.size, 2)
     assert torch.equal(points.float(), mlp.model.embedding.detach())  # size 2: as it is
@@ -35,7 +35,7 @@ def test_neural_bigram_and_mlp_views(small):
 
 
 def test_pca_is_stable_between_frames(small):
-    trainer = Trainer(small, PRESETS["default"])
+    trainer = Trainer(small, preset("default"))
     before = embedding_2d(trainer.model)
     assert before.shape == (small.vocab.size, 2)
     trainer.run(1)  # a tiny update must not flip the picture

@@ -34,7 +34,10 @@ from textual.widgets import Footer
 from engine import freeze_survivors
 from engine.protocol import (
     Answer,
+    Capability,
     DiagnosticsView,
+    FamiliesView,
+    FamilyInfo,
     FormView,
     HyperparameterView,
     Idle,
@@ -85,6 +88,7 @@ class MakemoreApp(App[int]):
         panels = (self.status, self.loss, self.embedding, self.bigrams, self.names)
         self.panels = {panel.VIEW: panel for panel in panels}
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
+        self.families: list[FamilyInfo] = []  # as the engine lists them, once
         self.form: FormScreen | None = None  # the form opened last
         self.finder: RateFinderScreen | None = None  # while open
         self.runs: RunsScreen | None = None  # while open
@@ -191,6 +195,8 @@ class MakemoreApp(App[int]):
                     self.notify(error, severity="error", timeout=8, markup=False)
             case Idle() as idle:
                 self.engine.drawn(idle)
+            case FamiliesView(families):
+                self.families = families
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
             case DiagnosticsView() as diagnostics:
@@ -318,6 +324,15 @@ class MakemoreApp(App[int]):
     def action_diagnostics(self) -> None:
         from tui.screens.diagnostics import DiagnosticsScreen
 
+        having = [f.name for f in self.families if Capability.DIAGNOSTICS in f.capabilities]
+        status = self.status.view
+        if status is not None and having and status.model not in having:
+            self.notify(
+                f"The {status.model} has no hidden layers to look inside; "
+                f"the {' and the '.join(having)} has: press m to reach it."
+            )
+            return
+
         self.diagnostics = DiagnosticsScreen()
         self.push_screen(self.diagnostics, self._close_diagnostics)
         self.engine.watch_diagnostics(True)
@@ -347,7 +362,8 @@ class MakemoreApp(App[int]):
             replace(b, key=self._keymap[b.id], key_display=None) if b.id in self._keymap else b
             for b in self.BINDINGS
         ]
-        self.push_screen(HelpScreen([b for b in keys if b.key not in UNLISTED], lessons))
+        listed = [b for b in keys if b.key not in UNLISTED]
+        self.push_screen(HelpScreen(listed, lessons, self.families))
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step
@@ -377,12 +393,11 @@ class MakemoreApp(App[int]):
                 yield SystemCommand(
                     binding.description, binding.tooltip, partial(self.run_action, binding.action)
                 )
-        status = self.status.view
-        for model in status.models if status else ():  # as the engine names them
+        for family in self.families:  # as the engine names them
             yield SystemCommand(
-                f"Model: {model}",
-                f"switch to the {model}; each model keeps its own run",
-                partial(self.engine.select_model, model),
+                f"Model: {family.name}",
+                f"{family.summary}; each model keeps its own run",
+                partial(self.engine.select_model, family.name),
             )
 
 

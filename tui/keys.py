@@ -13,9 +13,7 @@ from textual.keys import Keys, key_to_character
 BINDINGS = [
     Binding("space", "toggle_run", "Run", tooltip="start or pause training"),
     Binding("n", "step", "Step", tooltip="one training step"),
-    Binding(
-        "m", "switch_model", "Model", tooltip="switch model: bigram, bigram-neural, mlp, ngram"
-    ),
+    Binding("m", "switch_model", "Model", tooltip="switch model; each keeps its own run"),
     Binding("g", "generate", "Generate", tooltip="generate names from the current model"),
     Binding(
         "plus,equals_sign",
@@ -72,7 +70,7 @@ BINDINGS = [
         "diagnostics",
         "Diagnostics",
         show=False,
-        tooltip="inside the MLP: activations, dead units, gradients, update:data, live",
+        tooltip="inside the net: activations, dead units, gradients, update:data, live",
     ),
     Binding(
         "z",

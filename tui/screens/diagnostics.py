@@ -1,4 +1,4 @@
-"""Inside the MLP, live (the lecture on activations and gradients): per hidden layer the
+"""Inside the net, live (the lecture on activations and gradients): per hidden layer the
 activations, their saturation and dead units, and the gradient at its output; per weight
 matrix the gradient beside the data and the update beside the data, over time; and the
 hand-written gradients checked against autograd (the lecture's cmp)."""
@@ -27,7 +27,7 @@ class DiagnosticsScreen(Dialog[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: DiagnosticsView | None = None
-        self.header = Static("Waiting for the MLP… (the counting models have no layers)")
+        self.header = Static("Waiting for the engine…")
         self.body = Vertical(id="diagnostics-body")
         self.weights = Static(id="diagnostics-weights")
         self.updates = UpdateRatioPlot(classes="diagnostics-plot")
@@ -36,7 +36,7 @@ class DiagnosticsScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         frame = VerticalScroll(id="diagnostics")
-        frame.border_title = "Inside the MLP"
+        frame.border_title = "Inside the net"
         frame.border_subtitle = "updates while training · Escape closes"
         with frame:
             yield self.header

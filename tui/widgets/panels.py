@@ -45,6 +45,7 @@ class PlotPanel(Container, Generic[PlotView]):
         super().__init__(**kwargs)
         self.plot: Plot | None = None
         self._hint = Static(LOADING, classes="loading")
+        self._hint_text = LOADING
 
     def compose(self) -> ComposeResult:
         yield self._hint
@@ -61,9 +62,11 @@ class PlotPanel(Container, Generic[PlotView]):
         if self.plot is None:
             self.plot = self.make_plot()
             self.plot.display = False
-            self._hint.update(self.HINT)
             self.mount(self.plot)
         has_data = self.has_data(view)
+        if not has_data and self._hint_text != self.hint(view):
+            self._hint_text = self.hint(view)
+            self._hint.update(self._hint_text)
         if self.plot.display != has_data:  # a change of display costs a layout: only on change
             self._hint.display = not has_data
             self.plot.display = has_data
@@ -74,6 +77,10 @@ class PlotPanel(Container, Generic[PlotView]):
 
     def has_data(self, view: PlotView) -> bool:
         raise NotImplementedError
+
+    def hint(self, view: PlotView) -> str:
+        """What the panel says while it has nothing to draw."""
+        return self.HINT
 
     def plot_args(self, view: PlotView) -> tuple[object, ...]:
         return (view,)
@@ -150,10 +157,6 @@ class LossPanel(PlotPanel[LossView]):
 class EmbeddingPanel(PlotPanel[EmbeddingView]):
     VIEW = EmbeddingView
     TITLE = "Embedding"
-    HINT = (
-        "The MLP gives each character a vector; they appear here as it learns. "
-        "Press m to reach the MLP."
-    )
 
     def make_plot(self) -> Plot:
         from tui.widgets.plots import EmbeddingPlot
@@ -163,9 +166,12 @@ class EmbeddingPanel(PlotPanel[EmbeddingView]):
     def has_data(self, view: EmbeddingView) -> bool:
         return view.points is not None
 
+    def hint(self, view: EmbeddingView) -> str:
+        return view.hint
+
     def titles(self, view: EmbeddingView) -> tuple[str, str]:
         if view.size is None:
-            return self.TITLE, "MLP only: press m"
+            return self.TITLE, "none here: press m"
         shown = len(view.points or ())
         some = f"{shown} of {view.vocab_size:,} · " if shown < view.vocab_size else ""
         return self.TITLE, some + f"{view.size}-D" + (

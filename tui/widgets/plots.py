@@ -95,7 +95,7 @@ def settled_range(view: LossView, drawn: dict[str, Curve], last: float) -> tuple
 
 
 class EmbeddingPlot(Plot):
-    """Every character's embedding as a labelled point, moving as the MLP trains."""
+    """Every character's embedding as a labelled point, moving as the net trains."""
 
     def draw(self, plt: Figure, view: EmbeddingView) -> None:
         if view.points:

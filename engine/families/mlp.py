@@ -1,0 +1,323 @@
+"""The MLP of Bengio et al. 2003, as in makemore and the lectures: embed the context, tanh (or
+ReLU) hidden layers, logits; with a backward pass written by hand, and an ngram prior."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
+from engine.families.base import Config, Family, Model, Preset, Walk
+from engine.families.ngram import fitting_order
+from engine.protocol import Capability
+
+
+class MLP(Model):
+    """Bengio et al. 2003 as in makemore: embed the context, tanh (or ReLU) hidden layers,
+    logits.
+
+    Weights are (in, out) as in the lectures (h = tanh(x @ W + b)): on matrices this small,
+    addmm on that layout is faster than on nn.Linear's transposed (out, in) one.
+    """
+
+    GAINS = {"tanh": 5 / 3, "relu": 2**0.5}  # Kaiming gains, as in the lectures
+
+    def __init__(self, vocab_size: int, config: MLPShape) -> None:
+        super().__init__()
+        self.block_size = config.block_size
+        self.activation, self.relu = config.activation, config.activation == "relu"
+        self.configure(config)
+        # Dropout's masks come from the trainer's generator, so that a run resumes exactly; the
+        # prior is counted again from the data, never saved.
+        widths = [config.block_size * config.n_embd] + [config.n_hidden] * config.n_layers
+        self.embedding = nn.Parameter(torch.randn(vocab_size, config.n_embd))
+        shapes = list(zip(widths, widths[1:], strict=False))
+        if config.init == "seed":  # plain randn, as the seed post: logits in the tens
+            self.weights = nn.ParameterList(torch.randn(a, b) for a, b in shapes)
+            self.biases = nn.ParameterList(torch.randn(b) for b in widths[1:])
+            self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size))
+            self.out_bias = nn.Parameter(torch.randn(vocab_size))
+        else:
+            gain = self.GAINS[config.activation]
+            self.weights = nn.ParameterList(torch.randn(a, b) * gain / a**0.5 for a, b in shapes)
+            self.biases = nn.ParameterList(torch.zeros(b) for b in widths[1:])
+            # Near-zero logits at step 0: the loss starts at ln|V|.
+            self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size) * 0.01)
+            self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+        # The same parameters in plain tuples: iterating ParameterLists, and even reading a
+        # parameter of a Module (0.4 µs), are a noticeable share of a small step.
+        # load_state_dict copies into them in place, so the tuples stay valid.
+        self._layers = tuple(zip(self.weights, self.biases, strict=True))
+        self._ends = (self.embedding, self.out_weight, self.out_bias)
+        self._params = tuple(self.parameters())
+
+    def configure(self, shape: Settings) -> None:
+        self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
+
+    def hand_gradients(self) -> Callable[..., float] | None:
+        return self.manual_gradients if self.by_hand else None
+
+    def embedding_table(self) -> torch.Tensor:
+        return self.embedding.detach()
+
+    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; `prior` is the prior's log-probabilities of these contexts, when the caller
+        has them at hand (the trainer keeps those of the training split)."""
+        return self.walk(idx, prior).logits
+
+    def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
+        """The forward pass with what each layer made: the one pass that forward(), the
+        hand-written backward pass and the diagnostics all take."""
+        (embedding, out_weight, out_bias), model_prior = self._ends, self.prior
+        dropout = self.dropout if self.training else 0.0
+        inputs = [F.embedding(idx, embedding).flatten(1)]
+        activations, masks = [], []
+        for weight, bias in self._layers:
+            h = self.hidden(inputs[-1], weight, bias)
+            activations.append(h)
+            if dropout:
+                keep = torch.rand(h.shape, generator=self.generator) >= dropout
+                masks.append(keep)
+                h = h * keep / (1 - dropout)
+            inputs.append(h)
+        logits = torch.addmm(out_bias, inputs[-1], out_weight)
+        if model_prior is not None:
+            if prior is None:
+                prior = model_prior(idx[:, idx.shape[1] - model_prior.block_size :]).float()
+            logits += prior
+        return Walk(inputs, activations, masks, logits)
+
+    def hidden(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """One hidden layer's activations (before dropout)."""
+        if self.relu:
+            return torch.relu(torch.addmm(bias, x, weight))
+        # tanh(z) as 2·sigmoid(2z) − 1: torch.tanh takes 15 µs on a batch of 32x200 here,
+        # sigmoid 2 µs (bench/: MLP step).
+        return torch.add(
+            _MINUS_ONE, torch.addmm(bias, x, weight, beta=2, alpha=2).sigmoid(), alpha=2
+        )
+
+    def manual_gradients(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor,
+        prior: torch.Tensor | None = None,
+        into: Sequence[torch.Tensor] | None = None,
+        alpha: float = 1.0,
+    ) -> float:
+        """The mean cross-entropy of this batch; and unless it is NaN or inf, its gradients
+        times `alpha`, by a backward pass written by hand as in the lecture "backprop ninja"
+        (what autograd gives, with no graph to record), added to `into`: a tensor for each of
+        parameters(), in its order; by default their .grad, zeros where None. Given the
+        parameters themselves and alpha = -lr, that is a plain SGD step, taken by the kernels
+        that compute the gradients: no gradient is kept."""
+        if torch.is_grad_enabled():  # the trainer calls with it off: no_grad costs 1 µs a step
+            with torch.no_grad():
+                return self.manual_gradients(idx, targets, prior, into, alpha)
+        n, (embedding, out_weight, _) = len(targets), self._ends
+        if into is None:
+            for p in self._params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+            into = [p.grad for p in self._params]
+        walk = self.walk(idx, prior)
+        inputs, activations, masks = walk.inputs, walk.activations, walk.masks
+        dropout = self.dropout if self.training else 0.0
+        # The loss from log_softmax: a probability that underflows to 0 (the seed's init) has a
+        # log that does not.
+        logp = walk.logits.log_softmax(1)
+        loss = F.nll_loss(logp, targets).item()
+        if not math.isfinite(loss):
+            return loss
+        # dloss/dlogits = (softmax - one-hot) / n, here times alpha: the gradients are linear
+        # in it, and so come times alpha with no kernel of their own.
+        dlogits = logp.exp_()
+        dlogits.index_put_((_rows(n), targets), _MINUS_ONE, accumulate=True)
+        dlogits *= _scalar(alpha / n)
+        # `into` follows parameters(): the three ends, then the layers' weights, then biases.
+        # Each weight is used before its gradient is added: `into` may be the weights.
+        n_layers = len(self._layers)
+        dh = F.linear(dlogits, out_weight)  # dlogits @ out_weight.t(), with no call for .t()
+        into[1].addmm_(inputs[-1].t(), dlogits)
+        into[2].addmv_(dlogits.t(), _ones(n))  # the sum over examples, in one kernel
+        for layer in range(n_layers - 1, -1, -1):
+            if masks:
+                dh = dh * masks[layer] / (1 - dropout)
+            # dh * (h > 0), or dh * (1 - h²), in one kernel each: what autograd calls
+            if self.relu:
+                dpre = _threshold_backward(dh, activations[layer], 0)
+            else:
+                dpre = _tanh_backward(dh, activations[layer])
+            dh = F.linear(dpre, self._layers[layer][0])
+            into[3 + layer].addmm_(inputs[layer].t(), dpre)
+            into[3 + n_layers + layer].addmv_(dpre.t(), _ones(n))
+        # index_put_ rather than index_add_, which takes twice as long
+        into[0].index_put_((idx.view(-1),), dh.view(-1, embedding.shape[1]), accumulate=True)
+        return loss
+
+
+_MINUS_ONE = torch.tensor(-1.0)  # a tensor for the ops that take no number
+# The overloads themselves: finding one by its arguments costs a quarter of the kernel.
+_tanh_backward = torch.ops.aten.tanh_backward.default
+_threshold_backward = torch.ops.aten.threshold_backward.default
+
+
+# Kept for the manual backward pass: making one costs 1 µs, a share of a small step.
+@functools.lru_cache(maxsize=8)
+def _rows(n: int) -> torch.Tensor:
+    return torch.arange(n)
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(n: int) -> torch.Tensor:
+    return torch.ones(n)
+
+
+@functools.lru_cache(maxsize=64)
+def _scalar(value: float) -> torch.Tensor:
+    """A number as a tensor: multiplying by a Python float costs 1 µs more."""
+    return torch.tensor(value)
+
+
+@dataclass(frozen=True)
+class MLPShape(Settings):
+    block_size: int = setting(3, 1, 64, new_model=True)  # characters of context it sees
+    n_embd: int = setting(10, 1, 1_000_000, new_model=True)  # each character's vector
+    n_hidden: int = setting(200, 1, 1_000_000, new_model=True)  # units in each hidden layer
+    n_layers: int = setting(1, 1, 16, new_model=True)  # hidden layers
+    # of the hidden layers: tanh (the lectures) | relu (the seed post)
+    activation: str = setting("tanh", choices=("tanh", "relu"), new_model=True)
+    # scaled: weights by the Kaiming gain, near-zero logits, so the loss starts at ln|V|;
+    # seed: plain torch.randn everywhere as in the seed post, so it starts far above
+    init: str = setting("scaled", choices=("scaled", "seed"), new_model=True)
+    dropout: float = setting(0.0, 0, 1, below=True, rule="from 0 to below 1")  # units zeroed
+    # The logits start from an ngram of this order, counted on the training split: the
+    # network learns only what the counts miss (0: no ngram, as in the lectures).
+    prior_order: int = setting(0, new_model=True)
+    # The backward pass: written by hand (MLP.manual_gradients) or by autograd; the same
+    # gradients to float precision.
+    gradients: str = setting("manual", choices=("manual", "autograd"))
+
+    def joint_problems(self) -> list[str]:
+        if self.prior_order and not 2 <= self.prior_order <= self.block_size + 1:
+            return [
+                f"prior_order must be 0 (none) or from 2 to block_size + 1, not {self.prior_order}"
+            ]
+        return []
+
+
+def _adamw(**values: object) -> RunConfig:
+    """The run of the sized presets: AdamW, cosine decay, averaged weights, sized by the data."""
+    return RunConfig(
+        optimizer="adamw", lr_schedule="cosine", average=0.999, fit_data=True, **values
+    )
+
+
+class MLPFamily(Family):
+    name = "mlp"
+    summary = (
+        "Bengio et al. 2003: a context of characters, embeddings, tanh layers; by default it "
+        "starts from the ngram's counts and learns what they miss, sized to the data"
+    )
+    Shape = MLPShape
+    capabilities = frozenset(
+        {
+            Capability.EMBEDDING,
+            Capability.DIAGNOSTICS,
+            Capability.HAND_GRADIENTS,
+            Capability.LEARNING_RATE,
+        }
+    )
+    default_preset = "default"
+    presets = {
+        # The seed post's network exactly: 2-D embeddings, a ReLU layer of 100, plain randn
+        # weights (a loss that starts far above ln|V|), full-batch descent at 0.1 for 1000 steps.
+        "seed": Preset(
+            "the seed post's net: a huge first loss (random init), and it ends worse than counting",
+            MLPShape(n_embd=2, n_hidden=100, activation="relu", init="seed"),
+            RunConfig(batch_size=0, lr_schedule="constant", decay_steps=1000),
+        ),
+        # The same small net made trainable: tanh, scaled init, minibatches of 32.
+        "small": Preset(
+            "the same net made trainable: scaled init and minibatches, 2-D embeddings to watch",
+            MLPShape(n_embd=2, n_hidden=100),
+            RunConfig(decay_steps=100_000),
+        ),
+        "lecture": Preset(
+            "the lecture's MLP: context 3, embedding 10, SGD 0.1 then 0.01",
+            MLPShape(),
+            RunConfig(),
+        ),
+        # Stronger and faster: longer context, AdamW, cosine decay (figures in the README).
+        "default": Preset(
+            "a net sized for the data, on top of the 5-gram counts: it beats them",
+            MLPShape(block_size=6, n_embd=16, n_hidden=256, prior_order=5),
+            _adamw(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
+        ),
+        # The strongest: context 8, two tanh layers (figures in the README).
+        "strong": Preset(
+            "deeper and longer: the best this app reaches",
+            MLPShape(block_size=8, n_embd=24, n_hidden=256, n_layers=2, prior_order=5),
+            _adamw(batch_size=512, learning_rate=4e-3, lr_min=1e-4, epochs=60, weight_decay=0.1),
+        ),
+    }
+
+    def build(self, config: Config, vocab_size: int) -> MLP:
+        return MLP(vocab_size, config.shape)
+
+    def describe(self, config: Config) -> str:
+        s = config.shape
+        prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
+        dropout = f" dropout {s.dropout:g}" if s.dropout else ""
+        init = " randn init" if s.init == "seed" else ""
+        return (
+            f"ctx {s.block_size} emb {s.n_embd} hidden {s.n_layers}x{s.n_hidden} "
+            f"{s.activation}{init}{dropout}{prior}, {config.run.describe()}"
+        )
+
+    def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
+        """Its weights about 8 times (see Family) and one batch's activations, forward and
+        backward."""
+        s = config.shape
+        inputs, hidden = s.block_size * s.n_embd, s.n_hidden
+        weights = (
+            vocab_size * s.n_embd
+            + (inputs + 1) * hidden
+            + (s.n_layers - 1) * (hidden + 1) * hidden
+            + (hidden + 1) * vocab_size
+        )
+        batch = config.run.batch_size or FULL_BATCH_CHUNK
+        activations = batch * (inputs + s.n_layers * hidden + vocab_size)
+        return 4 * (8 * weights + 4 * activations)
+
+    def eval_width(self, config: Config, vocab_size: int) -> int:
+        s = config.shape
+        return max(vocab_size, s.n_hidden, s.block_size * s.n_embd)
+
+    def prior_order(self, shape: Settings) -> int:
+        return shape.prior_order
+
+    def for_data(self, config: Config, train_examples: int) -> Config:
+        """Small data gets a smaller net, more regularisation, fewer steps."""
+        # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
+        scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
+        s, run = config.shape, config.run
+        return config.with_values(
+            n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
+            n_hidden=max(64, round(s.n_hidden * 2**scale)),
+            dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
+            weight_decay=float(f"{run.weight_decay * 10 ** (-scale):.2g}"),
+            epochs=round(run.epochs * 10 ** (-scale / 2)),
+        )
+
+    def for_vocab(self, config: Config, vocab_size: int) -> Config:
+        order = fitting_order(config.shape.prior_order, vocab_size)
+        return (
+            config if order == config.shape.prior_order else config.with_values(prior_order=order)
+        )

@@ -1,0 +1,48 @@
+"""The run policy of `train` and of the app's engine alike: how many steps to take at a time,
+when val is measured, and when a run ends or pauses."""
+
+from __future__ import annotations
+
+from engine.judge import Stop
+from engine.trainer import Trainer
+
+
+def steps_per_call(steps_per_second: float, seconds: float, most: int) -> int:
+    """Steps that take about `seconds` at this speed: between two looks at the clock."""
+    return max(1, min(most, int(steps_per_second * seconds)))
+
+
+class RunPolicy:
+    """A run's steps end where val is due (every eval_every steps, exactly, so that a run
+    that stops early stops there and is reproducible) and at its step budget, if it has one.
+    A run that stalls (Trainer.stall) stops; or, with `pause_once`, is paused once for each
+    best step, as the app does: the user may go on."""
+
+    def __init__(self, trainer: Trainer, steps: int | None = None, early_stop: bool = True) -> None:
+        self.trainer, self.steps, self.early_stop = trainer, steps, early_stop
+        self._stalled_at: int | None = None  # the best step it last stalled for
+
+    def next_steps(self, most: int) -> int:
+        """Steps to take now, at most `most`: to the next val or the budget; 0 when done."""
+        trainer = self.trainer
+        if trainer.stopped is not None:
+            return 0
+        due = trainer.eval_every - trainer.step % trainer.eval_every
+        if self.steps is not None:
+            due = min(due, self.steps - trainer.step)
+        return max(0, min(most, due))
+
+    def val_due(self) -> bool:
+        """Whether val is to be measured at this step (never for a counting model: it is
+        measured once, when it has counted)."""
+        trainer = self.trainer
+        return not trainer.family.counts and trainer.step % trainer.eval_every == 0
+
+    def stall(self, once: bool = False) -> Stop | None:
+        """Why the run should stop after this val (Trainer.stall), unless early stopping is
+        off; `once`: not again for the same best step."""
+        stall = self.trainer.stall() if self.early_stop else None
+        if stall is None or once and self.trainer.best_step == self._stalled_at:
+            return None
+        self._stalled_at = self.trainer.best_step
+        return stall

@@ -1,0 +1,66 @@
+"""Copies of a net's weights that a run keeps beside them: the last good ones, for a NaN to go
+back to, and the average over recent steps (RunConfig.average)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+# Steps between copies of the weights kept for a NaN: a copy every step would slow training.
+GOOD_WEIGHTS_EVERY = 16
+
+
+class LastGood:
+    """The weights of a step whose loss was finite, and a copy taken before a step, good once
+    its loss is known to be finite."""
+
+    def __init__(self, params: list[torch.Tensor]) -> None:
+        self._params = params
+        self._good = [p.detach().clone() for p in params]
+        self._maybe = [p.detach().clone() for p in params]
+        self.step = 0  # of the good ones
+
+    def before(self, step: int) -> bool:
+        """Copy the weights before this step, if it is one to keep; whether it is."""
+        keep = step % GOOD_WEIGHTS_EVERY == 0
+        if keep:  # before the step, which may change the weights within the backward pass
+            torch._foreach_copy_(self._maybe, self._params)
+        return keep
+
+    def finite(self, step: int) -> None:
+        """The step that before() kept gave a finite loss."""
+        self._good, self._maybe = self._maybe, self._good
+        self.step = step
+
+    def restore(self) -> None:
+        torch._foreach_copy_(self._params, self._good)
+
+
+class Average:
+    """The weights averaged over about the last 1 / (1 - rate) steps."""
+
+    def __init__(self, params: list[torch.Tensor], rate: float) -> None:
+        self._params, self.rate = params, rate
+        self.values = [p.detach().clone() for p in params]
+
+    def update(self) -> None:
+        torch._foreach_lerp_(self.values, self._params, 1 - self.rate)
+
+    def take_weights(self) -> None:
+        """Become the weights as they are now (the best ones, put in the model)."""
+        with torch.no_grad():
+            torch._foreach_copy_(self.values, self._params)
+
+    @contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """The averaged weights in the model for a while."""
+        own = [p.detach().clone() for p in self._params]
+        with torch.no_grad():
+            torch._foreach_copy_(self._params, self.values)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self._params, own)
