@@ -3,8 +3,15 @@ when val is measured, and when a run ends or pauses."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+from engine.evaluation import Evaluation
 from engine.judge import Stop
 from engine.trainer import Trainer
+
+EVAL_SECONDS = 5.0  # the app's val loss while training at least this often
+EVAL_SHARE = 0.1  # ... but evaluating for at most this share of the time (a large |V|)
 
 
 def steps_per_call(steps_per_second: float, seconds: float, most: int) -> int:
@@ -46,3 +53,50 @@ class RunPolicy:
             return None
         self._stalled_at = self.trainer.best_step
         return stall
+
+
+class EvaluationsOnTime:
+    """The app's val losses while it trains: where the run policy says, or after EVAL_SECONDS,
+    whichever comes first, but no more than EVAL_SHARE of the time; each measured a slice at
+    a time, between the requests. The weights stand still while one is under way."""
+
+    def __init__(self) -> None:
+        self.current: Evaluation | None = None
+        self.judging = False  # whether the one under way may pause the run when it ends
+        self._spent = (0.0, 0.0)  # the time spent on the last one, and when it ended
+
+    def due(self, policy: RunPolicy, now: float) -> bool:
+        spent, ended = self._spent
+        if now - ended < spent * (1 - EVAL_SHARE) / EVAL_SHARE:
+            return False
+        trainer = policy.trainer
+        evaluated = trainer.last_val[0] if trainer.last_val else 0
+        behind = trainer.step - evaluated >= trainer.eval_every  # one was skipped for the share
+        return policy.val_due() or behind or now - ended >= EVAL_SECONDS
+
+    def start(self, evaluation: Callable[[], Evaluation], judging: bool) -> None:
+        """Start one at this step; `judging`: whether its end may pause the run. One under way
+        is of this step already."""
+        if self.current is None:
+            self.current, self.judging = evaluation(), judging
+            self._spent = (0.0, self._spent[1])
+
+    def advance(self, seconds: float) -> bool:
+        """About `seconds` of the one under way; whether it has ended."""
+        assert self.current is not None
+        start = time.perf_counter()
+        try:
+            done = self.current.advance(seconds)
+        except Exception:
+            self.current = None
+            raise
+        now = time.perf_counter()
+        self._spent = (self._spent[0] + now - start, now)
+        if done:
+            self.current = None
+        return done
+
+    def drop(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None

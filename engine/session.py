@@ -31,8 +31,6 @@ from engine.protocol import (
     Curve,
     DiagnosticsView,
     EmbeddingView,
-    FamiliesView,
-    FamilyInfo,
     GeneratorView,
     HyperparameterView,
     LossView,
@@ -46,11 +44,10 @@ from engine.runs import RunLog, runs_path
 from engine.sampling import SampleOptions, StreamState, stream
 from engine.sources import open_dataset
 from engine.trainer import Evaluation, StepReport, Trainer
-from engine.views import bigram_matrices, embedding_2d, top_bigrams
+from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_view, embedding_2d
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
-GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
 EMBEDDING_POINTS = 100  # the embedding panel's points, at most
 
 
@@ -376,60 +373,14 @@ class Session:
         return [(vocab.symbol(i), x, y) for i, (x, y) in placed]
 
     def _bigram_view(self) -> BigramView:
-        """Built again only when the bigram drawn has changed: it stands still while the MLP
+        """Built again only when the table drawn has changed: it stands still while a net
         trains."""
-        source = self._bigram_source()
+        source = bigram_source(self.active, self.trainers)
         key = (self.active, self.dataset, source, source and source.step, source and source.config)
         if self._bigram_cache is None or self._bigram_cache[0] != key:
-            vocab = self.dataset.vocab
             model = source.model if source else None
-            # The top pairs only beyond GRID_MAX_VOCAB: the grid would not be read, and at
-            # |V| = 20,000 its tables would take 6 GB.
-            grid = model is not None and vocab.size <= GRID_MAX_VOCAB
-            counts, probs = bigram_matrices(model) if grid else (None, None)
-            view = BigramView(
-                model=self.active,
-                symbols=[vocab.symbol(i) for i in range(vocab.size)] if grid else [],
-                top=top_bigrams(model, vocab, 512) if model else [],
-                counts=counts.tolist() if counts is not None else None,
-                probabilities=probs.tolist() if probs is not None else None,
-                hint=self._bigram_hint(),
-            )
-            self._bigram_cache = (key, view)
+            self._bigram_cache = (key, bigram_view(self.active, model, self.dataset.vocab))
         return self._bigram_cache[1]
-
-    def _bigram_source(self) -> Trainer | None:
-        """The bigram table to draw: the active model's if it has one, else the first
-        counting model's that has."""
-        counting = [f.name for f in FAMILIES if f.counts and Capability.BIGRAMS in f.capabilities]
-        for name in (self.active, *counting):
-            trainer = self.trainers.get(name)
-            if trainer and trainer.step and Capability.BIGRAMS in trainer.family.capabilities:
-                return trainer
-        return None
-
-    def _bigram_hint(self) -> str:
-        """What the empty table says: the active model's own words if it draws one."""
-        active = family(self.active)
-        if Capability.BIGRAMS in active.capabilities:
-            return active.waiting
-        counting = next(f for f in FAMILIES if f.counts and Capability.BIGRAMS in f.capabilities)
-        return (
-            f"No {counting.name} has trained yet. Switch to it with m and run it: its table is "
-            "what the other models are compared with."
-        )
-
-
-# What the embedding panel says while the model has no embedding
-EMBEDDING_HINT = (
-    "A net gives each character a vector; they appear here as it learns. Press m to reach "
-    + " or ".join(f"the {f.name}" for f in FAMILIES if Capability.EMBEDDING in f.capabilities)
-    + "."
-)
-# Every family, as the app lists them
-FAMILIES_VIEW = FamiliesView(
-    [FamilyInfo(f.name, f.summary, tuple(sorted(f.capabilities))) for f in FAMILIES]
-)
 
 
 def _recent(history: LossHistory, points: int = 20) -> float | None:

@@ -7,16 +7,14 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from engine.config import COUNT_STEP_EXAMPLES, FULL_BATCH_CHUNK
+from engine.config import COUNT_STEP_EXAMPLES
 from engine.dataset import Dataset
 from engine.evaluation import (
     Chunked,
@@ -33,15 +31,12 @@ from engine.judge import Judge, Stop, StopReason
 from engine.memory import available_memory, gibibytes
 from engine.optim import Optimizer, make_optimizer
 from engine.prior import Prior
+from engine.steps import GradientStep
 from engine.weights import Average, LastGood
 
 # The share of the available memory one run may take: a session keeps a run of each of its
 # models, beside the app and the rest of the machine.
 MEMORY_SHARE = 0.25
-
-# Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
-# the batch's loss it stands for.
-Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,8 @@ class Trainer:
     def reset(self) -> None:
         """Start over from the seed: same initial weights, same batch order."""
         cfg, vocab_size = self.config, self.dataset.vocab.size
-        self.model: Model = cfg.build(vocab_size)
+        # In eval mode but while it steps (run()): no dropout in a loss or a name before then
+        self.model: Model = cfg.build(vocab_size).eval()
         counts = cfg.family.counts
         self.optimizer: Optimizer | None = (
             None if counts else make_optimizer(self.model.parameters(), cfg.run)
@@ -110,10 +106,12 @@ class Trainer:
         elif not order:
             self.prior = None
         self.model.prior = self.prior.model if self.prior else None
-        self._params = list(self.model.parameters())
-        self._manual = self.model.hand_gradients()
-        self.average = Average(self._params, cfg.run.average) if cfg.run.average else None
-        self.last_good = LastGood(self._params)
+        self.gradient = GradientStep(
+            self.model, self.optimizer, self._train, self.generator, self.prior_of_rows
+        )
+        params = self.gradient.params
+        self.average = Average(params, cfg.run.average) if cfg.run.average else None
+        self.last_good = LastGood(params)
 
     # What the judge knows, read as the trainer's own
     best_val = property(lambda self: self.judge.best_val)
@@ -182,28 +180,9 @@ class Trainer:
         clone.train_history, clone.val_history = LossHistory(), LossHistory()
         return clone
 
-    @contextmanager
-    def _unshared(self) -> Iterator[None]:
-        """The model without its prior and generator for a while: a deep copy made then leaves
-        the prior's counts (they never change) to be shared, and random numbers to its own."""
-        model = self.model
-        prior, model.prior, model.generator = model.prior, None, None
-        try:
-            yield
-        finally:
-            model.prior, model.generator = prior, self.generator
-
     def _averaged_model(self) -> Model:
-        """A copy of the model with the averaged weights, for an evaluation to measure while
-        the run's own stay in place (samples, saves); the model itself when nothing averages."""
-        if self.average is None:
-            return self.model
-        with self._unshared():
-            clone = copy.deepcopy(self.model)
-        clone.prior = self.model.prior
-        with torch.no_grad():
-            torch._foreach_copy_(list(clone.parameters()), self.average.values)
-        return clone.eval()
+        """The model to measure: a copy with the averaged weights, if any (Average.copy_of)."""
+        return self.model if self.average is None else self.average.copy_of(self.model)
 
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""
@@ -215,7 +194,7 @@ class Trainer:
             self.model.configure(config.shape)
             if self.optimizer is not None:
                 self.optimizer.param_groups[0]["weight_decay"] = config.run.weight_decay
-            self._manual = self.model.hand_gradients()
+            self.gradient.manual = self.model.hand_gradients()
         return needs_reset
 
     @property
@@ -286,27 +265,6 @@ class Trainer:
         """The prior's log-probabilities of these examples of a split (Prior.of_rows)."""
         return None if self.prior is None else self.prior.of_rows(split, rows, x, y)
 
-    def _batches(self) -> list[Chunk]:
-        """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
-        their weights sum to the batch's mean loss: random examples in one chunk, or all of
-        them (full batch) in chunks of FULL_BATCH_CHUNK."""
-        examples, block_size, batch_size = (
-            self._train,
-            self.model.block_size,
-            self.config.run.batch_size,
-        )
-        if batch_size:
-            ix = torch.randint(0, self._n_examples, (batch_size,), generator=self.generator)
-            x, y = examples.batch(ix, block_size)
-            return [(x, y, self.prior_of_rows("train", ix, x, y), 1.0)]
-        n, size = self._n_examples, FULL_BATCH_CHUNK
-        chunks = []
-        for i in range(0, n, size):
-            rows = slice(i, i + size)
-            x, y = examples.batch(rows, block_size)
-            chunks.append((x, y, self.prior_of_rows("train", rows, x, y), min(size, n - i) / n))
-        return chunks
-
     def gradient_step(self, lr: float) -> float:
         """One step at this rate (the schedule's are for run()); returns the batch loss, and on
         a NaN or inf, leaves the weights as they were."""
@@ -316,19 +274,7 @@ class Trainer:
     def _step(self, lr: float) -> float:
         """gradient_step() with autograd off."""
         keep = self.last_good.before(self.step)
-        optimizer = self.optimizer
-        optimizer.param_groups[0]["lr"] = lr
-        batches = self._batches()
-        # A plain SGD step of a random batch is taken by the backward pass itself (bench/: MLP
-        # step). A full batch's step is all matrix products, where that saves nothing: it keeps
-        # autograd's order of rounding, and the seed post's figures with either.
-        if self._manual is not None and self.config.run.batch_size and optimizer.plain:
-            ((x, y, prior, _),) = batches
-            value = self._manual(x, y, prior, self._params, -lr)
-        else:
-            value = self._gradients(batches)
-            if math.isfinite(value):
-                optimizer.step()
+        value = self.gradient(lr, self.config.run.batch_size)
         if self.step == 0:
             self.initial_loss = value
         if math.isfinite(value):
@@ -337,25 +283,6 @@ class Trainer:
             if self.average is not None:
                 self.average.update()
             self.tokens_seen += self.batch_size
-        return value
-
-    def _gradients(self, batches: list[Chunk]) -> float:
-        """The loss of these chunks of one batch; their gradients in .grad."""
-        for param in self._params:
-            param.grad = None
-        value = 0.0
-        for x, y, prior, weight in batches:
-            if self._manual is not None:
-                value += self._manual(x, y, prior, alpha=weight) * weight
-                continue
-            with torch.enable_grad():
-                # forward() directly: the models have no hooks for __call__ to run
-                logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
-                loss = F.cross_entropy(logits, y)
-                if weight != 1.0:
-                    loss = loss * weight
-                loss.backward()
-            value += loss.item()
         return value
 
     def _count_step(self) -> float:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import torch
 
 from engine.dataset import Vocab
+from engine.families import FAMILIES, family
 from engine.families.base import Model
-from engine.protocol import Bigram
+from engine.protocol import Bigram, BigramView, Capability, FamiliesView, FamilyInfo
+from engine.trainer import Trainer
+
+GRID_MAX_VOCAB = 128  # the whole bigram grid goes to the app up to this vocabulary size
+# The counting families that draw a table: the one shown while a model without one is active
+COUNTING_TABLES = [f.name for f in FAMILIES if f.counts and Capability.BIGRAMS in f.capabilities]
 
 
 def bigram_matrices(model: Model) -> tuple[torch.Tensor | None, torch.Tensor] | None:
@@ -45,3 +51,51 @@ def embedding_2d(model: Model) -> torch.Tensor | None:
     # The sign of a principal axis is arbitrary; make its largest component positive.
     signs = axes.gather(1, axes.abs().argmax(1, keepdim=True)).sign()
     return centred @ (axes * signs).T
+
+
+def bigram_source(active: str, trainers: dict[str, Trainer]) -> Trainer | None:
+    """The run whose table to draw: the active model's if it has one, else the first counting
+    model's that has."""
+    for name in (active, *COUNTING_TABLES):
+        trainer = trainers.get(name)
+        if trainer and trainer.step and Capability.BIGRAMS in trainer.family.capabilities:
+            return trainer
+    return None
+
+
+def bigram_view(active: str, model: Model | None, vocab: Vocab) -> BigramView:
+    """The table of `model` (None: none has trained), the whole grid up to GRID_MAX_VOCAB,
+    else its top pairs only: the grid would not be read, and at |V| = 20,000 its tables would
+    take 6 GB."""
+    grid = model is not None and vocab.size <= GRID_MAX_VOCAB
+    counts, probs = bigram_matrices(model) if grid else (None, None)
+    return BigramView(
+        model=active,
+        symbols=[vocab.symbol(i) for i in range(vocab.size)] if grid else [],
+        top=top_bigrams(model, vocab, 512) if model else [],
+        counts=counts.tolist() if counts is not None else None,
+        probabilities=probs.tolist() if probs is not None else None,
+        hint=_bigram_hint(active),
+    )
+
+
+def _bigram_hint(active: str) -> str:
+    """What the empty table says: the active model's own words if it draws one."""
+    if Capability.BIGRAMS in family(active).capabilities:
+        return family(active).waiting
+    return (
+        f"No {COUNTING_TABLES[0]} has trained yet. Switch to it with m and run it: its table is "
+        "what the other models are compared with."
+    )
+
+
+# What the embedding panel says while the model has no embedding
+EMBEDDING_HINT = (
+    "A net gives each character a vector; they appear here as it learns. Press m to reach "
+    + " or ".join(f"the {f.name}" for f in FAMILIES if Capability.EMBEDDING in f.capabilities)
+    + "."
+)
+# Every family, as the app lists them
+FAMILIES_VIEW = FamiliesView(
+    [FamilyInfo(f.name, f.summary, tuple(sorted(f.capabilities))) for f in FAMILIES]
+)

@@ -3,10 +3,13 @@ back to, and the average over recent steps (RunConfig.average)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
+
+from engine.families.base import Model
 
 # Steps between copies of the weights kept for a NaN: a copy every step would slow training.
 GOOD_WEIGHTS_EVERY = 16
@@ -47,6 +50,21 @@ class Average:
 
     def update(self) -> None:
         torch._foreach_lerp_(self.values, self._params, 1 - self.rate)
+
+    def copy_of(self, model: Model) -> Model:
+        """A copy of the model with the averaged weights, for an evaluation to measure while
+        the run's own stay in place (samples, saves): the prior shared, as its counts never
+        change, and no generator of the run's."""
+        prior, generator = model.prior, model.generator
+        model.prior = model.generator = None
+        try:
+            clone = copy.deepcopy(model)
+        finally:
+            model.prior, model.generator = prior, generator
+        clone.prior = prior
+        with torch.no_grad():
+            torch._foreach_copy_(list(clone.parameters()), self.values)
+        return clone.eval()
 
     def take_weights(self) -> None:
         """Become the weights as they are now (the best ones, put in the model)."""

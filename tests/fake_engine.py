@@ -7,17 +7,8 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.protocol import (
-    Answer,
-    Command,
-    Export,
-    Idle,
-    Record,
-    Reset,
-    RunRow,
-    RunsView,
-    Save,
-)
+from engine.commands import Command, Export, Reset, Save
+from engine.protocol import Answer, Idle, Record, RunRow, RunsView
 from tui.client import EngineClient
 
 

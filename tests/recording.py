@@ -11,20 +11,18 @@ import threading
 from multiprocessing import Pipe
 from pathlib import Path
 
-from engine.protocol import (
-    Answer,
+from engine.commands import (
     Command,
     FindLearningRate,
     Generate,
-    Idle,
     OpenDataset,
     Reconfigure,
-    Record,
     Request,
     SelectModel,
     Step,
     WatchDiagnostics,
 )
+from engine.protocol import Answer, Idle, Record
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PATH = FIXTURES / "recording.pickle"
@@ -85,7 +83,7 @@ def record(commands: list[Command]) -> list[Record]:
     Run from the project's root, where the relative paths of the scenarios lead."""
     import torch
 
-    from engine.server import EngineLoop
+    from engine.loop import EngineLoop
     from engine.session import Session
 
     torch.set_num_threads(1)

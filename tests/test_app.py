@@ -10,7 +10,7 @@ from recording import load
 from textual.command import CommandList
 from tui_helpers import drive, press, settle, toast, until
 
-from engine.protocol import (
+from engine.commands import (
     EndLearningRateSearch,
     Export,
     FindLearningRate,
@@ -18,7 +18,6 @@ from engine.protocol import (
     ListRuns,
     Load,
     NextModel,
-    Note,
     NudgeTemperature,
     OpenDataset,
     Reconfigure,
@@ -31,6 +30,7 @@ from engine.protocol import (
     ToggleRunning,
     WatchDiagnostics,
 )
+from engine.protocol import DiagnosticsView, Note, RateSweepView
 
 RECORDED = load()
 
@@ -273,12 +273,12 @@ def test_the_suggested_rate_is_applied_with_one_key():
         assert app.engine.sent[-1] == FindLearningRate()
         app.engine.play(RECORDED["small preset, lr finder"])
         await settle(pilot)
-        sweep = app.finder.view
+        sweep = app.screens[RateSweepView].view
         assert sweep.done and sweep.suggested is not None
         await press(pilot, "a")
         assert Reconfigure({"learning_rate": f"{sweep.suggested:g}"}) in app.engine.sent
         assert app.engine.sent[-1] == EndLearningRateSearch()  # the sweep is let go
-        assert app.finder is None and not app.screen.is_modal
+        assert RateSweepView not in app.screens and not app.screen.is_modal
 
     drive(scenario, RECORDED["mlp"])
 
@@ -354,7 +354,7 @@ def test_the_diagnostics_screen_watches_while_open():
         assert app.engine.sent[-1] == WatchDiagnostics(True)
         app.engine.play(RECORDED["diagnostics, lecture"])
         await settle(pilot)
-        assert app.diagnostics.view.layers[0].units == 200
+        assert app.screens[DiagnosticsView].view.layers[0].units == 200
         await press(pilot, "escape")
         assert app.engine.sent[-1] == WatchDiagnostics(False) and not app.screen.is_modal
 

@@ -57,8 +57,8 @@ def test_step_switch_reset_and_run():
         assert status.view.step == step + 1  # paused means paused: only the step asked for
         await press(pilot, "m")
         assert status.view.model == "ngram"
-        await press(pilot, "m")
-        assert status.view.model == "bigram"  # and round again
+        await press(pilot, "m", "m")
+        assert status.view.model == "bigram"  # past the uniform, and round again
 
     drive(scenario)
 
@@ -236,7 +236,7 @@ def test_the_app_imports_no_torch_and_only_the_protocol_and_entry_of_the_engine(
     modules = _modules_after("import tui.app, tui.cli, tui.screens.form, tui.widgets.plots")
     assert "textual" in modules and "torch" not in modules
     engine = {m for m in modules if m.startswith("engine")}
-    assert engine == {"engine", "engine.protocol", "engine.process"}
+    assert engine == {"engine", "engine.commands", "engine.protocol", "engine.process"}
 
 
 def test_the_app_process_never_loads_torch():

@@ -234,7 +234,7 @@ def test_a_runs_file_that_is_a_link_or_a_fifo_is_left_as_it_is(small, runs_home,
 
 
 def test_an_unwritable_runs_folder_blocks_nothing_and_is_said_once(small, tmp_path, monkeypatch):
-    from engine.protocol import NextModel, Reset, Step
+    from engine.commands import NextModel, Reset, Step
 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -250,14 +250,14 @@ def test_an_unwritable_runs_folder_blocks_nothing_and_is_said_once(small, tmp_pa
 
 
 def test_a_full_disk_for_the_autosave_never_stops_the_run(monkeypatch, tmp_path):
-    from engine import server
-    from engine.protocol import ToggleRunning
+    from engine import loop
+    from engine.commands import ToggleRunning
 
     def full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(server, "save_checkpoint", full)
-    monkeypatch.setattr(server, "AUTOSAVE_SECONDS", 0.0)
+    monkeypatch.setattr(loop, "save_checkpoint", full)
+    monkeypatch.setattr(loop, "AUTOSAVE_SECONDS", 0.0)
     records = _engine_notes_and_answers(
         [ToggleRunning()], autosave=str(tmp_path / "a.pt"), until_step=40
     )
@@ -272,8 +272,9 @@ def _engine_notes_and_answers(commands, autosave=None, until_step=None, timeout=
     import threading
     from multiprocessing import Pipe
 
-    from engine.protocol import Answer, Idle, Note, Request, StatusView
-    from engine.server import EngineLoop
+    from engine.commands import Request
+    from engine.loop import EngineLoop
+    from engine.protocol import Answer, Idle, Note, StatusView
     from engine.session import Session
 
     ours, theirs = Pipe()
@@ -306,7 +307,8 @@ def _engine_notes_and_answers(commands, autosave=None, until_step=None, timeout=
 def test_engine_text_is_never_parsed_as_markup(text):
     from tui_helpers import toast, toasts
 
-    from engine.protocol import Note, Reconfigure
+    from engine.commands import Reconfigure
+    from engine.protocol import Note
 
     async def scenario(app, pilot):
         app.engine.play([Note(text)])
@@ -331,10 +333,11 @@ def test_a_runs_row_named_like_markup_is_shown_as_it_is():
     async def scenario(app, pilot):
         await press(pilot, "t")
         app.engine.play([RunsView(rows, "runs.jsonl", skipped=2)])
-        await until(pilot, lambda: app.runs is not None and app.runs.table.row_count == 3)
-        cells = [str(cell) for cell in app.runs.table.get_row_at(0)]
+        screens = app.screens
+        await until(pilot, lambda: RunsView in screens and screens[RunsView].table.row_count == 3)
+        cells = [str(cell) for cell in screens[RunsView].table.get_row_at(0)]
         assert "notes [draft].txt" in cells
-        assert "2 lines of the file were skipped" in str(app.runs.summary.render())
+        assert "2 lines of the file were skipped" in str(screens[RunsView].summary.render())
 
     drive(scenario, RECORDED["start"])
 
@@ -445,8 +448,8 @@ def _saved_run(tmp_path, dataset_path=None, **changes):
 
 def test_a_crafted_checkpoints_dataset_path_reaches_no_terminal_raw(capsys, tmp_path):
     from engine.cli import main
+    from engine.loop import shown
     from engine.protocol import Note
-    from engine.server import shown
 
     path = _saved_run(tmp_path, dataset_path=f"/nowhere/{OSC52}\x1b[31mred.txt")
     assert main(["sample", "--checkpoint", str(path)]) == 2

@@ -130,7 +130,7 @@ def test_ctrl_c_saves_the_best_weights_so_far(tmp_path):
     rest, out = process.stderr.read(), process.stdout.read()
     assert process.wait(timeout=60) == 130
     assert "interrupted (Ctrl+C)" in rest and f"saved {target}" in out
-    assert checkpoint.read(target)["step"] > 0
+    assert checkpoint.read(target)["run"]["step"] > 0
 
 
 def test_fetch_names_never_follows_a_planted_link(server, names_path, tmp_path, monkeypatch):

@@ -19,19 +19,9 @@ import torch.nn.functional as F
 
 from engine import checkpoint, families, memory
 from engine.cli import main
+from engine.commands import ListRuns, NextModel, OpenDataset, Request, Step, ToggleRunning
 from engine.dataset import Dataset, load_dataset
-from engine.protocol import (
-    Answer,
-    Idle,
-    ListRuns,
-    NextModel,
-    Note,
-    OpenDataset,
-    Request,
-    StatusView,
-    Step,
-    ToggleRunning,
-)
+from engine.protocol import Answer, Idle, Note, StatusView
 from engine.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +171,7 @@ def test_a_failure_after_training_still_saves_and_reports(capsys, tmp_path, monk
     def fail(*args, **kwargs):
         raise RuntimeError(ALLOCATOR)
 
-    monkeypatch.setattr("engine.cli.sample", fail)
+    monkeypatch.setattr("engine.train_command.sample", fail)
     save = tmp_path / "run.pt"
     argv = ["train", "--data", str(NAMES300), "--steps", "50", "--save", str(save), "--json"]
     code, out, err = run(capsys, *argv)
@@ -286,7 +276,7 @@ def test_the_app_pauses_once_when_the_run_converges():
 
 def _engine_notes(commands, until, timeout: float = 120.0) -> list[Note]:
     """The notes an engine sends for these commands, until one satisfies `until`."""
-    from engine.server import EngineLoop
+    from engine.loop import EngineLoop
     from engine.session import Session
 
     ours, theirs = Pipe()
@@ -364,7 +354,7 @@ def test_counting_models_never_make_rows_of_a_large_vocabulary(monkeypatch):
 def test_the_engine_answers_while_it_evaluates(monkeypatch):
     """An evaluation goes a chunk at a time between the requests: one that does not change the
     weights is answered at once; one that does (a step) waits for it to end."""
-    from engine.server import EngineLoop
+    from engine.loop import EngineLoop
     from engine.session import Session
 
     started, release = threading.Event(), threading.Event()

@@ -106,7 +106,7 @@ def test_a_full_batch_in_chunks_is_one_batch(embedded, monkeypatch):
     config = families.preset("seed").with_values(init="scaled")
     chunked = Trainer(embedded, config)
     chunked.run(3)
-    monkeypatch.setattr("engine.trainer.FULL_BATCH_CHUNK", 10**9)
+    monkeypatch.setattr("engine.steps.FULL_BATCH_CHUNK", 10**9)
     whole = Trainer(embedded, config)
     whole.run(3)
     assert chunked.last_loss == pytest.approx(whole.last_loss, rel=1e-5)

@@ -5,34 +5,36 @@ from __future__ import annotations
 import pytest
 from recording import load, record, record_all
 
+from engine.commands import (
+    FindLearningRate,
+    Generate,
+    NextModel,
+    NudgeTemperature,
+    OpenDataset,
+    Reconfigure,
+    SelectModel,
+    SetSampling,
+    Step,
+    ToggleRunning,
+)
 from engine.errors import AskFirst
 from engine.families.base import Config
+from engine.loop import COUNT_STEP_SECONDS
 from engine.protocol import (
     Answer,
     BigramView,
     Capability,
     EmbeddingView,
     FamiliesView,
-    FindLearningRate,
-    Generate,
     HyperparameterView,
     Idle,
     Names,
-    NextModel,
     Note,
-    NudgeTemperature,
-    OpenDataset,
     RateSweepView,
-    Reconfigure,
     SamplingView,
-    SelectModel,
-    SetSampling,
     StatusView,
-    Step,
-    ToggleRunning,
 )
 from engine.sampling import TEMPERATURE_MAX, TEMPERATURE_MIN
-from engine.server import COUNT_STEP_SECONDS
 from engine.session import EMBEDDING_POINTS, Session
 
 

@@ -8,7 +8,7 @@ from fake_engine import THREE_RUNS, FakeEngine
 from recording import error_of, load
 from tui_helpers import press, settle
 
-from engine.protocol import Reconfigure
+from engine.commands import Reconfigure
 from tui.app import create_app
 
 SIZES = [(80, 24), (160, 48)]

@@ -51,7 +51,7 @@ from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.dialog import Palette, nothing_done
+from tui.screens.dialog import Palette, ViewScreen, nothing_done
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
@@ -60,10 +60,7 @@ from tui.widgets.status import StatusLine
 from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
-    from tui.screens.diagnostics import DiagnosticsScreen
     from tui.screens.form import FormScreen
-    from tui.screens.rate_finder import RateFinderScreen
-    from tui.screens.runs import RunsScreen
 
 
 END_SECONDS = 5.0  # after SIGTERM or SIGHUP, longer than a normal quit ever takes
@@ -90,9 +87,7 @@ class MakemoreApp(App[int]):
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
         self.form: FormScreen | None = None  # the form opened last
-        self.finder: RateFinderScreen | None = None  # while open
-        self.runs: RunsScreen | None = None  # while open
-        self.diagnostics: DiagnosticsScreen | None = None  # while open
+        self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
         self.on_yes: dict[int, Callable[[], object]] = {}
@@ -199,15 +194,9 @@ class MakemoreApp(App[int]):
                 self.families = families
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
-            case DiagnosticsView() as diagnostics:
-                if self.diagnostics is not None:
-                    self.diagnostics.show(diagnostics)
-            case RateSweepView() as sweep:
-                if self.finder is not None:
-                    self.finder.show(sweep)
-            case RunsView() as runs:
-                if self.runs is not None:
-                    self.runs.show(runs)
+            case DiagnosticsView() | RateSweepView() | RunsView() as view:
+                if type(view) in self.screens:  # a screen open for it
+                    self.screens[type(view)].show(view)
             case view:
                 self.panels[type(view)].show(view)
                 if not self._frozen:  # the app's long-lived objects exist by now
@@ -296,22 +285,28 @@ class MakemoreApp(App[int]):
     def action_find_rate(self) -> None:
         from tui.screens.rate_finder import RateFinderScreen
 
-        self.finder = RateFinderScreen(self._apply_rate)
-        self.push_screen(self.finder, self._close_finder)
+        self._open(RateFinderScreen(self._apply_rate), self.engine.end_learning_rate_search)
         self.engine.find_learning_rate()
 
     def _apply_rate(self, rate: float) -> None:
         self.engine.reconfigure({"learning_rate": f"{rate:g}"})
 
-    def _close_finder(self, _: None = None) -> None:
-        self.finder = None
-        self.engine.end_learning_rate_search()
+    def _open(self, screen: ViewScreen[Any], closed: Callable[[], object] | None = None) -> None:
+        """Push a screen that draws one kind of view; `closed` once it is dismissed."""
+        self.screens[screen.VIEW] = screen
+
+        def close(_: object) -> None:
+            if self.screens.get(screen.VIEW) is screen:
+                del self.screens[screen.VIEW]
+            if closed is not None:
+                closed()
+
+        self.push_screen(screen, close)
 
     def action_runs(self) -> None:
         from tui.screens.runs import RunsScreen
 
-        self.runs = RunsScreen(self.engine.restore_run, self._export_runs)
-        self.push_screen(self.runs, lambda _: setattr(self, "runs", None))
+        self._open(RunsScreen(self.engine.restore_run, self._export_runs))
         self.engine.list_runs()
 
     def _export_runs(self) -> None:
@@ -333,13 +328,8 @@ class MakemoreApp(App[int]):
             )
             return
 
-        self.diagnostics = DiagnosticsScreen()
-        self.push_screen(self.diagnostics, self._close_diagnostics)
+        self._open(DiagnosticsScreen(), partial(self.engine.watch_diagnostics, False))
         self.engine.watch_diagnostics(True)
-
-    def _close_diagnostics(self, _: None = None) -> None:
-        self.diagnostics = None
-        self.engine.watch_diagnostics(False)
 
     def action_maximize(self) -> None:
         """The focused panel (else the loss) fills the screen; again, or Escape, restores."""

@@ -19,24 +19,20 @@ from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from engine.process import engine_main
-from engine.protocol import (
+from engine.commands import (
     Command,
     EndLearningRateSearch,
     Export,
     ExportRuns,
     FindLearningRate,
     Generate,
-    Idle,
     ListRuns,
     Load,
     NextModel,
-    Note,
     NudgeTemperature,
     OpenDataset,
     Quit,
     Reconfigure,
-    Record,
     Request,
     Reset,
     RestoreRun,
@@ -47,6 +43,8 @@ from engine.protocol import (
     ToggleRunning,
     WatchDiagnostics,
 )
+from engine.process import engine_main
+from engine.protocol import Idle, Note, Record
 
 QUIT_SECONDS = 2.0  # after this, an engine that has not ended is killed
 WORKDIR = "makemore-tui-"  # then the app's pid: the autosave's folder in the temporary one

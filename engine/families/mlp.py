@@ -312,7 +312,7 @@ class MLPFamily(Family):
             n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
             n_hidden=max(64, round(s.n_hidden * 2**scale)),
             dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
-            weight_decay=float(f"{run.weight_decay * 10 ** (-scale):.2g}"),
+            weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
             epochs=round(run.epochs * 10 ** (-scale / 2)),
         )
 

@@ -14,19 +14,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from engine.protocol import DiagnosticsView, LayerStats, WeightStats
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import ViewScreen
 from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
 
 SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
 RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
 
 
-class DiagnosticsScreen(Dialog[None]):
+class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
+    VIEW = DiagnosticsView
     BINDINGS = [Binding("escape,d", "dismiss", "Close")]
 
     def __init__(self) -> None:
         super().__init__()
-        self.view: DiagnosticsView | None = None
         self.header = Static("Waiting for the engine…")
         self.body = Vertical(id="diagnostics-body")
         self.weights = Static(id="diagnostics-weights")
@@ -55,14 +55,7 @@ class DiagnosticsScreen(Dialog[None]):
             )
             yield self.checks
 
-    def on_mount(self) -> None:
-        if self.view is not None:
-            self.show(self.view)
-
-    def show(self, view: DiagnosticsView) -> None:
-        self.view = view
-        if not self.is_mounted:
-            return
+    def draw(self, view: DiagnosticsView) -> None:
         note = " (AdamW: the update is its normalised step)" if view.optimizer != "sgd" else ""
         self.header.update(
             f"[b]{view.model}[/b] at step {view.step:,}: {view.activation} layers, "

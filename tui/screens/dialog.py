@@ -5,7 +5,7 @@ dialog, then the screen below it, and with it the app (ScreenStackError)."""
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
@@ -13,6 +13,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 
 ResultType = TypeVar("ResultType")
+ViewType = TypeVar("ViewType")
 
 
 async def _nothing() -> None:
@@ -55,6 +56,30 @@ class DismissedOnce:
 
 class Dialog(DismissedOnce, ModalScreen[ResultType]):
     """The base of every dialog of the app."""
+
+
+class ViewScreen(Dialog[None], Generic[ViewType]):
+    """A dialog that draws one kind of the engine's views (VIEW), live, as a panel does: the
+    app routes each to the screen open for it, and one that came before the screen was
+    mounted is drawn once it is."""
+
+    VIEW: ClassVar[type]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: ViewType | None = None
+
+    def on_mount(self) -> None:  # Textual calls a subclass's own on_mount first
+        if self.view is not None:
+            self.draw(self.view)
+
+    def show(self, view: ViewType) -> None:
+        self.view = view
+        if self.is_mounted:
+            self.draw(view)
+
+    def draw(self, view: ViewType) -> None:
+        raise NotImplementedError
 
 
 class Palette(DismissedOnce, CommandPalette):

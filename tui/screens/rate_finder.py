@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from engine.protocol import RateSweepView
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import ViewScreen
 from tui.widgets.plots import RateSweepPlot
 
 HELP = (
@@ -20,7 +20,8 @@ HELP = (
 )
 
 
-class RateFinderScreen(Dialog[None]):
+class RateFinderScreen(ViewScreen[RateSweepView]):
+    VIEW = RateSweepView
     BINDINGS = [
         Binding("escape,f", "dismiss", "Close"),
         Binding("a", "apply", "Apply the rate"),
@@ -29,7 +30,6 @@ class RateFinderScreen(Dialog[None]):
     def __init__(self, apply: Callable[[float], object]) -> None:
         super().__init__()
         self.apply = apply
-        self.view: RateSweepView | None = None
         self.plot = RateSweepPlot(id="sweep-plot")
         self.summary = Static("Sweeping…", id="sweep-summary")
 
@@ -42,14 +42,7 @@ class RateFinderScreen(Dialog[None]):
             yield self.plot
             yield self.summary
 
-    def on_mount(self) -> None:
-        if self.view is not None:
-            self.show(self.view)
-
-    def show(self, view: RateSweepView) -> None:
-        self.view = view
-        if not self.is_mounted:
-            return
+    def draw(self, view: RateSweepView) -> None:
         self.plot.show(view, background=not view.done)
         if not view.done:
             summary = f"Sweeping the {view.model}'s rate: {len(view.rates)} steps so far…"

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from engine.protocol import RunRow, RunsView
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import ViewScreen
 
 COLUMNS = ("", "model", "preset", "changes", "steps", "time", "best val", "test", "params", "data")
 
@@ -43,7 +43,8 @@ def cells(row: RunRow) -> tuple[Text, ...]:
     return tuple(Text(value) for value in values)
 
 
-class RunsScreen(Dialog[None]):
+class RunsScreen(ViewScreen[RunsView]):
+    VIEW = RunsView
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [
         Binding("escape,t", "dismiss", "Close"),
@@ -53,7 +54,6 @@ class RunsScreen(Dialog[None]):
     def __init__(self, restore: Callable[[str], object], export: Callable[[], object]) -> None:
         super().__init__()
         self.restore, self.export = restore, export
-        self.view: RunsView | None = None
         self.table: DataTable[str] = DataTable(
             id="runs-table", cursor_type="row", zebra_stripes=True
         )
@@ -68,14 +68,9 @@ class RunsScreen(Dialog[None]):
             yield self.summary
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)
-        if self.view is not None:
-            self.show(self.view)
+        self.table.add_columns(*COLUMNS)  # before ViewScreen's on_mount draws (Textual calls both)
 
-    def show(self, view: RunsView) -> None:
-        self.view = view
-        if not self.is_mounted:
-            return
+    def draw(self, view: RunsView) -> None:
         self.table.clear()
         for row in view.rows:
             self.table.add_row(*cells(row), key=row.id)

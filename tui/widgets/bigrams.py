@@ -13,6 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.protocol import BigramView
+from tui.widgets.numbers import compact
 from tui.widgets.panels import LOADING, retitle
 from tui.widgets.strips import fit, to_strip
 
@@ -33,20 +34,6 @@ def shade(fraction: float, alternate: bool = False, shades: list[str] = SHADES) 
     if alternate:
         return Style(bgcolor=shades[index], color=ALTERNATE[light])
     return Style(bgcolor=shades[index], color="black" if light else "white")
-
-
-def compact(count: int, width: int = 3) -> str:
-    """A count in at most `width` (3 or 4) characters: 998, 5k, 12k (3); 3012, 3.0k... (4)."""
-    if count < 10**width:
-        return str(count)
-    for unit, scale in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
-        text = f"{count / scale:.1f}{unit}"
-        if len(text) <= width and count < 100 * scale:
-            return text
-        text = f"{round(count / scale)}{unit}"
-        if len(text) <= width:
-            return text
-    return "big"
 
 
 class BigramHeatmap(Widget):

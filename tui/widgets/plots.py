@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from tui.widgets.numbers import compact
 from tui.widgets.plot import Plot
 from tui.widgets.styles import style
 
@@ -52,7 +53,7 @@ class LossPlot(Plot):
             plt.scatter([step], [loss], color=self.ink, marker="◆")
         last = max(steps[-1] for steps, _ in view.train_curves.values())
         ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
-        plt.xticks(ticks, [short(t) for t in ticks])
+        plt.xticks(ticks, [compact(round(t), 4) for t in ticks])
         if self.size.height >= 14:
             plt.xlabel("step")
         if not log_scale:
@@ -69,13 +70,6 @@ def round_ticks(last: float, most: int) -> list[int]:
             if last / spacing <= most:
                 return list(range(0, int(last) + 1, spacing))
     return [0]
-
-
-def short(step: float) -> str:
-    """A tick's label: 500, 20k, 1.5M."""
-    if step >= 1e6:
-        return f"{step / 1e6:g}M"
-    return f"{step / 1e3:g}k" if step >= 1e4 else f"{step:g}"
 
 
 def settled_range(view: LossView, drawn: dict[str, Curve], last: float) -> tuple[float, float]:
@@ -195,4 +189,4 @@ class UpdateRatioPlot(Plot):
         plt.hline(-3, self.ink)
         last = max((points[-1][0] for points in history.values() if points), default=0)
         ticks = round_ticks(last, max(2, (self.size.width - 8) // 12))
-        plt.xticks(ticks, [short(t) for t in ticks])
+        plt.xticks(ticks, [compact(round(t), 4) for t in ticks])

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from engine.protocol import StatusView
+from tui.widgets.numbers import compact
 from tui.widgets.styles import legible
 
 
@@ -55,10 +56,10 @@ class StatusLine(Widget):
             val = Text(f" val {view.val_loss:.3f}", style=f"bold {legible('magenta', self.app)}")
             parts.append((0, val))
             if view.val_step is not None and view.val_step < view.step:
-                age = f" ({_steps(view.step - view.val_step)} steps ago)"
+                age = f" ({compact(view.step - view.val_step, 5)} steps ago)"
                 parts.append((1, Text(age, style="dim")))
         if view.best_val is not None and view.best_step is not None:
-            best = f" best {view.best_val:.3f}@{_steps(view.best_step)}"
+            best = f" best {view.best_val:.3f}@{compact(view.best_step, 5)}"
             parts.append((0, Text(best, style="bold")))
         if view.overfitting_since is not None:
             since = f" overfitting since step {view.overfitting_since:,}"
@@ -82,8 +83,3 @@ class StatusLine(Widget):
             " the engine process has ended (the note says why); q quits",
         )
         self.refresh()
-
-
-def _steps(count: int) -> str:
-    """A step count in a few characters: 950, 12.3k."""
-    return f"{count:,}" if count < 10_000 else f"{count / 1000:.1f}k"

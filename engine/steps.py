@@ -1,0 +1,86 @@
+"""A net's gradient step: the next batch (in chunks, for a full batch), its gradients by the
+model's hand-written pass or by autograd, and the optimizer's step."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from engine.config import FULL_BATCH_CHUNK
+from engine.dataset import Examples
+from engine.evaluation import PriorOfRows
+from engine.families.base import Model
+from engine.optim import Optimizer
+
+# Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
+# the batch's loss it stands for.
+Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
+
+
+class GradientStep:
+    def __init__(
+        self,
+        model: Model,
+        optimizer: Optimizer | None,
+        examples: Examples,
+        generator: torch.Generator,
+        prior_of_rows: PriorOfRows,
+    ) -> None:
+        self.model, self.optimizer, self.examples = model, optimizer, examples
+        self.generator, self.prior_of_rows = generator, prior_of_rows
+        self.params = list(model.parameters())
+        self.manual = model.hand_gradients()  # None: autograd's
+
+    def __call__(self, lr: float, batch_size: int) -> float:
+        """One step at this rate on a batch of this size (0: all); the batch loss, and on a NaN
+        or inf, the weights as they were."""
+        optimizer = self.optimizer
+        optimizer.param_groups[0]["lr"] = lr
+        batches = self.batches(batch_size)
+        # A plain SGD step of a random batch is taken by the backward pass itself (bench/: MLP
+        # step). A full batch's step is all matrix products, where that saves nothing: it keeps
+        # autograd's order of rounding, and the seed post's figures with either.
+        if self.manual is not None and batch_size and optimizer.plain:
+            ((x, y, prior, _),) = batches
+            return self.manual(x, y, prior, self.params, -lr)
+        value = self.gradients(batches)
+        if math.isfinite(value):
+            optimizer.step()
+        return value
+
+    def batches(self, batch_size: int) -> list[Chunk]:
+        """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
+        their weights sum to the batch's mean loss: random examples in one chunk, or all of
+        them (full batch) in chunks of FULL_BATCH_CHUNK."""
+        examples, block_size, n = self.examples, self.model.block_size, len(self.examples)
+        if batch_size:
+            ix = torch.randint(0, n, (batch_size,), generator=self.generator)
+            x, y = examples.batch(ix, block_size)
+            return [(x, y, self.prior_of_rows("train", ix, x, y), 1.0)]
+        size, chunks = FULL_BATCH_CHUNK, []
+        for i in range(0, n, size):
+            rows = slice(i, i + size)
+            x, y = examples.batch(rows, block_size)
+            chunks.append((x, y, self.prior_of_rows("train", rows, x, y), min(size, n - i) / n))
+        return chunks
+
+    def gradients(self, batches: list[Chunk]) -> float:
+        """The loss of these chunks of one batch; their gradients in .grad."""
+        for param in self.params:
+            param.grad = None
+        value = 0.0
+        for x, y, prior, weight in batches:
+            if self.manual is not None:
+                value += self.manual(x, y, prior, alpha=weight) * weight
+                continue
+            with torch.enable_grad():
+                # forward() directly: the models have no hooks for __call__ to run
+                logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
+                loss = F.cross_entropy(logits, y)
+                if weight != 1.0:
+                    loss = loss * weight
+                loss.backward()
+            value += loss.item()
+        return value
