@@ -21,18 +21,26 @@ def steps_per_call(steps_per_second: float, seconds: float, most: int) -> int:
 
 class RunPolicy:
     """A run's steps end where val is due (every eval_every steps, exactly, so that a run
-    that stops early stops there and is reproducible) and at its step budget, if it has one.
-    A run that stalls (Trainer.stall) stops; or, with `pause_once`, is paused once for each
-    best step, as the app does: the user may go on."""
+    that stops early stops there and is reproducible) and at its budget of steps or seconds,
+    if it has one. A run that stalls (Trainer.stall) stops; or, asked `once`, is paused once
+    for each best step, as the app does: the user may go on."""
 
-    def __init__(self, trainer: Trainer, steps: int | None = None, early_stop: bool = True) -> None:
-        self.trainer, self.steps, self.early_stop = trainer, steps, early_stop
+    def __init__(
+        self,
+        trainer: Trainer,
+        steps: int | None = None,
+        seconds: float | None = None,
+        early_stop: bool = True,
+    ) -> None:
+        self.trainer, self.steps, self.seconds = trainer, steps, seconds
+        self.early_stop = early_stop
         self._stalled_at: int | None = None  # the best step it last stalled for
 
-    def next_steps(self, most: int) -> int:
-        """Steps to take now, at most `most`: to the next val or the budget; 0 when done."""
+    def next_steps(self, most: int, elapsed: float = 0.0) -> int:
+        """Steps to take now, at most `most`: to the next val or the budget; 0 when done
+        (`elapsed`: the run's seconds so far)."""
         trainer = self.trainer
-        if trainer.stopped is not None:
+        if trainer.stopped is not None or self.seconds is not None and elapsed >= self.seconds:
             return 0
         due = trainer.eval_every - trainer.step % trainer.eval_every
         if self.steps is not None:

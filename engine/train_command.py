@@ -46,7 +46,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         steps = None  # one epoch (it stops once it has counted every item), or the time
     else:
         steps = config.run.schedule_steps(trainer.train_examples)
-    policy = RunPolicy(trainer, steps, early_stop=not args.no_early_stop)
+    policy = RunPolicy(trainer, steps, args.seconds, early_stop=not args.no_early_stop)
     progress = Progress(steps, args.seconds)
     print(
         f"{visible(dataset.name)}: {len(dataset.items):,} items, vocabulary {dataset.vocab.size}; "
@@ -60,9 +60,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
     failures: list[str] = []
     per_call = 1  # steps per trainer.run(): as many as take CALL_SECONDS, once the speed is known
     try:
-        while n := policy.next_steps(per_call):
-            if args.seconds is not None and time.perf_counter() - start >= args.seconds:
-                break
+        while n := policy.next_steps(per_call, time.perf_counter() - start):
             report = trainer.run(n)
             per_call = steps_per_call(report.steps_per_second, CALL_SECONDS, 1000)
             progress.show(report, time.perf_counter() - start)

@@ -21,7 +21,7 @@ class ConfirmScreen(Dialog[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="prompt"):
+        with self.frame(Vertical, "prompt"):
             yield Static(self.question, classes="form-title", markup=False)
             yield Static("y or Enter: yes · n or Escape: no", classes="form-help")
 

@@ -35,9 +35,12 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         self._layers: list[tuple[HistogramPlot, HistogramPlot, Static, Static, Static]] = []
 
     def compose(self) -> ComposeResult:
-        frame = VerticalScroll(id="diagnostics")
-        frame.border_title = "Inside the net"
-        frame.border_subtitle = "updates while training · Escape closes"
+        frame = self.frame(
+            VerticalScroll,
+            "diagnostics",
+            "Inside the net",
+            "updates while training · Escape closes",
+        )
         with frame:
             yield self.header
             yield self.body

@@ -11,6 +11,7 @@ from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.widget import Widget
 
 ResultType = TypeVar("ResultType")
 ViewType = TypeVar("ViewType")
@@ -55,7 +56,14 @@ class DismissedOnce:
 
 
 class Dialog(DismissedOnce, ModalScreen[ResultType]):
-    """The base of every dialog of the app."""
+    """The base of every dialog of the app: centred, in a frame (app.tcss: .frame)."""
+
+    @staticmethod
+    def frame(kind: type[Widget], id: str, title: str = "", subtitle: str = "") -> Widget:
+        """The dialog's frame, titled; its size is its id's in app.tcss."""
+        frame = kind(id=id, classes="frame")
+        frame.border_title, frame.border_subtitle = title, subtitle
+        return frame
 
 
 class ViewScreen(Dialog[None], Generic[ViewType]):

@@ -31,8 +31,8 @@ class FormScreen(Dialog[None]):
         self.waiting: int | None = None  # the serial of the request sent, until answered
 
     def compose(self) -> ComposeResult:
-        form = Vertical(id="form")
-        form.border_subtitle = "Enter applies · Escape cancels"  # in view, however long the help
+        # The subtitle: in view, however long the help
+        form = self.frame(Vertical, "form", subtitle="Enter applies · Escape cancels")
         with form:
             yield Static(self.view.title, classes="form-title")
             yield Label("", id="form-error")  # above the fields: in view however many there are

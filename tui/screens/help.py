@@ -81,7 +81,7 @@ class HelpScreen(Dialog[None]):
         )
         presets = "".join(f"| {name} | {lesson} |\n" for name, lesson in self.lessons.items())
         models = "".join(f"- **{f.name}**: {f.summary}\n" for f in self.families)
-        with VerticalScroll(id="help"):
+        with self.frame(VerticalScroll, "help"):
             yield Markdown(
                 PANELS
                 + (MODELS + models if models else "")

@@ -20,7 +20,7 @@ class PromptScreen(Dialog[str | None]):
         self.title_text, self.value, self.hint = title, value, hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="prompt"):
+        with self.frame(Vertical, "prompt"):
             yield Static(self.title_text, classes="form-title")
             field = OrderedInput(self.value, id="prompt-input", select_on_focus=False)
             field.cursor_blink = False  # a steady cursor: no redraws over SSH

@@ -34,9 +34,12 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
         self.summary = Static("Sweeping…", id="sweep-summary")
 
     def compose(self) -> ComposeResult:
-        frame = Vertical(id="rate-finder")
-        frame.border_title = "Learning-rate finder"
-        frame.border_subtitle = "a applies the suggested rate · Escape closes"
+        frame = self.frame(
+            Vertical,
+            "rate-finder",
+            "Learning-rate finder",
+            "a applies the suggested rate · Escape closes",
+        )
         with frame:
             yield Static(HELP, classes="form-help")
             yield self.plot

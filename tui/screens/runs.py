@@ -60,9 +60,12 @@ class RunsScreen(ViewScreen[RunsView]):
         self.summary = Static("Loading…", id="runs-summary")
 
     def compose(self) -> ComposeResult:
-        frame = Vertical(id="runs")
-        frame.border_title = "Runs · best val first"
-        frame.border_subtitle = "Enter brings a run's settings back · x exports CSV · Escape"
+        frame = self.frame(
+            Vertical,
+            "runs",
+            "Runs · best val first",
+            "Enter brings a run's settings back · x exports CSV · Escape",
+        )
         with frame:
             yield self.table
             yield self.summary
