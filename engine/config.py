@@ -138,23 +138,22 @@ class RunConfig(Settings):
     fit_data: bool = False  # size the model and the schedule by the data (its family's rule)
     seed: int = setting(42, 0, 2**63 - 1, new_model=True, rule="a non-negative whole number")
 
-    def schedule_steps(self, train_examples: int) -> int:
-        """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data."""
+    def schedule_steps(self, epoch_size: int) -> int:
+        """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data
+        (of `epoch_size` examples, or items for a model that reads whole items)."""
         if self.epochs:
-            return max(
-                1, math.ceil(self.epochs * train_examples / (self.batch_size or train_examples))
-            )
+            return max(1, math.ceil(self.epochs * epoch_size / (self.batch_size or epoch_size)))
         return self.decay_steps
 
-    def schedule_end(self, train_examples: int) -> int:
+    def schedule_end(self, epoch_size: int) -> int:
         """The step from which the rate stays the same."""
-        return 0 if self.lr_schedule == "constant" else self.schedule_steps(train_examples)
+        return 0 if self.lr_schedule == "constant" else self.schedule_steps(epoch_size)
 
-    def learning_rate_at(self, step: int, train_examples: int) -> float:
+    def learning_rate_at(self, step: int, epoch_size: int) -> float:
         """The rate of this step under the schedule."""
         if self.lr_schedule == "constant":
             return self.learning_rate
-        decay_steps = self.schedule_steps(train_examples)
+        decay_steps = self.schedule_steps(epoch_size)
         if step >= decay_steps:
             return self.lr_min
         if self.lr_schedule == "step":

@@ -16,6 +16,7 @@ import torch
 from engine.files import FileRefused, expand, read_regular
 
 BOUNDARY = 0  # index of the token that starts and ends every item, as in makemore
+NO_TARGET = -1  # a position of a padded batch of items that has no target
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 
@@ -155,6 +156,7 @@ class Examples:
         # few microseconds less per step than building its contexts.
         self._dense: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._commonest: dict[tuple[int, int], list[int]] = {}
+        self._segments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def __len__(self) -> int:
         return self._length
@@ -190,6 +192,52 @@ class Examples:
         for start in range(0, stop, size):
             rows = slice(start, min(start + size, stop))
             yield (rows, *self.batch(rows, block_size))
+
+    def segments(self, block_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """For models that read a whole item at once (Family.sequence): where each segment
+        starts and how many targets it has. A segment is an item, cut every block_size targets
+        when it is longer."""
+        if block_size not in self._segments:
+            item_starts = (self._depth == 0).nonzero().squeeze(1)
+            item_ends = torch.cat([item_starts[1:], torch.tensor([len(self)])])
+            pieces = (item_ends - item_starts + block_size - 1) // block_size
+            offsets = torch.repeat_interleave(pieces.cumsum(0) - pieces, pieces)
+            within = torch.arange(int(pieces.sum())) - offsets
+            starts = torch.repeat_interleave(item_starts, pieces) + within * block_size
+            ends = torch.minimum(starts + block_size, torch.repeat_interleave(item_ends, pieces))
+            self._segments[block_size] = (starts, ends - starts)
+        return self._segments[block_size]
+
+    def segment_batch(
+        self, segments: torch.Tensor | slice, block_size: int, stop: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(X, Y, rows) of these segments, each (B, T), T the longest of them: Y[i, t] the
+        target at row rows[i, t] of the split, X[i, t] the token before it (a boundary at an
+        item's start). Past a segment's end, or from row `stop` on, Y is NO_TARGET and the
+        row -1."""
+        starts, lengths = (part[segments] for part in self.segments(block_size))
+        positions = torch.arange(int(lengths.max()) if len(lengths) else 0)
+        rows = starts[:, None] + positions
+        valid = positions < lengths[:, None]
+        if stop is not None:
+            valid &= rows < stop
+        safe = rows.clamp(max=len(self) - 1)
+        y = self._targets[safe].long()
+        x = self._targets[(safe - 1).clamp(min=0)].long()
+        x[self._depth[safe] == 0] = BOUNDARY
+        x[~valid], y[~valid], rows[~valid] = BOUNDARY, NO_TARGET, -1
+        return x, y, rows
+
+    def segment_chunks(
+        self, block_size: int, size: int, stop: int | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The segments that hold the split's first `stop` examples, in order, `size` at a
+        time: segment_batch() of each chunk."""
+        starts, _ = self.segments(block_size)
+        stop = len(self) if stop is None else min(stop, len(self))
+        count = int(torch.searchsorted(starts, stop))
+        for first in range(0, count, size):
+            yield self.segment_batch(slice(first, min(first + size, count)), block_size, stop)
 
     def commonest(self, size: int, n: int) -> list[int]:
         """The n tokens (of `size`) most often a target here, in the order of their indices."""

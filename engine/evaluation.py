@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import torch
 
-from engine.dataset import Dataset
+from engine.dataset import Dataset, Examples
 from engine.families.base import Model
 
 EVAL_VALUES = 2**20  # logits per forward pass when evaluating a whole split
@@ -41,16 +41,51 @@ def eval_chunk(width: int) -> int:
 
 @torch.no_grad()
 def split_loss_chunks(
-    model: Model, dataset: Dataset, split: str, chunk: int, prior_of_rows: PriorOfRows
+    model: Model,
+    dataset: Dataset,
+    split: str,
+    chunk: int,
+    prior_of_rows: PriorOfRows,
 ) -> Chunked[float]:
     """The mean loss of a split's evaluated examples, a chunk of them at a time, yielding
-    after each."""
+    after each; of a model that reads whole items, the same examples' targets, in the
+    segments that hold them."""
     total, evaluated = 0.0, evaluated_examples(dataset, split)
-    chunks = dataset.examples(split).chunks(model.block_size, chunk, stop=evaluated)
-    for rows, x, y in chunks:
+    examples = dataset.examples(split)
+    if model.whole_items:
+        per_chunk = max(1, chunk // model.block_size)
+        for x, y, rows in examples.segment_chunks(model.block_size, per_chunk, stop=evaluated):
+            prior = prior_of_segments(prior_of_rows, split, examples, model, y, rows)
+            total += model.loss_sum(x, y, prior)
+            yield
+        return total / evaluated
+    for rows, x, y in examples.chunks(model.block_size, chunk, stop=evaluated):
         total += model.loss_sum(x, y, prior_of_rows(split, rows, x, y))
         yield
     return total / evaluated
+
+
+def prior_of_segments(
+    prior_of_rows: PriorOfRows,
+    split: str,
+    examples: Examples,
+    model: Model,
+    y: torch.Tensor,
+    rows: torch.Tensor,
+) -> torch.Tensor | None:
+    """The prior's log-probabilities (B, T, |V|) of a batch of segments (Examples.
+    segment_batch), zeros where there is no target; None without a prior."""
+    if model.prior is None:
+        return None
+    valid = rows >= 0
+    flat = rows[valid]
+    x, targets = examples.batch(flat, model.prior.block_size)
+    found = prior_of_rows(split, flat, x, targets)
+    if found is None:  # not kept: looked up now
+        found = model.prior(x).float()
+    prior = torch.zeros(*y.shape, found.shape[1])
+    prior[valid] = found
+    return prior
 
 
 def finish(steps: Chunked[T]) -> T:

@@ -109,7 +109,7 @@ class RunLog:
             seconds=round(trainer.seconds, 1),
             best_val=trainer.best_val if has_best else None,
             best_test=trainer.best_test() if has_best else None,
-            parameters=trainer.parameter_count(),
+            parameters=trainer.model.parameter_count(),
         )
         self.runs[run.id] = run
         self._own.add(run.id)

@@ -98,7 +98,7 @@ def _generate(
     plain = options.temperature == 1.0 and options.top_k is None
     alive = torch.arange(n)  # only unfinished names are computed: most end within 8 letters
     for position in range(options.max_length + 1):
-        logp = model(buffer[alive, position : position + block]).float().log_softmax(1)
+        logp = model.next_logits(buffer, alive, position).float().log_softmax(1)
         if position < len(prefix):
             nxt = prefix[position].expand(len(alive))
         elif position == options.max_length:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from engine.config import FULL_BATCH_CHUNK
 from engine.dataset import Examples
-from engine.evaluation import PriorOfRows
+from engine.evaluation import PriorOfRows, prior_of_segments
 from engine.families.base import Model
 from engine.optim import Optimizer
 
@@ -32,6 +31,7 @@ class GradientStep:
         self.generator, self.prior_of_rows = generator, prior_of_rows
         self.params = list(model.parameters())
         self.manual = model.hand_gradients()  # None: autograd's
+        self.targets = 0  # in the last batch
 
     def __call__(self, lr: float, batch_size: int) -> float:
         """One step at this rate on a batch of this size (0: all); the batch loss, and on a NaN
@@ -54,7 +54,10 @@ class GradientStep:
         """The next batch as (contexts, targets, prior, weight) chunks, whose losses times
         their weights sum to the batch's mean loss: random examples in one chunk, or all of
         them (full batch) in chunks of FULL_BATCH_CHUNK."""
+        if self.model.whole_items:
+            return self.segment_batches(batch_size)
         examples, block_size, n = self.examples, self.model.block_size, len(self.examples)
+        self.targets = batch_size or n
         if batch_size:
             ix = torch.randint(0, n, (batch_size,), generator=self.generator)
             x, y = examples.batch(ix, block_size)
@@ -65,6 +68,24 @@ class GradientStep:
             x, y = examples.batch(rows, block_size)
             chunks.append((x, y, self.prior_of_rows("train", rows, x, y), min(size, n - i) / n))
         return chunks
+
+    def segment_batches(self, batch_size: int) -> list[Chunk]:
+        """batches() of whole items: random segments (Examples.segments), or all of them in
+        chunks of about FULL_BATCH_CHUNK targets, each padded to its own longest."""
+        examples, block_size = self.examples, self.model.block_size
+        count = len(examples.segments(block_size)[0])
+        if batch_size:
+            picks = [torch.randint(0, count, (batch_size,), generator=self.generator)]
+        else:
+            per_chunk = max(1, FULL_BATCH_CHUNK // block_size)
+            picks = [torch.arange(i, min(i + per_chunk, count)) for i in range(0, count, per_chunk)]
+        chunks = []
+        for segments in picks:
+            x, y, rows = examples.segment_batch(segments, block_size)
+            prior = prior_of_segments(self.prior_of_rows, "train", examples, self.model, y, rows)
+            chunks.append((x, y, prior, int((rows >= 0).sum())))
+        self.targets = sum(c[3] for c in chunks)
+        return [(x, y, prior, n / self.targets) for x, y, prior, n in chunks]
 
     def gradients(self, batches: list[Chunk]) -> float:
         """The loss of these chunks of one batch; their gradients in .grad."""
@@ -78,7 +99,7 @@ class GradientStep:
             with torch.enable_grad():
                 # forward() directly: the models have no hooks for __call__ to run
                 logits = self.model.forward(x) if prior is None else self.model.forward(x, prior)
-                loss = F.cross_entropy(logits, y)
+                loss = self.model.loss(logits, y)
                 if weight != 1.0:
                     loss = loss * weight
                 loss.backward()

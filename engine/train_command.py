@@ -45,7 +45,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
     elif counting or args.seconds:
         steps = None  # one epoch (it stops once it has counted every item), or the time
     else:
-        steps = config.run.schedule_steps(trainer.train_examples)
+        steps = config.run.schedule_steps(trainer.epoch_size)
     policy = RunPolicy(trainer, steps, args.seconds, early_stop=not args.no_early_stop)
     progress = Progress(steps, args.seconds)
     print(
@@ -117,7 +117,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         "best_step": trainer.best_step,
         "best_test_loss": losses["test"] if not args.keep_last else None,
         "vocab_size": dataset.vocab.size,
-        "parameters": trainer.parameter_count(),
+        "parameters": trainer.model.parameter_count(),
         "evaluated_examples": {s: trainer.evaluated_examples(s) for s in SPLITS},
         "config": config.as_dict(),
         "samples": [n.text for n in names],

@@ -106,9 +106,8 @@ class Trainer:
         elif not order:
             self.prior = None
         self.model.prior = self.prior.model if self.prior else None
-        self.gradient = GradientStep(
-            self.model, self.optimizer, self._train, self.generator, self.prior_of_rows
-        )
+        parts = (self.model, self.optimizer, self._train, self.generator, self.prior_of_rows)
+        self.gradient = GradientStep(*parts)
         params = self.gradient.params
         self.average = Average(params, cfg.run.average) if cfg.run.average else None
         self.last_good = LastGood(params)
@@ -208,7 +207,7 @@ class Trainer:
 
     def learning_rate(self) -> float:
         """The rate of the next step under the configured schedule."""
-        return self.config.run.learning_rate_at(self.step, self.train_examples)
+        return self.config.run.learning_rate_at(self.step, self.epoch_size)
 
     def run(self, steps: int, cancel: threading.Event | None = None) -> StepReport:
         """Do up to `steps` steps; stop early when cancelled, on a NaN or inf loss, or at the end
@@ -253,11 +252,20 @@ class Trainer:
         )
 
     @property
+    def epoch_size(self) -> int:
+        """What a pass over the training split is, in the units of batch_size: its examples,
+        or its segments for a model that reads whole items (Examples.segments)."""
+        if self.model.whole_items:
+            return len(self._train.segments(self.model.block_size)[0])
+        return self._n_examples
+
+    @property
     def batch_size(self) -> int:
-        """Examples per step (items, for a counting model): the run's batch_size, 0 being all."""
+        """Examples per step (items, for a counting model; segments, for one that reads
+        whole items): the run's batch_size, 0 being all."""
         if self.family.counts:
             return self.config.run.batch_size or self.n_train_items
-        return self.config.run.batch_size or self._n_examples
+        return self.config.run.batch_size or self.epoch_size
 
     def prior_of_rows(
         self, split: str, rows: torch.Tensor | slice, x: torch.Tensor, y: torch.Tensor
@@ -282,7 +290,7 @@ class Trainer:
                 self.last_good.finite(self.step)
             if self.average is not None:
                 self.average.update()
-            self.tokens_seen += self.batch_size
+            self.tokens_seen += self.gradient.targets
         return value
 
     def _count_step(self) -> float:
@@ -309,7 +317,8 @@ class Trainer:
         if self.config.run.eval_every:
             return self.config.run.eval_every
         val_examples = self.evaluated_examples("val")
-        return min(5000, max(50, math.ceil(8 * val_examples / self.batch_size)))
+        per_step = self.batch_size * self._n_examples / self.epoch_size  # examples a step
+        return min(5000, max(50, math.ceil(8 * val_examples / per_step)))
 
     def evaluate(self, splits: tuple[str, ...] = ("train", "val")) -> dict[str, float]:
         """Mean loss over whole splits; the val loss also goes to the val history, and decides
@@ -348,7 +357,7 @@ class Trainer:
         """No new best val for `patience` evaluations' worth of steps (Judge.converged), with
         the schedule done; never for a counting model."""
         window = self.config.run.patience * self.eval_every
-        schedule_end = self.config.run.schedule_end(self.train_examples)
+        schedule_end = self.config.run.schedule_end(self.epoch_size)
         return not self.family.counts and self.judge.converged(self.step, window, schedule_end)
 
     def stall(self) -> Stop | None:
@@ -366,10 +375,6 @@ class Trainer:
             return self.split_loss("test")
         finally:
             self.model.load_state_dict(own)
-
-    def parameter_count(self) -> int:
-        """Weights learnt, or for a counting model, the entries of its tables (counts kept)."""
-        return self.model.parameter_count()
 
     def use_best_weights(self) -> None:
         """Put the best weights in the model, and in the average, which they are when there is

@@ -71,7 +71,7 @@ def test_describe_memory_and_parameters_are_sane(embedded, model):
     assert config.describe() and "\n" not in config.describe()
     assert 0 <= config.memory_needed(embedded.vocab.size, trainer.train_examples) < 2**30
     _train(trainer)
-    assert trainer.parameter_count() >= 0
+    assert trainer.model.parameter_count() >= 0
     assert set(config.editable()) == set(family(model).form())
 
 

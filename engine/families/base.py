@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings
+from engine.dataset import NO_TARGET
 from engine.protocol import Capability
 
 # The run settings a model trained by gradient steps offers in its form, after its shape's.
@@ -38,6 +39,9 @@ class Model(nn.Module):
 
     block_size: int = 1
     fits_on_val = False  # fit() chooses values on val before each evaluation
+    # Its examples are whole items, a target at every position (a SequenceModel); else a
+    # window of block_size tokens before each target
+    whole_items = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,11 +61,23 @@ class Model(nn.Module):
         """Choose values on these (val) examples, where fits_on_val."""
         raise NotImplementedError
 
+    def loss(
+        self, logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
+    ) -> torch.Tensor:
+        """The cross-entropy of these logits, per target (or summed)."""
+        return F.cross_entropy(logits, targets, reduction=reduction)
+
     def loss_sum(self, idx: torch.Tensor, targets: torch.Tensor, prior: Any = None) -> float:
         """The summed cross-entropy of these examples; `prior`: the prior's log-probabilities
         of them, when the caller has them at hand."""
         logits = self(idx) if prior is None else self(idx, prior)
-        return F.cross_entropy(logits, targets, reduction="sum").item()
+        return self.loss(logits, targets, "sum").item()
+
+    def next_logits(self, buffer: torch.Tensor, rows: torch.Tensor, position: int) -> torch.Tensor:
+        """The logits of the next token of these rows of a sampling buffer (B, |V|): its
+        first block_size columns are boundaries, then each name as drawn so far, `position`
+        tokens long. A window model reads the last block_size tokens."""
+        return self(buffer[rows, position : position + self.block_size])
 
     def parameter_count(self) -> int:
         """Weights learnt (a counting model: the entries of its tables)."""
@@ -87,6 +103,26 @@ class Model(nn.Module):
     def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
         """Capability.DIAGNOSTICS: the forward pass with what each layer made."""
         raise NotImplementedError
+
+
+class SequenceModel(Model):
+    """A model that reads whole items (Family.sequence): contexts (B, T) to logits (B, T, |V|),
+    a target at every position; NO_TARGET marks a padded one. block_size is the most
+    positions it reads."""
+
+    whole_items = True
+
+    def loss(
+        self, logits: torch.Tensor, targets: torch.Tensor, reduction: str = "mean"
+    ) -> torch.Tensor:
+        return F.cross_entropy(
+            logits.flatten(0, 1), targets.flatten(), ignore_index=NO_TARGET, reduction=reduction
+        )
+
+    def next_logits(self, buffer: torch.Tensor, rows: torch.Tensor, position: int) -> torch.Tensor:
+        """From the name's own start (its opening boundary), its last block_size tokens."""
+        start = self.block_size - 1 + max(0, position + 1 - self.block_size)
+        return self(buffer[rows, start : self.block_size + position])[:, -1]
 
 
 class CountingModel(Model):

@@ -59,14 +59,14 @@ class PlotPanel(Container, Generic[PlotView]):
     def show(self, view: PlotView) -> None:
         if not self.is_attached:  # a first report as the app closes: nothing to draw it in
             return
-        if self.plot is None:
-            self.plot = self.make_plot()
-            self.plot.display = False
-            self.mount(self.plot)
         has_data = self.has_data(view)
         if not has_data and self._hint_text != self.hint(view):
             self._hint_text = self.hint(view)
             self._hint.update(self._hint_text)
+        if self.plot is None:
+            self.plot = self.make_plot()
+            self.plot.display = False
+            self.mount(self.plot)
         if self.plot.display != has_data:  # a change of display costs a layout: only on change
             self._hint.display = not has_data
             self.plot.display = has_data
