@@ -156,12 +156,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
             file=sys.stderr if args.json else sys.stdout,
         )
     if names and not args.json:
-        print(
-            "samples: "
-            + ", ".join(
-                shown_name(n.text) + ("" if n.tag == "new" else f" ({n.tag})") for n in names
-            )
-        )
+        print("samples: " + ", ".join(_tagged(n) for n in names))
     if failures:
         result["errors"] = failures
     if args.json:
