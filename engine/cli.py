@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--diagnostics",
         action="store_true",
-        help="the MLP's activation and gradient statistics at the end (in the JSON)",
+        help="a net's activation and gradient statistics at the end (in the JSON)",
     )
 
     finder = commands.add_parser(

@@ -23,7 +23,7 @@ DEAD = {"tanh": 0.99, "relu": 0.0}  # the dead-unit map's mark: |h| > 0.99, or h
 
 
 def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> DiagnosticsView:
-    """The figures of the trainer's MLP now, on a batch drawn with a generator of its own;
+    """The figures of the trainer's net now, on a batch drawn with a generator of its own;
     `history` gets each weight's update:data ratio at this step (the curves over time)."""
     model = trainer.model
     if Capability.DIAGNOSTICS not in trainer.family.capabilities:

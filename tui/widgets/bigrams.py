@@ -38,7 +38,7 @@ def shade(fraction: float, alternate: bool = False, shades: list[str] = SHADES) 
 
 class BigramHeatmap(Widget):
     """Drawn line by line from lines kept for each view (counts or probabilities, at a size),
-    until the bigrams change: a toggle, or a repaint while the MLP trains, costs no redraw."""
+    until the bigrams change: a toggle, or a repaint while a net trains, costs no redraw."""
 
     VIEW = BigramView
     can_focus = True  # Tab moves between the panels; z maximises the focused one
@@ -68,7 +68,7 @@ class BigramHeatmap(Widget):
         retitle(self, "Bigrams", LOADING)
 
     def show(self, view: BigramView) -> None:
-        """The engine sends a view only when it changed: while the MLP trains, none comes."""
+        """The engine sends a view only when it changed: while a net trains, none comes."""
         self.view = view
         self._lines.clear()
         self.refresh()
