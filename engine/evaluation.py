@@ -104,10 +104,6 @@ class Evaluation:
         self.done = False
         self.result = None
 
-    @property
-    def losses(self) -> dict[str, float] | None:
-        return self.result
-
     def advance(self, seconds: float = math.inf) -> bool:
         """Measure for about `seconds` (to the end by default); whether it is done."""
         start = time.perf_counter()

@@ -184,14 +184,12 @@ class Family:
 
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
         """Bytes a run needs, roughly: by default its weights 8 times (gradients, optimizer
-        state, the best, the averaged and two last good copies) and one batch's logits."""
-        weights = self.build_size(config, vocab_size)
+        state, the best, the averaged and two last good copies) and one batch's logits; the
+        weights counted on a model built on the meta device, which allocates nothing."""
+        with torch.device("meta"):
+            weights = sum(p.numel() for p in self.build(config, vocab_size).parameters())
         batch = config.run.batch_size or FULL_BATCH_CHUNK
         return 4 * (8 * weights + 4 * batch * vocab_size)
-
-    def build_size(self, config: Config, vocab_size: int) -> int:
-        """Its weights, counted without making them."""
-        return 0
 
     def eval_width(self, config: Config, vocab_size: int) -> int:
         """The widest layer of a forward pass, which sizes an evaluation's chunks."""
