@@ -38,9 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and report its losses")
     _add_run_arguments(train)
-    length = train.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="steps to train (default: the schedule's)")
-    length.add_argument("--seconds", type=finite, help="train for this long instead")
+    train.add_argument("--seconds", type=finite, help="train for this long instead of --steps")
     train.add_argument(
         "--save", metavar="FILE", help="write a checkpoint here: the run, and its best weights"
     )
@@ -81,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     samp.add_argument("--top-k", type=int)
     samp.add_argument("--prefix", default="")
     samp.add_argument("--max-length", type=int, default=32)
-    samp.add_argument("--seed", type=int)
+    samp.add_argument("--seed", type=int, help="the same seed, the same names")
+    samp.add_argument(
+        "--greedy", action="store_true", help="the likeliest next letter each time: one name"
+    )
     samp.add_argument("--data", help="the dataset for tags (default: the one it was trained on)")
     samp.add_argument("--json", action="store_true", help="print one JSON line on stdout")
 
@@ -222,7 +223,9 @@ def _sample(args: argparse.Namespace) -> int:
     warning = checkpoint.dataset_warning(state, dataset)
     if warning:
         print(f"warning: {visible(warning)}", file=sys.stderr)
-    options = SampleOptions(args.temperature, args.top_k, args.prefix, args.max_length)
+    options = SampleOptions(
+        args.temperature, args.top_k, args.prefix, args.max_length, greedy=args.greedy
+    )
     names = sample(trainer.model, dataset, args.n, options, seed=args.seed)
     if args.json:
         rows = [{"text": n.text, "logprob": n.logprob, "tag": n.tag} for n in names]

@@ -19,6 +19,13 @@ class Step:
 
 
 @dataclass(frozen=True)
+class RunSteps:
+    """Train this many steps more, then pause: the run's budget moved on."""
+
+    steps: int
+
+
+@dataclass(frozen=True)
 class NextModel:
     """Switch to the next model; each keeps its own run."""
 
@@ -124,6 +131,7 @@ class Quit:
 Command = (
     ToggleRunning
     | Step
+    | RunSteps
     | NextModel
     | SelectModel
     | Reset

@@ -135,8 +135,15 @@ class RunConfig(Settings):
     # val losses without a new best before the run counts as overfitting, or, once the
     # schedule is done, as converged (Trainer.converged)
     patience: int = setting(6, 1, 1_000_000)
+    # the run's budget: it pauses (the app) or ends (train) at this step; 0: none
+    steps: int = setting(0, 0, 10**9, rule="from 0 (no budget) to 1000000000")
     fit_data: bool = False  # size the model and the schedule by the data (its family's rule)
     seed: int = setting(42, 0, 2**63 - 1, new_model=True, rule="a non-negative whole number")
+
+    @property
+    def budget(self) -> int | None:
+        """The step the run ends at, if it has a budget."""
+        return self.steps or None
 
     def schedule_steps(self, epoch_size: int) -> int:
         """Steps until the rate reaches lr_min: decay_steps, or `epochs` passes over the data

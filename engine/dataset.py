@@ -131,15 +131,27 @@ class Dataset:
         """'train', 'val' or 'test' when the item is in that split, else 'new'."""
         return self._split_of.get(text, "new")
 
+    def items_of(self, split: str) -> tuple[str, ...]:
+        """A split's items; "all": every item, as the post counts them, with no split."""
+        return self.items if split == "all" else self.splits[split]
+
+    def describe_items(self, split: str) -> str:
+        """The items of a split (items_of), in a few words."""
+        if split == "all":
+            return f"all {len(self.items):,} items"
+        noun = "training" if split == "train" else split
+        return f"the {len(self.splits[split]):,} {noun} items"
+
     def examples(self, split: str) -> Examples:
-        """Every character and closing boundary of the split's items, with its context."""
+        """Every character and closing boundary of the split's items (items_of), with its
+        context."""
         if split not in self._examples:
-            self._examples[split] = _encode(self.splits[split], self.vocab)
+            self._examples[split] = _encode(self.items_of(split), self.vocab)
         return self._examples[split]
 
     def item_offsets(self, split: str) -> torch.Tensor:
         """Row where each item's examples start in examples(split), then the total."""
-        lengths = torch.tensor([len(item) + 1 for item in self.splits[split]])
+        lengths = torch.tensor([len(item) + 1 for item in self.items_of(split)])
         return torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
 
 

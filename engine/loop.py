@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from engine.checkpoint import save as save_checkpoint
@@ -27,6 +28,7 @@ from engine.commands import (
     Request,
     Reset,
     RestoreRun,
+    RunSteps,
     Save,
     SelectModel,
     SetSampling,
@@ -222,6 +224,10 @@ class EngineLoop:
                 self._evaluate(judging=False)
                 if report.stopped:
                     self._report(Note(report.stopped.text))
+            case RunSteps(steps):
+                if "steps" in session.trainer.family.form():  # a counting model counts once
+                    session.reconfigure({"steps": str(session.trainer.step + steps)})
+                self._set_running(True)
             case SelectModel(model):
                 session.select_model(model)
                 self._clear_names()
@@ -298,7 +304,7 @@ class EngineLoop:
 
     @property
     def policy(self) -> RunPolicy:
-        """The run policy of the current trainer: it has no step budget here."""
+        """The run policy of the current trainer: its budget is the run's `steps`."""
         trainer = self.session.trainer
         if self._policy is None or self._policy.trainer is not trainer:
             self._policy = RunPolicy(trainer)
@@ -319,6 +325,9 @@ class EngineLoop:
         stopped = session.trainer.stopped
         if self._running and not running:  # the val loss shown while paused is for this step
             self._evaluate(judging=False)
+        if running and stopped is None and self.policy.at_budget():
+            session.reconfigure({"steps": "0"})
+            self._report(Note(f"Past its budget of {session.trainer.step:,} steps: no budget now."))
         self._running = running and stopped is None
         if running and stopped:
             self._report(Note(stopped.text))
@@ -344,6 +353,17 @@ class EngineLoop:
             self._evaluate(judging=False)
             diverged = report.stopped.reason is StopReason.DIVERGED
             self._report(Note(report.stopped.text, "warning" if diverged else "information"))
+            self._dirty = True
+        elif self.policy.at_budget():
+            self._running = False
+            self._evaluate(judging=False)
+            step = session.trainer.step
+            self._report(
+                Note(
+                    f"Step {step:,}/{step:,}: the run's budget. Paused. Space goes on with no "
+                    "budget; Ctrl+P, Run N steps, adds N."
+                )
+            )
             self._dirty = True
 
     def _evaluate(self, judging: bool) -> None:
@@ -382,7 +402,7 @@ class EngineLoop:
             self._report(Names())
             return
         if isinstance(event, list):  # the finished Samples
-            shown = [Sample(visible(s.text), s.logprob, s.tag) for s in event]
+            shown = [replace(s, text=visible(s.text)) for s in event]
             self._report(Names(finished=shown))
             self._stream = None
         else:

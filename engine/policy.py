@@ -22,7 +22,8 @@ def steps_per_call(steps_per_second: float, seconds: float, most: int) -> int:
 class RunPolicy:
     """A run's steps end where val is due (every eval_every steps, exactly, so that a run
     that stops early stops there and is reproducible) and at its budget of steps or seconds,
-    if it has one. A run that stalls (Trainer.stall) stops; or, asked `once`, is paused once
+    if it has one (by default the run's own `steps`, read at each call: the app may change it).
+    A run that stalls (Trainer.stall) stops; or, asked `once`, is paused once
     for each best step, as the app does: the user may go on."""
 
     def __init__(
@@ -43,9 +44,19 @@ class RunPolicy:
         if trainer.stopped is not None or self.seconds is not None and elapsed >= self.seconds:
             return 0
         due = trainer.eval_every - trainer.step % trainer.eval_every
-        if self.steps is not None:
-            due = min(due, self.steps - trainer.step)
+        budget = self.budget
+        if budget is not None:
+            due = min(due, budget - trainer.step)
         return max(0, min(most, due))
+
+    @property
+    def budget(self) -> int | None:
+        """The step the run ends at, if any."""
+        return self.steps if self.steps is not None else self.trainer.config.run.budget
+
+    def at_budget(self) -> bool:
+        budget = self.budget
+        return budget is not None and self.trainer.step >= budget
 
     def val_due(self) -> bool:
         """Whether val is to be measured at this step (never for a counting model: it is

@@ -51,6 +51,7 @@ class Sample:
     text: str
     logprob: float  # log-probability of the whole name under the model, end included
     tag: str  # 'train', 'val' or 'test' when the name is in that split, else 'new'
+    cut: bool = False  # ended by the length limit, not by the model
 
 
 Curve = tuple[list[float], list[float]]  # steps, losses
@@ -62,6 +63,7 @@ class StatusView:
     steps_per_second: float | None  # while running only: no clock otherwise
     model: str
     step: int
+    budget: int | None  # the step the run pauses at (its `steps`), if it has one
     epoch: float
     loss: float | None  # training loss, the mean of the curve's last points (one is noisy)
     val_loss: float | None
@@ -87,6 +89,7 @@ class LossView:
     references: dict[str, float]
     best: tuple[int, float] | None  # the active model's best val loss: (step, loss)
     training: bool  # more is coming soon: the app may draw it off its UI thread
+    first_loss: float | None = None  # the active net's loss before its first step
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class BigramView:
     hint: str  # what to do for a table, while it is empty
     counts: list[list[int]] | None  # the full |V|x|V| grid of a counting bigram
     probabilities: list[list[float]] | None
+    counted: str = ""  # the items counted ("all 32,033 items"), for a model that counts
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class GeneratorView:
     temperature: float
     top_k: int | None
     prefix: str
+    greedy: bool = False
+    seed: int | None = None  # names are drawn from this seed on
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ class SampleOptions:
     top_k: int | None = None  # draw only from the k likeliest next characters
     prefix: str = ""  # every name starts with this
     max_length: int = 32  # characters per name at most (prefix included)
+    greedy: bool = False  # always the likeliest next character: one name, the likeliest path
+    # Names drawn from this seed on (the lectures': 2147483647); set again, they come again
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if not TEMPERATURE_MIN <= self.temperature <= TEMPERATURE_MAX:
@@ -36,6 +39,12 @@ class SampleOptions:
             raise ValueError(f"max length must be from 1 to 1000, not {self.max_length}")
         if len(self.prefix) >= self.max_length:
             raise ValueError("the prefix must be shorter than the maximum length")
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, not {self.seed}")
+
+    def count(self, n: int) -> int:
+        """How many names to draw when n are asked for: greedy makes the same one each time."""
+        return 1 if self.greedy else n
 
     def as_text(self) -> dict[str, str]:
         """The values a form edits, as text (top_k empty means all characters)."""
@@ -43,6 +52,8 @@ class SampleOptions:
             "temperature": f"{self.temperature:g}",
             "top_k": "" if self.top_k is None else str(self.top_k),
             "prefix": self.prefix,
+            "greedy": "yes" if self.greedy else "no",
+            "seed": "" if self.seed is None else str(self.seed),
         }
 
     def with_text(self, values: dict[str, str]) -> SampleOptions:
@@ -54,14 +65,21 @@ class SampleOptions:
             raise ValueError(
                 f"temperature must be a number, not {merged['temperature']!r}"
             ) from None
-        top_k_text = merged["top_k"].strip()
+        top_k_text, seed_text = merged["top_k"].strip(), merged["seed"].strip()
         if top_k_text and not top_k_text.isdigit():
             raise ValueError(f"top_k must be a whole number or empty, not {top_k_text!r}")
+        if seed_text and not seed_text.isdigit():
+            raise ValueError(f"seed must be a whole number or empty, not {seed_text!r}")
+        greedy = merged["greedy"].strip().lower()
+        if greedy not in ("yes", "no"):
+            raise ValueError(f"greedy must be yes or no, not {greedy!r}")
         return replace(
             self,
             temperature=temperature,
             top_k=int(top_k_text) if top_k_text else None,
             prefix=merged["prefix"],
+            greedy=greedy == "yes",
+            seed=int(seed_text) if seed_text else None,
         )
 
     def nudged(self, up: bool) -> SampleOptions:
@@ -89,6 +107,7 @@ def _generate(
     generator: torch.Generator,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Yield (tokens, done, logprob) for all n names after each step, one batched draw a step."""
+    n = options.count(n)
     prefix = torch.tensor(dataset.vocab.encode(options.prefix), dtype=torch.long)
     # Window over one buffer: the context of step t is columns t .. t + block_size - 1.
     block = model.block_size
@@ -103,6 +122,8 @@ def _generate(
             nxt = prefix[position].expand(len(alive))
         elif position == options.max_length:
             nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
+        elif options.greedy:
+            nxt = logp.argmax(1)
         else:
             probabilities = logp.exp() if plain else _shaped(logp, options)
             nxt = _draw(probabilities, generator)
@@ -154,7 +175,7 @@ def sample(
     options = options or SampleOptions()
     generator = generator or _generator(seed)
     ((tokens, _, logprob),) = deque(_generate(model, dataset, n, options, generator), maxlen=1)
-    return _finish(dataset, tokens, logprob)
+    return _finish(dataset, tokens, logprob, options.max_length)
 
 
 def stream(
@@ -173,7 +194,7 @@ def stream(
         tokens, done, _ = state
         yield StreamState([decode(row) for row in tokens.tolist()], done.tolist())
     tokens, _, logprob = state
-    yield _finish(dataset, tokens, logprob)
+    yield _finish(dataset, tokens, logprob, options.max_length)
 
 
 def _generator(seed: int | None) -> torch.Generator:
@@ -185,9 +206,11 @@ def _generator(seed: int | None) -> torch.Generator:
     return generator
 
 
-def _finish(dataset: Dataset, tokens: torch.Tensor, logprob: torch.Tensor) -> list[Sample]:
+def _finish(
+    dataset: Dataset, tokens: torch.Tensor, logprob: torch.Tensor, max_length: int
+) -> list[Sample]:
     texts = [dataset.vocab.decode(row) for row in tokens.tolist()]
     return [
-        Sample(text, lp, dataset.tag(text))
+        Sample(text, lp, dataset.tag(text), cut=len(text) >= max_length)
         for text, lp in zip(texts, logprob.tolist(), strict=True)
     ]

@@ -88,6 +88,7 @@ class Session:
     _updates: tuple[str, dict[str, list[tuple[int, float]]]] = ("", {})
     _last_diagnostics: tuple[float, DiagnosticsView] | None = None  # (when, what)
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
+    _seeded: torch.Generator = field(default_factory=torch.Generator)  # options.seed's draws
 
     @classmethod
     def open(cls, data: str | None = None, checkpoint_path: str | None = None) -> Session:
@@ -164,6 +165,8 @@ class Session:
         options = self.options.with_text(values)
         self.dataset.vocab.encode(options.prefix)
         self.options = options
+        if options.seed is not None:  # the names from this seed on, again
+            self._seeded = torch.Generator().manual_seed(options.seed)
 
     def nudge_temperature(self, up: bool) -> None:
         self.options = self.options.nudged(up)
@@ -235,7 +238,9 @@ class Session:
         reproducibly."""
         self.sample_seed += 1
         trainer, options = self.trainer, self.options
-        for event in stream(trainer.model, self.dataset, n, options, seed=self.sample_seed):
+        seeded = self._seeded if options.seed is not None else None
+        names = stream(trainer.model, self.dataset, n, options, self.sample_seed, seeded)
+        for event in names:
             if isinstance(event, list):
                 self.names.extendleft(
                     MadeName(s, self.active, trainer.step, options) for s in event
@@ -289,6 +294,7 @@ class Session:
                 steps_per_second=steps_per_second if running else None,
                 model=self.active,
                 step=trainer.step,
+                budget=trainer.config.run.budget,
                 epoch=trainer.epoch,
                 loss=_recent(trainer.train_history),
                 val_loss=val[1] if val else None,
@@ -317,6 +323,7 @@ class Session:
                     if t.family.counts and t.stopped and t.best_val < math.inf
                 },
                 best=(trainer.best_step, trainer.best_val) if has_best and not counts else None,
+                first_loss=None if counts else trainer.initial_loss,
                 training=running,
             ),
             EmbeddingView(
@@ -327,7 +334,14 @@ class Session:
                 hint=EMBEDDING_HINT,
             ),
             self._bigram_view(),
-            GeneratorView(self.active, options.temperature, options.top_k, options.prefix),
+            GeneratorView(
+                self.active,
+                options.temperature,
+                options.top_k,
+                options.prefix,
+                options.greedy,
+                options.seed,
+            ),
             HyperparameterView(
                 title=f"Hyperparameters of the {self.active}",
                 values=trainer.config.editable(),
@@ -379,7 +393,11 @@ class Session:
         key = (self.active, self.dataset, source, source and source.step, source and source.config)
         if self._bigram_cache is None or self._bigram_cache[0] != key:
             model = source.model if source else None
-            self._bigram_cache = (key, bigram_view(self.active, model, self.dataset.vocab))
+            counted = ""
+            if source is not None and source.family.counts:
+                counted = self.dataset.describe_items(source.counted_split)
+            view = bigram_view(self.active, model, self.dataset.vocab, counted)
+            self._bigram_cache = (key, view)
         return self._bigram_cache[1]
 
 

@@ -31,8 +31,10 @@ CALL_SECONDS = 0.2  # training between two looks at the clock and the progress l
 def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], Trainer]) -> int:
     """The train command: the run the arguments describe (trainer_of), reported, sampled and
     saved whatever fails in or after it."""
-    if args.steps is not None and args.steps < 0 or args.seconds is not None and args.seconds < 0:
-        raise UsageError("--steps and --seconds must not be negative")
+    if args.steps is not None and args.seconds is not None:
+        raise UsageError("give --steps or --seconds, not both")
+    if args.seconds is not None and args.seconds < 0:
+        raise UsageError("--seconds must not be negative")
     if not 0 <= args.samples <= 100_000:
         raise UsageError("--samples must be from 0 to 100000")
     if args.save:  # before training: a run is never lost to a path that cannot take it
@@ -40,8 +42,8 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
     trainer = trainer_of(args)
     dataset, config = trainer.dataset, trainer.config
     counting = trainer.family.counts
-    if args.steps is not None:
-        steps: int | None = args.steps
+    if config.run.steps:  # the run's budget: --steps, or its preset's
+        steps: int | None = config.run.steps
     elif counting or args.seconds:
         steps = None  # one epoch (it stops once it has counted every item), or the time
     else:

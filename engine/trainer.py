@@ -97,9 +97,10 @@ class Trainer:
         self.val_history = LossHistory()
         self.stopped: Stop | None = None
         self.judge = Judge()
-        self._train = self.dataset.examples("train")
+        self.counted_split = cfg.family.counted_split(cfg.shape)  # a net's is "train"
+        self._train = self.dataset.examples(self.counted_split)
         self._n_examples = len(self._train)
-        self._item_offsets = self.dataset.item_offsets("train")
+        self._item_offsets = self.dataset.item_offsets(self.counted_split)
         order = cfg.family.prior_order(cfg.shape)
         if order and (self.prior is None or self.prior.model.order != order):
             self.prior = Prior(self.dataset, order, self._eval_chunk())  # the counts stay
@@ -203,7 +204,7 @@ class Trainer:
 
     @property
     def n_train_items(self) -> int:
-        return len(self.dataset.splits["train"])
+        return len(self.dataset.items_of(self.counted_split))
 
     def learning_rate(self) -> float:
         """The rate of the next step under the configured schedule."""
@@ -306,7 +307,8 @@ class Trainer:
         # the items counted whole
         self.items_seen = int(torch.searchsorted(offsets, stop, right=True)) - 1
         if self.items_seen == self.n_train_items:
-            text = self.family.counted(self.tokens_seen, self.n_train_items)
+            items = self.dataset.describe_items(self.counted_split)
+            text = self.family.counted(self.tokens_seen, items)
             self.stopped = Stop(StopReason.COUNTED, text)
         return self.model.loss_sum(x, y) / len(y)
 

@@ -63,10 +63,10 @@ def bigram_source(active: str, trainers: dict[str, Trainer]) -> Trainer | None:
     return None
 
 
-def bigram_view(active: str, model: Model | None, vocab: Vocab) -> BigramView:
+def bigram_view(active: str, model: Model | None, vocab: Vocab, counted: str = "") -> BigramView:
     """The table of `model` (None: none has trained), the whole grid up to GRID_MAX_VOCAB,
     else its top pairs only: the grid would not be read, and at |V| = 20,000 its tables would
-    take 6 GB."""
+    take 6 GB. `counted`: the items it counted (Dataset.describe_items), if it counts."""
     grid = model is not None and vocab.size <= GRID_MAX_VOCAB
     counts, probs = bigram_matrices(model) if grid else (None, None)
     return BigramView(
@@ -76,6 +76,7 @@ def bigram_view(active: str, model: Model | None, vocab: Vocab) -> BigramView:
         counts=counts.tolist() if counts is not None else None,
         probabilities=probs.tolist() if probs is not None else None,
         hint=_bigram_hint(active),
+        counted=counted,
     )
 
 

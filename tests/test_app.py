@@ -118,10 +118,7 @@ def test_counts_and_log_scale_toggle_in_the_app_alone():
 
 def test_plots_built_in_a_thread_match_those_built_in_place():
     async def scenario(app, pilot):
-        for plot, args in [
-            (app.loss.plot, (app.loss.view, False)),
-            (app.embedding.plot, (RECORDED_EMBEDDING,)),
-        ]:
+        for plot, args in [(app.loss.plot, (app.loss.view, False))]:
             plot.show(*args)
             await pilot.pause()  # the repaint builds the lines in place
             in_place = plot.lines

@@ -63,15 +63,25 @@ def test_the_forms_offer_what_applies_to_the_model(session):
     def form(kind):
         return next(v for v in session.views(False, None) if isinstance(v, kind))
 
-    assert form(HyperparameterView).values == {"batch_size": "64", "smoothing": "1.0"}
-    assert form(HyperparameterView).help == "Changes apply at the next step."
+    assert form(HyperparameterView).values == {
+        "batch_size": "64",
+        "smoothing": "1.0",
+        "count_on": "train",
+    }
+    assert form(HyperparameterView).help.startswith("A change of count_on")
     session.next_model()
     session.next_model()
     values = form(HyperparameterView).values
     assert values["block_size"] == "6" and "smoothing" not in values
     assert values["preset"] == "default"
     assert "A change of block_size, n_embd" in form(HyperparameterView).help
-    assert form(SamplingView).values == {"temperature": "1", "top_k": "", "prefix": ""}
+    assert form(SamplingView).values == {
+        "temperature": "1",
+        "top_k": "",
+        "prefix": "",
+        "greedy": "no",
+        "seed": "",
+    }
 
 
 def test_a_preset_from_the_form_brings_its_values_under_the_ones_changed(session):

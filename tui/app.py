@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from tui.screens.form import FormScreen
 
 
+RUN_STEPS = (100, 1_000, 10_000)  # the palette's "Run N steps"
 END_SECONDS = 5.0  # after SIGTERM or SIGHUP, longer than a normal quit ever takes
 
 
@@ -383,6 +384,12 @@ class MakemoreApp(App[int]):
                 yield SystemCommand(
                     binding.description, binding.tooltip, partial(self.run_action, binding.action)
                 )
+        for steps in RUN_STEPS:
+            yield SystemCommand(
+                f"Run {steps:,} steps",
+                f"train {steps:,} steps more, then pause (the run's steps budget)",
+                partial(self.engine.run_steps, steps),
+            )
         for family in self.families:  # as the engine names them
             yield SystemCommand(
                 f"Model: {family.name}",

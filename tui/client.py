@@ -36,6 +36,7 @@ from engine.commands import (
     Request,
     Reset,
     RestoreRun,
+    RunSteps,
     Save,
     SelectModel,
     SetSampling,
@@ -115,6 +116,9 @@ class EngineClient:
 
     def step(self, steps: int = 1) -> int:
         return self.send(Step(steps))
+
+    def run_steps(self, steps: int) -> int:
+        return self.send(RunSteps(steps))
 
     def next_model(self) -> int:
         return self.send(NextModel())

@@ -29,6 +29,7 @@ GRADIENT_SETTINGS = (
     "average",
     "patience",
     "seed",
+    "steps",
 )
 COUNTING_SETTINGS = ("batch_size",)  # ... and a counting one: how many items a step counts
 
@@ -207,9 +208,14 @@ class Family:
         """Lowered to what a vocabulary allows."""
         return config
 
-    def counted(self, examples: int, items: int) -> str:
-        """A counting model's end of epoch, for the user."""
-        return f"counted all {examples:,} examples of the {items:,} training items"
+    def counted_split(self, shape: Settings) -> str:
+        """The split a counting model counts (Dataset.items_of): the training split, unless
+        its shape says otherwise."""
+        return "train"
+
+    def counted(self, examples: int, items: str) -> str:
+        """A counting model's end of epoch, for the user (`items`: Dataset.describe_items)."""
+        return f"counted all {examples:,} examples of {items}"
 
     def loss_note(self, config: Config) -> str:
         """Why a loss can be infinite."""

@@ -112,6 +112,9 @@ class CountingBigram(CountingModel):
 @dataclass(frozen=True)
 class BigramShape(Settings):
     smoothing: float = setting(1.0, 0, 1e6)  # add-k: k added to every pair's count
+    # train: the training split, as every model; all: every item, as the post counts (its val
+    # and test were counted too, so their losses are no longer of unseen items)
+    count_on: str = setting("train", choices=("train", "all"), new_model=True)
 
 
 class Bigram(Family):
@@ -143,8 +146,11 @@ class Bigram(Family):
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
         return counting_memory((2,), vocab_size, train_examples)
 
-    def counted(self, examples: int, items: int) -> str:
-        return f"counted all {examples:,} pairs of the {items:,} training items"
+    def counted_split(self, shape: Settings) -> str:
+        return shape.count_on
+
+    def counted(self, examples: int, items: str) -> str:
+        return f"counted all {examples:,} pairs of {items}"
 
     def loss_note(self, config: Config) -> str:
         if config.shape.smoothing == 0:

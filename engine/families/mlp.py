@@ -241,7 +241,7 @@ class MLPFamily(Family):
         "seed": Preset(
             "the seed post's net: a huge first loss (random init), and it ends worse than counting",
             MLPShape(n_embd=2, n_hidden=100, activation="relu", init="seed"),
-            RunConfig(batch_size=0, lr_schedule="constant", decay_steps=1000),
+            RunConfig(batch_size=0, lr_schedule="constant", decay_steps=1000, steps=1000),
         ),
         # The same small net made trainable: tanh, scaled init, minibatches of 32.
         "small": Preset(

@@ -56,5 +56,5 @@ class UniformFamily(Family):
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
         return 0
 
-    def counted(self, examples: int, items: int) -> str:
+    def counted(self, examples: int, items: str) -> str:
         return f"nothing to learn: each of the {examples:,} examples has probability 1/|V|"

@@ -61,6 +61,7 @@ class BigramHeatmap(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view: BigramView | None = None
+        self._legend = ""  # how the grid drawn last shortens its values, if it does
         self._lines: dict[tuple[object, ...], list[Strip]] = {}
         self.first_row = self.first_column = 0  # of a grid too large for the panel
 
@@ -85,7 +86,8 @@ class BigramHeatmap(Widget):
             retitle(self, "Bigrams", "c toggles")
             return
         shown = "counts" if _counted(view) and not self.show_probabilities else "probabilities"
-        retitle(self, f"Bigrams · {shown}", "c toggles")
+        notes = [note for note in (self._legend, view.counted) if note]
+        retitle(self, f"Bigrams · {shown}", " · ".join([*notes, "c toggles"]))
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
@@ -100,9 +102,12 @@ class BigramHeatmap(Widget):
         )
         if key not in self._lines:
             console, base = self.app.console, self.rich_style
+            legend = self._legend
             self._lines[key] = [
                 to_strip(line, console, width, base) for line in self._text().wrap(console, width)
             ]
+            if self._legend != legend:
+                self._retitle()
         lines = self._lines[key]
         return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
 
@@ -121,21 +126,34 @@ class BigramHeatmap(Widget):
         else:
             values = view.counts
         size = len(view.symbols)
+        self._legend = ""
         if values is None:
             return self._top(view)
+        label = max(cell_len(s) for s in view.symbols) + 1
+        exact = self._exact_width(view)
         if self.size.height >= size + 1:
-            for cell in (4, 3):  # a gap between cells if it fits, else none
-                if self.size.width >= 2 + cell * size:
-                    return self._grid(view, values, cell, range(size), range(size))
+            # The values in full with a gap between cells if they fit, else without one; then
+            # shortened.
+            for width, gap in ((exact, 1), (exact, 0), (3, 1), (3, 0)):
+                if self.size.width >= label + (width + gap) * size:
+                    return self._grid(view, values, width, gap, range(size), range(size))
         if not self.is_maximized:
             return self._top(view)
         # Maximised, and too large for the panel: a window on the grid, moved by the arrows.
-        rows, columns = self._window(size)
-        return self._grid(view, values, 4, rows, columns)
+        rows, columns = self._window(size, label, exact + 1)
+        return self._grid(view, values, exact, 1, rows, columns)
 
-    def _window(self, size: int) -> tuple[range, range]:
+    def _exact_width(self, view: BigramView) -> int:
+        """Characters a value takes in full: the largest count's digits, or a probability to
+        3 decimals as the post prints them (`<.001` for a smoothed pair)."""
+        if self.show_probabilities or view.counts is None:
+            return 5
+        return max(3, len(str(max(max(row) for row in view.counts))))
+
+    def _window(self, size: int, label: int, cell: int) -> tuple[range, range]:
         """The rows and columns of the grid in view, from the scroll offsets, kept in range."""
-        height, width = max(1, self.size.height - 1), max(1, (self.size.width - 2) // 4)
+        height = max(1, self.size.height - 1)
+        width = max(1, (self.size.width - label) // cell)
         self.first_row = max(0, min(self.first_row, size - height))
         self.first_column = max(0, min(self.first_column, size - width))
         return (
@@ -154,37 +172,44 @@ class BigramHeatmap(Widget):
         text.stylize(self.get_component_rich_style("bigram-heatmap--hint"))  # wrap keeps spans
         return text
 
-    def _cell(self, count: int | None, probability: float, width: int = 3) -> str:
+    def _cell(self, count: int | None, probability: float, width: int) -> str:
+        """A value in `width` characters; the legend says how, when it is shortened."""
         if self.show_probabilities or count is None:
-            return f"{probability:.2f}"[1:] if probability < 1 else "1.0"
+            return probability_text(probability, width)
         return compact(count, width)
 
     def _grid(
         self,
         view: BigramView,
         values: list[list[float]],
-        cell: int,
+        width: int,
+        gap: int,
         rows: range,
         columns: range,
     ) -> Text:
         """The matrix, as in the lecture's plot: row = first character, column = next. Each
-        value takes 3 characters, and `cell` - 3 more for the gap."""
+        value takes `width` characters, and `gap` more between cells."""
         peak = max(max(row) for row in values) or 1
-        symbols = view.symbols
-        gap = " " * (cell - 3)
+        symbols, space = view.symbols, " " * gap
         label = max(cell_len(symbols[i]) for i in rows)  # a wide character takes two cells
-        header = " " * (label + 1) + "".join(fit(symbols[j], 3, "^") + gap for j in columns)
+        header = " " * (label + 1) + "".join(fit(symbols[j], width, "^") + space for j in columns)
         text = Text(header + "\n", style="bold")
+        shortened = False
         for i in rows:
             text.append(fit(symbols[i], label) + " ", style="bold")
             for j in columns:
                 count = view.counts[i][j] if view.counts is not None else None
-                value = self._cell(count, view.probabilities[i][j])
+                value = self._cell(count, view.probabilities[i][j], width)
+                shortened = shortened or _shortened(value, count, self.show_probabilities)
                 tight = not gap and j % 2 == 1
-                text.append(f"{value:>3}", style=shade(values[i][j] / peak, tight, self._shades))
-                text.append(gap)
+                style = shade(values[i][j] / peak, tight, self._shades)
+                text.append(f"{value:>{width}}", style=style)
+                text.append(space)
             text.append("\n")
         text.rstrip()
+        if shortened:
+            probabilities = self.show_probabilities or view.counts is None
+            self._legend = "P to 2 decimals" if probabilities else "k: thousands"
         return text
 
     def _top(self, view: BigramView) -> Text:
@@ -210,6 +235,25 @@ class BigramHeatmap(Widget):
             text.append("\n")
         text.rstrip()
         return text
+
+
+def probability_text(probability: float, width: int) -> str:
+    """P to 3 decimals as the post prints it, `<.001` where smoothing left a pair a little
+    (in 5 characters); to 3 decimals in 4; to 2 in 3."""
+    if probability >= 1:
+        return "1.0" if width < 4 else "1.00" if width < 5 else "1.000"
+    decimals = 2 if width < 4 else 3
+    text = f"{probability:.{decimals}f}"[1:]
+    if width >= 5 and 0 < probability < 0.0005:
+        return "<.001"
+    return text
+
+
+def _shortened(value: str, count: int | None, probabilities: bool) -> bool:
+    """Whether a cell's text is less than the value: a count in thousands, P to 2 decimals."""
+    if probabilities or count is None:
+        return len(value) <= 3 and value != "1.0"
+    return value != str(count) and value != f"{count:,}"
 
 
 def _counted(view: BigramView) -> bool:

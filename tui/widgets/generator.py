@@ -13,7 +13,7 @@ from textual.widget import Widget
 
 from engine.protocol import GeneratorView, Names, Sample
 from tui.widgets.panels import LOADING, retitle
-from tui.widgets.strips import fit, tail, to_strip
+from tui.widgets.strips import cut, fit, tail, to_strip
 
 # Each tag in its colour and a weight of its own: legible without colour too (NO_COLOR)
 TAG_STYLES = {
@@ -58,9 +58,9 @@ class NameList(Widget):
             self.refresh()
         top_k = view.top_k or "all"
         prefix = f" prefix {view.prefix!r}" if view.prefix else ""
-        retitle(
-            self, f"Generator · {view.model}", f"T {view.temperature:.1f} top-k {top_k}{prefix}"
-        )
+        drawn = "greedy" if view.greedy else f"T {view.temperature:.1f} top-k {top_k}"
+        seed = f" seed {view.seed}" if view.seed is not None and not view.greedy else ""
+        retitle(self, f"Generator · {view.model}", f"{drawn}{seed}{prefix}")
 
     def update_names(self, names: Names) -> None:
         if names.clear:
@@ -125,7 +125,7 @@ class NameList(Widget):
             lines = []
             for index, s in enumerate(list(self.finished)[: self.size.height]):
                 line = Text(style="reverse" if index == self.selected else "")
-                shown = fit(s.text or "(empty)", name_width)  # in cells: CJK takes two
+                shown = fit(cut(s.text or "(empty)", name_width, s.cut), name_width)
                 line.append(shown, style="bold" if s.tag == "new" else "")
                 line.append(f" {s.logprob:6.1f} ", style="dim")
                 line.append(f"{s.tag:<5}", style=TAG_STYLES[s.tag])

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container
 from textual.widget import Widget
 from textual.widgets import Static
 
 from engine.protocol import EmbeddingView, LossView
+from tui.widgets.scatter import EmbeddingMap, bounds
 from tui.widgets.styles import LEGEND, legible, style
 
 if TYPE_CHECKING:
@@ -145,6 +147,8 @@ class LossPanel(PlotPanel[LossView]):
         parts.append("no steps yet" if view.loss is None else f"train {view.loss:.3f}")
         if view.val_curves.get(view.model):
             parts.append(f"val {view.val_curves[view.model][1][-1]:.3f}")
+        if view.first_loss is not None:
+            parts.append(f"● first loss {view.first_loss:.1f}")
         # The bars to clear: the counting models' val losses, drawn as lines in their colour.
         parts += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
         return title, " ".join(parts)
@@ -157,11 +161,28 @@ class LossPanel(PlotPanel[LossView]):
 class EmbeddingPanel(PlotPanel[EmbeddingView]):
     VIEW = EmbeddingView
     TITLE = "Embedding"
+    # While the panel has the focus (Tab): leave out the points far from the rest, or not
+    BINDINGS = [Binding("enter", "zoom", "Zoom on the crowd", show=False)]
 
-    def make_plot(self) -> Plot:
-        from tui.widgets.plots import EmbeddingPlot
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.zoomed = False
+        self.view: EmbeddingView | None = None
 
-        return EmbeddingPlot()
+    def make_plot(self) -> EmbeddingMap:  # type: ignore[override]
+        return EmbeddingMap()
+
+    def show(self, view: EmbeddingView) -> None:
+        self.view = view
+        super().show(view)
+
+    def action_zoom(self) -> None:
+        self.zoomed = not self.zoomed
+        if self.view is not None:
+            self.show(self.view)
+
+    def plot_args(self, view: EmbeddingView) -> tuple[object, ...]:
+        return view, self.zoomed
 
     def has_data(self, view: EmbeddingView) -> bool:
         return view.points is not None
@@ -174,6 +195,8 @@ class EmbeddingPanel(PlotPanel[EmbeddingView]):
             return self.TITLE, "none here: press m"
         shown = len(view.points or ())
         some = f"{shown} of {view.vocab_size:,} · " if shown < view.vocab_size else ""
-        return self.TITLE, some + f"{view.size}-D" + (
-            " as is" if view.size <= 2 else ", PCA to 2-D"
-        )
+        subtitle = some + f"{view.size}-D" + (" as is" if view.size <= 2 else ", PCA to 2-D")
+        if view.points:
+            far = bounds(view.points, self.zoomed)[1]
+            subtitle += f" · zoomed, left out: {' '.join(far)}" if far else ""
+        return self.TITLE, subtitle

@@ -13,7 +13,7 @@ from tui.widgets.styles import style
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot as Figure
 
-    from engine.protocol import Curve, EmbeddingView, Histogram, LossView, RateSweepView
+    from engine.protocol import Curve, Histogram, LossView, RateSweepView
 
 
 def binned(steps: list[float], losses: list[float], bins: int) -> tuple[list[float], list[float]]:
@@ -56,10 +56,15 @@ class LossPlot(Plot):
         plt.xticks(ticks, [compact(round(t), 4) for t in ticks])
         if self.size.height >= 14:
             plt.xlabel("step")
+        low, high = -math.inf, math.inf
         if not log_scale:
             low, high = settled_range(view, drawn, last)
             if high > low:
-                plt.ylim(low - 0.02 * (high - low), high + 0.02 * (high - low))
+                low, high = low - 0.02 * (high - low), high + 0.02 * (high - low)
+                plt.ylim(low, high)
+        first = view.first_loss  # its own point, never binned; plotext would pin one above
+        if first is not None and math.isfinite(first) and low <= first <= high:
+            plt.scatter([0], [first], color=self.ink, marker="●")
 
 
 def round_ticks(last: float, most: int) -> list[int]:
@@ -86,60 +91,6 @@ def settled_range(view: LossView, drawn: dict[str, Curve], last: float) -> tuple
     ]
     values += list(view.references.values()) + ([view.best[1]] if view.best else [])
     return (min(values), max(values)) if values else (0.0, 0.0)
-
-
-class EmbeddingPlot(Plot):
-    """Every character's embedding as a labelled point, moving as the net trains."""
-
-    def draw(self, plt: Figure, view: EmbeddingView) -> None:
-        if view.points:
-            plt.scatter(
-                [x for _, x, _ in view.points],
-                [y for _, _, y in view.points],
-                marker="dot",
-                color="gray",
-            )
-            for label, x, y in view.points:
-                # vowels stand out: the lectures' plot shows them clustering together
-                vowel = label.lower() in "aeiouy"  # underlined too: legible without colour
-                plt.text(
-                    label,
-                    x,
-                    y,
-                    color="orange" if vowel else "cyan",
-                    style="bold underline" if vowel else "bold",
-                )
-            # A margin around the points, so that none sits on the axis labels; ticks at
-            # round values, never "-0.0".
-            for axis, values in (
-                ("x", [x for _, x, _ in view.points]),
-                ("y", [y for _, _, y in view.points]),
-            ):
-                low, high = min(values), max(values)
-                margin = 0.08 * (high - low or 1.0)
-                low, high = low - margin, high + margin
-                ticks = nice_ticks(low, high, 5 if axis == "x" else 4)
-                labels = [f"{t:.2g}" if t else "0" for t in ticks]
-                if axis == "x":
-                    plt.xlim(low, high)
-                    plt.xticks(ticks, labels)
-                else:
-                    plt.ylim(low, high)
-                    plt.yticks(ticks, labels)
-
-
-def nice_ticks(low: float, high: float, most: int) -> list[float]:
-    """Round values between low and high, at most `most` of them: -1, -0.5, 0, 0.5..."""
-    span = high - low
-    for exponent in range(-6, 7):
-        for unit in (1, 2, 5):
-            spacing = unit * 10.0**exponent
-            if span / spacing <= most:
-                first = math.ceil(low / spacing)
-                return [
-                    round(i * spacing, 10) for i in range(first, math.floor(high / spacing) + 1)
-                ]
-    return [low, high]
 
 
 class RateSweepPlot(Plot):

@@ -45,7 +45,8 @@ class StatusLine(Widget):
             else Text(" ‖ paused ", style="bold black on yellow")
         )
         parts = [(0, state), (0, Text(f" {view.model}", style="bold"))]
-        parts.append((0, Text(f" step {view.step:,}")))
+        budget = f"/{view.budget:,}" if view.budget else ""
+        parts.append((0, Text(f" step {view.step:,}{budget}")))
         if view.steps_per_second:
             parts.append((2, Text(f" {view.steps_per_second:,.0f}/s")))
         parts.append((2, Text(f" ep {view.epoch:.2f}")))

@@ -25,6 +25,16 @@ def fit(text: str, cells: int, align: str = "<") -> str:
     return " " * left + text + " " * (room - left)
 
 
+def cut(text: str, cells: int, cut_already: bool = False) -> str:
+    """The text in at most `cells` cells (CJK takes two), ending in "…" where it is cut here
+    or was cut before (`cut_already`: a name ended by the length limit)."""
+    if cell_len(text) > cells:
+        return set_cell_size(text, cells - 1) + "…"
+    if cut_already:
+        return cut(text + "…", cells)
+    return text
+
+
 def tail(text: str, cells: int) -> str:
     """The end of a text, in at most `cells` cells."""
     while cell_len(text) > cells:
