@@ -26,6 +26,20 @@ class RunSteps:
 
 
 @dataclass(frozen=True)
+class Lesson:
+    """Open the lesson at the step it was left at, moved by `move` steps; a run the step
+    would replace is replaced once the user `confirmed`."""
+
+    move: int = 0
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class CloseLesson:
+    """Leave the lesson, everything as it is; Lesson comes back to the same step."""
+
+
+@dataclass(frozen=True)
 class NextModel:
     """Switch to the next model; each keeps its own run."""
 
@@ -132,6 +146,8 @@ Command = (
     ToggleRunning
     | Step
     | RunSteps
+    | Lesson
+    | CloseLesson
     | NextModel
     | SelectModel
     | Reset

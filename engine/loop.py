@@ -12,12 +12,14 @@ from multiprocessing.connection import Connection
 
 from engine.checkpoint import save as save_checkpoint
 from engine.commands import (
+    CloseLesson,
     Command,
     EndLearningRateSearch,
     Export,
     ExportRuns,
     FindLearningRate,
     Generate,
+    Lesson,
     ListRuns,
     Load,
     NextModel,
@@ -39,6 +41,7 @@ from engine.commands import (
 from engine.dataset import visible
 from engine.errors import AskFirst
 from engine.judge import StopReason
+from engine.lesson import Guide
 from engine.memory import failure_text
 from engine.policy import EvaluationsOnTime, RunPolicy, steps_per_call
 from engine.protocol import Answer, Idle, Names, Note, Record, Sample, View
@@ -63,6 +66,7 @@ LEAVE_THE_WEIGHTS = (
     ListRuns,
     WatchDiagnostics,
     ExportRuns,
+    CloseLesson,
     Quit,
 )
 POLL_SECONDS = 0.1  # how long an idle engine waits for a command before looking again
@@ -106,6 +110,7 @@ class EngineLoop:
         self._policy: RunPolicy | None = None  # of the current trainer
         self.evaluations = EvaluationsOnTime()
         self._said: set[str] = set()  # the warnings said once
+        self.lesson = Guide()
 
     def run(self) -> None:
         session = self.session
@@ -184,7 +189,8 @@ class EngineLoop:
 
     def _send_views(self) -> None:
         """Only the views that changed: the bigram table stands still while the MLP trains."""
-        for view in self.session.views(self._running, self._steps_per_second):
+        views = self.session.views(self._running, self._steps_per_second)
+        for view in [*views, self.lesson.view(self.session)]:
             if self._sent.get(type(view)) != view:
                 self._report(view)
                 self._sent[type(view)] = view
@@ -224,6 +230,13 @@ class EngineLoop:
                 self._evaluate(judging=False)
                 if report.stopped:
                     self._report(Note(report.stopped.text))
+            case Lesson(move, confirmed):
+                names = self.lesson.go(session, move, confirmed)
+                if names:
+                    self._clear_names()
+                    self._stream = session.stream_names(names)
+            case CloseLesson():
+                self.lesson.open = False
             case RunSteps(steps):
                 if "steps" in session.trainer.family.form():  # a counting model counts once
                     session.reconfigure({"steps": str(session.trainer.step + steps)})

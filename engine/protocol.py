@@ -228,8 +228,27 @@ class RunsView:
     skipped: int = 0  # lines of the file that were no run (damaged, or of another version)
 
 
+@dataclass(frozen=True)
+class LessonView:
+    """The lesson's step: its caption, the post's figure beside ours (measured now), and
+    what the app shows for it; `open` False: the lesson is closed, at this step."""
+
+    open: bool
+    step: int  # from 0
+    steps: int
+    title: str = ""
+    text: str = ""  # what the step does and what to look at
+    post: str = ""  # the post's figure
+    ours: str = ""  # ours, measured now
+    keys: str = ""  # what to press next
+    note: str = ""  # about the data, when it is not the post's
+    panel: str | None = None  # the panel to maximise: loss, embedding, bigrams, names
+    probabilities: bool = False  # the bigram panel shows P
+
+
 View = (
     FamiliesView
+    | LessonView
     | StatusView
     | LossView
     | EmbeddingView

@@ -122,11 +122,14 @@ class Session:
             break
         return " ".join(skipped) or None
 
-    def select_model(self, name: str) -> None:
-        """Switch to this model, if it can run on this data (see next_model)."""
+    def select_model(self, name: str, preset: str = "") -> None:
+        """Switch to this model, if it can run on this data (see next_model); one not made
+        yet is made with `preset`, if given."""
         family(name)  # a ValueError names the ones there are
         previous, self.active = self.active, name
         try:
+            if preset and name not in self.trainers:
+                self.trainers[name] = Trainer(self.dataset, family(name).preset(preset))
             self.trainer  # noqa: B018 (made now: it may not fit)
         except ValueError as error:
             self.active = previous

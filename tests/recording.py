@@ -15,6 +15,7 @@ from engine.commands import (
     Command,
     FindLearningRate,
     Generate,
+    Lesson,
     OpenDataset,
     Reconfigure,
     Request,
@@ -28,6 +29,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PATH = FIXTURES / "recording.pickle"
 SMALL = "tests/fixtures/names300.txt"  # 300 of the embedded names; relative: the same everywhere
 MLP = [SelectModel("mlp")]
+# makemore's names.txt, beside the project as on the machines that build it: the lesson's data
+NAMES_TXT = [OpenDataset("../shared/data/names.txt")]
 # A net with no prior and no regularisation: on 300 names it overfits within a few hundred steps.
 BARE = Reconfigure(
     {
@@ -74,6 +77,19 @@ SCENARIOS: dict[str, list[Command]] = {
         Reconfigure({"activation": "tanh", "batch_size": "32"}),
         Step(20),
         WatchDiagnostics(True),
+    ],
+    # The lesson on names.txt, at the steps with a figure to see
+    "lesson, counting": [*NAMES_TXT, Lesson(2)],
+    "lesson, N": [*NAMES_TXT, Lesson(3)],
+    "lesson, P": [*NAMES_TXT, Lesson(5)],
+    "lesson, first loss": [*NAMES_TXT, Lesson(12), Step(1)],
+    # a trained 2-D embedding: the small preset's
+    "lesson, scatter": [
+        *NAMES_TXT,
+        *MLP,
+        Reconfigure({"preset": "small"}),
+        Step(3000),
+        Lesson(18),
     ],
 }
 

@@ -11,10 +11,12 @@ from textual.command import CommandList
 from tui_helpers import drive, press, settle, toast, until
 
 from engine.commands import (
+    CloseLesson,
     EndLearningRateSearch,
     Export,
     FindLearningRate,
     Generate,
+    Lesson,
     ListRuns,
     Load,
     NextModel,
@@ -410,5 +412,31 @@ def test_a_backspace_and_a_character_in_one_read_are_both_typed():
         app._driver.process_message(events.Key("1", "1"))
         await until(pilot, lambda: field.value != "07" and field.value != "071")
         assert field.value == "01"
+
+    drive(scenario, RECORDED["start"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 32), (160, 48)])
+def test_the_scatter_draws_every_letter_of_a_trained_embedding(size):
+    async def scenario(app, pilot):
+        await until(pilot, lambda: app.embedding.plot is not None and app.embedding.plot.lines)
+        drawn = "".join(line.text for line in app.embedding.plot.lines)
+        symbols = [s for s, _, _ in app.embedding.view.points]
+        assert len(symbols) == 27
+        assert all(s in drawn for s in symbols), [s for s in symbols if s not in drawn]
+
+    drive(scenario, RECORDED["lesson, scatter"], size=size)
+
+
+def test_the_lesson_opens_moves_and_leaves_with_its_keys():
+    async def scenario(app, pilot):
+        await press(pilot, "L", "right_square_bracket", "left_square_bracket")
+        assert app.engine.sent[-3:] == [Lesson(0), Lesson(1), Lesson(-1)]
+        app.engine.play(RECORDED["lesson, N"])
+        await settle(pilot)
+        assert app.lesson.display and "Lesson 4/19" in str(app.lesson.render())
+        assert app.screen.maximized is app.bigrams  # the step's panel, set up once
+        await press(pilot, "L")
+        assert app.engine.sent[-1] == CloseLesson()
 
     drive(scenario, RECORDED["start"])

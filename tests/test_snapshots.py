@@ -174,3 +174,19 @@ def test_a_light_theme(snap_compare):
 
     app = replaying("counted, then mlp 600 steps")
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+LESSON = ["lesson, counting", "lesson, N", "lesson, P", "lesson, first loss", "lesson, scatter"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+@pytest.mark.parametrize("scenario", LESSON)
+def test_lesson_steps(snap_compare, size, scenario):
+    """The lesson's caption under the panel it talks about, on names.txt: at 160x48 the N grid
+    shows its counts in full (.a 4410)."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.clear_notifications()  # the notes of the setup would hide a corner
+
+    assert snap_compare(replaying(scenario), terminal_size=size, run_before=run_before)

@@ -41,6 +41,7 @@ from engine.protocol import (
     FormView,
     HyperparameterView,
     Idle,
+    LessonView,
     Names,
     Note,
     RateSweepView,
@@ -55,6 +56,7 @@ from tui.screens.dialog import Palette, ViewScreen, nothing_done
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
+from tui.widgets.lesson import LessonCaption
 from tui.widgets.panels import EmbeddingPanel, LossPanel
 from tui.widgets.status import StatusLine
 from tui.widgets.too_small import TooSmall
@@ -71,19 +73,23 @@ class MakemoreApp(App[int]):
     CSS_PATH = Path(__file__).resolve().with_name("app.tcss")
     TITLE = "makemore-tui"
     BINDINGS = BINDINGS
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status"  # a maximised panel keeps the status line
+    # a maximised panel keeps the status line and the lesson's caption
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status, #lesson"
     AUTO_FOCUS = None  # no panel stands out until Tab picks one
 
-    def __init__(self, engine: EngineClient) -> None:
+    def __init__(self, engine: EngineClient, lesson: bool = False) -> None:
         super().__init__()
         self.engine = engine
+        self.start_in_lesson = lesson
+        self.lesson = LessonCaption(id="lesson")
+        self._lesson_step: int | None = None  # the step whose panels were set up
         self.loss, self.embedding = LossPanel(id="loss"), EmbeddingPanel(id="embedding")
         self.bigrams, self.names = BigramHeatmap(id="bigrams"), NameList(id="names")
         self.status = StatusLine(id="status")
         self.too_small = TooSmall(id="too-small")
         # Which panel draws which view. Held, not queried: a last report may arrive while the
         # app closes, and drawing on a panel that has gone is harmless.
-        panels = (self.status, self.loss, self.embedding, self.bigrams, self.names)
+        panels = (self.status, self.loss, self.embedding, self.bigrams, self.names, self.lesson)
         self.panels = {panel.VIEW: panel for panel in panels}
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
@@ -104,6 +110,7 @@ class MakemoreApp(App[int]):
             yield self.embedding
             yield self.bigrams
             yield self.names
+        yield self.lesson
         yield self.status
         yield self.too_small
         yield Footer(compact=True)  # q and "? More keys" fit at 80 columns
@@ -111,6 +118,8 @@ class MakemoreApp(App[int]):
     def on_mount(self) -> None:
         # Once the first frame is on the terminal: starting a process takes a few milliseconds.
         self.call_after_refresh(self.read_engine)
+        if self.start_in_lesson:
+            self.action_lesson()
         keymap, problem = load_keymap(keymap_path())
         if problem:
             self.notify(problem, severity="error", timeout=15, markup=False)
@@ -195,6 +204,9 @@ class MakemoreApp(App[int]):
                 self.families = families
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
+            case LessonView() as view:
+                self.lesson.show(view)
+                self._set_up_for(view)
             case DiagnosticsView() | RateSweepView() | RunsView() as view:
                 if type(view) in self.screens:  # a screen open for it
                     self.screens[type(view)].show(view)
@@ -203,6 +215,33 @@ class MakemoreApp(App[int]):
                 if not self._frozen:  # the app's long-lived objects exist by now
                     self._frozen = True
                     self.call_after_refresh(freeze_survivors)
+
+    def _set_up_for(self, view: LessonView) -> None:
+        """A lesson step's panels, once when it is entered: the learner may change them."""
+        step = view.step if view.open else None
+        if step == self._lesson_step:
+            return
+        self._lesson_step = step
+        if step is None:
+            return
+        self.bigrams.show_probabilities = view.probabilities
+        panels = {"loss": self.loss, "embedding": self.embedding}
+        panels |= {"bigrams": self.bigrams, "names": self.names}
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        if view.panel is not None and not screen.is_modal:
+            panels[view.panel].focus()
+            screen.maximize(panels[view.panel], container=False)
+
+    def action_lesson(self) -> None:
+        if self.lesson.view is not None and self.lesson.view.open:
+            self.engine.close_lesson()
+        else:
+            self._ask_first(self.engine.lesson, 0, confirmed=True)
+
+    def action_lesson_move(self, move: int) -> None:
+        self._ask_first(self.engine.lesson, move, confirmed=True)
 
     def on_resize(self, event: Resize) -> None:
         self.screen.set_class(not self.too_small.fits(event.size), "too-small")
@@ -267,7 +306,7 @@ class MakemoreApp(App[int]):
             lambda path: self._ask_first(self.engine.save, path, replace=True),
         )
 
-    def _ask_first(self, send: Callable[..., int], *args: str, **yes: bool) -> None:
+    def _ask_first(self, send: Callable[..., int], *args: object, **yes: bool) -> None:
         """Send a request that the engine may answer with a question; if the user says yes,
         it is sent again with the `yes` values."""
         self.on_yes[send(*args)] = partial(send, *args, **yes)
@@ -399,7 +438,11 @@ class MakemoreApp(App[int]):
 
 
 def create_app(
-    data: str | None = None, checkpoint: str | None = None, engine: EngineClient | None = None
+    data: str | None = None,
+    checkpoint: str | None = None,
+    engine: EngineClient | None = None,
+    lesson: bool = False,
 ) -> MakemoreApp:
-    """The app, as the CLI and the tests build it; tests may give it an engine of their own."""
-    return MakemoreApp(engine or EngineClient(data, checkpoint))
+    """The app, as the CLI and the tests build it; tests may give it an engine of their own;
+    `lesson`: it opens in the lesson."""
+    return MakemoreApp(engine or EngineClient(data, checkpoint), lesson)

@@ -34,6 +34,9 @@ def build_parser(serving: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", help="a text file, one item per line")
     parser.add_argument("--data", help="the same as FILE; 'names' for makemore's names.txt")
     parser.add_argument("--checkpoint", metavar="FILE", help="resume a saved run")
+    parser.add_argument(
+        "--lesson", action="store_true", help="start in the lesson that follows the post"
+    )
     if serving:
         parser.add_argument(
             "--host",
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TEXTUAL_FPS", "120")
     from tui.app import create_app
 
-    app = create_app(data=data, checkpoint=args.checkpoint)
+    app = create_app(data=data, checkpoint=args.checkpoint, lesson=args.lesson)
     app.run()
     return app.return_code or 0
 
@@ -111,6 +114,8 @@ def _serve(args: argparse.Namespace, data: str | None) -> int:
     app_args = ["--data", data] if data else []
     if args.checkpoint:
         app_args += ["--checkpoint", args.checkpoint]
+    if args.lesson:
+        app_args.append("--lesson")
     try:
         serve(app_args, args.host, args.port, args.max_sessions, args.allow_host)
     except OSError as error:  # the port is taken, the address is not this machine's

@@ -20,12 +20,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from engine.commands import (
+    CloseLesson,
     Command,
     EndLearningRateSearch,
     Export,
     ExportRuns,
     FindLearningRate,
     Generate,
+    Lesson,
     ListRuns,
     Load,
     NextModel,
@@ -116,6 +118,12 @@ class EngineClient:
 
     def step(self, steps: int = 1) -> int:
         return self.send(Step(steps))
+
+    def lesson(self, move: int = 0, confirmed: bool = False) -> int:
+        return self.send(Lesson(move, confirmed))
+
+    def close_lesson(self) -> int:
+        return self.send(CloseLesson())
 
     def run_steps(self, steps: int) -> int:
         return self.send(RunSteps(steps))

@@ -86,6 +86,29 @@ BINDINGS = [
         show=False,
         tooltip="the runs table: every run so far, best val first; Enter brings one back",
     ),
+    Binding(
+        "L",
+        "lesson",
+        "Lesson",
+        show=False,
+        tooltip="follow the post step by step; L again leaves it, as it is",
+    ),
+    Binding(
+        "right_square_bracket",
+        "lesson_move(1)",
+        "Next",
+        key_display="]",
+        show=False,
+        tooltip="the lesson's next step",
+    ),
+    Binding(
+        "left_square_bracket",
+        "lesson_move(-1)",
+        "Back",
+        key_display="[",
+        show=False,
+        tooltip="the lesson's step before",
+    ),
     Binding("question_mark", "help", "More keys", key_display="?", tooltip="this help: every key"),
     Binding("q", "quit", "Quit", tooltip="quit"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit"),
@@ -95,7 +118,12 @@ BINDINGS = [
 UNLISTED = ("ctrl+q", "ctrl+c")
 # Each binding's id, by which keys.toml remaps it: its action's name. ctrl+q and ctrl+c have
 # none: a way out that no file can take away.
-IDS = {"temperature(True)": "temperature_up", "temperature(False)": "temperature_down"}
+IDS = {
+    "temperature(True)": "temperature_up",
+    "temperature(False)": "temperature_down",
+    "lesson_move(1)": "lesson_next",
+    "lesson_move(-1)": "lesson_back",
+}
 BINDINGS = [
     b if b.key in UNLISTED else replace(b, id=IDS.get(b.action, b.action)) for b in BINDINGS
 ]

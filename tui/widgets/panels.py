@@ -95,6 +95,7 @@ class LossPanel(PlotPanel[LossView]):
     VIEW = LossView
     TITLE = "Loss"
     HINT = (
+        "New here? L follows the post step by step.\n"
         "No training yet: space runs, n takes one step, m switches model, ? explains every panel."
     )
 

@@ -1,0 +1,535 @@
+"""The lesson: the post "Building an Autoregressive Neural Network, Part 1" step by step, each
+step setting the session up for it and setting the post's figure beside ours, measured now.
+The captions are in our own words; the post's figures are as it prints them."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from engine.dataset import Dataset, visible
+from engine.errors import AskFirst
+from engine.families import switch_preset
+from engine.protocol import LessonView
+from engine.sources import NAMES_SHA256, cache_dir
+
+if TYPE_CHECKING:  # the session imports no lesson
+    from engine.session import Session
+
+LESSON_SEED = 2147483647  # the lectures' torch.Generator().manual_seed(...)
+Measure = Callable[["Session"], str]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a step sets up: a model and its values (changed only where they differ), whether
+    a counting model counts its data now, names to draw, and what the app shows."""
+
+    model: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    count: bool = False
+    names: int = 0  # drawn from LESSON_SEED each time the step is entered
+    panel: str | None = None  # the panel to maximise: loss, embedding, bigrams, names
+    probabilities: bool = False  # the bigram panel shows P, not N
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    text: str  # what it does and what to look at, in a line or two
+    post: str  # the post's figure
+    ours: Measure  # ours, measured now
+    keys: str  # what to press next
+    setup: Setup = field(default_factory=Setup)
+
+
+def _items(session: Session) -> str:
+    dataset = session.dataset
+    first = ", ".join(dataset.items[:5])
+    return f"{first} ({len(dataset.items):,} items)"
+
+
+def _symbols(session: Session) -> str:
+    vocab = session.dataset.vocab
+    return f"{vocab.size} symbols: " + " ".join(vocab.symbol(i) for i in range(vocab.size))
+
+
+def _bigram_counts(session: Session) -> torch.Tensor | None:
+    trainer = session.trainers.get("bigram")
+    if trainer is None or not trainer.step:
+        return None
+    tables = trainer.model.bigram_tables()
+    return None if tables is None else tables[0]
+
+
+def _index(session: Session, symbol: str) -> int | None:
+    """A token's index by how it is drawn ('.' the boundary), or None if it has none."""
+    vocab = session.dataset.vocab
+    return 0 if symbol == vocab.boundary_symbol else vocab.stoi().get(symbol)
+
+
+def _pair(session: Session, first: str, second: str) -> str:
+    counts = _bigram_counts(session)
+    i, j = _index(session, first), _index(session, second)
+    if counts is None:
+        return "not counted yet"
+    if i is None or j is None:
+        return f"no {first}{second} in this vocabulary"
+    return f"{first}{second} {int(counts[i, j]):,}"
+
+
+def _largest(session: Session) -> str:
+    counts = _bigram_counts(session)
+    if counts is None:
+        return "not counted yet"
+    vocab, size = session.dataset.vocab, counts.shape[0]
+    key = int(counts.argmax())
+    trainer = session.trainers["bigram"]
+    what = session.dataset.describe_items(trainer.counted_split)
+    return (
+        f"{vocab.symbol(key // size)}→{vocab.symbol(key % size)} {int(counts.max()):,}, "
+        f"counting {what}"
+    )
+
+
+def _zeros(session: Session) -> str:
+    counts = _bigram_counts(session)
+    if counts is None:
+        return "not counted yet"
+    return f"{_pair(session, '.', 'a')}; {int((counts == 0).sum())} pairs are 0"
+
+
+def _smoothed(session: Session) -> str:
+    trainer = session.trainers.get("bigram")
+    if trainer is None or not trainer.step:
+        return "not counted yet"
+    probabilities = trainer.model.bigram_tables()[1]
+    smallest = float(probabilities.min())
+    return f"add-{trainer.config.shape.smoothing:g}: the smallest P is {smallest:.5f}, not 0"
+
+
+def _probabilities(session: Session) -> str:
+    trainer = session.trainers.get("bigram")
+    if trainer is None or not trainer.step:
+        return "not counted yet"
+    probabilities = trainer.model.bigram_tables()[1]
+    tiny = int((probabilities < 0.0005).sum())
+    i, j = _index(session, "."), _index(session, "a")
+    start = f"P(.a) {float(probabilities[i, j]):.3f}; " if i is not None and j is not None else ""
+    return f"{start}{tiny} cells below .001, shown <.001"
+
+
+def _names_of(model: str) -> Measure:
+    def names(session: Session) -> str:
+        made = [m.sample.text for m in session.names if m.model == model][:10]
+        if not made:
+            return "press g for names"
+        mean = sum(len(n) for n in made) / len(made)
+        return f"{', '.join(reversed(made))} (mean length {mean:.1f})"
+
+    return names
+
+
+def _uniform(session: Session) -> str:
+    trainer = session.trainers.get("uniform")
+    size = session.dataset.vocab.size
+    loss = trainer.best_val if trainer is not None and trainer.step else math.nan
+    measured = f"{loss:.3f}" if math.isfinite(loss) else "not run yet"
+    return f"loss {measured} = ln {size} = {math.log(size):.3f}; " + _names_of("uniform")(session)
+
+
+def _examples(session: Session) -> str:
+    dataset = session.dataset
+    block = _block_size(session)
+    every = len(dataset.examples("all"))
+    trained = int(dataset.item_offsets("train")[-1])
+    return f"X {every:,}x{block} over all items; the net trains on {trained:,} (80%)"
+
+
+def _block_size(session: Session) -> int:
+    trainer = session.trainers.get("mlp")
+    return trainer.config.shape.block_size if trainer else 3
+
+
+def _embedding(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None:
+        return "no mlp yet"
+    table = trainer.model.embedding_table()
+    block = trainer.config.shape.block_size
+    every = len(session.dataset.examples("all"))
+    return f"C {table.shape[0]}x{table.shape[1]}; emb {every:,}x{block}x{table.shape[1]}"
+
+
+def _view(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None:
+        return "no mlp yet"
+    shape = trainer.config.shape
+    return f"{shape.block_size}x{shape.n_embd} → {shape.block_size * shape.n_embd} inputs a row"
+
+
+def _parameters(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None:
+        return "no mlp yet"
+    return f"{trainer.model.parameter_count():,} parameters"
+
+
+def _first_loss(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None or trainer.initial_loss is None:
+        return "press n for the first step: its loss is the first loss"
+    return f"{trainer.initial_loss:.2f}: the random draw differs"
+
+
+def _trained(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None or not trainer.step:
+        return "press space"
+    budget = trainer.config.run.budget
+    of = f"/{budget:,}" if budget else ""
+    return f"step {trainer.step:,}{of}: train loss {trainer.last_loss:.4f} (full batch)"
+
+
+def _against(session: Session) -> str:
+    net, bigram = session.trainers.get("mlp"), session.trainers.get("bigram")
+    if net is None or not net.step or bigram is None or not bigram.step:
+        return "train both first"
+    return f"mlp {net.last_loss:.3f} against the bigram's {_bigram_loss(session)}"
+
+
+def _bigram_loss(session: Session) -> str:
+    """The bigram's loss over every pair of the items it counted, as the post's exercise."""
+    trainer = session.trainers.get("bigram")
+    if trainer is None or trainer.stopped is None:
+        return "not counted yet"
+    x, y = session.dataset.examples(trainer.counted_split).batch(slice(None), 1)
+    loss = trainer.model.loss_sum(x, y) / len(y)
+    return f"{loss:.6f} over {len(y):,} pairs"
+
+
+def _exercise(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is None or trainer.best_val == math.inf:
+        return "no mlp run yet"
+    return f"{trainer.config.preset}: val {trainer.best_val:.3f} ({trainer.config.describe()})"
+
+
+def _scatter(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    table = None if trainer is None else trainer.model.embedding_table()
+    vocab = session.dataset.vocab
+    if table is None:
+        return "no embedding yet"
+    vowels = [vocab.stoi()[c] for c in "aeiou" if c in vocab.stoi()]
+    if len(vowels) < 2:
+        return f"{vocab.size} letters drawn"
+    points = table.double()
+    among = torch.pdist(points[vowels]).mean()
+    every = torch.pdist(points).mean()
+    return f"{vocab.size} letters drawn; vowels {among / every:.2f}x as far apart as the average"
+
+
+BIGRAM_ALL = {"count_on": "all", "batch_size": "0", "smoothing": "1"}
+
+STEPS = (
+    Step(
+        "the data",
+        "Every line of the file is one item, here one name. The models learn what comes next.",
+        "emma, olivia, ava, isabella, sophia (32,033 names)",
+        _items,
+        "",
+    ),
+    Step(
+        "the vocabulary",
+        "Each character gets a number, sorted; '.' (0) marks where a name starts and ends.",
+        "27 symbols: . a b … z",
+        _symbols,
+        "",
+    ),
+    Step(
+        "counting pairs, N",
+        "The bigram counts, over all names with no split as the post does, how often each "
+        "character follows another ('.' + name + '.').",
+        "all 32,033 names; the largest is n→. 6,763",
+        _largest,
+        "",
+        Setup("bigram", BIGRAM_ALL, count=True),
+    ),
+    Step(
+        "the N table",
+        "Row: the first character, column: the next. Bright cells are common pairs; many are "
+        "0, pairs never seen.",
+        ".a 4,410; many 0 (bk, gc…)",
+        _zeros,
+        "arrows scroll a grid larger than the panel",
+        Setup("bigram", BIGRAM_ALL, count=True, panel="bigrams"),
+    ),
+    Step(
+        "smoothing",
+        "Adding 1 to every count makes no pair impossible: a name with an unseen pair no "
+        "longer has probability 0.",
+        "N = N + 1",
+        _smoothed,
+        "",
+        Setup("bigram", BIGRAM_ALL, count=True, panel="bigrams"),
+    ),
+    Step(
+        "P, each row summing to 1",
+        "Divide each row by its sum: P[first, next] is the chance of next after first. "
+        "Smoothed pairs show as <.001, where the post's 3 decimals print 0.000.",
+        "every cell to 3 decimals; many 0.000",
+        _probabilities,
+        "c toggles N and P",
+        Setup("bigram", BIGRAM_ALL, count=True, panel="bigrams", probabilities=True),
+    ),
+    Step(
+        "sampling the bigram",
+        "From '.', draw the next character from its row of P, then from that one's row, "
+        "until '.' comes again. The lectures' seed, but another way to draw: other names.",
+        "eimonil, veasha, sanowan, hkema, …",
+        _names_of("bigram"),
+        "g draws more names",
+        Setup("bigram", BIGRAM_ALL, count=True, names=10, panel="names"),
+    ),
+    Step(
+        "the uniform model",
+        "Every character equally likely (N = ones): what a model knows before any data. Its "
+        "names are gibberish, and long; its loss is ln 27.",
+        "mhdlyhjiavmueetruizvnp, … ; loss ln 27 = 3.296",
+        _uniform,
+        "",
+        Setup("uniform", count=True, names=10, panel="names"),
+    ),
+    Step(
+        "the examples",
+        "The net sees a context of 3 characters, starting from '...', and predicts the next: "
+        "one example for every character of every name, and its end.",
+        "X 228,146x3, Y 228,146",
+        _examples,
+        "",
+        Setup("mlp", {"preset": "seed"}),
+    ),
+    Step(
+        "the embedding C",
+        "Each character is a row of C, 2 numbers here: picking row i is what a one-hot "
+        "vector times C gives.",
+        "C 27x2; emb 228,146x3x2",
+        _embedding,
+        "",
+        Setup("mlp", {"preset": "seed"}),
+    ),
+    Step(
+        "the view",
+        "A context's 3 rows of C, side by side, are one input row of 6 numbers.",
+        "emb.view(-1, 6)",
+        _view,
+        "",
+        Setup("mlp", {"preset": "seed"}),
+    ),
+    Step(
+        "the layers",
+        "A hidden layer of 100 ReLU units, then 27 logits, one per next character; all "
+        "weights drawn from randn.",
+        "3,481 parameters with C",
+        _parameters,
+        "",
+        Setup("mlp", {"preset": "seed"}),
+    ),
+    Step(
+        "softmax and the first loss",
+        "Softmax turns the logits into probabilities; the loss is the mean -log P of the "
+        "right next character. Random weights make it far above ln 27.",
+        "26.47 (it depends on the random draw)",
+        _first_loss,
+        "n takes one step; r and n, another draw",
+        Setup("mlp", {"preset": "seed"}, panel="loss"),
+    ),
+    Step(
+        "training",
+        "Each step uses all examples, and moves every weight against its gradient times "
+        "0.1. The run pauses by itself at its 1,000 steps.",
+        "after 1,000 steps: 2.5312",
+        _trained,
+        "space runs to step 1,000 and pauses",
+        Setup("mlp", {"preset": "seed"}, panel="loss"),
+    ),
+    Step(
+        "sampling the net",
+        "The same loop as the bigram's, the context moving on by one character each time.",
+        "dal, masty, hmit, nakeyuru, …",
+        _names_of("mlp"),
+        "g draws more names",
+        Setup("mlp", {"preset": "seed"}, names=10, panel="names"),
+    ),
+    Step(
+        "the lesson",
+        "The net does worse than counting pairs, but it can grow: longer contexts, wider "
+        "embeddings, more layers. Counting cannot.",
+        "the net's loss is worse than the baseline's",
+        _against,
+        "",
+        Setup("mlp", {"preset": "seed"}),
+    ),
+    Step(
+        "exercise 1: the bigram's loss",
+        "The counts are a model too: their mean -log P over every pair is a loss to set "
+        "beside the net's.",
+        "2.454577 over all 228,146 pairs, with +1",
+        _bigram_loss,
+        "",
+        Setup("bigram", BIGRAM_ALL, count=True),
+    ),
+    Step(
+        "exercise 2: improve the net",
+        "e opens the settings: try batch_size 32 (minibatches), then the presets small, "
+        "lecture, default; the runs table (t) keeps each.",
+        "tune the hyperparameters",
+        _exercise,
+        "e opens the settings, t the runs",
+        Setup("mlp"),
+    ),
+    Step(
+        "the embedding scatter",
+        "The trained C, one point per character: characters used alike sit close (the "
+        "vowels), and '.' apart. Enter, on the panel, zooms on the crowd.",
+        "vowels close together, '.' apart",
+        _scatter,
+        "Enter zooms on the crowd",
+        Setup("mlp", panel="embedding"),
+    ),
+)
+
+
+def is_names_txt(dataset: Dataset) -> bool:
+    """Whether this is makemore's names.txt, the post's data, byte for byte."""
+    path = dataset.path
+    if path is None or not Path(path).is_file():
+        return False
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() == NAMES_SHA256
+
+
+def cached_names() -> Path | None:
+    """names.txt in the cache, if it was fetched."""
+    try:
+        path = cache_dir() / "names.txt"
+    except ValueError:
+        return None
+    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == NAMES_SHA256:
+        return path
+    return None
+
+
+def data_note(session: Session, names_txt: bool) -> str:
+    """What the lesson says about its data: nothing on names.txt."""
+    if names_txt:
+        return ""
+    name = session.dataset.name
+    get = (
+        "o, then names, opens it (it is in the cache)"
+        if cached_names()
+        else "makemore-tui fetch-names gets it (online), then o, names"
+    )
+    return f"On {name}, not the post's names.txt: figures differ. {get}."
+
+
+class Guide:
+    """Where the learner is in the lesson, open or left: the engine's loop holds one."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.step = 0  # where it is, or was left
+        self._names_txt: tuple[Dataset, bool] | None = None  # whether the data is the post's
+
+    def go(self, session: Session, move: int, confirmed: bool = False) -> int:
+        """Open at the step moved by `move`, set up for it (enter); how many names the step
+        draws. On names.txt if the data is not, it is in the cache and no run would be lost."""
+        if not self.open and not self.on_names_txt(session):
+            cached = cached_names()
+            if cached is not None and not any(t.step for t in session.trainers.values()):
+                session.open_dataset(str(cached))
+        step = max(0, min(len(STEPS) - 1, self.step + move))
+        enter(session, step, confirmed)
+        self.open, self.step = True, step
+        return STEPS[step].setup.names
+
+    def on_names_txt(self, session: Session) -> bool:
+        if self._names_txt is None or self._names_txt[0] is not session.dataset:
+            self._names_txt = (session.dataset, is_names_txt(session.dataset))
+        return self._names_txt[1]
+
+    def view(self, session: Session) -> LessonView:
+        if not self.open:
+            return LessonView(False, self.step, len(STEPS))
+        step = STEPS[self.step]
+        return LessonView(
+            open=True,
+            step=self.step,
+            steps=len(STEPS),
+            title=step.title,
+            text=step.text,
+            post=step.post,
+            ours=visible(step.ours(session)),
+            keys=step.keys,
+            note=visible(data_note(session, self.on_names_txt(session))),
+            panel=step.setup.panel,
+            probabilities=step.setup.probabilities,
+        )
+
+
+def enter(session: Session, index: int, confirmed: bool) -> None:
+    """Set the session up for a step; a run with steps that the step would replace is
+    replaced only once the user has confirmed (AskFirst)."""
+    setup = STEPS[index].setup
+    if setup.model is None:
+        return
+    if setup.model != session.active:
+        session.select_model(setup.model, setup.values.get("preset", ""))
+    trainer = session.trainer
+    values = setup.values
+    changed = {k: v for k, v in values.items() if k != "preset" and _differs(trainer, k, v)}
+    preset = values.get("preset")
+    if preset is not None and preset != trainer.config.preset:
+        changed = dict(values)
+    if changed:
+        if (
+            trainer.step
+            and not confirmed
+            and trainer.config.needs_new_model(_config_with(session, changed))
+        ):
+            raise AskFirst(
+                f"The lesson sets the {session.active} to {_described(changed)}: its "
+                f"{trainer.step:,} steps start over (its row stays in the runs table, t). Go on?"
+            )
+        session.reconfigure(changed)
+        trainer = session.trainer
+    if setup.count and trainer.family.counts and trainer.stopped is None:
+        while trainer.stopped is None:
+            trainer.run(1_000)
+        trainer.evaluate(("val",))
+    if setup.names:
+        session.set_sampling({"seed": str(LESSON_SEED)})
+
+
+def _differs(trainer: object, name: str, value: str) -> bool:
+    current = trainer.config.value(name)  # type: ignore[attr-defined]
+    try:
+        return type(current)(value) != current
+    except ValueError:
+        return True
+
+
+def _config_with(session: Session, values: dict[str, str]) -> object:
+    trainer = session.trainer
+    return switch_preset(trainer.config, values, trainer.train_examples)
+
+
+def _described(values: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items())

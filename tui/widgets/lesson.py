@@ -1,0 +1,51 @@
+"""The lesson's caption: the step, what it does, the post's figure beside ours, the keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from engine.protocol import LessonView
+from tui.widgets.styles import legible
+
+
+class LessonCaption(Widget):
+    """A few lines under the panels, so that it never covers the figure it talks about."""
+
+    VIEW = LessonView
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.view: LessonView | None = None
+        self.display = False
+
+    def show(self, view: LessonView) -> None:
+        self.view = view
+        if self.display != view.open:
+            self.display = view.open
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        view = self.view
+        if view is None or not view.open:
+            return Text()
+        accent = legible("cyan", self.app)
+        text = Text.assemble(
+            (f" Lesson {view.step + 1}/{view.steps} · {view.title} ", "bold black on yellow"),
+            " ",
+            view.text,
+            "\n",
+            (" the post: ", "bold"),
+            view.post,
+            "\n",
+            (" here:     ", "bold"),
+            (view.ours, f"bold {accent}"),
+            "\n",
+        )
+        if view.note:
+            text.append(f" {view.note}\n", style=legible("orange", self.app))
+        keys = [k for k in (view.keys, "] next", "[ back", "L leaves") if k]
+        text.append(" " + " · ".join(keys), style="dim")
+        return text
