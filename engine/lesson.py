@@ -349,7 +349,7 @@ STEPS = (
         "right next character. Random weights make it far above ln 27.",
         "26.47 (it depends on the random draw)",
         _first_loss,
-        "n takes one step; r and n, another draw",
+        "n takes one step; another seed (e, seed) draws other weights",
         Setup("mlp", {"preset": "seed"}, panel="loss"),
     ),
     Step(

@@ -418,5 +418,6 @@ class EngineLoop:
             shown = [replace(s, text=visible(s.text)) for s in event]
             self._report(Names(finished=shown))
             self._stream = None
+            self._dirty = True  # the lesson's caption may name them
         else:
             self._report(Names(growing=[visible(text) for text in event.texts]))

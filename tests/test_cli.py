@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from engine.sources import NAMES_SHA256, fetch_names, open_dataset
 from tui.cli import main
+
+NAMES300 = Path(__file__).resolve().parent / "fixtures" / "names300.txt"  # of the embedded names
 
 
 def run(capsys, *argv):
@@ -149,3 +152,26 @@ def test_visible_escapes_only_what_needs_it():
     assert visible("a\x1bb\x07\u202e") == "a\\x1bb\\x07\\u202e"
     assert visible("👍🏽🏳️\u200d🌈") == "👍\\U0001f3fd🏳\\ufe0f\\u200d🌈"
     assert visible("zoë 李娜 Αλέξης") == "zoë 李娜 Αλέξης"
+
+
+def test_the_seed_preset_stops_at_its_1000_steps_by_itself(capsys):
+    code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--preset", "seed", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and result["steps"] == 1000 and result["stop_reason"] == "done"
+    code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--preset", "seed", "--steps", "7")
+    assert code == 0 and "7 steps" in out
+
+
+def test_sample_repeats_with_a_seed_and_greedy_gives_the_likeliest_name(capsys, tmp_path):
+    save = str(tmp_path / "mlp.pt")
+    argv = ["train", "--data", str(NAMES300), "--preset", "lecture", "--steps", "300"]
+    assert run(capsys, *argv, "--save", save)[0] == 0
+
+    def names(*flags):
+        code, out, _ = run(capsys, "sample", "--checkpoint", save, "-n", "6", "--json", *flags)
+        assert code == 0
+        return [s["text"] for s in json.loads(out)["samples"]]
+
+    assert names("--seed", "5") == names("--seed", "5") != names("--seed", "6")
+    greedy = names("--greedy")
+    assert len(greedy) == 1 and greedy == names("--greedy", "--seed", "9")

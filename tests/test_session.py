@@ -12,6 +12,7 @@ from engine.commands import (
     NudgeTemperature,
     OpenDataset,
     Reconfigure,
+    RunSteps,
     SelectModel,
     SetSampling,
     Step,
@@ -290,3 +291,22 @@ def test_a_model_is_chosen_by_name_from_the_families_the_engine_lists_once():
     assert (statuses[-1].model, statuses[-1].step) == ("ngram", 3)
     (error,) = [r.error for r in records if isinstance(r, Answer) and r.error]
     assert error == f"no model is called 'wavenet': there are {', '.join(names)}"
+
+
+def test_run_n_steps_trains_them_and_pauses_at_the_budget():
+    records = record([SelectModel("mlp"), RunSteps(40)])
+    status = [r for r in records if isinstance(r, StatusView)][-1]
+    assert (status.step, status.budget, status.running) == (40, 40, False)
+    assert any(isinstance(r, Note) and r.text.startswith("Step 40/40") for r in records)
+
+
+def test_a_sampling_seed_draws_the_same_names_each_time_it_is_set(session):
+    def names():
+        return [s.text for s in list(session.stream_names(6))[-1]]
+
+    session.set_sampling({"seed": "2147483647"})
+    first, second = names(), names()
+    session.set_sampling({"seed": "2147483647"})
+    assert names() == first != second  # the draws go on from the seed, and again from it
+    session.set_sampling({"greedy": "yes"})
+    assert len(names()) == 1

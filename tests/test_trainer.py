@@ -104,3 +104,13 @@ def test_trainer_history_is_bounded(small):
     assert len(trainer.train_history) <= trainer.train_history.capacity
     trainer.evaluate()
     assert trainer.val_history.steps == [5000]
+
+
+def test_a_run_ends_at_its_budget_of_steps(small):
+    from engine.policy import RunPolicy
+
+    trainer = Trainer(small, preset("lecture").with_values(steps=30))
+    policy = RunPolicy(trainer)
+    while n := policy.next_steps(1000):
+        trainer.run(n)
+    assert trainer.step == 30 and policy.at_budget()

@@ -41,3 +41,26 @@ def test_pca_is_stable_between_frames(small):
     trainer.run(1)  # a tiny update must not flip the picture
     after = embedding_2d(trainer.model)
     assert (before - after).abs().max() < 0.2 * before.abs().max()
+
+
+def test_probabilities_to_3_decimals_show_a_smoothed_pair_as_below_one_thousandth():
+    from tui.widgets.bigrams import probability_text
+
+    assert [probability_text(p, 5) for p in (0.1381, 0.00003, 0.0, 1.0)] == [
+        ".138",
+        "<.001",
+        ".000",
+        "1.000",
+    ]
+    assert probability_text(0.1381, 3) == ".14"
+
+
+def test_the_scatter_places_every_label_even_on_one_point():
+    from tui.widgets.scatter import bounds, place
+
+    points = [(c, 0.5, 0.5) for c in "abcdefghijklmnopqrstuvwxyz."]
+    region, far = bounds(points, zoomed=False)
+    placed = place(points, region, 20, 6)
+    assert far == [] and sorted(placed.values()) == sorted(c for c, _, _ in points)
+    spread = [*points[:-1], (".", 40.0, 40.0)]
+    assert bounds(spread, zoomed=True)[1] == ["."]  # far from the crowd: left out, named

@@ -17,7 +17,9 @@ from tui.widgets.styles import legible
 
 Point = tuple[str, float, float]
 Bounds = tuple[float, float, float, float]  # x low, x high, y low, y high
-FAR = 3.0  # zoomed in, a point this many times the median distance from the middle is left out
+# Zoomed in, a point this many times the upper quartile of the distances from the middle (the
+# median point) is left out
+FAR = 3.0
 TALL = 2.0  # a terminal cell is about twice as tall as wide: distances between cells weigh so
 
 
@@ -30,7 +32,7 @@ def bounds(points: list[Point], zoomed: bool) -> tuple[Bounds, list[str]]:
     if zoomed and len(points) > 4:
         mx, my = _median(xs), _median(ys)
         distance = [math.hypot(x - mx, y - my) for _, x, y in points]
-        typical = _median(distance) or 1.0
+        typical = sorted(distance)[3 * len(distance) // 4] or 1.0  # the upper quartile
         kept = [p for p, d in zip(points, distance, strict=True) if d <= FAR * typical]
         far = [p[0] for p, d in zip(points, distance, strict=True) if d > FAR * typical]
         xs, ys = [x for _, x, _ in kept], [y for _, _, y in kept]
