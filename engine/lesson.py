@@ -17,7 +17,7 @@ from engine.dataset import Dataset, visible
 from engine.errors import AskFirst
 from engine.families import switch_preset
 from engine.protocol import LessonView
-from engine.sources import NAMES_SHA256, cache_dir
+from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cache_dir
 
 if TYPE_CHECKING:  # the session imports no lesson
     from engine.session import Session
@@ -431,13 +431,18 @@ def data_note(session: Session, names_txt: bool) -> str:
     """What the lesson says about its data: nothing on names.txt."""
     if names_txt:
         return ""
-    name = session.dataset.name
+    dataset = session.dataset
+    embedded = dataset.path is not None and Path(dataset.path) == DEFAULT_DATASET
+    what = "the embedded names" if embedded else visible(dataset.name)
     get = (
         "o, then names, opens it (it is in the cache)"
         if cached_names()
-        else "makemore-tui fetch-names gets it (online), then o, names"
+        else "o, then names, downloads it (online)"
     )
-    return f"On {name}, not the post's names.txt: figures differ. {get}."
+    return (
+        f"On {what} ({len(dataset.items):,} items), not makemore's names.txt, the post's: "
+        f"the figures differ. {get}."
+    )
 
 
 class Guide:
@@ -478,7 +483,7 @@ class Guide:
             post=step.post,
             ours=visible(step.ours(session)),
             keys=step.keys,
-            note=visible(data_note(session, self.on_names_txt(session))),
+            note=data_note(session, self.on_names_txt(session)),
             panel=step.setup.panel,
             probabilities=step.setup.probabilities,
         )

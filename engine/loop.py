@@ -231,10 +231,7 @@ class EngineLoop:
                 if report.stopped:
                     self._report(Note(report.stopped.text))
             case Lesson(move, confirmed):
-                names = self.lesson.go(session, move, confirmed)
-                if names:
-                    self._clear_names()
-                    self._stream = session.stream_names(names)
+                self._stream = self._named(self.lesson.go(session, move, confirmed))
             case CloseLesson():
                 self.lesson.open = False
             case RunSteps(steps):
@@ -268,6 +265,8 @@ class EngineLoop:
             case OpenDataset(path):
                 session.open_dataset(path)
                 self._clear_names()
+                if self.lesson.open:  # its step set up again, on these data
+                    self._stream = self._named(self.lesson.go(session, 0))
                 dataset = session.dataset
                 self._report(
                     Note(
@@ -309,6 +308,13 @@ class EngineLoop:
                 self._report(Note(f"Wrote {session.export_runs(path, replace)}"))
             case Quit():
                 self._cancel.set()
+
+    def _named(self, names: int) -> Iterator[StreamState | list[Sample]] | None:
+        """A lesson step's names, drawn afresh (none: the stream as it is)."""
+        if not names:
+            return self._stream
+        self._clear_names()
+        return self.session.stream_names(names)
 
     def _clear_names(self) -> None:
         """Another model, or the same one started over: the names shown were not its own."""

@@ -61,7 +61,6 @@ class BigramHeatmap(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.view: BigramView | None = None
-        self._legend = ""  # how the grid drawn last shortens its values, if it does
         self._lines: dict[tuple[object, ...], list[Strip]] = {}
         self.first_row = self.first_column = 0  # of a grid too large for the panel
 
@@ -78,6 +77,9 @@ class BigramHeatmap(Widget):
     def watch_show_probabilities(self) -> None:
         self._retitle()
 
+    def on_resize(self) -> None:  # the cells' width, and so the legend, follow the size
+        self._retitle()
+
     def _retitle(self) -> None:
         view = self.view
         if view is None:
@@ -86,7 +88,7 @@ class BigramHeatmap(Widget):
             retitle(self, "Bigrams", "c toggles")
             return
         shown = "counts" if _counted(view) and not self.show_probabilities else "probabilities"
-        notes = [note for note in (self._legend, view.counted) if note]
+        notes = [note for note in (self._legend(view), view.counted) if note]
         retitle(self, f"Bigrams · {shown}", " · ".join([*notes, "c toggles"]))
 
     def render_line(self, y: int) -> Strip:
@@ -102,12 +104,9 @@ class BigramHeatmap(Widget):
         )
         if key not in self._lines:
             console, base = self.app.console, self.rich_style
-            legend = self._legend
             self._lines[key] = [
                 to_strip(line, console, width, base) for line in self._text().wrap(console, width)
             ]
-            if self._legend != legend:
-                self._retitle()
         lines = self._lines[key]
         return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
 
@@ -126,22 +125,40 @@ class BigramHeatmap(Widget):
         else:
             values = view.counts
         size = len(view.symbols)
-        self._legend = ""
         if values is None:
             return self._top(view)
-        label = max(cell_len(s) for s in view.symbols) + 1
-        exact = self._exact_width(view)
-        if self.size.height >= size + 1:
-            # The values in full with a gap between cells if they fit, else without one; then
-            # shortened.
-            for width, gap in ((exact, 1), (exact, 0), (3, 1), (3, 0)):
-                if self.size.width >= label + (width + gap) * size:
-                    return self._grid(view, values, width, gap, range(size), range(size))
+        cells = self._cells(view)
+        if cells is not None:
+            return self._grid(view, values, *cells, range(size), range(size))
         if not self.is_maximized:
             return self._top(view)
         # Maximised, and too large for the panel: a window on the grid, moved by the arrows.
-        rows, columns = self._window(size, label, exact + 1)
+        exact = self._exact_width(view)
+        rows, columns = self._window(size, self._label(view), exact + 1)
         return self._grid(view, values, exact, 1, rows, columns)
+
+    def _label(self, view: BigramView) -> int:
+        return max(cell_len(s) for s in view.symbols) + 1  # a wide character takes two cells
+
+    def _cells(self, view: BigramView) -> tuple[int, int] | None:
+        """The width of a value and the gap between cells at which the whole grid fits: the
+        values in full with a gap if they fit, else without one; then shortened. None: it
+        does not fit."""
+        size, exact = len(view.symbols), self._exact_width(view)
+        if not size or view.probabilities is None or self.size.height < size + 1:
+            return None
+        for width, gap in ((exact, 1), (exact, 0), (3, 1), (3, 0)):
+            if self.size.width >= self._label(view) + (width + gap) * size:
+                return width, gap
+        return None
+
+    def _legend(self, view: BigramView) -> str:
+        """How the grid shortens its values, if it does."""
+        cells = self._cells(view)
+        if cells is None or cells[0] >= self._exact_width(view):
+            return ""
+        probabilities = self.show_probabilities or view.counts is None
+        return "P to 2 decimals" if probabilities else "k: thousands"
 
     def _exact_width(self, view: BigramView) -> int:
         """Characters a value takes in full: the largest count's digits, or a probability to
@@ -194,22 +211,17 @@ class BigramHeatmap(Widget):
         label = max(cell_len(symbols[i]) for i in rows)  # a wide character takes two cells
         header = " " * (label + 1) + "".join(fit(symbols[j], width, "^") + space for j in columns)
         text = Text(header + "\n", style="bold")
-        shortened = False
         for i in rows:
             text.append(fit(symbols[i], label) + " ", style="bold")
             for j in columns:
                 count = view.counts[i][j] if view.counts is not None else None
                 value = self._cell(count, view.probabilities[i][j], width)
-                shortened = shortened or _shortened(value, count, self.show_probabilities)
                 tight = not gap and j % 2 == 1
                 style = shade(values[i][j] / peak, tight, self._shades)
                 text.append(f"{value:>{width}}", style=style)
                 text.append(space)
             text.append("\n")
         text.rstrip()
-        if shortened:
-            probabilities = self.show_probabilities or view.counts is None
-            self._legend = "P to 2 decimals" if probabilities else "k: thousands"
         return text
 
     def _top(self, view: BigramView) -> Text:
@@ -247,13 +259,6 @@ def probability_text(probability: float, width: int) -> str:
     if width >= 5 and 0 < probability < 0.0005:
         return "<.001"
     return text
-
-
-def _shortened(value: str, count: int | None, probabilities: bool) -> bool:
-    """Whether a cell's text is less than the value: a count in thousands, P to 2 decimals."""
-    if probabilities or count is None:
-        return len(value) <= 3 and value != "1.0"
-    return value != str(count) and value != f"{count:,}"
 
 
 def _counted(view: BigramView) -> bool:
