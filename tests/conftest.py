@@ -90,3 +90,13 @@ def server(tmp_path):
     thread.start()
     yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+# The CLI, writing its own peak memory (VmHWM, KiB) at exit to the file named first: a child's
+# ru_maxrss counts its parent's at the fork, and a test worker may be larger than the bound.
+PEAK_AT_EXIT = (
+    "import atexit, pathlib, runpy, sys; out = pathlib.Path(sys.argv.pop(1)); "
+    "atexit.register(lambda: out.write_text(next("
+    "l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))); "
+    "runpy.run_module('tui.cli', run_name='__main__')"
+)
