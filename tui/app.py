@@ -34,6 +34,7 @@ from textual.widgets import Footer
 from engine import freeze_survivors
 from engine.protocol import (
     Answer,
+    BigramView,
     Capability,
     DiagnosticsView,
     FamiliesView,
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
 
 
 RUN_STEPS = (100, 1_000, 10_000)  # the palette's "Run N steps"
+# The top row of panels keeps at least this many rows when the bottom one grows for the grid
+TOP_ROWS = 12
 END_SECONDS = 5.0  # after SIGTERM or SIGHUP, longer than a normal quit ever takes
 
 
@@ -83,6 +86,7 @@ class MakemoreApp(App[int]):
         self.start_in_lesson = lesson
         self.lesson = LessonCaption(id="lesson")
         self._lesson_step: int | None = None  # the step whose panels were set up
+        self._grid_rows = "1fr 1fr"  # the panels' rows, as app.tcss has them
         self.loss, self.embedding = LossPanel(id="loss"), EmbeddingPanel(id="embedding")
         self.bigrams, self.names = BigramHeatmap(id="bigrams"), NameList(id="names")
         self.status = StatusLine(id="status")
@@ -105,7 +109,7 @@ class MakemoreApp(App[int]):
             self.unregister_theme(theme)
 
     def compose(self) -> ComposeResult:
-        with Grid(id="main"):
+        with Grid(id="main") as self.main:
             yield self.loss
             yield self.embedding
             yield self.bigrams
@@ -207,11 +211,14 @@ class MakemoreApp(App[int]):
             case LessonView() as view:
                 self.lesson.show(view)
                 self._set_up_for(view)
+                self.call_after_refresh(self._fit_the_grid)  # the caption takes rows
             case DiagnosticsView() | RateSweepView() | RunsView() as view:
                 if type(view) in self.screens:  # a screen open for it
                     self.screens[type(view)].show(view)
             case view:
                 self.panels[type(view)].show(view)
+                if isinstance(view, BigramView):
+                    self._fit_the_grid()
                 if not self._frozen:  # the app's long-lived objects exist by now
                     self._frozen = True
                     self.call_after_refresh(freeze_survivors)
@@ -245,6 +252,18 @@ class MakemoreApp(App[int]):
 
     def on_resize(self, event: Resize) -> None:
         self.screen.set_class(not self.too_small.fits(event.size), "too-small")
+        self.call_after_refresh(self._fit_the_grid)
+
+    def _fit_the_grid(self) -> None:
+        """The bottom row of panels a few rows taller where that holds the whole bigram grid
+        (220x60 is one row short of 27 symbols), as long as the top row keeps TOP_ROWS."""
+        needed, height = self.bigrams.rows_needed(), self.main.size.height
+        rows = "1fr 1fr"
+        if needed is not None and height // 2 < needed + 2 <= height - TOP_ROWS:
+            rows = f"1fr {needed + 2}"  # its border's two rows
+        if self._grid_rows != rows:
+            self._grid_rows = rows
+            self.main.styles.grid_rows = rows
 
     # Actions
 

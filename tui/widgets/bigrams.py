@@ -137,6 +137,17 @@ class BigramHeatmap(Widget):
         rows, columns = self._window(size, self._label(view), exact + 1)
         return self._grid(view, values, exact, 1, rows, columns)
 
+    def rows_needed(self) -> int | None:
+        """The rows the whole grid takes (a header and a row a token), if there is one and
+        the panel is wide enough for it."""
+        view = self.view
+        if view is None or not view.top or view.probabilities is None:
+            return None
+        size = len(view.symbols)
+        if self.size.width < self._label(view) + 3 * size:  # the narrowest cells
+            return None
+        return size + 1
+
     def _label(self, view: BigramView) -> int:
         return max(cell_len(s) for s in view.symbols) + 1  # a wide character takes two cells
 
