@@ -20,7 +20,9 @@ from engine.protocol import LessonView
 from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cache_dir
 
 if TYPE_CHECKING:  # the session imports no lesson
+    from engine.families.base import Config
     from engine.session import Session
+    from engine.trainer import Trainer
 
 LESSON_SEED = 2147483647  # the lectures' torch.Generator().manual_seed(...)
 Measure = Callable[["Session"], str]
@@ -523,15 +525,15 @@ def enter(session: Session, index: int, confirmed: bool) -> None:
         session.set_sampling({"seed": str(LESSON_SEED)})
 
 
-def _differs(trainer: object, name: str, value: str) -> bool:
-    current = trainer.config.value(name)  # type: ignore[attr-defined]
+def _differs(trainer: Trainer, name: str, value: str) -> bool:
+    current = trainer.config.value(name)
     try:
         return type(current)(value) != current
     except ValueError:
         return True
 
 
-def _config_with(session: Session, values: dict[str, str]) -> object:
+def _config_with(session: Session, values: dict[str, str]) -> Config:
     trainer = session.trainer
     return switch_preset(trainer.config, values, trainer.train_examples)
 
