@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from fake_engine import THREE_RUNS
 from recording import load
-from textual.command import CommandList
+from textual.command import CommandList, CommandPalette
 from tui_helpers import drive, press, settle, toast, until
 
 from engine.commands import (
@@ -251,6 +251,19 @@ def test_the_palette_switches_to_a_model_by_name():
         assert "Model: ngram" in str(commands.get_option_at_index(commands.highlighted).prompt)
         await press(pilot, "enter")
         await until(pilot, lambda: app.engine.sent[-1:] == [SelectModel("ngram")])
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_the_palette_opens_again_while_the_one_just_dismissed_is_being_removed():
+    """Escape then ctrl+p in one read: the first palette's removal is still under way."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "ctrl+p")
+        app.pop_screen()
+        app.action_command_palette()
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
 
     drive(scenario, RECORDED["start"])
 

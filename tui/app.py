@@ -419,11 +419,12 @@ class MakemoreApp(App[int]):
         self.exit(0)
 
     def action_command_palette(self) -> None:
-        # Not while one is open, even under another screen (its id would be taken twice)
+        # One at a time, even under another screen. No id: a palette just dismissed by a key of
+        # the same read is still being removed, and would hold it (DuplicateIds).
         if self.use_command_palette and not any(
             isinstance(screen, CommandPalette) for screen in self.screen_stack
         ):
-            self.push_screen(Palette(id="--command-palette"))
+            self.push_screen(Palette())
 
     def search_themes(self) -> None:
         self.push_screen(Palette(providers=[ThemeProvider], placeholder="Search for themes…"))
