@@ -114,7 +114,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         kind = finite if field.type == "float" else FROM_TEXT[field.type]
         choices = field.metadata.get("choices") or None
-        parser.add_argument(flag, type=kind, choices=choices, dest=field.name)
+        hint = field.metadata.get("help") or None
+        parser.add_argument(flag, type=kind, choices=choices, dest=field.name, help=hint)
 
 
 def setting_fields() -> list[Field[Any]]:

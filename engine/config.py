@@ -26,11 +26,14 @@ def setting(
     choices: tuple[str, ...] = (),
     new_model: bool = False,
     rule: str = "",
+    help: str = "",
 ) -> Any:
     """A field of settings: `low` to `high` (`above` low, `below` high: not equal to it), or
     one of `choices`; `rule` words the range where "from low to high" would not say it;
-    `new_model`: a change needs a new model, where the others apply between two steps."""
+    `new_model`: a change needs a new model, where the others apply between two steps;
+    `help`: what it does and what more or less of it does, in a line (the form, --help)."""
     metadata = {
+        "help": help,
         "low": low,
         "high": high,
         "above": above,
@@ -88,6 +91,16 @@ class Settings:
         return tuple(f.name for f in fields(cls))
 
     @classmethod
+    def choices(cls) -> dict[str, tuple[str, ...]]:
+        """The fields whose value is one of a few, picked rather than typed."""
+        return {f.name: f.metadata["choices"] for f in fields(cls) if f.metadata.get("choices")}
+
+    @classmethod
+    def hints(cls) -> dict[str, str]:
+        """Each field's line of help, where it has one."""
+        return {f.name: f.metadata["help"] for f in fields(cls) if f.metadata.get("help")}
+
+    @classmethod
     def new_model_names(cls) -> tuple[str, ...]:
         """The fields whose change needs a new model."""
         return tuple(f.name for f in fields(cls) if f.metadata.get("new_model"))
@@ -118,27 +131,97 @@ class RunConfig(Settings):
     """How a model is trained, whatever its family: the batches, the optimizer and its rate,
     averaging, when val is measured and the run judged, and the seed."""
 
-    # examples per step (counting models: items per step); 0: the whole training split
-    batch_size: int = setting(32, 0, 1_000_000, rule="from 0 (all) to 1000000")
-    learning_rate: float = setting(0.1, 0, 100, above=True, rule="above 0 and at most 100")
-    lr_schedule: str = setting("step", choices=SCHEDULES)  # step: drop to lr_min; cosine: anneal
-    lr_min: float = setting(0.01, 0, 100)  # the rate after decay_steps
-    decay_steps: int = setting(100_000, 1, 1_000_000)  # steps until the rate reaches lr_min
-    # if above 0, the schedule's length in passes over the training split
-    epochs: float = setting(0.0, 0, 1e6)
-    optimizer: str = setting("sgd", choices=OPTIMIZERS, new_model=True)  # sgd: the lectures'
-    weight_decay: float = setting(0.0, 0, 10)
+    batch_size: int = setting(
+        32,
+        0,
+        1_000_000,
+        rule="from 0 (all) to 1000000",
+        help="examples per step (a counting model: items); larger: steadier, slower steps; "
+        "0: the whole training split",
+    )
+    learning_rate: float = setting(
+        0.1,
+        0,
+        100,
+        above=True,
+        rule="above 0 and at most 100",
+        help="how far a step moves the weights; too high: the loss jumps or blows up; too "
+        "low: it barely falls (the finder suggests one)",
+    )
+    lr_schedule: str = setting(
+        "step",
+        choices=SCHEDULES,
+        help="constant: the rate never changes; step: it drops to lr_min after decay_steps; "
+        "cosine: it eases down to lr_min",
+    )
+    lr_min: float = setting(
+        0.01, 0, 100, help="the rate at the end of the schedule: a lower one settles finer"
+    )
+    decay_steps: int = setting(
+        100_000,
+        1,
+        1_000_000,
+        help="steps until the rate reaches lr_min: fewer, an earlier and coarser finish",
+    )
+    epochs: float = setting(
+        0.0,
+        0,
+        1e6,
+        help="if above 0, the schedule's length in passes over the training split "
+        "(instead of decay_steps)",
+    )
+    optimizer: str = setting(
+        "sgd",
+        choices=OPTIMIZERS,
+        new_model=True,
+        help="sgd: the lectures' plain steps; adamw: a rate per weight, faster to train, "
+        "wants a lower learning_rate (0.01)",
+    )
+    weight_decay: float = setting(
+        0.0,
+        0,
+        10,
+        help="pulls every weight toward 0 at each step; more: a smoother model that fits "
+        "the training split less",
+    )
     # Val, the best weights and their samples use the weights averaged over about the last
     # 1 / (1 - average) steps: steadier than those of one step (0: the step's own).
-    average: float = setting(0.0, 0, 1, below=True, rule="from 0 to below 1")
+    average: float = setting(
+        0.0,
+        0,
+        1,
+        below=True,
+        rule="from 0 to below 1",
+        help="val and samples from weights averaged over about 1/(1-average) steps: "
+        "0.999 evens out a noisy run",
+    )
     eval_every: int = setting(0, 0, 1_000_000)  # steps between two val losses; 0: by the data
     # val losses without a new best before the run counts as overfitting, or, once the
     # schedule is done, as converged (Trainer.converged)
-    patience: int = setting(6, 1, 1_000_000)
-    # the run's budget: it pauses (the app) or ends (train) at this step; 0: none
-    steps: int = setting(0, 0, 10**9, rule="from 0 (no budget) to 1000000000")
+    patience: int = setting(
+        6,
+        1,
+        1_000_000,
+        help="val losses without a new best before the run is called overfitting or done; "
+        "more: it waits longer",
+    )
+    steps: int = setting(
+        0,
+        0,
+        10**9,
+        rule="from 0 (no budget) to 1000000000",
+        help="the run's budget: it pauses (train: ends) at this step; 0: no budget",
+    )
     fit_data: bool = False  # size the model and the schedule by the data (its family's rule)
-    seed: int = setting(42, 0, 2**63 - 1, new_model=True, rule="a non-negative whole number")
+    seed: int = setting(
+        42,
+        0,
+        2**63 - 1,
+        new_model=True,
+        rule="a non-negative whole number",
+        help="the random draw of the first weights and the batches: another seed, another run "
+        "of the same values",
+    )
 
     @property
     def budget(self) -> int | None:

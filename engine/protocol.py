@@ -124,17 +124,25 @@ class GeneratorView:
 
 @dataclass(frozen=True)
 class FormView:
-    """The values a form offers, as text, with a line on what applying them does."""
+    """The values a form offers, as text, with a line on what applying them does; a line on
+    each field, and the values of a field picked from a few (never typed)."""
 
     title: str
     values: dict[str, str]
     help: str
+    hints: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    renewing: tuple[str, ...] = ()  # fields whose change starts over: marked
+    mark: str = "*"
 
 
 @dataclass(frozen=True)
 class HyperparameterView(FormView):
     # Every preset, "model preset" → what it teaches: for the help screen.
     lessons: dict[str, str] = field(default_factory=dict)
+    model: str = ""
+    # What the form shows once each of the model's presets is chosen: it fills at once.
+    presets: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

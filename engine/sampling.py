@@ -17,6 +17,15 @@ TEMPERATURE_MIN, TEMPERATURE_MAX = 0.1, 10.0
 TEMPERATURE_STEP = 0.1  # what + and - change it by
 
 
+SAMPLING_HINTS = {  # a line on each field of the sampling form
+    "temperature": "divides the logits: below 1 sharper and safer names, above 1 wilder ones",
+    "top_k": "draw only from the k likeliest next characters; empty: from all of them",
+    "prefix": "every name starts with these characters",
+    "greedy": "yes: always the likeliest next character (one name per prefix); no: drawn",
+    "seed": "the same seed draws the same names again; empty: new names each time",
+}
+
+
 @dataclass(frozen=True)
 class SampleOptions:
     temperature: float = 1.0

@@ -22,6 +22,7 @@ from engine.dataset import Dataset, visible
 from engine.diagnostics import diagnose
 from engine.errors import AskFirst
 from engine.families import FAMILIES, NAMES, family, switch_preset
+from engine.families.base import NEW_MODEL_MARK
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.lr_finder import LearningRateFinder
@@ -41,7 +42,7 @@ from engine.protocol import (
     View,
 )
 from engine.runs import RunLog, runs_path
-from engine.sampling import SampleOptions, StreamState, stream
+from engine.sampling import SAMPLING_HINTS, SampleOptions, StreamState, stream
 from engine.sources import open_dataset
 from engine.trainer import Evaluation, StepReport, Trainer
 from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_view, embedding_2d
@@ -49,6 +50,9 @@ from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_vi
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
 EMBEDDING_POINTS = 100  # the embedding panel's points, at most
+PRESET_LESSONS = {  # "model preset" → what it teaches: for the help screen and the form
+    f"{f.name} {name}": preset.lesson for f in FAMILIES for name, preset in f.presets.items()
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Session:
     _last_diagnostics: tuple[float, DiagnosticsView] | None = None  # (when, what)
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
     _seeded: torch.Generator = field(default_factory=torch.Generator)  # options.seed's draws
+    _presets_cache: tuple[tuple[object, int], dict[str, dict[str, str]]] | None = None
 
     @classmethod
     def open(cls, data: str | None = None, checkpoint_path: str | None = None) -> Session:
@@ -349,16 +354,20 @@ class Session:
                 title=f"Hyperparameters of the {self.active}",
                 values=trainer.config.editable(),
                 help=trainer.config.editing_help(),
-                lessons={
-                    f"{f.name} {name}": preset.lesson
-                    for f in FAMILIES
-                    for name, preset in f.presets.items()
-                },
+                hints=trainer.config.hints(),
+                choices=trainer.config.choices(),
+                renewing=trainer.config.renewing(),
+                mark=NEW_MODEL_MARK,
+                lessons=PRESET_LESSONS,
+                model=self.active,
+                presets=self._preset_values(),
             ),
             SamplingView(
                 title="Sampling",
                 values=options.as_text(),
-                help="top_k empty means all characters.",
+                help="Enter draws with these values.",
+                hints=SAMPLING_HINTS,
+                choices={"greedy": ("no", "yes")},
             ),
             *([self.finder.sweep()] if self.finder else []),
             *(
@@ -367,6 +376,14 @@ class Session:
                 else []
             ),
         ]
+
+    def _preset_values(self) -> dict[str, dict[str, str]]:
+        """Made once per model and data: a preset sized for the data builds its shape."""
+        trainer = self.trainer
+        key = (trainer.family, trainer.train_examples)
+        if self._presets_cache is None or self._presets_cache[0] != key:
+            self._presets_cache = (key, trainer.config.preset_values(trainer.train_examples))
+        return self._presets_cache[1]
 
     def _diagnostics(self, running: bool) -> DiagnosticsView:
         """Made again after each step while paused, and at most every DIAGNOSTICS_SECONDS

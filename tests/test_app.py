@@ -161,6 +161,25 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
     drive(scenario, RECORDED["mlp"], errors={Reconfigure: error})
 
 
+def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
+    async def scenario(app, pilot):
+        await press(pilot, "e")
+        form = app.screen
+        view = form.view
+        assert view.values["preset"] == "default"
+        await pilot.press("left")  # the preset before default
+        assert form.values() == view.presets["lecture"]  # every field at once, before Enter
+        assert "lecture:" in str(form.query_one("#field-hint").render())
+        await pilot.press(*["tab"] * 5, "right")  # activation: tanh -> relu
+        assert form.values()["activation"] == "relu"
+        await pilot.press("enter")
+        await settle(pilot)
+        sent = app.engine.sent[-1].values
+        assert sent["preset"] == "lecture" and sent["activation"] == "relu"
+
+    drive(scenario, RECORDED["mlp"])
+
+
 def test_the_sampling_form_sends_what_was_typed():
     async def scenario(app, pilot):
         await press(pilot, "p")

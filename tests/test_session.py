@@ -69,13 +69,14 @@ def test_the_forms_offer_what_applies_to_the_model(session):
         "smoothing": "1.0",
         "count_on": "train",
     }
-    assert form(HyperparameterView).help.startswith("A change of count_on")
+    assert form(HyperparameterView).renewing == ("count_on",)
     session.next_model()
     session.next_model()
     values = form(HyperparameterView).values
     assert values["block_size"] == "6" and "smoothing" not in values
     assert values["preset"] == "default"
-    assert "A change of block_size, n_embd" in form(HyperparameterView).help
+    assert form(HyperparameterView).renewing[:3] == ("preset", "block_size", "n_embd")
+    assert form(HyperparameterView).choices["optimizer"] == ("sgd", "adamw")
     assert form(SamplingView).values == {
         "temperature": "1",
         "top_k": "",

@@ -32,6 +32,8 @@ GRADIENT_SETTINGS = (
     "steps",
 )
 COUNTING_SETTINGS = ("batch_size",)  # ... and a counting one: how many items a step counts
+NEW_MODEL_MARK = "*"  # the form's fields whose change starts a new model
+PRESET_HINT = "the values a run starts from: choosing one fills the fields"
 
 
 class Model(nn.Module):
@@ -292,18 +294,36 @@ class Config:
         """The values this family's form offers, as text."""
         return {name: str(self.value(name)) for name in self.family.form()}
 
+    def choices(self) -> dict[str, tuple[str, ...]]:
+        """The form's fields picked from a few values: the preset, and each setting of
+        choices."""
+        offered = (
+            {"preset": tuple(self.family.presets)} | self.shape.choices() | RunConfig.choices()
+        )
+        return {name: offered[name] for name in self.family.form() if name in offered}
+
+    def hints(self) -> dict[str, str]:
+        """A line on each field of the form."""
+        offered = {"preset": PRESET_HINT} | self.shape.hints() | RunConfig.hints()
+        return {name: offered[name] for name in self.family.form() if name in offered}
+
+    def preset_values(self, train_examples: int) -> dict[str, dict[str, str]]:
+        """What the form shows once each preset is chosen, sized for the data."""
+        return {
+            name: self.family.preset(name).for_data(train_examples).editable()
+            for name in self.family.presets
+        }
+
+    def renewing(self) -> tuple[str, ...]:
+        """The form's fields whose change starts a new model."""
+        new_model = (*self.shape.new_model_names(), *RunConfig.new_model_names(), "preset")
+        return tuple(n for n in self.family.form() if n in new_model)
+
     def editing_help(self) -> str:
         """What applying the form does, for this family."""
-        form = self.family.form()
-        new_model = (*self.shape.new_model_names(), *RunConfig.new_model_names())
-        renew = [n for n in form if n in new_model]
-        if not renew:
+        if not self.renewing():
             return "Changes apply at the next step."
-        presets = f"preset: {', '.join(self.family.presets)}. " if "preset" in form else ""
-        return (
-            f"{presets}A change of {', '.join(renew)} starts a new model; the rest applies at "
-            "once. batch_size 0: full batch."
-        )
+        return f"A field marked {NEW_MODEL_MARK} starts a new model; the rest apply at once."
 
     def describe(self) -> str:
         return self.family.describe(self)

@@ -111,10 +111,21 @@ class CountingBigram(CountingModel):
 
 @dataclass(frozen=True)
 class BigramShape(Settings):
-    smoothing: float = setting(1.0, 0, 1e6)  # add-k: k added to every pair's count
-    # train: the training split, as every model; all: every item, as the post counts (its val
-    # and test were counted too, so their losses are no longer of unseen items)
-    count_on: str = setting("train", choices=("train", "all"), new_model=True)
+    smoothing: float = setting(
+        1.0,
+        0,
+        1e6,
+        help="add-k: k added to every pair's count; 0 lets an unseen pair have probability "
+        "0, larger flattens",
+    )
+    # all: the post's counts; its val and test are counted too, so their losses are no
+    # longer of unseen items
+    count_on: str = setting(
+        "train",
+        choices=("train", "all"),
+        new_model=True,
+        help="train: the training split, as every model; all: every item, as the post counts",
+    )
 
 
 class Bigram(Family):

@@ -187,22 +187,65 @@ def _scalar(value: float) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class MLPShape(Settings):
-    block_size: int = setting(3, 1, 64, new_model=True)  # characters of context it sees
-    n_embd: int = setting(10, 1, 1_000_000, new_model=True)  # each character's vector
-    n_hidden: int = setting(200, 1, 1_000_000, new_model=True)  # units in each hidden layer
-    n_layers: int = setting(1, 1, 16, new_model=True)  # hidden layers
-    # of the hidden layers: tanh (the lectures) | relu (the seed post)
-    activation: str = setting("tanh", choices=("tanh", "relu"), new_model=True)
-    # scaled: weights by the Kaiming gain, near-zero logits, so the loss starts at ln|V|;
-    # seed: plain torch.randn everywhere as in the seed post, so it starts far above
-    init: str = setting("scaled", choices=("scaled", "seed"), new_model=True)
-    dropout: float = setting(0.0, 0, 1, below=True, rule="from 0 to below 1")  # units zeroed
-    # The logits start from an ngram of this order, counted on the training split: the
-    # network learns only what the counts miss (0: no ngram, as in the lectures).
-    prior_order: int = setting(0, new_model=True)
-    # The backward pass: written by hand (MLP.manual_gradients) or by autograd; the same
-    # gradients to float precision.
-    gradients: str = setting("manual", choices=("manual", "autograd"))
+    block_size: int = setting(
+        3,
+        1,
+        64,
+        new_model=True,
+        help="characters of context it reads: more sees further back, with more weights to learn",
+    )
+    n_embd: int = setting(
+        10,
+        1,
+        1_000_000,
+        new_model=True,
+        help="numbers in each character's vector: more can tell characters apart in more ways",
+    )
+    n_hidden: int = setting(
+        200,
+        1,
+        1_000_000,
+        new_model=True,
+        help="units in each hidden layer: wider learns more, and overfits a short list sooner",
+    )
+    n_layers: int = setting(
+        1, 1, 16, new_model=True, help="hidden layers: deeper is slower and harder to start"
+    )
+    activation: str = setting(
+        "tanh",
+        choices=("tanh", "relu"),
+        new_model=True,
+        help="tanh: the lectures' (saturates at ±1); relu: the seed post's (a unit at 0 "
+        "learns nothing)",
+    )
+    init: str = setting(
+        "scaled",
+        choices=("scaled", "seed"),
+        new_model=True,
+        help="scaled: weights by the Kaiming gain, the loss starts at ln|V|; seed: plain "
+        "randn, as the post, far above",
+    )
+    dropout: float = setting(
+        0.0,
+        0,
+        1,
+        below=True,
+        rule="from 0 to below 1",
+        help="the share of units zeroed at each step: more fights overfitting, slows learning",
+    )
+    prior_order: int = setting(
+        0,
+        new_model=True,
+        help="the logits start from an ngram of this order: the net learns what the counts "
+        "miss (0: none)",
+    )
+    # Written by hand (MLP.manual_gradients) or by autograd: the same gradients to float
+    # precision.
+    gradients: str = setting(
+        "manual",
+        choices=("manual", "autograd"),
+        help="the backward pass: written by hand, or torch's autograd; the same gradients",
+    )
 
     def joint_problems(self) -> list[str]:
         if self.prior_order and not 2 <= self.prior_order <= self.block_size + 1:

@@ -151,7 +151,13 @@ def fitting_order(order: int, vocab_size: int) -> int:
 
 @dataclass(frozen=True)
 class NGramShape(Settings):
-    order: int = setting(5, 2, 8, new_model=True)  # contexts of up to order-1 characters
+    order: int = setting(
+        5,
+        2,
+        8,
+        new_model=True,
+        help="contexts of up to order-1 characters: higher sees further, with rarer counts",
+    )
 
 
 class NGram(Family):

@@ -1,5 +1,6 @@
-"""A small form: one input per value. The engine checks what was typed: its answer either
-closes the form or shows why nothing changed."""
+"""A small form: one field per value, a value of a few picked with ←/→, a line on the field in
+focus. The engine checks what was sent: its answer either closes the form or shows why
+nothing changed."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
-from engine.protocol import FormView
+from engine.protocol import FormView, HyperparameterView
 from tui.screens.dialog import Dialog
-from tui.widgets.inputs import OrderedInput
+from tui.widgets.inputs import ChoiceField, OrderedInput
 
 Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns the request's serial
+FOCUS_MARK = "▸ "  # the field in focus, for a terminal that shows no colours
 
 
 class FormScreen(Dialog[None]):
@@ -23,7 +26,10 @@ class FormScreen(Dialog[None]):
 
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "submit", "Apply", show=False),  # an Input sends its own Submitted
+    ]
 
     def __init__(self, view: FormView, submit: Submit) -> None:
         super().__init__()
@@ -35,24 +41,69 @@ class FormScreen(Dialog[None]):
         form = self.frame(Vertical, "form", subtitle="Enter applies · Escape cancels")
         with form:
             yield Static(self.view.title, classes="form-title")
-            yield Label("", id="form-error")  # above the fields: in view however many there are
+            yield Static("", id="form-error")  # above the fields: in view however many there are
             scroll = VerticalScroll(id="fields-scroll")
             scroll.can_focus = False  # the first field has the focus, and Tab goes to the next
             with scroll, Grid(id="fields"):
                 for name, value in self.view.values.items():
-                    yield Label(name)
-                    field = OrderedInput(
-                        value, id=f"field-{name}", compact=True, select_on_focus=False
-                    )
-                    field.cursor_blink = False  # a steady cursor: no redraws over SSH
-                    yield field
+                    yield Label(self._label(name, False), id=f"label-{name}")
+                    yield self._field(name, value)
+            yield Static("", id="field-hint")
             yield Static(self.view.help, classes="form-help")
 
+    def _field(self, name: str, value: str) -> Widget:
+        if name in self.view.choices:
+            return ChoiceField(self.view.choices[name], value, id=f"field-{name}")
+        field = OrderedInput(value, id=f"field-{name}", compact=True, select_on_focus=False)
+        field.cursor_blink = False  # a steady cursor: no redraws over SSH
+        return field
+
+    def values(self) -> dict[str, str]:
+        """What each field holds now."""
+        return {name: self._value(name) for name in self.view.values}
+
+    def _value(self, name: str) -> str:
+        field = self.query_one(f"#field-{name}")
+        return field.value.strip() if isinstance(field, Input) else str(field.value)
+
+    def on_descendant_focus(self) -> None:
+        self._mark_focus()
+
+    def _mark_focus(self) -> None:
+        focused = self.focused.id.removeprefix("field-") if self.focused and self.focused.id else ""
+        for name in self.view.values:
+            self.query_one(f"#label-{name}", Label).update(self._label(name, name == focused))
+        self.query_one("#field-hint", Static).update(self._hint(focused))
+
+    def _label(self, name: str, focused: bool) -> str:
+        mark = f" {self.view.mark}" if name in self.view.renewing else ""
+        return (FOCUS_MARK if focused else "") + name + mark
+
+    def _hint(self, name: str) -> Text:
+        hint = self.view.hints.get(name, "")
+        if name in self.view.choices:
+            hint = f"{hint} (←/→ picks)" if hint else "←/→ picks"
+        view = self.view
+        if name == "preset" and isinstance(view, HyperparameterView):
+            lesson = view.lessons.get(f"{view.model} {self._value('preset')}")
+            hint = f"{hint}. {self._value('preset')}: {lesson}" if lesson else hint
+        return Text(hint)
+
+    def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
+        view = self.view
+        if event.field.id == "field-preset" and isinstance(view, HyperparameterView):
+            for name, value in view.presets.get(event.field.value, {}).items():
+                field = self.query_one(f"#field-{name}")
+                if isinstance(field, (Input, ChoiceField)):
+                    field.value = value
+        self._mark_focus()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        values = {
-            name: self.query_one(f"#field-{name}", Input).value.strip() for name in self.view.values
-        }
-        changed = {k: v for k, v in values.items() if v != self.view.values[k]}
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        changed = {k: v for k, v in self.values().items() if v != self.view.values[k]}
         if not changed:
             self.dismiss()
             return
@@ -62,7 +113,7 @@ class FormScreen(Dialog[None]):
         """The engine's answer to what was sent: done, or why nothing changed."""
         self.waiting = None
         if error:
-            self.query_one("#form-error", Label).update(Text(f"✗ {error}"))
+            self.query_one("#form-error", Static).update(Text(f"✗ {error}"))
         else:
             self.dismiss()
 
