@@ -1,4 +1,5 @@
-"""The headless commands (train, lr-find, sample, fetch-names): for scripts, benchmarks, tests."""
+"""The headless commands (train, lr-find, sample, score, fetch-names): for scripts,
+benchmarks, tests."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from engine.families import FAMILIES, NAMES, preset, preset_names
 from engine.families.base import Config
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure
+from engine.protocol import NameTrace
 from engine.sampling import SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
+from engine.trace import trace
 from engine.train_command import train
 from engine.trainer import Trainer
 
@@ -86,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     samp.add_argument("--data", help="the dataset for tags (default: the one it was trained on)")
     samp.add_argument("--json", action="store_true", help="print one JSON line on stdout")
 
+    score = commands.add_parser(
+        "score",
+        help="trace names letter by letter: each next character's probability and -ln p",
+    )
+    score.add_argument("names", nargs="+", metavar="NAME")
+    score.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="under this run's model (default: the counting models, counted on --data)",
+    )
+    score.add_argument("--data", help="a text file, one item per line; 'names' for makemore's")
+    score.add_argument("--json", action="store_true", help="print one JSON line on stdout")
+
     fetch = commands.add_parser("fetch-names", help="download makemore's names.txt to the cache")
     fetch.add_argument("--url", default=NAMES_URL, help=argparse.SUPPRESS)
     return parser
@@ -141,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sample(args)
         if args.command == "lr-find":
             return _find_learning_rate(args)
+        if args.command == "score":
+            return _score(args)
         path = fetch_names(args.url)
         print(f"names.txt is in {path}; use it with --data names")
         return 0
@@ -208,22 +226,83 @@ def _find_learning_rate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restored(path: str, data: str | None) -> Trainer:
+    """A checkpoint's run, on `data` or on the dataset it was trained on."""
+    state = checkpoint.read(path)
+    chosen = data or state["dataset"]["path"]
+    if chosen is None or not data and not os.path.lexists(chosen):
+        raise UsageError(
+            f"{path}: its dataset {chosen or '(none)'} is not there; name one with --data"
+        )
+    dataset = open_dataset(chosen, seed=state["dataset"]["seed"])  # says what is wrong with it
+    trainer = checkpoint.restore(state, dataset, path)
+    warning = checkpoint.dataset_warning(state, dataset)
+    if warning:
+        print(f"warning: {visible(warning)}", file=sys.stderr)
+    return trainer
+
+
+def _score(args: argparse.Namespace) -> int:
+    """Each name under the checkpoint's model, or under the counting models."""
+    if args.checkpoint:
+        trainers = [_restored(args.checkpoint, args.data)]
+    else:
+        dataset = open_dataset(args.data)
+        trainers = [Trainer(dataset, preset("", f.name)) for f in FAMILIES if f.counts]
+        for trainer in trainers:
+            while trainer.stopped is None:
+                trainer.run(1_000)
+    traced = []
+    for name in args.names:
+        try:
+            traced.append((name, [trace(t, name) for t in trainers]))
+        except ValueError as error:
+            raise ValueError(f"{name!r}: {error}") from None
+    if args.json:
+        print(strict_json({"names": [_trace_record(n, ts) for n, ts in traced]}))
+        return 0
+    for name, traces in traced:
+        print(f"{shown_name(name)}")
+        print(f"  {'next':<12}" + "".join(f"{t.model + ' p  -ln p':>18}" for t in traces))
+        widest = max(traces, key=lambda t: len(t.letters[0].context))
+        for i, letter in enumerate(widest.letters):
+            label = f"{visible(letter.context[-8:])} → {visible(letter.next)}"
+            cells = "".join(
+                f"{t.letters[i].probability:>10.4f}{t.letters[i].nll:>8.3f}" for t in traces
+            )
+            print(f"  {label:<12}{cells}")
+        print(f"  {'sum':<12}" + "".join(f"{t.total:>18.3f}" for t in traces))
+        print(f"  {'mean':<12}" + "".join(f"{t.mean:>18.4f}" for t in traces))
+    return 0
+
+
+def _trace_record(name: str, traces: list[NameTrace]) -> dict[str, object]:
+    return {
+        "name": name,
+        "models": [
+            {
+                "model": t.model,
+                "step": t.step,
+                "nll": t.total,
+                "mean": t.mean,
+                "letters": [
+                    {"context": x.context, "next": x.next, "p": x.probability, "nll": x.nll}
+                    | ({} if x.count is None else {"count": x.count})
+                    for x in t.letters
+                ],
+            }
+            for t in traces
+        ],
+    }
+
+
 def _sample(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= 100_000:
         raise UsageError("-n must be from 1 to 100000")
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise UsageError(f"--seed must be a whole number from 0 to 2**63 - 1, not {args.seed}")
-    state = checkpoint.read(args.checkpoint)
-    data = args.data or state["dataset"]["path"]
-    if data is None or not args.data and not os.path.lexists(data):
-        raise UsageError(
-            f"{args.checkpoint}: its dataset {data or '(none)'} is not there; name one with --data"
-        )
-    dataset = open_dataset(data, seed=state["dataset"]["seed"])  # says what is wrong with it
-    trainer = checkpoint.restore(state, dataset, args.checkpoint)
-    warning = checkpoint.dataset_warning(state, dataset)
-    if warning:
-        print(f"warning: {visible(warning)}", file=sys.stderr)
+    trainer = _restored(args.checkpoint, args.data)
+    dataset = trainer.dataset
     options = SampleOptions(
         args.temperature, args.top_k, args.prefix, args.max_length, greedy=args.greedy
     )

@@ -77,6 +77,7 @@ class SetSampling:
 @dataclass(frozen=True)
 class Reconfigure:
     values: dict[str, str]  # hyperparameter -> text typed in the form
+    confirmed: bool = False  # a trained run it would replace: the user agreed
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,27 @@ class ExportRuns:
 
 
 @dataclass(frozen=True)
+class CompareRuns:
+    """The loss panel draws these runs' curves side by side; none: the current runs again."""
+
+    run_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TryChange:
+    """A new run of the post's net with one thing changed (engine/tries.py)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class TraceName:
+    """A name letter by letter under every model that has trained (a TraceView)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class WatchDiagnostics:
     """Report DiagnosticsView while `on` (the diagnostics screen is open), a few times a
     second while training: it costs a batch's forward and backward pass each time."""
@@ -164,6 +186,9 @@ Command = (
     | ListRuns
     | RestoreRun
     | ExportRuns
+    | TraceName
+    | TryChange
+    | CompareRuns
     | WatchDiagnostics
     | Quit
 )

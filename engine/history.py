@@ -55,5 +55,18 @@ class LossHistory:
         return history
 
 
+def downsampled(history: LossHistory, points: int) -> tuple[list[float], list[float]]:
+    """The curve in at most `points` points, each the mean of a run of neighbours."""
+    size = -(-len(history) // points)  # ceiling division
+    steps, values = history.steps, history.values
+    if size <= 1:
+        return list(steps), list(values)
+    runs = range(0, len(values), size)
+    return (
+        [sum(steps[a : a + size]) / len(steps[a : a + size]) for a in runs],
+        [sum(values[a : a + size]) / len(values[a : a + size]) for a in runs],
+    )
+
+
 def _pair_means(values: list[float]) -> list[float]:
     return [(a + b) / 2 for a, b in zip(values[::2], values[1::2], strict=True)]

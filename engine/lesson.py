@@ -14,13 +14,10 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.dataset import Dataset, visible
-from engine.errors import AskFirst
-from engine.families import switch_preset
 from engine.protocol import LessonView
 from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cache_dir
 
 if TYPE_CHECKING:  # the session imports no lesson
-    from engine.families.base import Config
     from engine.session import Session
     from engine.trainer import Trainer
 
@@ -506,16 +503,7 @@ def enter(session: Session, index: int, confirmed: bool) -> None:
     if preset is not None and preset != trainer.config.preset:
         changed = dict(values)
     if changed:
-        if (
-            trainer.step
-            and not confirmed
-            and trainer.config.needs_new_model(_config_with(session, changed))
-        ):
-            raise AskFirst(
-                f"The lesson sets the {session.active} to {_described(changed)}: its "
-                f"{trainer.step:,} steps start over (its row stays in the runs table, t). Go on?"
-            )
-        session.reconfigure(changed)
+        session.reconfigure(changed, confirmed)
         trainer = session.trainer
     if setup.count and trainer.family.counts and trainer.stopped is None:
         while trainer.stopped is None:
@@ -531,12 +519,3 @@ def _differs(trainer: Trainer, name: str, value: str) -> bool:
         return type(current)(value) != current
     except ValueError:
         return True
-
-
-def _config_with(session: Session, values: dict[str, str]) -> Config:
-    trainer = session.trainer
-    return switch_preset(trainer.config, values, trainer.train_examples)
-
-
-def _described(values: dict[str, str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in values.items())

@@ -14,6 +14,7 @@ from engine.checkpoint import save as save_checkpoint
 from engine.commands import (
     CloseLesson,
     Command,
+    CompareRuns,
     EndLearningRateSearch,
     Export,
     ExportRuns,
@@ -36,6 +37,8 @@ from engine.commands import (
     SetSampling,
     Step,
     ToggleRunning,
+    TraceName,
+    TryChange,
     WatchDiagnostics,
 )
 from engine.dataset import visible
@@ -215,6 +218,9 @@ class EngineLoop:
                 error = failure_text(failure)
             self._report(Answer(request.serial, error, question))
             self._say_once(self.session.runs.failure)
+            if self.session.notice:
+                self._report(Note(self.session.notice, "warning"))
+                self.session.notice = None
             self._answered = request.serial
             self._dirty = True
             if not self._connection.poll():
@@ -256,8 +262,8 @@ class EngineLoop:
                 session.nudge_temperature(up)
             case SetSampling(values):
                 session.set_sampling(values)
-            case Reconfigure(values):
-                new_model = session.reconfigure(values)
+            case Reconfigure(values, confirmed):
+                new_model = session.reconfigure(values, confirmed)
                 if new_model:
                     self._clear_names()
                 what = "new model, from step 0" if new_model else "applies from the next step"
@@ -299,9 +305,17 @@ class EngineLoop:
                 self._report(session.runs_view())
             case RestoreRun(run_id):
                 self._set_running(False)
-                session.restore_run(run_id)
+                restored = session.restore_run(run_id)
                 self._clear_names()
-                self._report(Note(f"A new {session.active} run with the values of run {run_id}."))
+                self._report(Note(restored))
+            case CompareRuns(run_ids):
+                session.compare_runs(run_ids)
+            case TryChange(index):
+                self._report(Note(session.try_change(index)))
+                self._clear_names()
+                self._set_running(True)
+            case TraceName(name):
+                self._report(session.trace(name))
             case WatchDiagnostics(on):
                 session.watching = on
             case ExportRuns(path, replace):

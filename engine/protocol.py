@@ -39,6 +39,20 @@ class FamiliesView:
 
 
 @dataclass(frozen=True)
+class TryInfo:
+    title: str
+    change: str  # the values it sets, in a few words
+    lesson: str  # what it should teach
+
+
+@dataclass(frozen=True)
+class TriesView:
+    """Things to try on the post's net, each a new run (TryChange): sent once."""
+
+    tries: list[TryInfo]
+
+
+@dataclass(frozen=True)
 class Bigram:
     first: str
     second: str
@@ -90,6 +104,8 @@ class LossView:
     best: tuple[int, float] | None  # the active model's best val loss: (step, loss)
     training: bool  # more is coming soon: the app may draw it off its UI thread
     first_loss: float | None = None  # the active net's loss before its first step
+    # Runs of the runs table side by side, each curve named by its run (models: their labels)
+    compared: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,7 @@ class RunRow:
     best_test: float | None  # of the best val loss's weights
     parameters: int  # weights, or the counts a counting model keeps
     current: bool  # the run of one of this session's models now
+    kept: bool = False  # its weights kept by this session: it can be brought back itself
 
 
 @dataclass(frozen=True)
@@ -254,8 +271,43 @@ class LessonView:
     probabilities: bool = False  # the bigram panel shows P
 
 
+@dataclass(frozen=True)
+class TracedLetter:
+    """One position of a traced name: the context a model read, the character that came
+    next, and the probability it gave that character."""
+
+    context: str  # as the model read it, boundaries shown as the vocabulary shows them
+    next: str
+    probability: float
+    nll: float  # -ln probability, as the loss counts it
+    count: int | None = None  # the counting bigram's N entry of the pair; P is `probability`
+
+
+@dataclass(frozen=True)
+class NameTrace:
+    """A name under one model: each letter, then the end, with its probability."""
+
+    model: str
+    step: int
+    letters: list[TracedLetter]
+    total: float  # the name's negative log-likelihood: the sum of the letters' nll
+    mean: float  # ... per character: the loss of this one name
+    surprise: int | None  # the letter with the largest nll; None if all are alike
+
+
+@dataclass(frozen=True)
+class TraceView:
+    """A name traced letter by letter under every model that has trained (and the uniform,
+    which needs none); `error`: why it cannot be (a character not in the vocabulary)."""
+
+    name: str
+    traces: list[NameTrace]
+    error: str | None = None
+
+
 View = (
     FamiliesView
+    | TriesView
     | LessonView
     | StatusView
     | LossView
@@ -303,4 +355,4 @@ class Idle:
     serial: int
 
 
-Record = View | RunsView | Names | Note | Answer | Idle
+Record = View | RunsView | TraceView | Names | Note | Answer | Idle

@@ -19,10 +19,13 @@ from engine.dataset import visible
 from engine.families import config_from_dict
 from engine.families.base import Config
 from engine.files import FileRefused, read_regular, write_atomic
-from engine.protocol import RunRow
+from engine.history import downsampled
+from engine.kept import run_name
+from engine.protocol import Curve, RunRow
 from engine.trainer import Trainer
 
 KEEP_RUNS = 1000  # the file keeps the newest this many
+CURVE_POINTS = 100  # each run's train and val curves, downsampled to this many points
 
 
 def data_dir() -> Path | None:
@@ -58,7 +61,11 @@ class Run:
     parameters: int
     extra: dict[str, object] = field(default_factory=dict)  # room for later fields
 
-    def row(self, current: bool) -> RunRow:
+    @property
+    def name(self) -> str:
+        return run_name(self.config, self.changes)
+
+    def row(self, current: bool, kept: bool) -> RunRow:
         config = self.config
         return RunRow(
             id=self.id,
@@ -74,6 +81,7 @@ class Run:
             best_test=self.best_test,
             parameters=self.parameters,
             current=current,
+            kept=kept,
         )
 
 
@@ -110,6 +118,12 @@ class RunLog:
             best_val=trainer.best_val if has_best else None,
             best_test=trainer.best_test() if has_best else None,
             parameters=trainer.model.parameter_count(),
+            extra={
+                "curves": {
+                    "train": downsampled(trainer.train_history, CURVE_POINTS),
+                    "val": downsampled(trainer.val_history, CURVE_POINTS),
+                }
+            },
         )
         self.runs[run.id] = run
         self._own.add(run.id)
@@ -158,15 +172,29 @@ class RunLog:
         self.runs = {**theirs, **mine}
         self._written = {**theirs, **{r.id: r for r in changed}}
 
-    def rows(self, current: set[str]) -> list[RunRow]:
-        """Every run, the best val loss first; runs without one last."""
-        rows = [run.row(run.id in current) for run in self.runs.values()]
+    def rows(self, current: set[str], kept: set[str] = frozenset()) -> list[RunRow]:
+        """Every run, the best val loss first; runs without one last. `current`: the runs of
+        the session's models now; `kept`: those whose weights the session keeps."""
+        rows = [run.row(run.id in current, run.id in kept) for run in self.runs.values()]
         return sorted(rows, key=lambda r: (r.best_val is None, r.best_val or 0.0))
 
     def config_of(self, run_id: str) -> Config:
+        return config_from_dict(self._run(run_id).config)
+
+    def curves_of(self, run_id: str) -> tuple[Curve, Curve]:
+        """Its train and val curves as recorded (none, for a row of an older version)."""
+        curves = self._run(run_id).extra.get("curves")
+        if not isinstance(curves, dict):
+            return ([], []), ([], [])
+        return _curve(curves.get("train")), _curve(curves.get("val"))
+
+    def name_of(self, run_id: str) -> str:
+        return self._run(run_id).name
+
+    def _run(self, run_id: str) -> Run:
         if run_id not in self.runs:
             raise ValueError(f"no run {run_id}")
-        return config_from_dict(self.runs[run_id].config)
+        return self.runs[run_id]
 
     def csv_text(self) -> str:
         table = io.StringIO()
@@ -233,6 +261,19 @@ def _run(values: object) -> Run:
     if not isinstance(values.get("config", {}).get("model"), str):
         raise TypeError("config")
     return Run(**values)
+
+
+def _curve(value: object) -> Curve:
+    """A curve as the file has it, or none where it is not two lists of numbers."""
+    if (
+        isinstance(value, list | tuple)  # a tuple until it has been through the file
+        and len(value) == 2
+        and all(isinstance(part, list) for part in value)
+        and len(value[0]) == len(value[1])
+        and all(isinstance(v, int | float) for part in value for v in part)
+    ):
+        return list(value[0]), list(value[1])
+    return [], []
 
 
 def _check_regular(path: Path) -> None:

@@ -25,6 +25,7 @@ from engine.families import FAMILIES, NAMES, family, switch_preset
 from engine.families.base import NEW_MODEL_MARK
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
+from engine.kept import KEPT_NOTE, KeptRuns, run_name
 from engine.lr_finder import LearningRateFinder
 from engine.protocol import (
     BigramView,
@@ -39,12 +40,15 @@ from engine.protocol import (
     Sample,
     SamplingView,
     StatusView,
+    TraceView,
     View,
 )
 from engine.runs import RunLog, runs_path
 from engine.sampling import SAMPLING_HINTS, SampleOptions, StreamState, stream
 from engine.sources import open_dataset
+from engine.trace import trace
 from engine.trainer import Evaluation, StepReport, Trainer
+from engine.tries import TRIES_VIEW, tried
 from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_view, embedding_2d
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
@@ -87,6 +91,9 @@ class Session:
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     warning: str | None = None  # about the checkpoint it opened with, for the user
     saved_at: dict[str, int] = field(default_factory=dict)  # model -> step last saved
+    kept: KeptRuns = field(default_factory=KeptRuns)  # replaced runs, weights and all
+    notice: str | None = None  # for the user, once: a kept run that had to be dropped
+    compared: tuple[str, ...] = ()  # runs whose curves the loss panel sets side by side
     watching: bool = False  # the diagnostics screen is open: its view is made with the others
     # Each weight's update:data ratios so far, of the run they were measured in
     _updates: tuple[str, dict[str, list[tuple[int, float]]]] = ("", {})
@@ -144,28 +151,47 @@ class Session:
         return self.trainer.run(steps, cancel)
 
     def reset(self, confirmed: bool = False) -> None:
-        """Start the current model over; a trained run not saved since is wiped only once the
-        user has confirmed (AskFirst)."""
+        """Start the current model over; a trained run not saved since is replaced only once
+        the user has confirmed (AskFirst). It is kept (KeptRuns)."""
         trainer = self.trainer
-        if not confirmed and trainer.step and self.saved_at.get(self.active) != trainer.step:
+        if not confirmed and self._unsaved(trainer):
             raise AskFirst(
-                f"Reset the {self.active}? Its {trainer.step:,} steps start over (not saved; "
-                "its row stays in the runs table, t)."
+                f"Reset the {self.active}? Its {trainer.step:,} steps start over (not saved); "
+                f"{KEPT_NOTE}"
             )
-        self._keep_run(trainer)
-        trainer.reset()
+        self._replace(Trainer(self.dataset, trainer.config))
 
-    def reconfigure(self, values: dict[str, str]) -> bool:
-        """Apply hyperparameters typed in a form; returns True when they need a new model.
-        A ValueError says what is wrong and leaves all as it was."""
+    def reconfigure(self, values: dict[str, str], confirmed: bool = False) -> bool:
+        """Apply hyperparameters typed in a form; returns True when they need a new model,
+        which replaces a trained run not saved since only once the user has confirmed
+        (AskFirst). A ValueError says what is wrong and leaves all as it was."""
         unknown = set(values) - set(self.trainer.family.form())
         if unknown:
             raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
         trainer = self.trainer
         config = switch_preset(trainer.config, values, trainer.train_examples)
-        if trainer.config.needs_new_model(config):
-            self._keep_run(trainer)
-        return trainer.reconfigure(config)
+        if not trainer.config.needs_new_model(config):
+            return trainer.reconfigure(config)
+        if not confirmed and self._unsaved(trainer):
+            changed = ", ".join(f"{k} {v}" for k, v in values.items())
+            raise AskFirst(
+                f"{changed} starts a new {self.active}: its {trainer.step:,} steps start over "
+                f"(not saved); {KEPT_NOTE} Go on?"
+            )
+        self._replace(Trainer(self.dataset, config))
+        return True
+
+    def _unsaved(self, trainer: Trainer) -> bool:
+        """It has trained since it was last saved, if ever."""
+        return bool(trainer.step) and self.saved_at.get(trainer.config.model) != trainer.step
+
+    def _replace(self, trainer: Trainer) -> None:
+        """This run in its model's place, and current; the run it replaces is kept."""
+        model = trainer.config.model
+        if model in self.trainers and self.trainers[model] is not trainer:
+            self._keep_run(self.trainers[model])
+        self.trainers[model] = trainer
+        self.active = model
 
     def set_sampling(self, values: dict[str, str]) -> None:
         """Sampling options typed in a form; a ValueError (bad value, unknown prefix) changes
@@ -181,8 +207,12 @@ class Session:
 
     def open_dataset(self, path: str) -> None:
         """Start over on another file; on a DatasetError the current session stays as it was."""
-        dataset = open_dataset(path)
-        self.record_runs()
+        self._switch_to(open_dataset(path))
+
+    def _switch_to(self, dataset: Dataset) -> None:
+        """Another dataset, its models not made yet; the runs trained so far are kept."""
+        for trainer in self.trainers.values():
+            self._keep_run(trainer)
         self.dataset, self.trainers = dataset, {}
         self.options = SampleOptions(self.options.temperature, self.options.top_k)
         self.names.clear()
@@ -190,11 +220,7 @@ class Session:
     def load_checkpoint(self, path: str) -> str | None:
         """Load a run; returns a warning if it was trained on another version of the data."""
         state = checkpoint.read(path)
-        trainer = checkpoint.restore(state, self.dataset, path)
-        if trainer.config.model in self.trainers:
-            self._keep_run(self.trainers[trainer.config.model])
-        self.trainers[trainer.config.model] = trainer
-        self.active = trainer.config.model
+        self._replace(checkpoint.restore(state, self.dataset, path))
         return checkpoint.dataset_warning(state, self.dataset)
 
     def find_learning_rate(self) -> None:
@@ -208,23 +234,52 @@ class Session:
         self.runs.save()
 
     def _keep_run(self, trainer: Trainer) -> None:
-        """Its row, before the run starts over or is replaced."""
+        """Its row and its weights, before the run is replaced."""
         if self.runs.record(trainer):
             self.runs.save()
+        self.notice = self.kept.keep(trainer) or self.notice
 
     def runs_view(self) -> RunsView:
         self.record_runs()
         current = {t.started for t in self.trainers.values()}
         where = "nowhere (no home directory)" if self.runs.path is None else str(self.runs.path)
-        return RunsView(self.runs.rows(current), visible(where), self.runs.skipped)
+        rows = self.runs.rows(current, self.kept.ids())
+        return RunsView(rows, visible(where), self.runs.skipped)
 
-    def restore_run(self, run_id: str) -> None:
-        """A new run, on this dataset, with the values of an earlier one; of its model."""
-        config = self.runs.config_of(run_id)
-        if config.model in self.trainers:
-            self._keep_run(self.trainers[config.model])
-        self.trainers[config.model] = Trainer(self.dataset, config)
-        self.active = config.model
+    def restore_run(self, run_id: str) -> str:
+        """An earlier run current again: itself, where its weights are kept (on its own
+        dataset), else a new run on this dataset with its values. Says which."""
+        name = self.runs.name_of(run_id)
+        for trainer in self.trainers.values():
+            if trainer.started == run_id:
+                self.active = trainer.config.model
+                return f"The {name} run is the current one."
+        kept = self.kept.take(run_id)
+        if kept is None:
+            self._replace(Trainer(self.dataset, self.runs.config_of(run_id)))
+            return f"A new run with the values of {name}, from step 0."
+        if kept.dataset is not self.dataset:
+            self._switch_to(kept.dataset)
+        self._replace(kept)
+        return f"Brought back the {name} run, at step {kept.step:,}."
+
+    def try_change(self, index: int) -> str:
+        """A new run of the post's net with one change (engine/tries.py); the run it replaces
+        is kept."""
+        trainer = Trainer(self.dataset, tried(index))
+        self._replace(trainer)
+        changes = trainer.config.differences(trainer.train_examples, self.dataset.vocab.size)
+        return f"A new run: {run_name(trainer.config.as_dict(), changes)}."
+
+    def trace(self, name: str) -> TraceView:
+        """The name under every model that has trained, and the uniform, which needs no
+        training; a character not in the vocabulary is said in `error`."""
+        trainers = {"uniform": Trainer(self.dataset, family("uniform").preset())}
+        trainers |= {n: t for n, t in self.trainers.items() if t.step}
+        try:
+            return TraceView(name, [trace(t, name) for t in trainers.values()])
+        except ValueError as error:
+            return TraceView(name, [], str(error))
 
     def export_runs(self, path: str, replace: bool = False) -> Path:
         """Write the runs table as CSV to a new path, or over a regular file once the user
@@ -261,7 +316,8 @@ class Session:
         return self.trainer.evaluation(("val",))
 
     def export(self, stem: str, replace: bool = False) -> list[Path]:
-        """Write the names made so far (with tag and log-probability) and every loss curve; an
+        """Write the names made so far (with tag and log-probability) and the loss curves of
+        every run it has (each named, with its id); an
         existing file is replaced only with `replace` (files.Exists until then)."""
         base = expand(stem)
         targets = [base.with_name(base.name + suffix) for suffix in ("-names.tsv", "-loss.csv")]
@@ -276,15 +332,19 @@ class Session:
         writer.writerow(MadeName.HEADER)
         writer.writerows(name.row() for name in self.names)
         write_atomic(names_path, lambda file: file.write(table.getvalue().encode()))
-        rows = ["model,split,step,loss"]
-        for name, trainer in self.trainers.items():
+        curves = io.StringIO()  # every run this session has: the current ones, then the kept
+        writer = csv.writer(curves, lineterminator="\n")
+        writer.writerow(["model", "split", "step", "loss", "run", "run_id"])
+        for trainer in [*self.trainers.values(), *self.kept.trainers()]:
+            config = trainer.config
+            changes = config.differences(trainer.train_examples, self.dataset.vocab.size)
+            run = run_name(config.as_dict(), changes)
             for split, history in (("train", trainer.train_history), ("val", trainer.val_history)):
-                rows += [
-                    f"{name},{split},{s:g},{v:.6f}"
+                writer.writerows(
+                    [config.model, split, f"{s:g}", f"{v:.6f}", run, trainer.started]
                     for s, v in zip(history.steps, history.values, strict=True)
-                ]
-        curves = "\n".join(rows) + "\n"
-        write_atomic(loss_path, lambda file: file.write(curves.encode()))
+                )
+        write_atomic(loss_path, lambda file: file.write(curves.getvalue().encode()))
         return [names_path, loss_path]
 
     def views(self, running: bool, steps_per_second: float | None) -> list[View]:
@@ -294,9 +354,9 @@ class Session:
         options = self.options
         val = trainer.last_val
         has_best = trainer.best_val < math.inf
-        counts = trainer.family.counts
         return [
             FAMILIES_VIEW,
+            TRIES_VIEW,
             StatusView(
                 running=running,
                 steps_per_second=steps_per_second if running else None,
@@ -315,25 +375,7 @@ class Session:
                 items=len(dataset.items),
                 vocab_size=dataset.vocab.size,
             ),
-            LossView(
-                model=self.active,
-                models=list(NAMES),
-                loss=_recent(trainer.train_history),
-                train_curves={
-                    n: _curve(t.train_history) for n, t in self.trainers.items() if t.step
-                },
-                val_curves={
-                    n: _curve(t.val_history) for n, t in self.trainers.items() if len(t.val_history)
-                },
-                references={
-                    name: t.best_val
-                    for name, t in self.trainers.items()
-                    if t.family.counts and t.stopped and t.best_val < math.inf
-                },
-                best=(trainer.best_step, trainer.best_val) if has_best and not counts else None,
-                first_loss=None if counts else trainer.initial_loss,
-                training=running,
-            ),
+            self._compared_view(running) if self.compared else self._loss_view(running),
             EmbeddingView(
                 points=self._embedding_points(points) if points is not None else None,
                 size=None if points is None else trainer.model.embedding_table().shape[1],
@@ -376,6 +418,67 @@ class Session:
                 else []
             ),
         ]
+
+    def _references(self) -> dict[str, float]:
+        """The val loss of each counting model that has counted its epoch: the bars."""
+        return {
+            name: t.best_val
+            for name, t in self.trainers.items()
+            if t.family.counts and t.stopped and t.best_val < math.inf
+        }
+
+    def _loss_view(self, running: bool) -> LossView:
+        """Every model's current run."""
+        trainer = self.trainer
+        has_best = trainer.best_val < math.inf and not trainer.family.counts
+        return LossView(
+            model=self.active,
+            models=list(NAMES),
+            loss=_recent(trainer.train_history),
+            train_curves={n: _curve(t.train_history) for n, t in self.trainers.items() if t.step},
+            val_curves={
+                n: _curve(t.val_history) for n, t in self.trainers.items() if len(t.val_history)
+            },
+            references=self._references(),
+            best=(trainer.best_step, trainer.best_val) if has_best else None,
+            first_loss=None if trainer.family.counts else trainer.initial_loss,
+            training=running,
+        )
+
+    def compare_runs(self, run_ids: tuple[str, ...]) -> None:
+        """The loss panel draws these runs' curves side by side (none: each model's current
+        run again); a ValueError for a run that is not in the table."""
+        self.record_runs()  # the curves of the runs going on, as they are now
+        for run_id in run_ids:
+            self.runs.name_of(run_id)
+        self.compared = run_ids
+
+    def _compared_view(self, running: bool) -> LossView:
+        """The compared runs, each labelled by what it changed: a run of this session live."""
+        live = {t.started: t for t in [*self.trainers.values(), *self.kept.trainers()]}
+        labels, train, val = [], {}, {}
+        for run_id in self.compared:
+            label = f"{len(labels) + 1}:{self.runs.name_of(run_id)}"
+            labels.append(label)
+            if run_id in live:
+                history = live[run_id]
+                train[label], val[label] = (
+                    _curve(history.train_history),
+                    _curve(history.val_history),
+                )
+            else:
+                train[label], val[label] = self.runs.curves_of(run_id)
+        return LossView(
+            model=labels[0],
+            models=labels,
+            loss=None,
+            train_curves={k: v for k, v in train.items() if v[0]},
+            val_curves={k: v for k, v in val.items() if v[0]},
+            references=self._references(),
+            best=None,
+            training=running,
+            compared=True,
+        )
 
     def _preset_values(self) -> dict[str, dict[str, str]]:
         """Made once per model and data: a preset sized for the data builds its shape."""

@@ -21,6 +21,7 @@ from engine.commands import (
     Request,
     SelectModel,
     Step,
+    TraceName,
     WatchDiagnostics,
 )
 from engine.protocol import Answer, Idle, Record
@@ -60,6 +61,14 @@ SCENARIOS: dict[str, list[Command]] = {
         *[Step(100)] * 6,
     ],
     "300 names, overfitting": [OpenDataset(SMALL), *MLP, BARE, *[Step(50)] * 30],
+    "counted, mlp 600 steps, emma traced": [
+        Step(210),
+        SelectModel("ngram"),
+        Step(300),
+        SelectModel("mlp"),
+        *[Step(100)] * 6,
+        TraceName("emma"),
+    ],
     "bigram counted": [Step(210)],
     # The seed post's net: randn init, ReLU, full batch: a first loss in the tens
     "seed preset 40 steps": [*MLP, Reconfigure({"preset": "seed"}), *[Step(5)] * 8],
@@ -120,6 +129,26 @@ def record(commands: list[Command]) -> list[Record]:
     return records
 
 
+def compared_runs() -> list[Record]:
+    """Three runs of the mlp, then their curves side by side: what the loss panel and the
+    runs table show (a session of its own: CompareRuns names runs by when they started)."""
+    import torch
+
+    from engine.session import Session
+
+    torch.set_num_threads(1)
+    session = Session.open()
+    session.select_model("mlp", "lecture")
+    for values in ({}, {"n_hidden": "50"}, {"n_embd": "4"}):
+        session.reconfigure(values, confirmed=True)
+        for _ in range(4):
+            session.train(100)
+            session.trainer.evaluate(("val",))
+    runs = session.runs_view()
+    session.compare_runs(tuple(row.id for row in runs.rows if row.model == "mlp"))
+    return [*session.views(False, None), session.runs_view()]
+
+
 def record_all() -> dict[str, list[Record]]:
     root = os.getcwd()
     os.chdir(FIXTURES.parent.parent)
@@ -127,7 +156,8 @@ def record_all() -> dict[str, list[Record]]:
     try:
         with tempfile.TemporaryDirectory() as runs:  # the runs table's file: not the user's
             os.environ["MAKEMORE_TUI_HOME"] = runs
-            return {name: record(commands) for name, commands in SCENARIOS.items()}
+            recorded = {name: record(commands) for name, commands in SCENARIOS.items()}
+            return recorded | {"three runs compared": compared_runs()}
     finally:
         os.chdir(root)
         if home is None:

@@ -30,9 +30,11 @@ from engine.commands import (
     SetSampling,
     Step,
     ToggleRunning,
+    TraceName,
+    TryChange,
     WatchDiagnostics,
 )
-from engine.protocol import DiagnosticsView, Note, RateSweepView
+from engine.protocol import DiagnosticsView, Names, Note, RateSweepView, Sample
 
 RECORDED = load()
 
@@ -366,6 +368,66 @@ def test_reset_asks_first_when_the_engine_does():
         assert app.engine.sent == [Reset(), Reset(confirmed=True)]
 
     drive(scenario, RECORDED["start"], questions={Reset: "Reset the mlp? Its 600 steps..."})
+
+
+def test_a_form_change_that_would_replace_a_trained_run_asks_first():
+    async def scenario(app, pilot):
+        await press(pilot, "e")
+        form = app.screen
+        await pilot.press(*["tab"] * 20, "ctrl+u", "3", "enter")  # seed
+        await settle(pilot)
+        assert "starts a new mlp" in str(app.screen.query_one(".form-title").render())
+        await press(pilot, "n")  # no: the form stays, nothing sent again
+        assert app.screen is form and app.engine.sent == [Reconfigure({"seed": "3"})]
+        await pilot.press("enter")
+        await settle(pilot)
+        await press(pilot, "y")
+        assert app.engine.sent[-1] == Reconfigure({"seed": "3"}, confirmed=True)
+        await settle(pilot)
+        assert not app.screen.is_modal  # answered: the form has closed
+
+    question = "seed 3 starts a new mlp: its 600 steps start over (not saved); ... Go on?"
+    drive(scenario, RECORDED["mlp"], questions={Reconfigure: question})
+
+
+def test_things_to_try_start_a_new_run_with_one_key():
+    async def scenario(app, pilot):
+        await press(pilot, "T")
+        listed = app.screen.query_one("#tries-list")
+        assert listed.option_count == len(app.tries.tries)
+        assert "minibatches of 32" in str(listed.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.engine.sent[-1] == TryChange(1) and not app.screen.is_modal
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_w_traces_the_name_picked_in_the_generator(embedded):
+    from engine.session import Session
+
+    session = Session(embedded)
+    session.train(10_000)  # the bigram counts
+    traced = session.trace("emma")
+
+    async def scenario(app, pilot):
+        app.names.update_names(Names(finished=[Sample("emma", -9.0, "train")]))
+        await press(pilot, "w")
+        assert app.engine.sent[-1] == TraceName("emma")
+        app.engine.play([traced])
+        await settle(pilot)
+        table = app.screen.query_one("#trace-table")
+        assert table.row_count == 5 + 2  # e, m, m, a, the end; the sum and the mean
+        bigram = next(t for t in traced.traces if t.model == "bigram")
+        row = [str(c) for c in table.get_row_at(1)]  # e -> m
+        assert row[0].endswith("→ m") and f"{bigram.letters[1].probability:.3f}" in row[2]
+        assert f"N {bigram.letters[1].count:,}" in row[2]
+        sums = [str(c) for c in table.get_row_at(5)]
+        assert f"{bigram.total:5.2f}" in sums[2]
+        await pilot.press("ctrl+u", *"zoë", "enter")
+        assert app.engine.sent[-1] == TraceName("zoë")
+
+    drive(scenario, RECORDED["start"])
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])

@@ -136,7 +136,9 @@ def test_save_load_and_export(tmp_path, monkeypatch):
             names[0] == "name\tlogprob\ttag\tmodel\tstep\ttemperature\ttop_k\tprefix"
             and len(names) > 4
         )
-        assert loss[0] == "model,split,step,loss" and any(r.startswith("mlp,train,") for r in loss)
+        assert loss[0] == "model,split,step,loss,run,run_id" and any(
+            r.startswith("mlp,train,") for r in loss
+        )
 
     drive(scenario)
 

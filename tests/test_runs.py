@@ -19,7 +19,7 @@ def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
     session.trainers["mlp"] = Trainer(small, preset("small"))
     session.train(40)
     session.trainer.evaluate(("val",))
-    session.reconfigure({"n_hidden": "20"})  # a new model: the run above is kept
+    session.reconfigure({"n_hidden": "20"}, confirmed=True)  # a new model: the run above is kept
     session.train(30)
     session.trainer.evaluate(("val",))
     view = session.runs_view()

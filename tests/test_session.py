@@ -30,6 +30,7 @@ from engine.protocol import (
     FamiliesView,
     HyperparameterView,
     Idle,
+    LossView,
     Names,
     Note,
     RateSweepView,
@@ -56,8 +57,52 @@ def test_reconfigure_applies_or_refuses_and_says_when_it_starts_over(session):
     assert session.trainer.step == 5 and session.trainer.config.shape.block_size == 6
     assert session.reconfigure({"learning_rate": "0.01"}) is False
     assert session.trainer.step == 5 and session.trainer.config.run.learning_rate == 0.01
-    assert session.reconfigure({"n_embd": "8"}) is True
+    with pytest.raises(AskFirst, match="n_embd 8 starts a new mlp: its 5 steps start over"):
+        session.reconfigure({"n_embd": "8"})
+    assert session.trainer.step == 5
+    assert session.reconfigure({"n_embd": "8"}, confirmed=True) is True
     assert session.trainer.step == 0 and session.trainer.config.shape.n_embd == 8
+
+
+def test_a_replaced_run_is_kept_and_brought_back_itself(session):
+    """A new seed, then Enter on the old run's row: its losses and its names, as they were."""
+    session.select_model("mlp")
+    session.train(30)
+    old = session.trainer
+    session.set_sampling({"seed": "7"})
+    names = [s.text for s in _drawn(session)]
+    losses = (old.split_loss("val"), list(old.train_history.values))
+    with pytest.raises(AskFirst, match="seed 3 starts a new mlp"):
+        session.reconfigure({"seed": "3"})
+    session.reconfigure({"seed": "3"}, confirmed=True)
+    session.train(5)
+    assert session.trainer is not old
+    assert next(r for r in session.runs_view().rows if r.id == old.started).kept
+    said = session.restore_run(old.started)
+    assert said == "Brought back the mlp default run, at step 30."
+    assert session.trainer is old and old.step == 30
+    assert (old.split_loss("val"), list(old.train_history.values)) == losses
+    session.set_sampling({"seed": "7"})
+    assert [s.text for s in _drawn(session)] == names
+    # ... and the run it replaced, in turn
+    assert any(r.kept and r.steps == 5 for r in session.runs_view().rows)
+
+
+def test_a_run_kept_of_another_dataset_brings_its_data_back(session, tmp_path):
+    session.select_model("mlp")
+    session.train(3)
+    first, old = session.dataset, session.trainer.started
+    other = tmp_path / "other.txt"
+    other.write_text("anna\nbob\ncarl\ndora\n" * 20)
+    session.open_dataset(str(other))
+    assert session.dataset is not first
+    session.restore_run(old)
+    assert session.dataset is first and session.trainer.started == old
+
+
+def _drawn(session):
+    *_, names = session.stream_names(5)
+    return names
 
 
 def test_the_forms_offer_what_applies_to_the_model(session):
@@ -140,7 +185,7 @@ def test_export_writes_the_names_the_session_made(session, tmp_path):
     assert [r.split("\t")[0] for r in rows[1:]] == [s.text for s in reversed(streamed[-1])]
     assert rows[1].split("\t")[3:] == ["bigram", "50", "1", "", ""]
     loss = written[1].read_text().splitlines()
-    assert loss[0] == "model,split,step,loss" and loss[1].startswith("bigram,train,1,")
+    assert loss[0] == "model,split,step,loss,run,run_id" and loss[1].startswith("bigram,train,1,")
 
 
 def test_the_server_answers_each_request_and_sends_only_changed_views():
@@ -311,3 +356,54 @@ def test_a_sampling_seed_draws_the_same_names_each_time_it_is_set(session):
     assert names() == first != second  # the draws go on from the seed, and again from it
     session.set_sampling({"greedy": "yes"})
     assert len(names()) == 1
+
+
+def test_each_thing_to_try_starts_a_new_run_with_exactly_its_change(session):
+    from engine.kept import KEEP_RUNS
+    from engine.tries import TRIES
+
+    session.select_model("mlp")
+    session.train(3)
+    for index, entry in enumerate(TRIES):
+        before = session.trainer
+        said = session.try_change(index)
+        trainer = session.trainer
+        assert trainer is not before and trainer.step == 0 and said.startswith("A new run: mlp")
+        values = dict(entry.values)
+        preset = values.pop("preset", "seed")
+        assert trainer.config.preset == preset
+        changes = trainer.config.differences(trainer.train_examples, session.dataset.vocab.size)
+        assert {k: str(v) for k, v in changes.items()} == values
+        session.train(2)
+    # The first run and every try but the current one: one more than are kept
+    assert len(TRIES) == KEEP_RUNS + 1
+    assert sum(r.kept for r in session.runs_view().rows) == KEEP_RUNS
+    assert session.notice.startswith("Dropped the weights of mlp default (3 steps)")
+
+
+def test_runs_compared_side_by_side_each_labelled_also_from_the_file(session):
+    session.select_model("mlp")
+    ids = []
+    for index in (None, 0, 1):
+        if index is not None:
+            session.try_change(index)
+        session.train(40)
+        session.trainer.evaluate(("val",))
+        ids.append(session.trainer.started)
+    session.compare_runs(tuple(ids))
+    view = next(v for v in session.views(False, None) if isinstance(v, LossView))
+    assert view.compared and view.models == [
+        "1:mlp default",
+        "2:mlp seed, batch_size 32",
+        "3:mlp seed, activation tanh, init scaled",
+    ]
+    assert len(view.train_curves) == len(view.val_curves) == 3
+    assert view.val_curves[view.models[2]][1] == list(session.trainer.val_history.values)
+    again = Session(session.dataset)  # another session: the curves the file keeps
+    again.compare_runs(tuple(ids))
+    kept = next(v for v in again.views(False, None) if isinstance(v, LossView))
+    assert kept.models == view.models
+    assert kept.val_curves == {k: (list(s), list(v)) for k, (s, v) in view.val_curves.items()}
+    session.compare_runs(())
+    view = next(v for v in session.views(False, None) if isinstance(v, LossView))
+    assert not view.compared and view.models[0] == "bigram"

@@ -9,6 +9,7 @@ from recording import error_of, load
 from tui_helpers import press, settle
 
 from engine.commands import Reconfigure
+from engine.protocol import TraceView
 from tui.app import create_app
 
 SIZES = [(80, 24), (160, 48)]
@@ -63,6 +64,24 @@ def test_hyperparameter_form_with_an_error(snap_compare, size):
 
     app = replaying("mlp", errors={Reconfigure: error})
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_a_traced_name(snap_compare, size):
+    recorded = RECORDED["counted, mlp 600 steps, emma traced"]
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("w")
+        pilot.app.engine.play([r for r in recorded if isinstance(r, TraceView)])
+        await settle(pilot)
+
+    assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_three_runs_side_by_side(snap_compare, size):
+    assert snap_compare(replaying("three runs compared"), terminal_size=size, run_before=settle)
 
 
 def test_too_small(snap_compare):

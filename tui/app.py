@@ -48,6 +48,8 @@ from engine.protocol import (
     RateSweepView,
     RunsView,
     SamplingView,
+    TraceView,
+    TriesView,
 )
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
@@ -97,6 +99,7 @@ class MakemoreApp(App[int]):
         self.panels = {panel.VIEW: panel for panel in panels}
         self.forms: dict[type[FormView], FormView] = {}  # what each form offers now
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
+        self.tries: TriesView | None = None  # things to try, once
         self.form: FormScreen | None = None  # the form opened last
         self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
@@ -206,13 +209,15 @@ class MakemoreApp(App[int]):
                 self.engine.drawn(idle)
             case FamiliesView(families):
                 self.families = families
+            case TriesView() as tries:
+                self.tries = tries
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
             case LessonView() as view:
                 self.lesson.show(view)
                 self._set_up_for(view)
                 self.call_after_refresh(self._fit_the_grid)  # the caption takes rows
-            case DiagnosticsView() | RateSweepView() | RunsView() as view:
+            case DiagnosticsView() | RateSweepView() | RunsView() | TraceView() as view:
                 if type(view) in self.screens:  # a screen open for it
                     self.screens[type(view)].show(view)
             case view:
@@ -292,7 +297,19 @@ class MakemoreApp(App[int]):
         self.loss.toggle_log_scale()
 
     def action_edit(self) -> None:
-        self._open_form(HyperparameterView, self.engine.reconfigure)
+        self._open_form(HyperparameterView, self._reconfigure)
+
+    def _reconfigure(self, values: dict[str, str]) -> int:
+        """The form's values; should they replace a trained run, sent again once the user
+        agrees, the form waiting for that answer."""
+        serial = self.engine.reconfigure(values)
+
+        def again() -> None:
+            if self.form is not None:
+                self.form.waiting = self.engine.reconfigure(values, confirmed=True)
+
+        self.on_yes[serial] = again
+        return serial
 
     def action_sampling(self) -> None:
         self._open_form(SamplingView, self.engine.set_sampling)
@@ -365,7 +382,7 @@ class MakemoreApp(App[int]):
     def action_runs(self) -> None:
         from tui.screens.runs import RunsScreen
 
-        self._open(RunsScreen(self.engine.restore_run, self._export_runs))
+        self._open(RunsScreen(self.engine.restore_run, self._export_runs, self.engine.compare_runs))
         self.engine.list_runs()
 
     def _export_runs(self) -> None:
@@ -374,6 +391,22 @@ class MakemoreApp(App[int]):
             "makemore-runs.csv",
             lambda path: self._ask_first(self.engine.export_runs, path, replace=True),
         )
+
+    def action_tries(self) -> None:
+        from tui.screens.tries import TriesScreen
+
+        if self.tries is None:
+            self.notify("Still loading.")
+            return
+        self.push_screen(TriesScreen(self.tries, self.engine.try_change))
+
+    def action_trace(self) -> None:
+        from tui.screens.trace import TraceScreen
+
+        name = self.names.chosen()
+        self._open(TraceScreen(name, self.engine.trace_name))
+        if name:
+            self.engine.trace_name(name)
 
     def action_diagnostics(self) -> None:
         from tui.screens.diagnostics import DiagnosticsScreen

@@ -1,5 +1,5 @@
 """`makemore-tui`: the app; `serve`: the app in a browser; with train / lr-find / sample /
-fetch-names, the headless commands.
+score / fetch-names, the headless commands.
 
 Nothing heavy is imported here: the headless commands need no Textual, and the app must paint
 its first frame before torch is imported.
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 # The subcommands of engine/cli.py, named here so that the app never imports torch to check.
-HEADLESS = ("train", "lr-find", "sample", "fetch-names")
+HEADLESS = ("train", "lr-find", "sample", "score", "fetch-names")
 SESSIONS_PER_CORE = 1  # each trains on a core; a third on 2 cores slows all to 0.55x (README)
 
 
@@ -29,7 +29,7 @@ def build_parser(serving: bool = False) -> argparse.ArgumentParser:
             prog="makemore-tui",
             description="Watch character-level language models learn. In a browser: "
             "makemore-tui serve --help. Headless commands: "
-            "makemore-tui {train,lr-find,sample,fetch-names} --help",
+            "makemore-tui {train,lr-find,sample,score,fetch-names} --help",
         )
     parser.add_argument("file", nargs="?", help="a text file, one item per line")
     parser.add_argument("--data", help="the same as FILE; 'names' for makemore's names.txt")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if not sys.stdin.isatty() and "TEXTUAL_DRIVER" not in os.environ:
         print(
             "error: the app needs a terminal on its standard input; for scripts: "
-            "makemore-tui {train,lr-find,sample} --help",
+            "makemore-tui {train,lr-find,sample,score} --help",
             file=sys.stderr,
         )
         return 2

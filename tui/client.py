@@ -22,6 +22,7 @@ from pathlib import Path
 from engine.commands import (
     CloseLesson,
     Command,
+    CompareRuns,
     EndLearningRateSearch,
     Export,
     ExportRuns,
@@ -44,6 +45,8 @@ from engine.commands import (
     SetSampling,
     Step,
     ToggleRunning,
+    TraceName,
+    TryChange,
     WatchDiagnostics,
 )
 from engine.process import engine_main
@@ -146,8 +149,8 @@ class EngineClient:
     def set_sampling(self, values: dict[str, str]) -> int:
         return self.send(SetSampling(values))
 
-    def reconfigure(self, values: dict[str, str]) -> int:
-        return self.send(Reconfigure(values))
+    def reconfigure(self, values: dict[str, str], confirmed: bool = False) -> int:
+        return self.send(Reconfigure(values, confirmed))
 
     def open_dataset(self, path: str) -> int:
         return self.send(OpenDataset(path))
@@ -175,6 +178,15 @@ class EngineClient:
 
     def export_runs(self, path: str, replace: bool = False) -> int:
         return self.send(ExportRuns(path, replace))
+
+    def compare_runs(self, run_ids: tuple[str, ...]) -> int:
+        return self.send(CompareRuns(run_ids))
+
+    def try_change(self, index: int) -> int:
+        return self.send(TryChange(index))
+
+    def trace_name(self, name: str) -> int:
+        return self.send(TraceName(name))
 
     def watch_diagnostics(self, on: bool) -> int:
         return self.send(WatchDiagnostics(on))

@@ -66,6 +66,20 @@ BINDINGS = [
         tooltip="learning-rate finder: sweep the rate on a copy of the model, apply with a",
     ),
     Binding(
+        "T",
+        "tries",
+        "Things to try",
+        show=False,
+        tooltip="the post's exercise 2: single changes to its net, each a new run",
+    ),
+    Binding(
+        "w",
+        "trace",
+        "Trace",
+        show=False,
+        tooltip="trace a name: each letter's probability and -ln p under every model",
+    ),
+    Binding(
         "d",
         "diagnostics",
         "Diagnostics",

@@ -87,7 +87,8 @@ class CountingBigram(CountingModel):
         return rows / rows.sum(1, keepdim=True)
 
     def parameter_count(self) -> int:
-        return len(self.pair_counts)
+        """The entries of its table N, |V| x |V|, as the post counts them (kept sparse)."""
+        return self.vocab_size**2
 
     def bigram_tables(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.counts.clone(), self.probabilities()

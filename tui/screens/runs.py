@@ -1,5 +1,6 @@
 """The runs table: every run so far, the best val loss first, for the seed post's exercise
-"improve the neural network". Enter brings a run's settings back; x writes them to CSV."""
+"improve the neural network". Enter brings a run back (itself, where its weights are kept,
+else a new run with its settings); x writes them to CSV."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ from textual.widgets import DataTable, Static
 from engine.protocol import RunRow, RunsView
 from tui.screens.dialog import ViewScreen
 
-COLUMNS = ("", "model", "preset", "changes", "steps", "time", "best val", "test", "params", "data")
+CHOSEN = "✓"  # a row chosen to compare (space)
+COLUMNS = (
+    "",
+    "",
+    "model",
+    "preset",
+    "changes",
+    "steps",
+    "time",
+    "best val",
+    "test",
+    "params",
+    "data",
+)
 
 
 def _loss(value: float | None) -> str:
@@ -25,11 +39,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
 
 
-def cells(row: RunRow) -> tuple[Text, ...]:
+def cells(row: RunRow, chosen: bool = False) -> tuple[Text, ...]:
     """The row's cells as Text: a dataset named like markup ([/]) is shown as it is."""
     changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "–"
     values = (
-        "●" if row.current else "",
+        CHOSEN if chosen else "",
+        "●" if row.current else "○" if row.kept else "",
         row.model,
         row.preset or "–",
         changes,
@@ -49,11 +64,19 @@ class RunsScreen(ViewScreen[RunsView]):
     BINDINGS = [
         Binding("escape,t", "dismiss", "Close"),
         Binding("x", "export", "Export CSV"),
+        Binding("space", "choose", "Choose to compare"),
+        Binding("c", "compare", "Compare the chosen"),
     ]
 
-    def __init__(self, restore: Callable[[str], object], export: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        restore: Callable[[str], object],
+        export: Callable[[], object],
+        compare: Callable[[tuple[str, ...]], object],
+    ) -> None:
         super().__init__()
-        self.restore, self.export = restore, export
+        self.restore, self.export, self.compare = restore, export, compare
+        self.chosen: list[str] = []  # run ids, in the order chosen
         self.table: DataTable[str] = DataTable(
             id="runs-table", cursor_type="row", zebra_stripes=True
         )
@@ -64,19 +87,23 @@ class RunsScreen(ViewScreen[RunsView]):
             Vertical,
             "runs",
             "Runs · best val first",
-            "Enter brings a run's settings back · x exports CSV · Escape",
+            "Enter brings a run back · space chooses, c compares · x CSV · Escape",
         )
         with frame:
             yield self.table
             yield self.summary
 
     def on_mount(self) -> None:
-        self.table.add_columns(*COLUMNS)  # before ViewScreen's on_mount draws (Textual calls both)
+        # Before ViewScreen's on_mount draws (Textual calls both); the chosen column is empty
+        # at first, so it is sized here
+        self.table.add_column("", width=1)
+        self.table.add_columns(*COLUMNS[1:])
 
     def draw(self, view: RunsView) -> None:
         self.table.clear()
+        self.chosen = [i for i in self.chosen if any(r.id == i for r in view.rows)]
         for row in view.rows:
-            self.table.add_row(*cells(row), key=row.id)
+            self.table.add_row(*cells(row, row.id in self.chosen), key=row.id)
         skipped = (
             f" {view.skipped:,} lines of the file were skipped: damaged, or of another version."
             if view.skipped
@@ -84,18 +111,41 @@ class RunsScreen(ViewScreen[RunsView]):
         )
         self.summary.update(
             Text(
-                f"{len(view.rows)} runs, kept in {view.path}. ● marks this session's current "
-                "ones; test is the loss of the weights with the best val loss." + skipped
+                f"{len(view.rows)} runs, listed in {view.path}. ● this session's current runs; "
+                "○ runs whose weights this session keeps: Enter brings the run itself back; "
+                "on another row, Enter starts a new run with its values. Space chooses rows and "
+                "c draws their curves side by side in the loss panel (c with none chosen: "
+                "each model's current run again). test is the loss of the weights with the "
+                "best val loss." + skipped
                 if view.rows
                 else "No runs yet: train a model (space), then come back." + skipped
             )
         )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row: a new run with its settings."""
+        """Enter on a row: the run itself, or a new one with its settings."""
         if event.row_key.value is not None:
             self.restore(event.row_key.value)
             self.dismiss()
 
     def action_export(self) -> None:
         self.export()
+
+    def action_choose(self) -> None:
+        if not self.table.row_count:
+            return
+        row_key, _ = self.table.coordinate_to_cell_key(self.table.cursor_coordinate)
+        run_id = str(row_key.value)
+        if run_id in self.chosen:
+            self.chosen.remove(run_id)
+        else:
+            self.chosen.append(run_id)
+        self.table.update_cell(
+            row_key,
+            self.table.ordered_columns[0].key,
+            Text(CHOSEN if run_id in self.chosen else ""),
+        )
+
+    def action_compare(self) -> None:
+        self.compare(tuple(self.chosen))
+        self.dismiss()

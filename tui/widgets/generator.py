@@ -110,6 +110,12 @@ class NameList(Widget):
             self._finished_lines = None
             self.refresh()
 
+    def chosen(self) -> str:
+        """The name picked with the arrows, else the newest finished one; "" if none."""
+        if not self.finished:
+            return ""
+        return self.finished[min(self.selected or 0, len(self.finished) - 1)].text
+
     def action_copy(self) -> None:
         if self.selected is None or self.selected >= len(self.finished):
             self.notify("Tab to this panel, pick a name with the arrows, then Enter copies it.")

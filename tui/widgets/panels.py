@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
@@ -138,6 +139,8 @@ class LossPanel(PlotPanel[LossView]):
         return view, self.log_scale
 
     def titles(self, view: LossView) -> tuple[str, str]:
+        if view.compared:
+            return self._compared_titles(view)
         # The legend: each curve's name in its colour, the active model first.
         names = sorted(view.train_curves, key=lambda n: n != view.model)
         legend = " ".join(self._legend(n, view.models) for n in names) or view.model
@@ -154,9 +157,25 @@ class LossPanel(PlotPanel[LossView]):
         parts += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
         return title, " ".join(parts)
 
-    def _legend(self, model: str, models: list[str]) -> str:
+    def _compared_titles(self, view: LossView) -> tuple[str, str]:
+        """Runs side by side: each numbered in its colour; the subtitle names them, with the
+        last val loss of each."""
+        numbers = {label: label.split(":")[0] for label in view.models}
+        legend = " ".join(self._legend(label, view.models, numbers[label]) for label in view.models)
+        title = f"Loss · runs {legend} · x val" + (" · log" if self.log_scale else "")
+        # Each val loss first: a narrow panel cuts the names, never them
+        figures = [
+            f"{numbers[label]} {view.val_curves[label][1][-1]:.3f}"
+            for label in view.models
+            if label in view.val_curves
+        ]
+        names = [label.replace(":", " ", 1) for label in view.models]
+        return title, " · ".join(figures + names)
+
+    def _legend(self, model: str, models: list[str], shown: str | None = None) -> str:
         color, marker = style(model, models)
-        return f"[bold {legible(color, self.app)}]{LEGEND.get(marker, marker)} {model}[/]"
+        text = escape(model if shown is None else shown)
+        return f"[bold {legible(color, self.app)}]{LEGEND.get(marker, marker)} {text}[/]"
 
 
 class EmbeddingPanel(PlotPanel[EmbeddingView]):

@@ -1,0 +1,103 @@
+"""A traced name: its letters' -ln p add up to the model's loss on that name, measured the way
+val and test are (a split of that one name), for every kind of model; the CLI's score says so
+too, and a character outside the vocabulary is one line, not a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+from test_cli import NAMES300, run
+
+from engine.evaluation import finish, split_loss_chunks
+from engine.families import preset
+from engine.trace import trace
+from engine.trainer import Trainer
+
+NAMES = ("emma", "andrej", "ava")
+
+
+def _loss_of(trainer: Trainer, name: str) -> float:
+    """The model's summed loss on one name, by the evaluation's own path, of the weights val
+    is measured with (averaged, where the run averages)."""
+    data = dataclasses.replace(
+        trainer.dataset, splits={**trainer.dataset.splits, "test": (name,)}, _examples={}
+    )
+    with trainer.averaged():
+        mean = finish(split_loss_chunks(trainer.model, data, "test", 64, lambda *_: None))
+    return mean * (len(name) + 1)
+
+
+@pytest.mark.parametrize(
+    ("model", "preset_name", "steps"),
+    [
+        ("uniform", "", 1),
+        ("bigram", "", 10_000),
+        ("ngram", "", 10_000),
+        ("bigram-neural", "", 50),
+        ("mlp", "lecture", 50),
+        ("mlp", "default", 50),  # with its ngram prior
+    ],
+)
+def test_a_traced_names_letters_add_up_to_its_loss(embedded, model, preset_name, steps):
+    trainer = Trainer(embedded, preset(preset_name, model))
+    while trainer.step < steps and trainer.stopped is None:
+        trainer.run(steps)
+    if trainer.model.fits_on_val:
+        trainer.evaluate(("val",))
+    for name in NAMES:
+        traced = trace(trainer, name)
+        assert [x.next for x in traced.letters] == [*name, embedded.vocab.boundary_symbol]
+        assert math.isclose(sum(x.nll for x in traced.letters), traced.total)
+        assert traced.total == pytest.approx(_loss_of(trainer, name), rel=1e-6)
+        assert all(x.nll == pytest.approx(-math.log(x.probability)) for x in traced.letters)
+        if model == "uniform":
+            assert traced.surprise is None
+        else:
+            worst = max(x.nll for x in traced.letters)
+            assert traced.letters[traced.surprise].nll == worst
+
+
+def test_the_counting_bigram_shows_the_entries_it_used(embedded):
+    trainer = Trainer(embedded, preset("", "bigram"))
+    trainer.run(10_000)
+    counts, probabilities = trainer.model.bigram_tables()
+    traced = trace(trainer, "emma")
+    index = embedded.vocab.stoi()
+    e, m = index["e"], index["m"]
+    assert traced.letters[1].count == int(counts[e, m])
+    assert traced.letters[1].probability == pytest.approx(float(probabilities[e, m]))
+    assert trainer.model.parameter_count() == embedded.vocab.size**2  # the post's 27 x 27
+
+
+def test_a_character_outside_the_vocabulary_is_named(embedded):
+    from engine.session import Session
+
+    view = Session(embedded).trace("zoë")
+    assert view.traces == [] and "ë" in view.error
+
+
+def test_score_gives_per_letter_probabilities_that_add_up(capsys, tmp_path):
+    save = str(tmp_path / "mlp.pt")
+    argv = ["train", "--data", str(NAMES300), "--preset", "lecture", "--steps", "100"]
+    assert run(capsys, *argv, "--save", save)[0] == 0
+    code, out, _ = run(capsys, "score", "emma", "andrej", "--checkpoint", save, "--json")
+    assert code == 0
+    scored = json.loads(out)["names"]
+    assert [s["name"] for s in scored] == ["emma", "andrej"]
+    for entry in scored:
+        (model,) = entry["models"]
+        assert model["model"] == "mlp" and model["step"] == 100
+        nll = sum(-math.log(letter["p"]) for letter in model["letters"])
+        assert nll == pytest.approx(model["nll"], rel=1e-9)
+        assert model["mean"] == pytest.approx(nll / (len(entry["name"]) + 1))
+
+
+def test_score_without_a_checkpoint_uses_the_counting_models_and_refuses_a_stray_letter(capsys):
+    code, out, _ = run(capsys, "score", "emma", "--data", str(NAMES300))
+    assert code == 0 and "bigram" in out and "uniform" in out and "sum" in out
+    code, out, err = run(capsys, "score", "emma", "zoë", "--data", str(NAMES300))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: 'zoë'") and "ë" in err

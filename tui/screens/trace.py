@@ -1,0 +1,87 @@
+"""A name traced letter by letter: for each position, the probability each model gave the
+character that came next and its -ln, then the sum and the mean (the name's loss); the
+letter each model found most surprising marked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+from engine.protocol import NameTrace, TraceView
+from tui.screens.dialog import ViewScreen
+from tui.widgets.inputs import OrderedInput
+
+SURPRISE = "▲"  # the letter a model gave the lowest probability
+CONTEXT_SHOWN = 4  # characters of context in a row's label, at most: 80 columns hold 5 models
+
+
+def cell(trace: NameTrace, index: int) -> Text:
+    """One letter under one model: p, -ln p, and the bigram's count of the pair."""
+    letter = trace.letters[index]
+    count = "" if letter.count is None else f" N {letter.count:,}"
+    mark = SURPRISE if index == trace.surprise else ""
+    text = Text(f"{letter.probability:.3f} {letter.nll:.2f}{count}{mark}")
+    if index == trace.surprise:
+        text.stylize("bold")
+    return text
+
+
+class TraceScreen(ViewScreen[TraceView]):
+    VIEW = TraceView
+    AUTO_FOCUS = "#trace-name"
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, name: str, trace_name: Callable[[str], object]) -> None:
+        super().__init__()
+        self.initial, self.trace_name = name, trace_name
+        self.table: DataTable[Text] = DataTable(id="trace-table", cursor_type="row")
+        self.summary = Static("", id="trace-summary")
+
+    def compose(self) -> ComposeResult:
+        frame = self.frame(
+            Vertical,
+            "trace",
+            "Trace a name · where its loss comes from",
+            "type a name, Enter traces it · Escape closes",
+        )
+        with frame:
+            name = OrderedInput(self.initial, id="trace-name", compact=True)
+            name.cursor_blink = False  # a steady cursor: no redraws over SSH
+            yield name
+            yield self.table
+            yield self.summary
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.trace_name(event.value)
+
+    def draw(self, view: TraceView) -> None:
+        self.query_one("#trace-name", Input).value = view.name  # the name drawn
+        self.table.clear(columns=True)
+        if view.error or not view.traces:
+            self.summary.update(Text(f"✗ {view.error}" if view.error else ""))
+            return
+        traces = view.traces
+        self.table.add_columns("next", *(t.model for t in traces))
+        widest = max(traces, key=lambda t: len(t.letters[0].context))  # the most context
+        for index, letter in enumerate(widest.letters):
+            label = Text(f"{letter.context[-CONTEXT_SHOWN:]} → {letter.next}")
+            self.table.add_row(label, *(cell(t, index) for t in traces))
+        self.table.add_row(Text("sum"), *(Text(f"      {t.total:.2f}") for t in traces))
+        self.table.add_row(
+            Text("mean", style="bold"), *(Text(f"      {t.mean:.3f}", style="bold") for t in traces)
+        )
+        letters = len(traces[0].letters)
+        self.summary.update(
+            Text(
+                f"{view.name!r}: {letters} characters to predict (its letters and the end). "
+                "Each cell: the probability p the model gave the next character, and -ln p; "
+                f"the name's loss is their mean, the sum over {letters}. {SURPRISE} the "
+                "letter each model found least likely. N: the bigram's count of the pair."
+            )
+        )
