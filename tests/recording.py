@@ -130,8 +130,8 @@ def record(commands: list[Command]) -> list[Record]:
 
 
 def compared_runs() -> list[Record]:
-    """Three runs of the mlp, then their curves side by side: what the loss panel and the
-    runs table show (a session of its own: CompareRuns names runs by when they started)."""
+    """Three runs of the mlp, then their curves side by side in the loss panel (a session of
+    its own: CompareRuns names runs by when they started)."""
     import torch
 
     from engine.session import Session
@@ -146,7 +146,7 @@ def compared_runs() -> list[Record]:
             session.trainer.evaluate(("val",))
     runs = session.runs_view()
     session.compare_runs(tuple(row.id for row in runs.rows if row.model == "mlp"))
-    return [*session.views(False, None), session.runs_view()]
+    return session.views(False, None)  # not the runs table: its ids and times are the clock's
 
 
 def record_all() -> dict[str, list[Record]]:

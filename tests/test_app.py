@@ -454,6 +454,22 @@ def test_the_diagnostics_screen_watches_while_open():
     drive(scenario, RECORDED["mlp"])
 
 
+def test_a_diagnostics_finding_opens_the_form_on_its_setting():
+    async def scenario(app, pilot):
+        app.engine.play(RECORDED["diagnostics, randn init and tanh"])
+        await settle(pilot)
+        await press(pilot, "d")
+        app.engine.play(RECORDED["diagnostics, randn init and tanh"])
+        await settle(pilot)
+        shown = str(app.screen.query_one("#diagnostics-findings").render())
+        assert "saturated" in shown and "1 opens the form on init" in shown
+        await press(pilot, "1")
+        assert app.screen is app.form and app.focused.id == "field-init"
+        assert "Kaiming" in str(app.screen.query_one("#field-hint").render())
+
+    drive(scenario, RECORDED["mlp"])
+
+
 def write_keys_toml(home, text: str) -> None:
     keys = home / "config" / "makemore-tui" / "keys.toml"
     keys.parent.mkdir(parents=True)

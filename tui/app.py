@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Grid
-from textual.events import Resize
+from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.screen import Screen
 from textual.theme import ThemeProvider
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from engine import freeze_survivors
@@ -60,7 +62,7 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
 from tui.widgets.lesson import LessonCaption
-from tui.widgets.panels import EmbeddingPanel, LossPanel
+from tui.widgets.panels import FOCUS_MARK, EmbeddingPanel, LossPanel
 from tui.widgets.status import StatusLine
 from tui.widgets.too_small import TooSmall
 
@@ -228,6 +230,19 @@ class MakemoreApp(App[int]):
                     self._frozen = True
                     self.call_after_refresh(freeze_survivors)
 
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self._mark_focus(event.widget, True)
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        self._mark_focus(event.widget, False)
+
+    def _mark_focus(self, widget: Widget, focused: bool) -> None:
+        """The focused panel's title marked (FOCUS_MARK), as retitle() does when it draws."""
+        title = str(widget.border_title or "")
+        if widget in self.panels.values() and title:
+            bare = title.removeprefix(FOCUS_MARK)
+            widget.border_title = (FOCUS_MARK if focused else "") + bare
+
     def _set_up_for(self, view: LessonView) -> None:
         """A lesson step's panels, once when it is entered: the learner may change them."""
         step = view.step if view.open else None
@@ -296,8 +311,8 @@ class MakemoreApp(App[int]):
     def action_toggle_log(self) -> None:
         self.loss.toggle_log_scale()
 
-    def action_edit(self) -> None:
-        self._open_form(HyperparameterView, self._reconfigure)
+    def action_edit(self, field: str = "") -> None:
+        self._open_form(HyperparameterView, self._reconfigure, field)
 
     def _reconfigure(self, values: dict[str, str]) -> int:
         """The form's values; should they replace a trained run, sent again once the user
@@ -314,13 +329,15 @@ class MakemoreApp(App[int]):
     def action_sampling(self) -> None:
         self._open_form(SamplingView, self.engine.set_sampling)
 
-    def _open_form(self, kind: type[FormView], submit: Callable[[dict[str, str]], int]) -> None:
+    def _open_form(
+        self, kind: type[FormView], submit: Callable[[dict[str, str]], int], field: str = ""
+    ) -> None:
         from tui.screens.form import FormScreen
 
         if kind not in self.forms:
             self.notify("Still loading.")
             return
-        self.form = FormScreen(self.forms[kind], submit)
+        self.form = FormScreen(self.forms[kind], submit, field)
         self.push_screen(self.form)
 
     def _ask_path(self, title: str, value: str, send: Callable[[str], Any], hint: str = "") -> None:
@@ -420,7 +437,10 @@ class MakemoreApp(App[int]):
             )
             return
 
-        self._open(DiagnosticsScreen(), partial(self.engine.watch_diagnostics, False))
+        self._open(
+            DiagnosticsScreen(lambda field: self.action_edit(field)),
+            partial(self.engine.watch_diagnostics, False),
+        )
         self.engine.watch_diagnostics(True)
 
     def action_maximize(self) -> None:
@@ -439,12 +459,7 @@ class MakemoreApp(App[int]):
 
         form = self.forms.get(HyperparameterView)
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
-        # As remapped by keys.toml
-        keys = [
-            replace(b, key=self._keymap[b.id], key_display=None) if b.id in self._keymap else b
-            for b in self.BINDINGS
-        ]
-        listed = [b for b in keys if b.key not in UNLISTED]
+        listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
         self.push_screen(HelpScreen(listed, lessons, self.families))
 
     async def action_quit(self) -> None:
@@ -469,12 +484,22 @@ class MakemoreApp(App[int]):
             return nothing_done()
         return super().pop_screen()
 
+    def _bound_keys(self) -> list[Binding]:
+        """The app's keys, as remapped by keys.toml."""
+        return [
+            replace(b, key=self._keymap[b.id], key_display=None) if b.id in self._keymap else b
+            for b in self.BINDINGS
+        ]
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
+        for binding in self._bound_keys():
             if binding.key not in (*UNLISTED, "q"):  # Textual's palette has its own Quit
+                key = self.get_key_display(binding)
                 yield SystemCommand(
-                    binding.description, binding.tooltip, partial(self.run_action, binding.action)
+                    binding.description,
+                    f"{key} · {binding.tooltip}",
+                    partial(self.run_action, binding.action),
                 )
         for steps in RUN_STEPS:
             yield SystemCommand(

@@ -6,6 +6,7 @@ hand-written gradients checked against autograd (the lecture's cmp)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,15 +20,44 @@ from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
 
 SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
 RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
+MOST_FINDINGS = 3  # keys 1 to 3 open the form on a finding's setting
+
+
+def findings(view: DiagnosticsView) -> list[tuple[str, str]]:
+    """What looks wrong inside the net, each with the setting that changes it."""
+    found = []
+    for layer in view.layers:
+        if layer.saturation > SATURATION_WARNING and view.activation == "tanh":
+            found.append((f"{layer.name} saturated {layer.saturation:.0%}: scaled init", "init"))
+        if layer.dead_units:
+            cure = "tanh" if view.activation == "relu" else "scaled init"
+            setting = "activation" if view.activation == "relu" else "init"
+            found.append((f"{layer.name}: {len(layer.dead_units)} dead units: {cure}", setting))
+    ratios = [w.update_to_data_log10 for w in view.weights]
+    if any(not math.isfinite(r) or r > RATIO_RANGE[1] for r in ratios):
+        found.append(("update:data above -2: a lower learning_rate", "learning_rate"))
+    elif any(r < RATIO_RANGE[0] for r in ratios):
+        found.append(("update:data below -4: a higher learning_rate", "learning_rate"))
+    return found[:MOST_FINDINGS]
 
 
 class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
     VIEW = DiagnosticsView
-    BINDINGS = [Binding("escape,d", "dismiss", "Close")]
+    AUTO_FOCUS = "#diagnostics"  # it scrolls at once
+    BINDINGS = [
+        Binding("escape,d", "dismiss", "Close"),
+        *(
+            Binding(str(n), f"open_setting({n - 1})", f"Finding {n}", show=False)
+            for n in range(1, MOST_FINDINGS + 1)
+        ),
+    ]
 
-    def __init__(self) -> None:
+    def __init__(self, open_setting: Callable[[str], object]) -> None:
         super().__init__()
+        self.open_setting = open_setting
+        self.found: list[tuple[str, str]] = []
         self.header = Static("Waiting for the engine…")
+        self.findings = Static(id="diagnostics-findings")
         self.body = Vertical(id="diagnostics-body")
         self.weights = Static(id="diagnostics-weights")
         self.updates = UpdateRatioPlot(classes="diagnostics-plot")
@@ -43,6 +73,7 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         )
         with frame:
             yield self.header
+            yield self.findings
             yield self.body
             yield Static(
                 "Weights: grad:data = std(grad) / std(weight); update:data = "
@@ -64,6 +95,12 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
             f"[b]{view.model}[/b] at step {view.step:,}: {view.activation} layers, "
             f"one batch of 256 examples, no dropout{note}"
         )
+        self.found = findings(view)
+        lines = Text()
+        for n, (finding, setting) in enumerate(self.found, 1):
+            lines.append(f"{n} ", style="bold reverse")
+            lines.append(f" {finding} → {n} opens the form on {setting}\n", style="yellow")
+        self.findings.update(lines if self.found else Text("Nothing looks wrong.", "green"))
         while len(self._layers) < len(view.layers):
             self._add_layer()
         for (activations, gradients, stats, dead_line, dead), layer in zip(
@@ -84,6 +121,10 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
                 for c in view.gradient_checks
             )
         )
+
+    def action_open_setting(self, index: int) -> None:
+        if index < len(self.found):
+            self.open_setting(self.found[index][1])
 
     def _add_layer(self) -> None:
         activations = HistogramPlot(classes="diagnostics-plot")

@@ -31,9 +31,11 @@ class FormScreen(Dialog[None]):
         Binding("enter", "submit", "Apply", show=False),  # an Input sends its own Submitted
     ]
 
-    def __init__(self, view: FormView, submit: Submit) -> None:
+    def __init__(self, view: FormView, submit: Submit, field: str = "") -> None:
         super().__init__()
         self.view, self.submit = view, submit
+        if field in view.values:  # opened on this field (a finding of the diagnostics)
+            self.AUTO_FOCUS = f"#field-{field}"
         self.waiting: int | None = None  # the serial of the request sent, until answered
 
     def compose(self) -> ComposeResult:

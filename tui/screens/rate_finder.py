@@ -53,7 +53,7 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
             summary = f"{view.reason}. No rate to suggest."
         else:
             summary = (
-                f"Suggested: [b]{view.suggested:g}[/b], {view.rule} (the orange line). "
+                f"Suggested: [b]{view.suggested:g}[/b] (the orange line): {view.rule}. "
                 f"{view.reason[0].upper()}{view.reason[1:]}."
             )
         self.summary.update(summary)

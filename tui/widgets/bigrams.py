@@ -236,13 +236,15 @@ class BigramHeatmap(Widget):
         return text
 
     def _top(self, view: BigramView) -> Text:
-        """The most frequent pairs as cells 'ab 1234', most first, as many as fit."""
+        """The most frequent pairs as cells 'ab 1234', most first, as many as fit; in P
+        mode the likeliest first."""
         pair = max((cell_len(b.first + b.second) for b in view.top), default=2)
         width = pair + 7  # "ab 12.3k" plus a gap
         columns = max(1, self.size.width // width)
         rows = max(1, self.size.height)
-        pairs = view.top[: columns * rows]
         by_count = _counted(view) and not self.show_probabilities
+        ranked = view.top if by_count else sorted(view.top, key=lambda b: -b.probability)
+        pairs = ranked[: columns * rows]
         peak = max((b.count if by_count else b.probability) for b in pairs) or 1
         text = Text()
         for r in range(rows):

@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 LOADING = "loading torch…"
 
 
+FOCUS_MARK = "▸ "  # before the focused panel's title: focus is shown by more than a colour
+
+
 def retitle(widget: Widget, title: str, subtitle: str) -> None:
     """Set the border's texts that changed, only: setting one repaints the whole panel."""
+    title = (FOCUS_MARK if widget.has_focus else "") + title
     if widget.border_title != title:
         widget.border_title = title
     if widget.border_subtitle != subtitle:
@@ -146,7 +150,8 @@ class LossPanel(PlotPanel[LossView]):
         legend = " ".join(self._legend(n, view.models) for n in names) or view.model
         legend += " · x val" if view.val_curves else ""
         legend += " · ◆ best" if view.best else ""
-        title = f"Loss {legend}" + (" · log" if self.log_scale else "")
+        # "log" before the legend: a narrow panel cuts the end of its title
+        title = "Loss" + (" · log" if self.log_scale else "") + f" {legend}"
         parts = []
         parts.append("no steps yet" if view.loss is None else f"train {view.loss:.3f}")
         if view.val_curves.get(view.model):
@@ -162,7 +167,7 @@ class LossPanel(PlotPanel[LossView]):
         last val loss of each."""
         numbers = {label: label.split(":")[0] for label in view.models}
         legend = " ".join(self._legend(label, view.models, numbers[label]) for label in view.models)
-        title = f"Loss · runs {legend} · x val" + (" · log" if self.log_scale else "")
+        title = "Loss" + (" · log" if self.log_scale else "") + f" · runs {legend} · x val"
         # Each val loss first: a narrow panel cuts the names, never them
         figures = [
             f"{numbers[label]} {view.val_curves[label][1][-1]:.3f}"
