@@ -173,7 +173,9 @@ class Session:
         if not trainer.config.needs_new_model(config):
             return trainer.reconfigure(config)
         if not confirmed and self._unsaved(trainer):
-            changed = ", ".join(f"{k} {v}" for k, v in values.items())
+            # A preset: the fields it fills are its own values, not what the user changed
+            named = {"preset": values["preset"]} if "preset" in values else values
+            changed = ", ".join(f"{k} {v}" for k, v in named.items())
             raise AskFirst(
                 f"{changed} starts a new {self.active}: its {trainer.step:,} steps start over "
                 f"(not saved); {KEPT_NOTE} Go on?"
@@ -468,13 +470,14 @@ class Session:
                 )
             else:
                 train[label], val[label] = self.runs.curves_of(run_id)
+        references = self._references()  # the bars, styled after the runs
         return LossView(
             model=labels[0],
-            models=labels,
+            models=[*labels, *references],
             loss=None,
             train_curves={k: v for k, v in train.items() if v[0]},
             val_curves={k: v for k, v in val.items() if v[0]},
-            references=self._references(),
+            references=references,
             best=None,
             training=running,
             compared=True,

@@ -403,6 +403,26 @@ def test_things_to_try_start_a_new_run_with_one_key():
     drive(scenario, RECORDED["start"])
 
 
+def test_runs_compared_beside_a_counting_models_bar_are_drawn(embedded):
+    """The bars are named by model, the compared curves by run: both have a style."""
+    from engine.session import Session
+
+    session = Session(embedded)
+    session.train(10_000)  # the bigram counts: its val loss is a bar
+    session.trainer.evaluate(("val",))
+    session.select_model("mlp", "lecture")
+    session.train(30)
+    session.trainer.evaluate(("val",))
+    session.compare_runs((session.trainer.started,))
+
+    async def scenario(app, pilot):
+        await settle(pilot)
+        assert app.loss.border_title.startswith("Loss · runs")
+        assert "bigram 2." in app.loss.border_subtitle
+
+    drive(scenario, session.views(False, None))
+
+
 def test_w_traces_the_name_picked_in_the_generator(embedded):
     from engine.session import Session
 

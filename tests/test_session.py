@@ -394,7 +394,7 @@ def test_runs_compared_side_by_side_each_labelled_also_from_the_file(session):
     view = next(v for v in session.views(False, None) if isinstance(v, LossView))
     assert view.compared and view.models == [
         "1:mlp default",
-        "2:mlp seed, batch_size 32",
+        "2:mlp seed, batch_size 32, steps 30000",
         "3:mlp seed, activation tanh, init scaled",
     ]
     assert len(view.train_curves) == len(view.val_curves) == 3

@@ -165,16 +165,18 @@ class LossPanel(PlotPanel[LossView]):
     def _compared_titles(self, view: LossView) -> tuple[str, str]:
         """Runs side by side: each numbered in its colour; the subtitle names them, with the
         last val loss of each."""
-        numbers = {label: label.split(":")[0] for label in view.models}
-        legend = " ".join(self._legend(label, view.models, numbers[label]) for label in view.models)
+        runs = [label for label in view.models if label not in view.references]
+        numbers = {label: label.split(":")[0] for label in runs}
+        legend = " ".join(self._legend(label, view.models, numbers[label]) for label in runs)
         title = "Loss" + (" · log" if self.log_scale else "") + f" · runs {legend} · x val"
         # Each val loss first: a narrow panel cuts the names, never them
         figures = [
             f"{numbers[label]} {view.val_curves[label][1][-1]:.3f}"
-            for label in view.models
+            for label in runs
             if label in view.val_curves
         ]
-        names = [label.replace(":", " ", 1) for label in view.models]
+        figures += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
+        names = [label.replace(":", " ", 1) for label in runs]
         return title, " · ".join(figures + names)
 
     def _legend(self, model: str, models: list[str], shown: str | None = None) -> str:
