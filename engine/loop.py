@@ -50,6 +50,7 @@ from engine.policy import EvaluationsOnTime, RunPolicy, steps_per_call
 from engine.protocol import Answer, Idle, Names, Note, Record, Sample, View
 from engine.sampling import StreamState
 from engine.session import Session
+from engine.tries import TRIES
 
 CHUNK_SECONDS = 0.03  # training time between two looks at the commands
 SNAPSHOT_SECONDS = 0.33  # panels refresh 3 times a second while training
@@ -313,7 +314,7 @@ class EngineLoop:
             case TryChange(index):
                 self._report(Note(session.try_change(index)))
                 self._clear_names()
-                self._set_running(True)
+                self._set_running(not TRIES[index].finds_rate)
             case TraceName(name):
                 self._report(session.trace(name))
             case WatchDiagnostics(on):

@@ -43,6 +43,7 @@ class TryInfo:
     title: str
     change: str  # the values it sets, in a few words
     lesson: str  # what it should teach
+    finds_rate: bool = False  # its run waits for the learning-rate finder (the app opens it)
 
 
 @dataclass(frozen=True)

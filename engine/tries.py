@@ -17,6 +17,7 @@ class Try:
     title: str
     values: dict[str, str]  # on top of the post's net; a "preset" key starts from that one
     lesson: str
+    finds_rate: bool = False  # the new run waits for the learning-rate finder, not training
 
 
 TRIES = (
@@ -49,6 +50,13 @@ TRIES = (
         "more units can hold more patterns; on a short list, they also overfit sooner",
     ),
     Try(
+        "the finder's rate",
+        {},
+        "the post's net as it is, and the finder sweeping its rate: a applies what it "
+        "suggests, and space trains with it",
+        finds_rate=True,
+    ),
+    Try(
         "a decaying rate: 0.1, then 0.01 from step 500",
         {"lr_schedule": "step", "decay_steps": "500"},
         "a high rate moves fast, a low one settles: the lectures drop it for the last steps",
@@ -72,7 +80,15 @@ TRIES = (
 
 
 TRIES_VIEW = TriesView(
-    [TryInfo(t.title, ", ".join(f"{k} {v}" for k, v in t.values.items()), t.lesson) for t in TRIES]
+    [
+        TryInfo(
+            t.title,
+            ", ".join(f"{k} {v}" for k, v in t.values.items()) or "the post's net",
+            t.lesson,
+            t.finds_rate,
+        )
+        for t in TRIES
+    ]
 )
 
 

@@ -375,10 +375,10 @@ def test_each_thing_to_try_starts_a_new_run_with_exactly_its_change(session):
         changes = trainer.config.differences(trainer.train_examples, session.dataset.vocab.size)
         assert {k: str(v) for k, v in changes.items()} == values
         session.train(2)
-    # The first run and every try but the current one: one more than are kept
-    assert len(TRIES) == KEEP_RUNS + 1
+    # The first run and every try but the current one: more than are kept
+    assert len(TRIES) > KEEP_RUNS
     assert sum(r.kept for r in session.runs_view().rows) == KEEP_RUNS
-    assert session.notice.startswith("Dropped the weights of mlp default (3 steps)")
+    assert session.notice.startswith("Dropped the weights of mlp")
 
 
 def test_runs_compared_side_by_side_each_labelled_also_from_the_file(session):

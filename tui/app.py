@@ -415,7 +415,13 @@ class MakemoreApp(App[int]):
         if self.tries is None:
             self.notify("Still loading.")
             return
-        self.push_screen(TriesScreen(self.tries, self.engine.try_change))
+        self.push_screen(TriesScreen(self.tries, self._start_try))
+
+    def _start_try(self, index: int, finds_rate: bool) -> None:
+        """A new run of the post's net; the finder opened on it, for the entry that wants it."""
+        self.engine.try_change(index)
+        if finds_rate:
+            self.action_find_rate()
 
     def action_trace(self) -> None:
         from tui.screens.trace import TraceScreen

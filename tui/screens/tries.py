@@ -20,7 +20,7 @@ class TriesScreen(Dialog[None]):
     AUTO_FOCUS = "#tries-list"
     BINDINGS = [Binding("escape,T", "dismiss", "Close")]
 
-    def __init__(self, view: TriesView, start: Callable[[int], object]) -> None:
+    def __init__(self, view: TriesView, start: Callable[[int, bool], object]) -> None:
         super().__init__()
         self.view, self.start = view, start
 
@@ -54,5 +54,6 @@ class TriesScreen(Dialog[None]):
         return options
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.start(int(event.option.id or 0))
+        index = int(event.option.id or 0)
         self.dismiss()
+        self.start(index, self.view.tries[index].finds_rate)

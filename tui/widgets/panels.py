@@ -152,15 +152,24 @@ class LossPanel(PlotPanel[LossView]):
         legend += " · ◆ best" if view.best else ""
         # "log" before the legend: a narrow panel cuts the end of its title
         title = "Loss" + (" · log" if self.log_scale else "") + f" {legend}"
-        parts = []
-        parts.append("no steps yet" if view.loss is None else f"train {view.loss:.3f}")
+        # Each figure in words, in short, and to 2 decimals, the first that fits: a narrow
+        # panel loses the words, never the figures
+        parts = [("no steps yet",) * 3 if view.loss is None else _worded("train", view.loss)]
         if view.val_curves.get(view.model):
-            parts.append(f"val {view.val_curves[view.model][1][-1]:.3f}")
+            parts.append(_worded("val", view.val_curves[view.model][1][-1]))
         if view.first_loss is not None:
-            parts.append(f"● first loss {view.first_loss:.1f}")
+            first = f"{view.first_loss:.1f}"
+            parts.append((f"● first loss {first}", f"● {first}", f"● {first}"))
         # The bars to clear: the counting models' val losses, drawn as lines in their colour.
-        parts += [f"{name} {loss:.3f}" for name, loss in view.references.items()]
-        return title, " ".join(parts)
+        parts += [_worded(name, loss) for name, loss in view.references.items()]
+        room = self.size.width - 6  # the corners, a rule and a space each side
+        forms = [" ".join(part[level] for part in parts) for level in range(3)]
+        fits = next((f for f in forms if len(f) <= room), None)
+        shortest = [part[2] for part in parts]
+        while fits is None and len(shortest) > 1:  # whole figures go, last first: never half
+            shortest.pop()
+            fits = " ".join(shortest) + " …" if len(" ".join(shortest)) + 2 <= room else None
+        return title, fits or forms[-1]
 
     def _compared_titles(self, view: LossView) -> tuple[str, str]:
         """Runs side by side: each numbered in its colour; the subtitle names them, with the
@@ -183,6 +192,13 @@ class LossPanel(PlotPanel[LossView]):
         color, marker = style(model, models)
         text = escape(model if shown is None else shown)
         return f"[bold {legible(color, self.app)}]{LEGEND.get(marker, marker)} {text}[/]"
+
+
+def _worded(name: str, loss: float) -> tuple[str, str, str]:
+    """A loss named in full, by its name's first letters (t, v, bi, ng...), and so to 2
+    decimals."""
+    short = name[0] if name in ("train", "val") else name[:2]
+    return f"{name} {loss:.3f}", f"{short} {loss:.3f}", f"{short} {loss:.2f}"
 
 
 class EmbeddingPanel(PlotPanel[EmbeddingView]):
