@@ -84,7 +84,7 @@ def test_a_thousand_random_keys_while_training_leave_the_app_alive(tmp_path, see
             sent += burst
             select.select([], [], [], 0.02)  # as a fast typist: the app reads a burst at a time
             assert _alive(terminal.pid), bytes(terminal.output[-2000:]).decode(errors="replace")
-        for _ in range(6):  # out of any dialog, then quit
+        for _ in range(12):  # out of any dialogs (one over another), then quit
             terminal.send("\x1b")
             _until_quiet(terminal)  # a q right after an escape would be alt+q
         terminal.send("q")

@@ -378,14 +378,17 @@ class MakemoreApp(App[int]):
     def action_find_rate(self) -> None:
         from tui.screens.rate_finder import RateFinderScreen
 
-        self._open(RateFinderScreen(self._apply_rate), self.engine.end_learning_rate_search)
-        self.engine.find_learning_rate()
+        if self._open(RateFinderScreen(self._apply_rate), self.engine.end_learning_rate_search):
+            self.engine.find_learning_rate()
 
     def _apply_rate(self, rate: float) -> None:
         self.engine.reconfigure({"learning_rate": f"{rate:g}"})
 
-    def _open(self, screen: ViewScreen[Any], closed: Callable[[], object] | None = None) -> None:
-        """Push a screen that draws one kind of view; `closed` once it is dismissed."""
+    def _open(self, screen: ViewScreen[Any], closed: Callable[[], object] | None = None) -> bool:
+        """Push a screen that draws one kind of view; `closed` once it is dismissed. Not if
+        one of its kind is open already (its key pressed inside it): False then."""
+        if screen.VIEW in self.screens:
+            return False
         self.screens[screen.VIEW] = screen
 
         def close(_: object) -> None:
@@ -395,12 +398,14 @@ class MakemoreApp(App[int]):
                 closed()
 
         self.push_screen(screen, close)
+        return True
 
     def action_runs(self) -> None:
         from tui.screens.runs import RunsScreen
 
-        self._open(RunsScreen(self.engine.restore_run, self._export_runs, self.engine.compare_runs))
-        self.engine.list_runs()
+        runs = RunsScreen(self.engine.restore_run, self._export_runs, self.engine.compare_runs)
+        if self._open(runs):
+            self.engine.list_runs()
 
     def _export_runs(self) -> None:
         self._ask_path(
@@ -427,8 +432,7 @@ class MakemoreApp(App[int]):
         from tui.screens.trace import TraceScreen
 
         name = self.names.chosen()
-        self._open(TraceScreen(name, self.engine.trace_name))
-        if name:
+        if self._open(TraceScreen(name, self.engine.trace_name)) and name:
             self.engine.trace_name(name)
 
     def action_diagnostics(self) -> None:
@@ -443,11 +447,9 @@ class MakemoreApp(App[int]):
             )
             return
 
-        self._open(
-            DiagnosticsScreen(lambda field: self.action_edit(field)),
-            partial(self.engine.watch_diagnostics, False),
-        )
-        self.engine.watch_diagnostics(True)
+        diagnostics = DiagnosticsScreen(lambda field: self.action_edit(field))
+        if self._open(diagnostics, partial(self.engine.watch_diagnostics, False)):
+            self.engine.watch_diagnostics(True)
 
     def action_maximize(self) -> None:
         """The focused panel (else the loss) fills the screen; again, or Escape, restores."""
