@@ -35,7 +35,8 @@ def trace(trainer: Trainer, name: str) -> NameTrace:
             else:
                 log_probs = _target_log_probs(model(idx), targets)
             contexts = idx.tolist()
-    counts = _pair_counts(trainer, idx[:, -1] if not model.whole_items else None, targets)
+    found = None if model.whole_items else model.pair_counts_of(idx[:, -1], targets)
+    counts = None if found is None else found.tolist()
     letters = [
         TracedLetter(
             context="".join(vocab.symbol(t) for t in context),
@@ -59,13 +60,3 @@ def trace(trainer: Trainer, name: str) -> NameTrace:
 
 def _target_log_probs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.log_softmax(logits.double(), dim=-1).gather(1, targets[:, None]).squeeze(1)
-
-
-def _pair_counts(
-    trainer: Trainer, previous: torch.Tensor | None, targets: torch.Tensor
-) -> list[int] | None:
-    """The N entries of the pairs, for a model that counts pairs (the counting bigram)."""
-    tables = trainer.model.bigram_tables()
-    if previous is None or tables is None or tables[0] is None:
-        return None
-    return tables[0][previous, targets].long().tolist()

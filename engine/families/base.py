@@ -94,6 +94,11 @@ class Model(nn.Module):
         """Capability.BIGRAMS: (counts or None, probabilities), each |V|x|V|."""
         return None
 
+    def pair_counts_of(self, firsts: torch.Tensor, nexts: torch.Tensor) -> torch.Tensor | None:
+        """Capability.BIGRAMS, for a model that counts: the count N of each (first, next)
+        pair, looked up without the |V|x|V| table; None for a model that counts no pairs."""
+        return None
+
     def top_bigrams(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
         """Capability.BIGRAMS: the n likeliest pairs as (pair keys first*|V|+next, counts,
         P(next | first)), most first; counts are zeros for a model that counts nothing."""

@@ -55,6 +55,9 @@ class CountingBigram(CountingModel):
         totals = self._totals()[first].double()
         return ((seen + self.smoothing) / (totals + self.smoothing * self.vocab_size)).log()
 
+    def pair_counts_of(self, firsts: torch.Tensor, nexts: torch.Tensor) -> torch.Tensor:
+        return lookup(self.keys, self.pair_counts, firsts * self.vocab_size + nexts)
+
     def _totals(self) -> torch.Tensor:
         """row_totals(), made again only when the counts change."""
         if self._row_totals is None or self._row_totals[0] != self.version:
