@@ -14,16 +14,15 @@ from engine.cli import main
 NAMES300 = Path(__file__).resolve().parent / "fixtures" / "names300.txt"
 
 
-@pytest.mark.slow
-def test_the_seed_preset_is_the_posts_run(capsys, names_path):
-    """ReLU, randn init, full batch, lr 0.1, 1000 steps: 26.47 to 2.53 in the post."""
-    args = ["train", "--data", str(names_path), "--preset", "seed", "--samples", "0", "--json"]
+def test_the_seed_preset_is_the_posts_run(capsys):
+    """ReLU, randn init, full batch, lr 0.1, 1000 steps, from far above ln|V| (26.47 in the post).
+    Its figures on names.txt are checked by the lesson's test, which trains it in the app."""
+    args = ["train", "--data", str(NAMES300), "--preset", "seed", "--samples", "0", "--json"]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["steps"] == 1000 and result["config"]["batch_size"] == 0
+    config = result["config"]
+    assert result["steps"] == 1000 and config["batch_size"] == 0 and config["learning_rate"] == 0.1
     assert 15 <= result["initial_loss"] <= 60
-    assert abs(result["train_loss"] - 2.53) <= 0.1
-    assert result["test_loss"] > 2.458  # the counting bigram's: the post's second lesson
 
 
 def test_initial_loss_is_in_the_json(capsys):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import pytest
 from recording import load, record, record_all
 
@@ -219,7 +222,11 @@ def test_the_server_answers_each_request_and_sends_only_changed_views():
 def _outcome(records):
     """What a replay leaves on screen: the last view of each kind, the notes, the names and
     the errors; not how the records happened to interleave in time."""
-    last_views = {type(r): r for r in records if not isinstance(r, Names | Note | Answer | Idle)}
+    last_views = {
+        type(r): _until_lowest(r) if isinstance(r, RateSweepView) else r
+        for r in records
+        if not isinstance(r, Names | Note | Answer | Idle)
+    }
     return (
         last_views,
         [r for r in records if isinstance(r, Note)],
@@ -228,12 +235,37 @@ def _outcome(records):
     )
 
 
+def _until_lowest(sweep: RateSweepView) -> RateSweepView:
+    """A sweep up to its lowest smoothed loss: past it the loss blows up, and there the
+    processor's rounding decides the figures."""
+    end = sweep.smoothed.index(min(sweep.smoothed)) + 1 if sweep.smoothed else 0
+    cut = {name: getattr(sweep, name)[:end] for name in ("rates", "losses", "smoothed")}
+    return dataclasses.replace(sweep, **cut)
+
+
+def _close(new, old) -> bool:
+    """Equal but for float rounding: another processor's kernels round differently."""
+    if isinstance(new, float) and isinstance(old, float):
+        return math.isclose(new, old, rel_tol=1e-4, abs_tol=1e-6) or new == old
+    if type(new) is not type(old):
+        return False
+    if dataclasses.is_dataclass(new):
+        return all(
+            _close(getattr(new, f.name), getattr(old, f.name)) for f in dataclasses.fields(new)
+        )
+    if isinstance(new, dict):
+        return new.keys() == old.keys() and all(_close(new[k], old[k]) for k in new)
+    if isinstance(new, list | tuple):
+        return len(new) == len(old) and all(map(_close, new, old))
+    return new == old
+
+
 @pytest.mark.slow
 def test_the_recording_the_fake_engine_replays_is_current():
     """If this fails, run `python tests/recording.py` and look at the snapshots it changes."""
     recorded = load()
     for name, records in record_all().items():
-        assert _outcome(records) == _outcome(recorded[name]), name
+        assert _close(_outcome(records), _outcome(recorded[name])), name
 
 
 def test_the_engine_sweeps_the_rate_until_done_and_refuses_a_counting_model():

@@ -131,14 +131,15 @@ def test_the_full_bigram_grid_maximised(snap_compare, keys):
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
 
 
-def test_runs_table(snap_compare):
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_runs_table(snap_compare, size):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("t")
         pilot.app.engine.play([THREE_RUNS])
         await settle(pilot)
 
-    assert snap_compare(replaying("start"), terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])

@@ -57,8 +57,8 @@ async def train(pilot: Pilot, steps: int) -> None:
 
 
 def toasts(app: MakemoreApp) -> list[str]:
-    """The notifications on screen."""
-    return [str(toast.render()) for toast in app.screen.query("Toast")]
+    """The notes on screen: the main screen's lines, or a dialog's toasts."""
+    return [*app.notes.shown(), *(str(toast.render()) for toast in app.screen.query("Toast"))]
 
 
 async def toast(pilot: Pilot, text: str) -> None:

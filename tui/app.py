@@ -27,7 +27,9 @@ from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Grid
+from textual.content import Content
 from textual.events import DescendantBlur, DescendantFocus, Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import ThemeProvider
 from textual.widget import Widget
@@ -62,6 +64,7 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
 from tui.widgets.lesson import LessonCaption
+from tui.widgets.notes import NoteLines
 from tui.widgets.panels import FOCUS_MARK, EmbeddingPanel, LossPanel
 from tui.widgets.status import StatusLine
 from tui.widgets.too_small import TooSmall
@@ -81,7 +84,7 @@ class MakemoreApp(App[int]):
     TITLE = "makemore-tui"
     BINDINGS = BINDINGS
     # a maximised panel keeps the status line and the lesson's caption
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status, #lesson"
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status, #lesson, #notes"
     AUTO_FOCUS = None  # no panel stands out until Tab picks one
 
     def __init__(self, engine: EngineClient, lesson: bool = False) -> None:
@@ -94,6 +97,7 @@ class MakemoreApp(App[int]):
         self.loss, self.embedding = LossPanel(id="loss"), EmbeddingPanel(id="embedding")
         self.bigrams, self.names = BigramHeatmap(id="bigrams"), NameList(id="names")
         self.status = StatusLine(id="status")
+        self.notes = NoteLines(id="notes")
         self.too_small = TooSmall(id="too-small")
         # Which panel draws which view. Held, not queried: a last report may arrive while the
         # app closes, and drawing on a panel that has gone is harmless.
@@ -119,10 +123,32 @@ class MakemoreApp(App[int]):
             yield self.embedding
             yield self.bigrams
             yield self.names
+        yield self.notes
         yield self.lesson
         yield self.status
         yield self.too_small
         yield Footer(compact=True)  # q and "? More keys" fit at 80 columns
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """On the main screen a note takes lines of its own; over a dialog it is a toast."""
+        if self.screen is self.screen_stack[0] and self.notes.is_mounted:
+            text = message if not markup else Content.from_markup(message).plain
+            seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            self.notes.add(f"{title}: {text}" if title else text, severity, seconds)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def clear_notifications(self) -> None:
+        super().clear_notifications()
+        self.notes.clear()
 
     def on_mount(self) -> None:
         # Once the first frame is on the terminal: starting a process takes a few milliseconds.

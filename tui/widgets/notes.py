@@ -1,0 +1,65 @@
+"""The main screen's notes: lines of their own above the status line, so that a note takes a
+row from the panels while it shows instead of covering a figure, as a toast would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.timer import Timer
+from textual.widget import Widget
+
+SHOWN = 2  # the newest notes on screen at once; older ones go first
+MARKS = {"information": "·", "warning": "!", "error": "✗"}
+
+
+@dataclass
+class ShownNote:
+    text: str
+    severity: str
+    timer: Timer | None = None
+
+
+class NoteLines(Widget):
+    """Hidden while there is no note; each note goes after its timeout."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.notes: list[ShownNote] = []
+        self.display = False
+
+    def add(self, text: str, severity: str, timeout: float) -> None:
+        note = ShownNote(text, severity)
+        note.timer = self.set_timer(timeout, lambda: self._remove(note))
+        self.notes.append(note)
+        for old in self.notes[:-SHOWN]:
+            self._remove(old)
+        self._redraw()
+
+    def clear(self) -> None:
+        for note in list(self.notes):
+            self._remove(note)
+
+    def shown(self) -> list[str]:
+        return [note.text for note in self.notes]
+
+    def _remove(self, note: ShownNote) -> None:
+        if note in self.notes:
+            self.notes.remove(note)
+            if note.timer is not None:
+                note.timer.stop()
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self.display = bool(self.notes)
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        lines = []
+        for note in self.notes:
+            mark = MARKS.get(note.severity, MARKS["information"])
+            colour = getattr(self.app.current_theme, note.severity, None)  # the theme's own
+            style = f"bold {colour}" if colour and note.severity != "information" else "bold"
+            lines.append(Text.assemble((f" {mark} ", style), note.text))
+        return Text("\n").join(lines)
