@@ -18,7 +18,7 @@ from engine.checkpoint import CheckpointError
 from engine.cli_output import UsageError, shown_name, strict_json
 from engine.config import FROM_TEXT, RunConfig
 from engine.dataset import DatasetError, visible
-from engine.families import FAMILIES, NAMES, preset, preset_names
+from engine.families import DEFAULT, FAMILIES, NAMES, preset, preset_names
 from engine.families.base import Config
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure
@@ -123,7 +123,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--preset",
         choices=preset_names(),
         help="start from these values: "
-        + "; ".join(f"{f.name}: {', '.join(f.presets)}" for f in FAMILIES),
+        + "; ".join(f"{f.name}: {', '.join(f.presets)}" for f in FAMILIES)
+        + f" (a name two models share: the {DEFAULT}'s, unless --model names another)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     for field in setting_fields():

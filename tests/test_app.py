@@ -157,7 +157,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(11):
+        for _ in range(12):
             await pilot.press("tab")  # to learning_rate, after the shape's fields
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
@@ -173,7 +173,7 @@ def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
         form = app.screen
         view = form.view
         assert view.values["preset"] == "default"
-        await pilot.press("left")  # the preset before default
+        await pilot.press("left", "left")  # two presets before default
         assert form.values() == view.presets["lecture"]  # every field at once, before Enter
         assert "lecture:" in str(form.query_one("#field-hint").render())
         await pilot.press(*["tab"] * 5, "right")  # activation: tanh -> relu
@@ -378,7 +378,7 @@ def test_a_form_change_that_would_replace_a_trained_run_asks_first():
     async def scenario(app, pilot):
         await press(pilot, "e")
         form = app.screen
-        await pilot.press(*["tab"] * 20, "ctrl+u", "3", "enter")  # seed
+        await pilot.press(*["tab"] * 21, "ctrl+u", "3", "enter")  # seed
         await settle(pilot)
         assert "starts a new mlp" in str(app.screen.query_one(".form-title").render())
         await press(pilot, "n")  # no: the form stays, nothing sent again

@@ -15,12 +15,17 @@ from engine.trainer import Trainer
 @pytest.mark.parametrize("n_layers", [1, 2])
 @pytest.mark.parametrize("n_hidden", [7, 64])
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout):
+@pytest.mark.parametrize("norm", ["none", "batch"])
+@pytest.mark.parametrize("training", [True, False], ids=["batch statistics", "running"])
+def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout, norm, training):
     config = families.preset("lecture").with_values(
         activation=activation, n_layers=n_layers, n_hidden=n_hidden, n_embd=5, dropout=dropout
     )
-    model = config.build(27)
-    model.train()
+    model = config.with_values(norm=norm).build(27)
+    if norm == "batch":  # running estimates that are not those of the batch
+        model.running_mean.normal_()
+        model.running_var.uniform_(0.5, 2)
+    model.train(training)
     model.generator = torch.Generator()
     idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
     model.generator.manual_seed(1)
@@ -38,12 +43,14 @@ def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout)
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dropout):
+@pytest.mark.parametrize("norm", ["none", "batch"])
+def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dropout, norm):
     """alpha = -lr into the parameters: what p -= lr * grad gives from the same gradients
     (the seed's init: gradients large enough to show a weight updated before its use)."""
     config = families.preset("lecture").with_values(
         activation=activation, n_layers=2, n_hidden=16, n_embd=5, dropout=dropout, init="seed"
     )
+    config = config.with_values(norm=norm)
     by_gradients, in_place = config.build(27), config.build(27)
     idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
     losses = []
@@ -63,9 +70,10 @@ def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dr
         torch.testing.assert_close(q, p, rtol=1e-6, atol=1e-7, msg=name)
 
 
-@pytest.mark.parametrize("preset", ["lecture", "default", "seed"])
+@pytest.mark.parametrize("preset", ["lecture", "default", "seed", "batchnorm"])
 def test_200_steps_give_the_same_loss(small, preset):
-    """Also with the ngram prior, dropout, AdamW, averaging, and a full batch in chunks."""
+    """Also with the ngram prior, dropout, AdamW, averaging, BatchNorm, and a full batch in
+    chunks."""
     runs = {}
     for gradients in ("manual", "autograd"):
         trainer = Trainer(small, families.preset(preset).with_values(gradients=gradients))

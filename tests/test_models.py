@@ -153,8 +153,8 @@ def test_bad_hyperparameters_are_refused(values, message):
 
 
 def test_unknown_models_and_presets_are_errors_not_an_mlp():
-    with pytest.raises(ValueError, match="no model is called 'wavenet': there are bigram, "):
-        families.family("wavenet")
+    with pytest.raises(ValueError, match="no model is called 'lstm': there are bigram, "):
+        families.family("lstm")
     with pytest.raises(ValueError, match="no preset is called 'huge'"):
         families.preset("huge")
     with pytest.raises(ValueError, match="preset must be one of seed, small, lecture"):

@@ -359,7 +359,7 @@ def test_a_model_too_large_for_the_memory_is_skipped_with_why(monkeypatch, sessi
 
 
 def test_a_model_is_chosen_by_name_from_the_families_the_engine_lists_once():
-    records = record([SelectModel("ngram"), Step(3), SelectModel("wavenet")])
+    records = record([SelectModel("ngram"), Step(3), SelectModel("lstm")])
     (families,) = [r for r in records if isinstance(r, FamiliesView)]
     names = list(NAMES)  # the registry's order
     assert [f.name for f in families.families] == names
@@ -368,7 +368,7 @@ def test_a_model_is_chosen_by_name_from_the_families_the_engine_lists_once():
     statuses = [r for r in records if isinstance(r, StatusView)]
     assert (statuses[-1].model, statuses[-1].step) == ("ngram", 3)
     (error,) = [r.error for r in records if isinstance(r, Answer) and r.error]
-    assert error == f"no model is called 'wavenet': there are {', '.join(names)}"
+    assert error == f"no model is called 'lstm': there are {', '.join(names)}"
 
 
 def test_run_n_steps_trains_them_and_pauses_at_the_budget():

@@ -11,6 +11,7 @@ from engine.families.mlp import MLPFamily
 from engine.families.neural_bigram import NeuralBigramFamily
 from engine.families.ngram import NGram
 from engine.families.uniform import UniformFamily
+from engine.families.wavenet import WaveNetFamily
 
 FAMILIES: tuple[Family, ...] = (
     Bigram(),
@@ -18,6 +19,7 @@ FAMILIES: tuple[Family, ...] = (
     MLPFamily(),
     NGram(),
     UniformFamily(),
+    WaveNetFamily(),
 )
 NAMES = tuple(family.name for family in FAMILIES)
 DEFAULT = "mlp"  # the family the CLI trains when none is named
@@ -33,10 +35,12 @@ def family(name: str) -> Family:
 
 def preset(name: str = "", model: str = "") -> Config:
     """A preset's values: of this model's (its default if no name), or of the one family
-    that has a preset of this name."""
+    that has a preset of this name; a name the default family shares with others is its."""
     if model or not name:
         return family(model or DEFAULT).preset(name)
     owners = [f for f in FAMILIES if name in f.presets]
+    if len(owners) > 1 and name in family(DEFAULT).presets:
+        owners = [family(DEFAULT)]
     if len(owners) != 1:
         having = " and ".join(f.name for f in owners)
         raise ValueError(

@@ -5,7 +5,7 @@ Config (a family, its shape and a run's settings, as nanoGPT keeps GPTConfig apa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import torch
@@ -14,6 +14,7 @@ from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings
 from engine.dataset import NO_TARGET
+from engine.families.norm import Normalized
 from engine.protocol import Capability
 
 # The run settings a model trained by gradient steps offers in its form, after its shape's.
@@ -82,6 +83,17 @@ class Model(nn.Module):
         tokens long. A window model reads the last block_size tokens."""
         return self(buffer[rows, position : position + self.block_size])
 
+    def add_prior(
+        self, logits: torch.Tensor, idx: torch.Tensor, prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The logits plus the prior's log-probabilities of these contexts (given, when the
+        caller has them at hand, or computed), where the model starts from a prior."""
+        if self.prior is None:
+            return logits
+        if prior is None:
+            prior = self.prior(idx[:, idx.shape[1] - self.prior.block_size :]).float()
+        return logits.add_(prior)
+
     def parameter_count(self) -> int:
         """Weights learnt (a counting model: the entries of its tables)."""
         return sum(p.numel() for p in self.parameters())
@@ -149,12 +161,14 @@ class CountingModel(Model):
 class Walk:
     """What a model's walk made (Model.walk, for Capability.DIAGNOSTICS): each layer's input
     (the embeddings, then each hidden layer's output after dropout), each hidden layer's
-    activations before dropout, dropout's masks while training, and the logits."""
+    activations before dropout, dropout's masks while training, the logits, and what each
+    BatchNorm made, where the layers have one."""
 
     inputs: list[torch.Tensor]
     activations: list[torch.Tensor]
     masks: list[torch.Tensor]
     logits: torch.Tensor
+    norms: list[Normalized] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

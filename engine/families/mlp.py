@@ -15,12 +15,14 @@ from torch import nn
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
 from engine.families.base import Config, Family, Model, Preset, Walk
 from engine.families.ngram import fitting_order
+from engine.families.norm import batch_norm, batch_norm_backward
 from engine.protocol import Capability
 
 
 class MLP(Model):
     """Bengio et al. 2003 as in makemore: embed the context, tanh (or ReLU) hidden layers,
-    logits.
+    logits; with BatchNorm (norm "batch") each layer's bias is BatchNorm's, after it, as in the
+    lecture.
 
     Weights are (in, out) as in the lectures (h = tanh(x @ W + b)): on matrices this small,
     addmm on that layout is faster than on nn.Linear's transposed (out, in) one.
@@ -32,6 +34,7 @@ class MLP(Model):
         super().__init__()
         self.block_size = config.block_size
         self.activation, self.relu = config.activation, config.activation == "relu"
+        self.norm = config.norm == "batch"
         self.configure(config)
         # Dropout's masks come from the trainer's generator, so that a run resumes exactly; the
         # prior is counted again from the data, never saved.
@@ -40,7 +43,9 @@ class MLP(Model):
         shapes = list(zip(widths, widths[1:], strict=False))
         if config.init == "seed":  # plain randn, as the seed post: logits in the tens
             self.weights = nn.ParameterList(torch.randn(a, b) for a, b in shapes)
-            self.biases = nn.ParameterList(torch.randn(b) for b in widths[1:])
+            self.biases = nn.ParameterList(
+                torch.zeros(b) if self.norm else torch.randn(b) for b in widths[1:]
+            )
             self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size))
             self.out_bias = nn.Parameter(torch.randn(vocab_size))
         else:
@@ -50,10 +55,16 @@ class MLP(Model):
             # Near-zero logits at step 0: the loss starts at ln|V|.
             self.out_weight = nn.Parameter(torch.randn(widths[-1], vocab_size) * 0.01)
             self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+        units = widths[1:] if self.norm else []
+        self.gains = nn.ParameterList(torch.ones(b) for b in units)  # BatchNorm's
+        # Running estimates of each unit's mean and variance, for evaluation and sampling
+        self.register_buffer("running_mean", torch.zeros(len(units), config.n_hidden))
+        self.register_buffer("running_var", torch.ones(len(units), config.n_hidden))
         # The same parameters in plain tuples: iterating ParameterLists, and even reading a
         # parameter of a Module (0.4 µs), are a noticeable share of a small step.
         # load_state_dict copies into them in place, so the tuples stay valid.
         self._layers = tuple(zip(self.weights, self.biases, strict=True))
+        self._gains = tuple(self.gains)
         self._ends = (self.embedding, self.out_weight, self.out_bias)
         self._params = tuple(self.parameters())
 
@@ -74,24 +85,32 @@ class MLP(Model):
     def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
         """The forward pass with what each layer made: the one pass that forward(), the
         hand-written backward pass and the diagnostics all take."""
-        (embedding, out_weight, out_bias), model_prior = self._ends, self.prior
+        embedding, out_weight, out_bias = self._ends
         dropout = self.dropout if self.training else 0.0
         inputs = [F.embedding(idx, embedding).flatten(1)]
-        activations, masks = [], []
-        for weight, bias in self._layers:
-            h = self.hidden(inputs[-1], weight, bias)
+        activations, masks, norms = [], [], []
+        for layer, (weight, bias) in enumerate(self._layers):
+            if self.norm:
+                pre, normalized = batch_norm(
+                    inputs[-1] @ weight,
+                    self._gains[layer],
+                    bias,
+                    self.running_mean[layer],
+                    self.running_var[layer],
+                    self.training,
+                )
+                norms.append(normalized)
+                h = torch.relu(pre) if self.relu else torch.tanh(pre)
+            else:
+                h = self.hidden(inputs[-1], weight, bias)
             activations.append(h)
             if dropout:
                 keep = torch.rand(h.shape, generator=self.generator) >= dropout
                 masks.append(keep)
                 h = h * keep / (1 - dropout)
             inputs.append(h)
-        logits = torch.addmm(out_bias, inputs[-1], out_weight)
-        if model_prior is not None:
-            if prior is None:
-                prior = model_prior(idx[:, idx.shape[1] - model_prior.block_size :]).float()
-            logits += prior
-        return Walk(inputs, activations, masks, logits)
+        logits = self.add_prior(torch.addmm(out_bias, inputs[-1], out_weight), idx, prior)
+        return Walk(inputs, activations, masks, logits, norms)
 
     def hidden(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         """One hidden layer's activations (before dropout)."""
@@ -140,8 +159,9 @@ class MLP(Model):
         dlogits = logp.exp_()
         dlogits.index_put_((_rows(n), targets), _MINUS_ONE, accumulate=True)
         dlogits *= _scalar(alpha / n)
-        # `into` follows parameters(): the three ends, then the layers' weights, then biases.
-        # Each weight is used before its gradient is added: `into` may be the weights.
+        # `into` follows parameters(): the three ends, then the layers' weights, their biases,
+        # and BatchNorm's gains. Each weight is used before its gradient is added: `into` may
+        # be the weights.
         n_layers = len(self._layers)
         dh = F.linear(dlogits, out_weight)  # dlogits @ out_weight.t(), with no call for .t()
         into[1].addmm_(inputs[-1].t(), dlogits)
@@ -154,9 +174,16 @@ class MLP(Model):
                 dpre = _threshold_backward(dh, activations[layer], 0)
             else:
                 dpre = _tanh_backward(dh, activations[layer])
+            if self.norm:
+                dpre, dgain, dbias = batch_norm_backward(
+                    dpre, walk.norms[layer], self._gains[layer]
+                )
+                into[3 + 2 * n_layers + layer].add_(dgain)
+                into[3 + n_layers + layer].add_(dbias)
+            else:
+                into[3 + n_layers + layer].addmv_(dpre.t(), _ones(n))
             dh = F.linear(dpre, self._layers[layer][0])
             into[3 + layer].addmm_(inputs[layer].t(), dpre)
-            into[3 + n_layers + layer].addmv_(dpre.t(), _ones(n))
         # index_put_ rather than index_add_, which takes twice as long
         into[0].index_put_((idx.view(-1),), dh.view(-1, embedding.shape[1]), accumulate=True)
         return loss
@@ -233,6 +260,13 @@ class MLPShape(Settings):
         rule="from 0 to below 1",
         help="the share of units zeroed at each step: more fights overfitting, slows learning",
     )
+    norm: str = setting(
+        "none",
+        choices=("none", "batch"),
+        new_model=True,
+        help="batch: BatchNorm, each unit normalised over the batch before its activation, "
+        "which keeps tanh off its flat ends whatever the init; none: as the post",
+    )
     prior_order: int = setting(
         0,
         new_model=True,
@@ -248,14 +282,40 @@ class MLPShape(Settings):
     )
 
     def joint_problems(self) -> list[str]:
-        if self.prior_order and not 2 <= self.prior_order <= self.block_size + 1:
-            return [
-                f"prior_order must be 0 (none) or from 2 to block_size + 1, not {self.prior_order}"
-            ]
-        return []
+        return prior_problems(self)
 
 
-def _adamw(**values: object) -> RunConfig:
+def prior_problems(shape: Settings) -> list[str]:
+    """The prior's order against the context: a window net's prior reads at most its context."""
+    if shape.prior_order and not 2 <= shape.prior_order <= shape.block_size + 1:
+        return [
+            f"prior_order must be 0 (none) or from 2 to block_size + 1, not {shape.prior_order}"
+        ]
+    return []
+
+
+def sized_for_data(config: Config, train_examples: int) -> Config:
+    """A net with n_embd, n_hidden and dropout, sized for a training split of this many
+    examples: small data gets a smaller net, more regularisation, more passes."""
+    # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
+    scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
+    s, run = config.shape, config.run
+    return config.with_values(
+        n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
+        n_hidden=max(64, round(s.n_hidden * 2**scale)),
+        dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
+        weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
+        epochs=round(run.epochs * 10 ** (-scale / 2)),
+    )
+
+
+def prior_for_vocab(config: Config, vocab_size: int) -> Config:
+    """The prior's order lowered to what a vocabulary allows."""
+    order = fitting_order(config.shape.prior_order, vocab_size)
+    return config if order == config.shape.prior_order else config.with_values(prior_order=order)
+
+
+def adamw_run(**values: object) -> RunConfig:
     """The run of the sized presets: AdamW, cosine decay, averaged weights, sized by the data."""
     return RunConfig(
         optimizer="adamw", lr_schedule="cosine", average=0.999, fit_data=True, **values
@@ -297,17 +357,23 @@ class MLPFamily(Family):
             MLPShape(),
             RunConfig(),
         ),
+        # The lecture's part 3: the same MLP with BatchNorm, its 200,000 steps.
+        "batchnorm": Preset(
+            "the lecture's MLP with BatchNorm: each unit kept near mean 0, std 1 before tanh",
+            MLPShape(norm="batch"),
+            RunConfig(steps=200_000),
+        ),
         # Stronger and faster: longer context, AdamW, cosine decay (figures in the README).
         "default": Preset(
             "a net sized for the data, on top of the 5-gram counts: it beats them",
             MLPShape(block_size=6, n_embd=16, n_hidden=256, prior_order=5),
-            _adamw(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
+            adamw_run(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
         ),
         # The strongest: context 8, two tanh layers (figures in the README).
         "strong": Preset(
             "deeper and longer: the best this app reaches",
             MLPShape(block_size=8, n_embd=24, n_hidden=256, n_layers=2, prior_order=5),
-            _adamw(batch_size=512, learning_rate=4e-3, lr_min=1e-4, epochs=60, weight_decay=0.1),
+            adamw_run(batch_size=512, learning_rate=4e-3, lr_min=1e-4, epochs=60, weight_decay=0.1),
         ),
     }
 
@@ -319,9 +385,10 @@ class MLPFamily(Family):
         prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
         dropout = f" dropout {s.dropout:g}" if s.dropout else ""
         init = " randn init" if s.init == "seed" else ""
+        norm = " batchnorm" if s.norm == "batch" else ""
         return (
             f"ctx {s.block_size} emb {s.n_embd} hidden {s.n_layers}x{s.n_hidden} "
-            f"{s.activation}{init}{dropout}{prior}, {config.run.describe()}"
+            f"{s.activation}{norm}{init}{dropout}{prior}, {config.run.describe()}"
         )
 
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
@@ -347,20 +414,7 @@ class MLPFamily(Family):
         return shape.prior_order
 
     def for_data(self, config: Config, train_examples: int) -> Config:
-        """Small data gets a smaller net, more regularisation, fewer steps."""
-        # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
-        scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
-        s, run = config.shape, config.run
-        return config.with_values(
-            n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
-            n_hidden=max(64, round(s.n_hidden * 2**scale)),
-            dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
-            weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
-            epochs=round(run.epochs * 10 ** (-scale / 2)),
-        )
+        return sized_for_data(config, train_examples)
 
     def for_vocab(self, config: Config, vocab_size: int) -> Config:
-        order = fitting_order(config.shape.prior_order, vocab_size)
-        return (
-            config if order == config.shape.prior_order else config.with_values(prior_order=order)
-        )
+        return prior_for_vocab(config, vocab_size)

@@ -1,0 +1,204 @@
+"""The WaveNet of the makemore lectures (part 5, after van den Oord et al. 2016): the context's
+embeddings joined two neighbours at a time, level after level, each level a linear layer,
+BatchNorm and tanh, until one vector is left to give the logits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
+from engine.families.base import Config, Family, Model, Preset, Walk
+from engine.families.mlp import adamw_run, prior_for_vocab, prior_problems, sized_for_data
+from engine.families.norm import batch_norm
+from engine.protocol import Capability
+
+
+class WaveNet(Model):
+    """Embed block_size characters; each level joins neighbouring pairs (the lecture's
+    FlattenConsecutive(2)), then Linear with no bias, BatchNorm, tanh; log2(block_size)
+    levels leave one vector, and a linear layer gives the logits."""
+
+    activation = "tanh"
+
+    def __init__(self, vocab_size: int, shape: WaveNetShape) -> None:
+        super().__init__()
+        self.block_size = shape.block_size
+        self.dropout = shape.dropout
+        levels, n_hidden = shape.levels, shape.n_hidden
+        self.embedding = nn.Parameter(torch.randn(vocab_size, shape.n_embd))
+        fan_ins = [2 * shape.n_embd] + [2 * n_hidden] * (levels - 1)
+        # The lecture's Linear: randn / sqrt(fan_in); BatchNorm's gain 1 and bias 0.
+        self.weights = nn.ParameterList(torch.randn(a, n_hidden) / a**0.5 for a in fan_ins)
+        self.gains = nn.ParameterList(torch.ones(n_hidden) for _ in fan_ins)
+        self.biases = nn.ParameterList(torch.zeros(n_hidden) for _ in fan_ins)
+        self.register_buffer("running_mean", torch.zeros(levels, n_hidden))
+        self.register_buffer("running_var", torch.ones(levels, n_hidden))
+        # A last layer 10x smaller, as the lecture: a first loss near ln|V|.
+        self.out_weight = nn.Parameter(torch.randn(n_hidden, vocab_size) / n_hidden**0.5 * 0.1)
+        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def embedding_table(self) -> torch.Tensor:
+        return self.embedding.detach()
+
+    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        return self.walk(idx, prior).logits
+
+    def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
+        """Each level's activations as (examples x positions, units): the rows the
+        diagnostics read, and through which the next level is computed."""
+        dropout = self.dropout if self.training else 0.0
+        x = F.embedding(idx, self.embedding)  # (B, T, n_embd)
+        inputs, activations, masks, norms = [x.flatten(1)], [], [], []
+        levels = zip(self.weights, self.gains, self.biases, strict=True)
+        for level, (weight, gain, bias) in enumerate(levels):
+            batch, positions, width = x.shape
+            joined = x.reshape(batch, positions // 2, 2 * width)
+            pre, normalized = batch_norm(
+                joined @ weight,
+                gain,
+                bias,
+                self.running_mean[level],
+                self.running_var[level],
+                self.training,
+            )
+            norms.append(normalized)
+            h = torch.tanh(pre).flatten(0, 1)
+            activations.append(h)
+            if dropout:
+                keep = torch.rand(h.shape, generator=self.generator) >= dropout
+                masks.append(keep)
+                h = h * keep / (1 - dropout)
+            x = h.view(batch, positions // 2, -1)
+            inputs.append(h)
+        logits = torch.addmm(self.out_bias, x.flatten(1), self.out_weight)
+        return Walk(inputs, activations, masks, self.add_prior(logits, idx, prior), norms)
+
+    def levels_seen(self) -> list[list[tuple[int, int]]]:
+        """Which context positions each unit of each level sees, first to last: level 1's
+        units see two neighbours, the last level's all block_size."""
+        spans, width = [], 1
+        for _ in self.weights:
+            width *= 2
+            spans.append([(i, i + width - 1) for i in range(0, self.block_size, width)])
+        return spans
+
+
+@dataclass(frozen=True)
+class WaveNetShape(Settings):
+    block_size: int = setting(
+        8,
+        2,
+        64,
+        new_model=True,
+        rule="a power of two from 2 to 64",
+        help="characters of context, a power of two: each level joins two neighbours, so "
+        "8 makes 3 levels",
+    )
+    n_embd: int = setting(
+        24,
+        1,
+        1_000_000,
+        new_model=True,
+        help="numbers in each character's vector: more can tell characters apart in more ways",
+    )
+    n_hidden: int = setting(
+        128,
+        1,
+        1_000_000,
+        new_model=True,
+        help="units in each level: wider learns more, and overfits a short list sooner",
+    )
+    dropout: float = setting(
+        0.0,
+        0,
+        1,
+        below=True,
+        rule="from 0 to below 1",
+        help="the share of units zeroed at each step: more fights overfitting, slows learning",
+    )
+    prior_order: int = setting(
+        0,
+        new_model=True,
+        help="the logits start from an ngram of this order: the net learns what the counts "
+        "miss (0: none)",
+    )
+
+    @property
+    def levels(self) -> int:
+        return self.block_size.bit_length() - 1
+
+    def joint_problems(self) -> list[str]:
+        if self.block_size & (self.block_size - 1):
+            return [
+                f"block_size must be a power of two (2, 4, 8, 16, 32 or 64): each level joins "
+                f"two neighbours, not {self.block_size}"
+            ]
+        return prior_problems(self)
+
+
+class WaveNetFamily(Family):
+    name = "wavenet"
+    summary = (
+        "the lectures' WaveNet: the context joined two characters at a time, level after "
+        "level, each with BatchNorm and tanh"
+    )
+    Shape = WaveNetShape
+    capabilities = frozenset(
+        {Capability.EMBEDDING, Capability.DIAGNOSTICS, Capability.LEARNING_RATE}
+    )
+    default_preset = "default"
+    presets = {
+        "lecture": Preset(
+            "the lecture's WaveNet: context 8, three levels of 128, BatchNorm, SGD 0.1 then 0.01",
+            WaveNetShape(),
+            RunConfig(decay_steps=150_000, steps=200_000),
+        ),
+        "default": Preset(
+            "a WaveNet sized for the data, on top of the 5-gram counts",
+            WaveNetShape(prior_order=5),
+            adamw_run(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
+        ),
+    }
+
+    def build(self, config: Config, vocab_size: int) -> WaveNet:
+        return WaveNet(vocab_size, config.shape)
+
+    def describe(self, config: Config) -> str:
+        s = config.shape
+        prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
+        dropout = f" dropout {s.dropout:g}" if s.dropout else ""
+        return (
+            f"ctx {s.block_size} emb {s.n_embd} {s.levels} levels of {s.n_hidden}"
+            f"{dropout}{prior}, {config.run.describe()}"
+        )
+
+    def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
+        """Its weights about 8 times (see Family) and one batch's activations: a level's
+        values, normalised values and tanh, forward and backward."""
+        s = config.shape
+        weights = (
+            vocab_size * s.n_embd
+            + 2 * s.n_embd * s.n_hidden
+            + (s.levels - 1) * 2 * s.n_hidden * s.n_hidden
+            + (s.n_hidden + 1) * vocab_size
+        )
+        batch = config.run.batch_size or FULL_BATCH_CHUNK
+        activations = batch * (s.block_size * s.n_embd + 3 * s.block_size * s.n_hidden + vocab_size)
+        return 4 * (8 * weights + 4 * activations)
+
+    def eval_width(self, config: Config, vocab_size: int) -> int:
+        s = config.shape
+        return max(vocab_size, s.block_size * s.n_embd, s.block_size // 2 * s.n_hidden)
+
+    def prior_order(self, shape: Settings) -> int:
+        return shape.prior_order
+
+    def for_data(self, config: Config, train_examples: int) -> Config:
+        return sized_for_data(config, train_examples)
+
+    def for_vocab(self, config: Config, vocab_size: int) -> Config:
+        return prior_for_vocab(config, vocab_size)
