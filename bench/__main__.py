@@ -27,6 +27,7 @@ from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
 from engine import families, freeze_survivors
 from engine.dataset import SPLITS, Dataset, load_dataset
+from engine.families.base import Config
 from engine.families.bigram import CountingBigram
 from engine.sampling import sample
 from engine.trainer import Trainer
@@ -77,30 +78,32 @@ def side_by_side(
     )
 
 
-def mlp_step(data: Dataset, quick: bool) -> Row:
-    """Lecture MLP (SGD, batch 32): engine Trainer vs the raw-tensor loop."""
-    x, y = data.examples("train").tensors(3)
+def net_step(
+    data: Dataset, quick: bool, what: str, config: Config, plain_net: object, target: float
+) -> Row:
+    """A net at batch 32, SGD, one thread: the engine's Trainer against the lecture's own
+    loop of the same net (bench/reference.py), steps per second side by side."""
+    x, y = data.examples("train").tensors(config.shape.block_size)
     seconds = 1.0 if quick else 4.0
 
     def engine() -> float:
-        trainer = Trainer(data, families.preset("lecture"))
+        trainer = Trainer(data, config)
         trainer.run(100)  # warm up
         return steps_per_second(trainer.run, seconds)
 
     def plain() -> float:
-        model = reference.LectureMLP(data.vocab.size, 3, 10, 200)
-        model.train_steps(x, y, 100, 0.1)
-        return steps_per_second(partial(model.train_steps, x, y, lr=0.1), seconds)
+        plain_net.train_steps(x, y, 100, 0.1)
+        return steps_per_second(partial(plain_net.train_steps, x, y, lr=0.1), seconds)
 
     engine_rate, plain_rate, ratio = side_by_side(2 if quick else 5, engine, plain)
     return Row(
-        "MLP step",
-        "steps/s, lecture MLP, batch 32, 1 thread",
+        f"{what} step",
+        f"steps/s, lecture {what}, batch 32, 1 thread",
         f"{engine_rate:,.0f} steps/s",
-        f"{plain_rate:,.0f} steps/s (raw tensors, SGD)",
+        f"{plain_rate:,.0f} steps/s (the lecture's loop, SGD)",
         f"{ratio:.2f}x",
-        ">= 1.8x",  # the inside-the-MLP issue's; was >= 1.0x
-        ratio >= 1.8,
+        f">= {target}x",
+        ratio >= target,
     )
 
 
@@ -435,7 +438,23 @@ def main() -> int:
     freeze_survivors()  # as the engine's process does
     steps: list[Callable[[], Row | list[Row]]] = [
         lambda: bigram_counting(data, words, args.quick),
-        lambda: mlp_step(data, args.quick),
+        # the inside-the-MLP issue's target (was >= 1.0x); the WaveNet's, its issue's
+        lambda: net_step(
+            data,
+            args.quick,
+            "MLP",
+            families.preset("lecture"),
+            reference.LectureMLP(data.vocab.size, 3, 10, 200),
+            1.8,
+        ),
+        lambda: net_step(
+            data,
+            args.quick,
+            "WaveNet",
+            families.preset("lecture", "wavenet"),
+            reference.LectureWaveNet(data.vocab.size),
+            1.5,
+        ),
         lambda: time_to_quality(data, args.quick),
         lambda: sampling(data, args.quick),
         lambda: training_under_ui(str(NAMES), args.quick),

@@ -63,6 +63,123 @@ class LectureMLP:
         return F.cross_entropy(self.logits(X), Y).item()
 
 
+class LectureWaveNet:
+    """The lecture's part-5 network, as its notebook builds it: layer objects with a
+    __call__ and a list of parameters (Embedding, FlattenConsecutive, Linear without bias,
+    BatchNorm1d, Tanh), autograd, plain SGD."""
+
+    def __init__(
+        self, vocab_size: int, block_size: int = 8, n_embd: int = 24, n_hidden: int = 128
+    ) -> None:
+        layers: list[object] = [_Embedding(vocab_size, n_embd)]
+        width = n_embd
+        for _ in range(block_size.bit_length() - 1):
+            layers += [
+                _FlattenConsecutive(2),
+                _Linear(2 * width, n_hidden),
+                _BatchNorm1d(n_hidden),
+                _Tanh(),
+            ]
+            width = n_hidden
+        last = _Linear(n_hidden, vocab_size, bias=True)
+        with torch.no_grad():
+            last.weight *= 0.1
+        self.layers = [*layers, last]
+        self.parameters = [p for layer in self.layers for p in layer.parameters()]
+        for p in self.parameters:
+            p.requires_grad = True
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def train_steps(
+        self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
+    ) -> float:
+        for layer in self.layers:
+            layer.training = True
+        for _ in range(steps):
+            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
+            loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
+            for p in self.parameters:
+                p.grad = None
+            loss.backward()
+            for p in self.parameters:
+                p.data += -lr * p.grad
+        return loss.item()
+
+
+class _Layer:
+    training = True
+
+    def parameters(self) -> list[torch.Tensor]:
+        return []
+
+
+class _Embedding(_Layer):
+    def __init__(self, num: int, dim: int) -> None:
+        self.weight = torch.randn((num, dim))
+
+    def __call__(self, ix: torch.Tensor) -> torch.Tensor:
+        return self.weight[ix]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.weight]
+
+
+class _FlattenConsecutive(_Layer):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        x = x.view(B, T // self.n, C * self.n)
+        return x.squeeze(1) if x.shape[1] == 1 else x
+
+
+class _Linear(_Layer):
+    def __init__(self, fan_in: int, fan_out: int, bias: bool = False) -> None:
+        self.weight = torch.randn((fan_in, fan_out)) / fan_in**0.5
+        self.bias = torch.zeros(fan_out) if bias else None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        out = x @ self.weight
+        return out + self.bias if self.bias is not None else out
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.weight] + ([] if self.bias is None else [self.bias])
+
+
+class _BatchNorm1d(_Layer):
+    def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
+        self.eps, self.momentum = eps, momentum
+        self.gamma, self.beta = torch.ones(dim), torch.zeros(dim)
+        self.running_mean, self.running_var = torch.zeros(dim), torch.ones(dim)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        dim = 0 if x.ndim == 2 else (0, 1)
+        if self.training:
+            xmean, xvar = x.mean(dim, keepdim=True), x.var(dim, keepdim=True)
+        else:
+            xmean, xvar = self.running_mean, self.running_var
+        out = self.gamma * (x - xmean) / torch.sqrt(xvar + self.eps) + self.beta
+        if self.training:
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean = (1 - m) * self.running_mean + m * xmean.squeeze()
+                self.running_var = (1 - m) * self.running_var + m * xvar.squeeze()
+        return out
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.gamma, self.beta]
+
+
+class _Tanh(_Layer):
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x)
+
+
 @torch.no_grad()
 def sample_one_at_a_time(next_logits, block_size: int, n: int, seed: int = 0) -> list[list[int]]:
     """The lecture's sampling loop: one name, one character at a time."""

@@ -10,9 +10,16 @@ import math
 import torch
 import torch.nn.functional as F
 
-from engine.families.base import Model
+from engine.families.base import Model, Walk
 from engine.optim import AdamW
-from engine.protocol import Capability, DiagnosticsView, GradientCheck, LayerStats, WeightStats
+from engine.protocol import (
+    Capability,
+    DiagnosticsView,
+    GradientCheck,
+    LayerStats,
+    NormStats,
+    WeightStats,
+)
 from engine.trainer import Trainer
 
 BATCH = 256  # examples looked at: enough for steady statistics, a few ms
@@ -47,10 +54,13 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
             F.cross_entropy(walk.logits, y).backward()
     finally:
         model.train(was_training)
+    layer_name = "level" if model.levels_seen() else "hidden"
     layers = [
-        _layer(f"hidden {i + 1}", h.detach(), h.grad, activation) for i, h in enumerate(hidden)
+        _layer(f"{layer_name} {i + 1}", h.detach(), h.grad, activation, _norm(model, walk, i))
+        for i, h in enumerate(hidden)
     ]
     lr = trainer.learning_rate()
+    vocab = trainer.dataset.vocab
     weights = []
     for name, p in model.named_parameters():
         if p.ndim != 2 or p.grad is None:
@@ -81,6 +91,21 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
         weights=weights,
         update_history={k: list(v) for k, v in history.items()},
         gradient_checks=checks,
+        context=[vocab.symbol(int(i)) for i in x[0]] if model.levels_seen() else None,
+        levels=model.levels_seen() or None,
+    )
+
+
+def _norm(model: Model, walk: Walk, layer: int) -> NormStats | None:
+    """The layer's BatchNorm: this batch's statistics of its input beside the running ones."""
+    if not walk.norms:
+        return None
+    z = walk.norms[layer].z.detach()
+    return NormStats(
+        batch_mean=z.mean(0).tolist(),
+        batch_std=z.std(0).tolist(),
+        running_mean=model.running_mean[layer].tolist(),
+        running_std=model.running_var[layer].sqrt().tolist(),
     )
 
 
@@ -127,7 +152,9 @@ def _compare_gradients(
     return checks
 
 
-def _layer(name: str, h: torch.Tensor, grad: torch.Tensor, activation: str) -> LayerStats:
+def _layer(
+    name: str, h: torch.Tensor, grad: torch.Tensor, activation: str, norm: NormStats | None
+) -> LayerStats:
     if activation == "tanh":
         saturated = (h.abs() > SATURATED["tanh"]).float().mean().item()
         marked = h.abs() > DEAD["tanh"]
@@ -153,4 +180,5 @@ def _layer(name: str, h: torch.Tensor, grad: torch.Tensor, activation: str) -> L
         grad_mean=grad.mean().item(),
         grad_std=grad.std().item(),
         grad_histogram=(-spread, spread, torch.histc(grad, BINS, -spread, spread).int().tolist()),
+        norm=norm,
     )

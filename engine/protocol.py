@@ -185,6 +185,17 @@ Histogram = tuple[float, float, list[int]]  # low, high, counts of equal bins be
 
 
 @dataclass(frozen=True)
+class NormStats:
+    """A BatchNorm's view of its input, per unit: this batch's mean and std, and the running
+    estimates that evaluation and sampling use instead."""
+
+    batch_mean: list[float]
+    batch_std: list[float]
+    running_mean: list[float]
+    running_std: list[float]
+
+
+@dataclass(frozen=True)
 class LayerStats:
     name: str
     units: int
@@ -197,6 +208,7 @@ class LayerStats:
     grad_mean: float  # the gradient at the layer's output
     grad_std: float
     grad_histogram: Histogram
+    norm: NormStats | None = None  # where a BatchNorm comes before the activation
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,10 @@ class DiagnosticsView:
     weights: list[WeightStats]
     update_history: dict[str, list[tuple[int, float]]]  # weight -> (step, log10 update:data)
     gradient_checks: list[GradientCheck]
+    # A net of levels (the WaveNet): the context of one example of the batch, and for each
+    # level the span of context positions (first, last) each of its rows of units sees
+    context: list[str] | None = None
+    levels: list[list[tuple[int, int]]] | None = None
 
 
 @dataclass(frozen=True)

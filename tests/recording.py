@@ -87,6 +87,19 @@ SCENARIOS: dict[str, list[Command]] = {
         Step(20),
         WatchDiagnostics(True),
     ],
+    # BatchNorm inside: the lecture's MLP with it (part 3), and the WaveNet's levels (part 5)
+    "diagnostics, batchnorm": [
+        *MLP,
+        Reconfigure({"preset": "batchnorm"}),
+        Step(300),
+        WatchDiagnostics(True),
+    ],
+    "diagnostics, wavenet": [
+        SelectModel("wavenet"),
+        Reconfigure({"preset": "lecture"}),
+        Step(300),
+        WatchDiagnostics(True),
+    ],
     # The lesson on names.txt, at the steps with a figure to see
     "lesson, counting": [*NAMES_TXT, Lesson(2)],
     "lesson, N": [*NAMES_TXT, Lesson(3)],

@@ -26,8 +26,12 @@ def test_manual_gradients_are_autograds(activation, n_layers, n_hidden, dropout,
         model.running_mean.normal_()
         model.running_var.uniform_(0.5, 2)
     model.train(training)
+    _hand_is_autograd(model, torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,)))
+
+
+def _hand_is_autograd(model, idx, targets):
+    """The loss and every parameter's gradient, by hand and by autograd, to 1e-6 relative."""
     model.generator = torch.Generator()
-    idx, targets = torch.randint(0, 27, (48, 3)), torch.randint(0, 27, (48,))
     model.generator.manual_seed(1)
     loss = F.cross_entropy(model(idx), targets)
     loss.backward()
@@ -70,13 +74,24 @@ def test_a_step_into_the_weights_is_the_sgd_step_of_the_gradients(activation, dr
         torch.testing.assert_close(q, p, rtol=1e-6, atol=1e-7, msg=name)
 
 
-@pytest.mark.parametrize("preset", ["lecture", "default", "seed", "batchnorm"])
-def test_200_steps_give_the_same_loss(small, preset):
+@pytest.mark.parametrize(
+    ("model", "preset"),
+    [
+        ("mlp", "lecture"),
+        ("mlp", "default"),
+        ("mlp", "seed"),
+        ("mlp", "batchnorm"),
+        ("wavenet", "lecture"),
+        ("wavenet", "default"),
+    ],
+)
+def test_200_steps_give_the_same_loss(small, model, preset):
     """Also with the ngram prior, dropout, AdamW, averaging, BatchNorm, and a full batch in
     chunks."""
     runs = {}
     for gradients in ("manual", "autograd"):
-        trainer = Trainer(small, families.preset(preset).with_values(gradients=gradients))
+        config = families.preset(preset, model).with_values(gradients=gradients)
+        trainer = Trainer(small, config)
         trainer.run(200)
         runs[gradients] = trainer.evaluate(("train", "val"))
     assert runs["manual"]["train"] == pytest.approx(runs["autograd"]["train"], abs=1e-5)
@@ -91,3 +106,17 @@ def test_a_nan_still_stops_the_run_and_keeps_the_last_good_weights(small):
     report = trainer.run(10)
     assert report.stopped is not None and "loss became nan" in report.stopped.text
     assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+
+
+@pytest.mark.parametrize("block_size", [2, 8])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("training", [True, False], ids=["batch statistics", "running"])
+def test_the_wavenets_manual_gradients_are_autograds(block_size, dropout, training):
+    config = families.preset("lecture", "wavenet").with_values(
+        block_size=block_size, n_embd=5, n_hidden=16, dropout=dropout
+    )
+    model = config.build(27)
+    model.running_mean.normal_()
+    model.running_var.uniform_(0.5, 2)
+    model.train(training)
+    _hand_is_autograd(model, torch.randint(0, 27, (48, block_size)), torch.randint(0, 27, (48,)))

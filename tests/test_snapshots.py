@@ -143,9 +143,18 @@ def test_runs_table(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
-@pytest.mark.parametrize("run", ["diagnostics, lecture", "diagnostics, randn init and tanh"])
+@pytest.mark.parametrize(
+    "run",
+    [
+        "diagnostics, lecture",
+        "diagnostics, randn init and tanh",
+        "diagnostics, batchnorm",
+        "diagnostics, wavenet",
+    ],
+)
 def test_diagnostics(snap_compare, size, run):
-    """A healthy run, and a saturated one: tanh on the seed's randn init."""
+    """A healthy run, and a saturated one: tanh on the seed's randn init; BatchNorm's
+    statistics, and the WaveNet's tree."""
 
     async def run_before(pilot):
         await settle(pilot)

@@ -124,6 +124,11 @@ class Model(nn.Module):
         """Capability.DIAGNOSTICS: the forward pass with what each layer made."""
         raise NotImplementedError
 
+    def levels_seen(self) -> list[list[tuple[int, int]]]:
+        """Capability.DIAGNOSTICS, for a net of levels (the WaveNet): for each level, the span
+        of context positions (first, last) that each of its rows of units sees; none else."""
+        return []
+
 
 class SequenceModel(Model):
     """A model that reads whole items (Family.sequence): contexts (B, T) to logits (B, T, |V|),

@@ -3,9 +3,8 @@ ReLU) hidden layers, logits; with a backward pass written by hand, and an ngram 
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -13,13 +12,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
-from engine.families.base import Config, Family, Model, Preset, Walk
+from engine.families.backward import (
+    MINUS_ONE,
+    HandBackward,
+    ones,
+    tanh_backward,
+    threshold_backward,
+)
+from engine.families.base import Config, Family, Preset, Walk
 from engine.families.ngram import fitting_order
 from engine.families.norm import batch_norm, batch_norm_backward
 from engine.protocol import Capability
 
 
-class MLP(Model):
+class MLP(HandBackward):
     """Bengio et al. 2003 as in makemore: embed the context, tanh (or ReLU) hidden layers,
     logits; with BatchNorm (norm "batch") each layer's bias is BatchNorm's, after it, as in the
     lecture.
@@ -71,9 +77,6 @@ class MLP(Model):
     def configure(self, shape: Settings) -> None:
         self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
 
-    def hand_gradients(self) -> Callable[..., float] | None:
-        return self.manual_gradients if self.by_hand else None
-
     def embedding_table(self) -> torch.Tensor:
         return self.embedding.detach()
 
@@ -119,61 +122,22 @@ class MLP(Model):
         # tanh(z) as 2·sigmoid(2z) − 1: torch.tanh takes 15 µs on a batch of 32x200 here,
         # sigmoid 2 µs (bench/: MLP step).
         return torch.add(
-            _MINUS_ONE, torch.addmm(bias, x, weight, beta=2, alpha=2).sigmoid(), alpha=2
+            MINUS_ONE, torch.addmm(bias, x, weight, beta=2, alpha=2).sigmoid(), alpha=2
         )
 
-    def manual_gradients(
-        self,
-        idx: torch.Tensor,
-        targets: torch.Tensor,
-        prior: torch.Tensor | None = None,
-        into: Sequence[torch.Tensor] | None = None,
-        alpha: float = 1.0,
-    ) -> float:
-        """The mean cross-entropy of this batch; and unless it is NaN or inf, its gradients
-        times `alpha`, by a backward pass written by hand as in the lecture "backprop ninja"
-        (what autograd gives, with no graph to record), added to `into`: a tensor for each of
-        parameters(), in its order; by default their .grad, zeros where None. Given the
-        parameters themselves and alpha = -lr, that is a plain SGD step, taken by the kernels
-        that compute the gradients: no gradient is kept."""
-        if torch.is_grad_enabled():  # the trainer calls with it off: no_grad costs 1 µs a step
-            with torch.no_grad():
-                return self.manual_gradients(idx, targets, prior, into, alpha)
-        n, (embedding, out_weight, _) = len(targets), self._ends
-        if into is None:
-            for p in self._params:
-                if p.grad is None:
-                    p.grad = torch.zeros_like(p)
-            into = [p.grad for p in self._params]
-        walk = self.walk(idx, prior)
-        inputs, activations, masks = walk.inputs, walk.activations, walk.masks
-        dropout = self.dropout if self.training else 0.0
-        # The loss from log_softmax: a probability that underflows to 0 (the seed's init) has a
-        # log that does not.
-        logp = walk.logits.log_softmax(1)
-        loss = F.nll_loss(logp, targets).item()
-        if not math.isfinite(loss):
-            return loss
-        # dloss/dlogits = (softmax - one-hot) / n, here times alpha: the gradients are linear
-        # in it, and so come times alpha with no kernel of their own.
-        dlogits = logp.exp_()
-        dlogits.index_put_((_rows(n), targets), _MINUS_ONE, accumulate=True)
-        dlogits *= _scalar(alpha / n)
+    def hidden_backward(
+        self, walk: Walk, dh: torch.Tensor, into: Sequence[torch.Tensor]
+    ) -> torch.Tensor:
         # `into` follows parameters(): the three ends, then the layers' weights, their biases,
-        # and BatchNorm's gains. Each weight is used before its gradient is added: `into` may
-        # be the weights.
-        n_layers = len(self._layers)
-        dh = F.linear(dlogits, out_weight)  # dlogits @ out_weight.t(), with no call for .t()
-        into[1].addmm_(inputs[-1].t(), dlogits)
-        into[2].addmv_(dlogits.t(), _ones(n))  # the sum over examples, in one kernel
+        # and BatchNorm's gains.
+        n, n_layers = len(dh), len(self._layers)
         for layer in range(n_layers - 1, -1, -1):
-            if masks:
-                dh = dh * masks[layer] / (1 - dropout)
+            dh = self.dropout_backward(walk, dh, layer)
             # dh * (h > 0), or dh * (1 - h²), in one kernel each: what autograd calls
             if self.relu:
-                dpre = _threshold_backward(dh, activations[layer], 0)
+                dpre = threshold_backward(dh, walk.activations[layer], 0)
             else:
-                dpre = _tanh_backward(dh, activations[layer])
+                dpre = tanh_backward(dh, walk.activations[layer])
             if self.norm:
                 dpre, dgain, dbias = batch_norm_backward(
                     dpre, walk.norms[layer], self._gains[layer]
@@ -181,35 +145,10 @@ class MLP(Model):
                 into[3 + 2 * n_layers + layer].add_(dgain)
                 into[3 + n_layers + layer].add_(dbias)
             else:
-                into[3 + n_layers + layer].addmv_(dpre.t(), _ones(n))
+                into[3 + n_layers + layer].addmv_(dpre.t(), ones(n))
             dh = F.linear(dpre, self._layers[layer][0])
-            into[3 + layer].addmm_(inputs[layer].t(), dpre)
-        # index_put_ rather than index_add_, which takes twice as long
-        into[0].index_put_((idx.view(-1),), dh.view(-1, embedding.shape[1]), accumulate=True)
-        return loss
-
-
-_MINUS_ONE = torch.tensor(-1.0)  # a tensor for the ops that take no number
-# The overloads themselves: finding one by its arguments costs a quarter of the kernel.
-_tanh_backward = torch.ops.aten.tanh_backward.default
-_threshold_backward = torch.ops.aten.threshold_backward.default
-
-
-# Kept for the manual backward pass: making one costs 1 µs, a share of a small step.
-@functools.lru_cache(maxsize=8)
-def _rows(n: int) -> torch.Tensor:
-    return torch.arange(n)
-
-
-@functools.lru_cache(maxsize=8)
-def _ones(n: int) -> torch.Tensor:
-    return torch.ones(n)
-
-
-@functools.lru_cache(maxsize=64)
-def _scalar(value: float) -> torch.Tensor:
-    """A number as a tensor: multiplying by a Python float costs 1 µs more."""
-    return torch.tensor(value)
+            into[3 + layer].addmm_(walk.inputs[layer].t(), dpre)
+        return dh
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,18 @@ EPS = 1e-5
 
 @dataclass
 class Normalized:
-    """What a BatchNorm made of a pre-activation: the normalised values and 1/std, for the
-    backward pass; the mean and std it used (the batch's or the running ones), for a look."""
+    """What a BatchNorm was given and used: its input (examples, units), the mean and 1/std
+    it took (the batch's while training, else the running ones), for the backward pass and
+    for a look inside."""
 
-    xhat: torch.Tensor
-    inv_std: torch.Tensor
+    z: torch.Tensor
     mean: torch.Tensor
+    inv_std: torch.Tensor
     training: bool
+
+    def xhat(self) -> torch.Tensor:
+        """The normalised input: mean 0 and std 1 per unit over a training batch."""
+        return (self.z - self.mean) * self.inv_std
 
 
 def batch_norm(
@@ -31,34 +36,28 @@ def batch_norm(
     running_var: torch.Tensor,
     training: bool,
 ) -> tuple[torch.Tensor, Normalized]:
-    """gain * (z - mean) / std + bias over the last dimension's units, the mean and variance
-    taken over every other dimension (the batch, and a WaveNet level's positions); while
-    training, the batch's (biased variance, as torch), and the running estimates move toward
-    them (unbiased)."""
-    if training:
-        dims = tuple(range(z.ndim - 1))
-        var, mean = torch.var_mean(z, dims, correction=0)
-        n = z.numel() // z.shape[-1]
-        with torch.no_grad():
-            running_mean.lerp_(mean.detach(), MOMENTUM)
-            running_var.lerp_(var.detach() * (n / max(n - 1, 1)), MOMENTUM)
-    else:
-        mean, var = running_mean, running_var
-    inv_std = (var + EPS).rsqrt()
-    xhat = (z - mean) * inv_std
-    return torch.addcmul(bias, xhat, gain), Normalized(xhat, inv_std, mean, training)
+    """gain * (z - mean) / std + bias for each unit (column) of z (examples, units); while
+    training, the batch's mean and (biased) variance, and the running estimates move toward
+    them (the unbiased variance), as torch's BatchNorm1d, in its one fused kernel."""
+    out, mean, inv_std = torch.native_batch_norm(
+        z, gain, bias, running_mean, running_var, training, MOMENTUM, EPS
+    )
+    if not training:  # the kernel gives nothing back then: the estimates it used
+        mean, inv_std = running_mean, (running_var + EPS).rsqrt()
+    return out, Normalized(z, mean, inv_std, training)
 
 
 def batch_norm_backward(
     dout: torch.Tensor, norm: Normalized, gain: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The gradients of the input, the gain and the bias of a (2-D) batch_norm from its
-    output's: the lecture's one-line dhprebn while training; through constants in evaluation."""
-    dgain = (dout * norm.xhat).sum(0)
+    """The gradients of the input, the gain and the bias of a batch_norm from its output's:
+    the lecture's one-line dhprebn while training; through constants in evaluation."""
+    xhat = norm.xhat()
+    dgain = (dout * xhat).sum(0)
     dbias = dout.sum(0)
     dxhat = dout * gain
     if not norm.training:
         return dxhat * norm.inv_std, dgain, dbias
     n = dout.shape[0]
-    dz = norm.inv_std / n * (n * dxhat - dxhat.sum(0) - norm.xhat * (dxhat * norm.xhat).sum(0))
+    dz = norm.inv_std / n * (n * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
     return dz, dgain, dbias

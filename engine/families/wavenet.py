@@ -4,6 +4,7 @@ BatchNorm and tanh, until one vector is left to give the logits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -11,25 +12,30 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
-from engine.families.base import Config, Family, Model, Preset, Walk
+from engine.families.backward import HandBackward, tanh_backward
+from engine.families.base import Config, Family, Preset, Walk
 from engine.families.mlp import adamw_run, prior_for_vocab, prior_problems, sized_for_data
-from engine.families.norm import batch_norm
+from engine.families.norm import batch_norm, batch_norm_backward
 from engine.protocol import Capability
 
 
-class WaveNet(Model):
+class WaveNet(HandBackward):
     """Embed block_size characters; each level joins neighbouring pairs (the lecture's
     FlattenConsecutive(2)), then Linear with no bias, BatchNorm, tanh; log2(block_size)
-    levels leave one vector, and a linear layer gives the logits."""
+    levels leave one vector, and a linear layer gives the logits. Its backward pass is
+    written by hand (gradients "manual"), as the MLP's."""
 
     activation = "tanh"
 
     def __init__(self, vocab_size: int, shape: WaveNetShape) -> None:
         super().__init__()
         self.block_size = shape.block_size
-        self.dropout = shape.dropout
+        self.configure(shape)
         levels, n_hidden = shape.levels, shape.n_hidden
         self.embedding = nn.Parameter(torch.randn(vocab_size, shape.n_embd))
+        # A last layer 10x smaller, as the lecture: a first loss near ln|V|.
+        self.out_weight = nn.Parameter(torch.randn(n_hidden, vocab_size) / n_hidden**0.5 * 0.1)
+        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
         fan_ins = [2 * shape.n_embd] + [2 * n_hidden] * (levels - 1)
         # The lecture's Linear: randn / sqrt(fan_in); BatchNorm's gain 1 and bias 0.
         self.weights = nn.ParameterList(torch.randn(a, n_hidden) / a**0.5 for a in fan_ins)
@@ -37,9 +43,11 @@ class WaveNet(Model):
         self.biases = nn.ParameterList(torch.zeros(n_hidden) for _ in fan_ins)
         self.register_buffer("running_mean", torch.zeros(levels, n_hidden))
         self.register_buffer("running_var", torch.ones(levels, n_hidden))
-        # A last layer 10x smaller, as the lecture: a first loss near ln|V|.
-        self.out_weight = nn.Parameter(torch.randn(n_hidden, vocab_size) / n_hidden**0.5 * 0.1)
-        self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+        self._levels = tuple(zip(self.weights, self.gains, self.biases, strict=True))
+        self._params = tuple(self.parameters())
+
+    def configure(self, shape: Settings) -> None:
+        self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
 
     def embedding_table(self) -> torch.Tensor:
         return self.embedding.detach()
@@ -48,15 +56,14 @@ class WaveNet(Model):
         return self.walk(idx, prior).logits
 
     def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
-        """Each level's activations as (examples x positions, units): the rows the
-        diagnostics read, and through which the next level is computed."""
+        """Each level's input (two neighbours side by side) and activations, as rows of
+        (examples x positions, units): the rows a level's units see, and the diagnostics'."""
         dropout = self.dropout if self.training else 0.0
-        x = F.embedding(idx, self.embedding)  # (B, T, n_embd)
-        inputs, activations, masks, norms = [x.flatten(1)], [], [], []
-        levels = zip(self.weights, self.gains, self.biases, strict=True)
-        for level, (weight, gain, bias) in enumerate(levels):
-            batch, positions, width = x.shape
-            joined = x.reshape(batch, positions // 2, 2 * width)
+        h = F.embedding(idx, self.embedding)  # (B, T, n_embd): T rows of each example
+        inputs, activations, masks, norms = [], [], [], []
+        for level, (weight, gain, bias) in enumerate(self._levels):
+            joined = h.reshape(-1, 2 * h.shape[-1])  # consecutive rows, side by side
+            inputs.append(joined)
             pre, normalized = batch_norm(
                 joined @ weight,
                 gain,
@@ -66,16 +73,33 @@ class WaveNet(Model):
                 self.training,
             )
             norms.append(normalized)
-            h = torch.tanh(pre).flatten(0, 1)
+            h = torch.tanh(pre)
             activations.append(h)
             if dropout:
                 keep = torch.rand(h.shape, generator=self.generator) >= dropout
                 masks.append(keep)
                 h = h * keep / (1 - dropout)
-            x = h.view(batch, positions // 2, -1)
-            inputs.append(h)
-        logits = torch.addmm(self.out_bias, x.flatten(1), self.out_weight)
-        return Walk(inputs, activations, masks, self.add_prior(logits, idx, prior), norms)
+        inputs.append(h)  # (B, n_hidden): the last level has one row per example
+        logits = self.add_prior(torch.addmm(self.out_bias, h, self.out_weight), idx, prior)
+        return Walk(inputs, activations, masks, logits, norms)
+
+    def hidden_backward(
+        self, walk: Walk, dh: torch.Tensor, into: Sequence[torch.Tensor]
+    ) -> torch.Tensor:
+        # `into` follows parameters(): the three ends, then the levels' weights, gains, biases.
+        levels = len(self._levels)
+        for level in range(levels - 1, -1, -1):
+            weight, gain, _ = self._levels[level]
+            dh = self.dropout_backward(walk, dh, level)
+            dpre = tanh_backward(dh, walk.activations[level])
+            dz, dgain, dbias = batch_norm_backward(dpre, walk.norms[level], gain)
+            into[3 + levels + level].add_(dgain)
+            into[3 + 2 * levels + level].add_(dbias)
+            joined = walk.inputs[level]
+            # back to the rows the level joined: two of the level below for each of its own
+            dh = F.linear(dz, weight).view(-1, joined.shape[1] // 2)
+            into[3 + level].addmm_(joined.t(), dz)
+        return dh
 
     def levels_seen(self) -> list[list[tuple[int, int]]]:
         """Which context positions each unit of each level sees, first to last: level 1's
@@ -126,6 +150,11 @@ class WaveNetShape(Settings):
         help="the logits start from an ngram of this order: the net learns what the counts "
         "miss (0: none)",
     )
+    gradients: str = setting(
+        "manual",
+        choices=("manual", "autograd"),
+        help="the backward pass: written by hand, or torch's autograd; the same gradients",
+    )
 
     @property
     def levels(self) -> int:
@@ -148,7 +177,12 @@ class WaveNetFamily(Family):
     )
     Shape = WaveNetShape
     capabilities = frozenset(
-        {Capability.EMBEDDING, Capability.DIAGNOSTICS, Capability.LEARNING_RATE}
+        {
+            Capability.EMBEDDING,
+            Capability.DIAGNOSTICS,
+            Capability.HAND_GRADIENTS,
+            Capability.LEARNING_RATE,
+        }
     )
     default_preset = "default"
     presets = {

@@ -6,6 +6,7 @@ hand-written gradients checked against autograd (the lecture's cmp)."""
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 
 from rich.text import Text
@@ -14,13 +15,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from engine.protocol import DiagnosticsView, LayerStats, WeightStats
+from engine.protocol import DiagnosticsView, LayerStats, NormStats, WeightStats
 from tui.screens.dialog import ViewScreen
 from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
 
 SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
 RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
 MOST_FINDINGS = 3  # keys 1 to 3 open the form on a finding's setting
+NORM_UNITS_SHOWN = 60  # a BatchNorm's units drawn one column each: what fits at 80 columns
+SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def findings(view: DiagnosticsView) -> list[tuple[str, str]]:
@@ -58,11 +61,12 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         self.found: list[tuple[str, str]] = []
         self.header = Static("Waiting for the engine…")
         self.findings = Static(id="diagnostics-findings")
+        self.levels_tree = Static(id="diagnostics-tree")
         self.body = Vertical(id="diagnostics-body")
         self.weights = Static(id="diagnostics-weights")
         self.updates = UpdateRatioPlot(classes="diagnostics-plot")
         self.checks = Static(id="diagnostics-checks")
-        self._layers: list[tuple[HistogramPlot, HistogramPlot, Static, Static, Static]] = []
+        self._layers: list[tuple[HistogramPlot, HistogramPlot, Static, Static, Static, Static]] = []
 
     def compose(self) -> ComposeResult:
         frame = self.frame(
@@ -74,6 +78,7 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         with frame:
             yield self.header
             yield self.findings
+            yield self.levels_tree
             yield self.body
             yield Static(
                 "Weights: grad:data = std(grad) / std(weight); update:data = "
@@ -101,15 +106,21 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
             lines.append(f"{n} ", style="bold reverse")
             lines.append(f" {finding} → {n} opens the form on {setting}\n", style="yellow")
         self.findings.update(lines if self.found else Text("Nothing looks wrong.", "green"))
+        self.levels_tree.display = view.levels is not None
+        if view.levels is not None:
+            self.levels_tree.update(_tree(view.context or [], view.levels))
         while len(self._layers) < len(view.layers):
             self._add_layer()
-        for (activations, gradients, stats, dead_line, dead), layer in zip(
+        for (activations, gradients, stats, norm, dead_line, dead), layer in zip(
             self._layers, view.layers, strict=False
         ):
             # Built in a thread, as the loss plot while training: keys never wait for them
             activations.show(layer.act_histogram, "cyan", background=True)
             gradients.show(layer.grad_histogram, "magenta", background=True)
             stats.update(_layer_line(layer, view.activation))
+            norm.display = layer.norm is not None
+            if layer.norm is not None:
+                norm.update(_norm_lines(layer.norm, view.activation))
             dead_line.update(_dead_line(layer, view.activation))
             dead.update(_dead_map(layer))
         self.weights.update(_weights_table(view.weights))
@@ -129,10 +140,11 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
     def _add_layer(self) -> None:
         activations = HistogramPlot(classes="diagnostics-plot")
         gradients = HistogramPlot(classes="diagnostics-plot")
-        stats, dead_line, dead = Static(), Static(), Static(classes="dead-map")
-        self._layers.append((activations, gradients, stats, dead_line, dead))
+        stats, norm, dead_line, dead = Static(), Static(), Static(), Static(classes="dead-map")
+        self._layers.append((activations, gradients, stats, norm, dead_line, dead))
         self.body.mount(
             stats,
+            norm,
             Horizontal(activations, gradients, classes="diagnostics-row"),
             Static(
                 "Left: the activations (a healthy tanh layer spreads over -1..1 without piling "
@@ -157,6 +169,58 @@ def _layer_line(layer: LayerStats, activation: str) -> Text:
     else:
         text.append(saturated, style="green")
     text.append(f"; gradient std {layer.grad_std:.2e}")
+    return text
+
+
+def _norm_lines(norm: NormStats, activation: str) -> Text:
+    """A BatchNorm's input per unit: this batch's mean and std beside the running estimates
+    that val and sampling use, and the stds unit by unit, one column each."""
+    mean_gap = statistics.fmean(
+        abs(b - r) for b, r in zip(norm.batch_mean, norm.running_mean, strict=True)
+    )
+    std_gap = statistics.fmean(
+        abs(b / r - 1) for b, r in zip(norm.batch_std, norm.running_std, strict=True) if r > 0
+    )
+    text = Text.assemble(
+        ("BatchNorm", "bold"),
+        f" before {activation}: each unit's input has, on this batch, mean "
+        f"{min(norm.batch_mean):+.2f} to {max(norm.batch_mean):+.2f} and std "
+        f"{min(norm.batch_std):.2f} to {max(norm.batch_std):.2f}; it leaves as mean 0, std 1, "
+        "then its own gain and bias. The running estimates, which val and sampling use, are "
+        f"{mean_gap:.2f} from this batch's mean and {std_gap:.0%} from its std, on average.\n",
+    )
+    shown = norm.batch_std[:NORM_UNITS_SHOWN]
+    top = max([*shown, *norm.running_std[:NORM_UNITS_SHOWN], 1e-12])
+    for label, values, style in (
+        ("batch std  ", shown, "cyan"),
+        ("running std", norm.running_std[:NORM_UNITS_SHOWN], "magenta"),
+    ):
+        bars = "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * len(SPARKS)))] for v in values)
+        text.append(f"{label} ", style="bold")
+        text.append(bars + "\n", style=style)
+    if len(norm.batch_std) > NORM_UNITS_SHOWN:
+        text.append(f"(the first {NORM_UNITS_SHOWN} of {len(norm.batch_std)} units)", "dim")
+    text.rstrip()
+    return text
+
+
+def _tree(context: list[str], levels: list[list[tuple[int, int]]]) -> Text:
+    """Which characters each level's units see, under one example's context: each level
+    joins two neighbours of the level below."""
+    cell = 3 if len(context) <= 16 else 2 if len(context) <= 32 else 1
+    text = Text.assemble(
+        ("The tree", "bold"), ": which characters of the context each level's units see\n"
+    )
+    text.append(f"{'context':<9}", style="bold")
+    text.append("".join(f"{c:^{cell}}" for c in context) + "\n")
+    for n, spans in enumerate(levels, 1):
+        text.append(f"{f'level {n}':<9}", style="bold")
+        for first, last in spans:
+            width = cell * (last - first + 1)
+            text.append("└" + "─" * (width - 2) + "┘" if width > 1 else "│", style="cyan")
+        seen = spans[0][1] - spans[0][0] + 1
+        text.append(f" {len(spans)} x units, each seeing {seen} characters\n")
+    text.rstrip()
     return text
 
 
