@@ -42,10 +42,11 @@ class Setup:
 class Step:
     title: str
     text: str  # what it does and what to look at, in a line or two
-    post: str  # the post's figure
+    post: str  # the post's figure (past the post, the lecture's)
     ours: Measure  # ours, measured now
     keys: str  # what to press next
     setup: Setup = field(default_factory=Setup)
+    source: str = "the post"  # whose figure `post` is
 
 
 def _items(session: Session) -> str:
@@ -236,7 +237,44 @@ def _scatter(session: Session) -> str:
     return f"{vocab.size} letters drawn; vowels {among / every:.2f}x as far apart as the average"
 
 
+def _saturation(session: Session) -> str:
+    """How much of the first hidden layer sits on tanh's flat ends, on the same 256 training
+    examples each time (the lecture's |h| > 0.97), and the val loss."""
+    trainer = session.trainers.get("mlp")
+    if trainer is None or not trainer.step:
+        return "press space, then d to look inside"
+    model = trainer.model
+    x, _ = session.dataset.examples("train").batch(slice(256), model.block_size)
+    with torch.no_grad():
+        h = model.walk(x).activations[0]
+    saturated = float((h.abs() > SATURATED).float().mean())
+    val = f"; val {trainer.best_val:.3f}" if math.isfinite(trainer.best_val) else ""
+    return f"step {trainer.step:,}: {saturated:.0%} of tanh outputs beyond ±{SATURATED}{val}"
+
+
+def _wavenet(session: Session) -> str:
+    trainer = session.trainers.get("wavenet")
+    if trainer is None:
+        return "no wavenet yet"
+    parameters = f"{trainer.model.parameter_count():,} parameters"
+    if not math.isfinite(trainer.best_val):
+        return f"{parameters}; space trains it"
+    return f"{parameters}; step {trainer.step:,}: val {trainer.best_val:.3f}"
+
+
 BIGRAM_ALL = {"count_on": "all", "batch_size": "0", "smoothing": "1"}
+# The post's net, whatever was changed past it: going back to its steps brings it back
+POST_NET = {
+    "preset": "seed",
+    "activation": "relu",
+    "norm": "none",
+    "batch_size": "0",
+    "steps": "1000",
+}
+# Past the post, the lecture's part 3: tanh on the post's randn weights, with minibatches,
+# then the same net with BatchNorm
+SATURATING = {**POST_NET, "activation": "tanh", "batch_size": "32", "steps": "5000"}
+SATURATED = 0.97  # |tanh| beyond this: on its flat ends
 
 STEPS = (
     Step(
@@ -314,7 +352,7 @@ STEPS = (
         "X 228,146x3, Y 228,146",
         _examples,
         "",
-        Setup("mlp", {"preset": "seed"}),
+        Setup("mlp", POST_NET),
     ),
     Step(
         "the embedding C",
@@ -323,7 +361,7 @@ STEPS = (
         "C 27x2; emb 228,146x3x2",
         _embedding,
         "",
-        Setup("mlp", {"preset": "seed"}),
+        Setup("mlp", POST_NET),
     ),
     Step(
         "the view",
@@ -331,7 +369,7 @@ STEPS = (
         "emb.view(-1, 6)",
         _view,
         "",
-        Setup("mlp", {"preset": "seed"}),
+        Setup("mlp", POST_NET),
     ),
     Step(
         "the layers",
@@ -340,7 +378,7 @@ STEPS = (
         "3,481 parameters with C",
         _parameters,
         "",
-        Setup("mlp", {"preset": "seed"}),
+        Setup("mlp", POST_NET),
     ),
     Step(
         "softmax and the first loss",
@@ -349,7 +387,7 @@ STEPS = (
         "26.47 (it depends on the random draw)",
         _first_loss,
         "n takes one step; another seed (e, seed) draws other weights",
-        Setup("mlp", {"preset": "seed"}, panel="loss"),
+        Setup("mlp", POST_NET, panel="loss"),
     ),
     Step(
         "training",
@@ -358,7 +396,7 @@ STEPS = (
         "after 1,000 steps: 2.5312",
         _trained,
         "space runs to step 1,000 and pauses",
-        Setup("mlp", {"preset": "seed"}, panel="loss"),
+        Setup("mlp", POST_NET, panel="loss"),
     ),
     Step(
         "sampling the net",
@@ -366,7 +404,7 @@ STEPS = (
         "dal, masty, hmit, nakeyuru, …",
         _names_of("mlp"),
         "g draws more names",
-        Setup("mlp", {"preset": "seed"}, names=10, panel="names"),
+        Setup("mlp", POST_NET, names=10, panel="names"),
     ),
     Step(
         "the lesson",
@@ -375,7 +413,7 @@ STEPS = (
         "the net's loss is worse than the baseline's",
         _against,
         "",
-        Setup("mlp", {"preset": "seed"}),
+        Setup("mlp", POST_NET),
     ),
     Step(
         "exercise 1: the bigram's loss",
@@ -403,6 +441,40 @@ STEPS = (
         _scatter,
         "Enter zooms on the crowd",
         Setup("mlp", panel="embedding"),
+    ),
+    # Past the post, as the lectures go on
+    Step(
+        "next: a net that saturates",
+        "Past the post, the lectures' part 3: tanh on the post's randn weights. Its inputs "
+        "are so large that many outputs sit at ±1, where tanh is flat and passes back no "
+        "gradient: those units barely learn.",
+        "many of h at ±1: plt.hist(h) piles at the ends",
+        _saturation,
+        "space trains; d looks inside the net",
+        Setup("mlp", SATURATING, panel="loss"),
+        source="the lecture",
+    ),
+    Step(
+        "next: BatchNorm",
+        "The same net and weights, each unit's input normalised over the batch before tanh "
+        "(then a gain and a bias of its own): none saturate, whatever the init. t sets the "
+        "run without it beside this one.",
+        "the MLP with BatchNorm: val about 2.10 after 200,000 steps",
+        _saturation,
+        "space trains; d shows BatchNorm's statistics",
+        Setup("mlp", {**SATURATING, "norm": "batch"}, panel="loss"),
+        source="the lecture",
+    ),
+    Step(
+        "next: the WaveNet",
+        "The lectures' part 5: a context of 8, joined two characters at a time, level after "
+        "level, each a linear layer, BatchNorm and tanh. d draws which characters each "
+        "level sees.",
+        "76,579 parameters; val 1.993 after 200,000 steps",
+        _wavenet,
+        "space trains; d draws the tree",
+        Setup("wavenet", {"preset": "lecture"}, panel="loss"),
+        source="the lecture",
     ),
 )
 
@@ -485,6 +557,7 @@ class Guide:
             note=data_note(session, self.on_names_txt(session)),
             panel=step.setup.panel,
             probabilities=step.setup.probabilities,
+            source=step.source,
         )
 
 

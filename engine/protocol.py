@@ -280,12 +280,13 @@ class LessonView:
     steps: int
     title: str = ""
     text: str = ""  # what the step does and what to look at
-    post: str = ""  # the post's figure
+    post: str = ""  # the post's figure (or the lecture's, past the post)
     ours: str = ""  # ours, measured now
     keys: str = ""  # what to press next
     note: str = ""  # about the data, when it is not the post's
     panel: str | None = None  # the panel to maximise: loss, embedding, bigrams, names
     probabilities: bool = False  # the bigram panel shows P
+    source: str = "the post"  # whose figure `post` is
 
 
 @dataclass(frozen=True)

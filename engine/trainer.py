@@ -37,6 +37,9 @@ from engine.weights import Average, LastGood
 # The share of the available memory one run may take: a session keeps a run of each of its
 # models, beside the app and the rest of the machine.
 MEMORY_SHARE = 0.25
+# Examples that BatchNorm's statistics are calibrated on for averaged weights: as steady as
+# the training split's own, at a few forward passes' cost
+CALIBRATION_EXAMPLES = 4096
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,14 @@ class Trainer:
         return clone
 
     def _averaged_model(self) -> Model:
-        """The model to measure: a copy with the averaged weights, if any (Average.copy_of)."""
-        return self.model if self.average is None else self.average.copy_of(self.model)
+        """The model to measure: a copy with the averaged weights, if any (Average.copy_of),
+        its BatchNorm statistics, if any, calibrated for them on training examples."""
+        if self.average is None:
+            return self.model
+        model = self.average.copy_of(self.model)
+        rows = slice(min(CALIBRATION_EXAMPLES, self._n_examples))
+        model.calibrate(self._train.batch(rows, model.block_size)[0])
+        return model
 
     def reconfigure(self, config: Config) -> bool:
         """Take new values; returns True when they need a new model (and so reset the run)."""

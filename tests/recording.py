@@ -105,6 +105,8 @@ SCENARIOS: dict[str, list[Command]] = {
     "lesson, N": [*NAMES_TXT, Lesson(3)],
     "lesson, P": [*NAMES_TXT, Lesson(5)],
     "lesson, first loss": [*NAMES_TXT, Lesson(12), Step(1)],
+    # past the post: the saturating net with BatchNorm, after a few hundred steps
+    "lesson, BatchNorm": [*NAMES_TXT, Lesson(20), Step(300)],
     # a trained 2-D embedding: the small preset's
     "lesson, scatter": [
         *NAMES_TXT,

@@ -576,7 +576,7 @@ def test_the_lesson_opens_moves_and_leaves_with_its_keys():
         assert app.engine.sent[-3:] == [Lesson(0), Lesson(1), Lesson(-1)]
         app.engine.play(RECORDED["lesson, N"])
         await settle(pilot)
-        assert app.lesson.display and "Lesson 4/19" in str(app.lesson.render())
+        assert app.lesson.display and "Lesson 4/22" in str(app.lesson.render())
         assert app.screen.maximized is app.bigrams  # the step's panel, set up once
         await press(pilot, "L")
         assert app.engine.sent[-1] == CloseLesson()

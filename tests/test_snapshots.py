@@ -205,7 +205,14 @@ def test_a_light_theme(snap_compare):
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-LESSON = ["lesson, counting", "lesson, N", "lesson, P", "lesson, first loss", "lesson, scatter"]
+LESSON = [
+    "lesson, counting",
+    "lesson, N",
+    "lesson, P",
+    "lesson, first loss",
+    "lesson, scatter",
+    "lesson, BatchNorm",
+]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])

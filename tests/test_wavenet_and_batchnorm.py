@@ -4,6 +4,7 @@ lectures' parts 3 and 5."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -12,6 +13,8 @@ from test_seed_lessons import NAMES300
 from engine import families
 from engine.cli import main
 from engine.dataset import load_dataset
+from engine.lesson import STEPS, Guide
+from engine.session import Session
 from engine.trainer import Trainer
 
 
@@ -65,3 +68,45 @@ def test_the_wavenet_trains_saves_and_samples(tmp_path, capsys):
     first = capsys.readouterr().out
     assert main(["sample", "--checkpoint", str(checkpoint), "-n", "3", "--seed", "1"]) == 0
     assert capsys.readouterr().out == first and len(first.splitlines()) == 3
+
+
+def test_the_lessons_next_steps_show_batchnorm_unsaturate_the_net_and_the_wavenets_size():
+    """Past the post: the same saturated net without and with BatchNorm, then the WaveNet."""
+    session = Session.open(str(NAMES300))
+    guide = Guide()
+    first_next = next(i for i, step in enumerate(STEPS) if step.source != "the post")
+    guide.step = first_next
+    figures = []
+    for move in (0, 1):
+        guide.go(session, move, confirmed=True)
+        assert session.active == "mlp" and STEPS[guide.step].source == "the lecture"
+        session.train(300)
+        figures.append(guide.view(session).ours)
+    assert session.trainer.config.shape.norm == "batch"
+    saturation = [int(re.search(r"(\d+)% of tanh outputs", f).group(1)) for f in figures]
+    assert saturation[0] > 15 and saturation[1] < 5, figures
+    guide.go(session, 1, confirmed=True)
+    assert session.active == "wavenet"
+    assert guide.view(session).ours.startswith(f"{session.trainer.model.parameter_count():,}")
+    guide.go(session, -2, confirmed=True)  # back to the post's own net: ReLU, full batch
+    guide.go(session, -6, confirmed=True)
+    shape, run = session.trainers["mlp"].config.shape, session.trainers["mlp"].config.run
+    assert (shape.activation, shape.norm, run.batch_size, run.steps) == ("relu", "none", 0, 1000)
+
+
+@pytest.mark.parametrize(("model", "preset"), [("mlp", "batchnorm"), ("wavenet", "default")])
+def test_calibration_sets_the_running_estimates_to_the_examples_own(model, preset):
+    """The lecture's calibration: one pass over examples, no dropout; an average's copy gets
+    it before each evaluation, its weights being no step's."""
+    net = families.preset(preset, model).with_values(dropout=0.3).build(27)
+    net.eval()
+    x = torch.randint(0, 27, (512, net.block_size))
+    net.calibrate(x)
+    assert not net.training and net.dropout == 0.3
+    running = net.running_mean.clone(), net.running_var.clone()
+    net.dropout = 0.0
+    with torch.no_grad():
+        walk = net.train().walk(x)
+    for layer, norm in enumerate(walk.norms):
+        torch.testing.assert_close(norm.mean, running[0][layer])
+        torch.testing.assert_close(norm.z.var(0), running[1][layer])

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.families.base import Model, Walk
+from engine.families.norm import MOMENTUM
 
 MINUS_ONE = torch.tensor(-1.0)  # a tensor for the ops that take no number
 # The overloads themselves: finding one by its arguments costs a quarter of the kernel.
@@ -28,6 +29,24 @@ class HandBackward(Model):
     by_hand = True
     dropout = 0.0
     _params: tuple[torch.Tensor, ...] = ()
+    running_mean: torch.Tensor  # BatchNorm's, a row per hidden layer: none without it
+    norm_momentum = MOMENTUM  # how far a training step moves BatchNorm's running estimates
+
+    def calibrate(self, idx: torch.Tensor) -> None:
+        """The lecture's calibration, after training: BatchNorm's running estimates set to
+        these examples' own statistics, in one pass with no dropout (for weights that were
+        not those of the steps, as an average's)."""
+        if not self.running_mean.numel():  # no BatchNorm
+            return
+        dropout, training = self.dropout, self.training
+        self.norm_momentum, self.dropout = 1.0, 0.0
+        self.train()
+        try:
+            with torch.no_grad():
+                self.walk(idx)
+        finally:
+            self.norm_momentum, self.dropout = MOMENTUM, dropout
+            self.train(training)
 
     def hand_gradients(self) -> Callable[..., float] | None:
         return self.manual_gradients if self.by_hand else None

@@ -124,6 +124,10 @@ class Model(nn.Module):
         """Capability.DIAGNOSTICS: the forward pass with what each layer made."""
         raise NotImplementedError
 
+    def calibrate(self, idx: torch.Tensor) -> None:
+        """Set statistics the model keeps of its activations (BatchNorm's) to these
+        examples' own; nothing by default."""
+
     def levels_seen(self) -> list[list[tuple[int, int]]]:
         """Capability.DIAGNOSTICS, for a net of levels (the WaveNet): for each level, the span
         of context positions (first, last) that each of its rows of units sees; none else."""

@@ -101,6 +101,7 @@ class MLP(HandBackward):
                     self.running_mean[layer],
                     self.running_var[layer],
                     self.training,
+                    self.norm_momentum,
                 )
                 norms.append(normalized)
                 h = torch.relu(pre) if self.relu else torch.tanh(pre)
@@ -151,6 +152,45 @@ class MLP(HandBackward):
         return dh
 
 
+def embedding_size(default: int) -> int:
+    return setting(
+        default,
+        1,
+        1_000_000,
+        new_model=True,
+        help="numbers in each character's vector: more can tell characters apart in more ways",
+    )
+
+
+def dropout_rate() -> float:
+    return setting(
+        0.0,
+        0,
+        1,
+        below=True,
+        rule="from 0 to below 1",
+        help="the share of units zeroed at each step: more fights overfitting, slows learning",
+    )
+
+
+def prior_order_setting() -> int:
+    return setting(
+        0,
+        new_model=True,
+        help="the logits start from an ngram of this order: the net learns what the counts "
+        "miss (0: none)",
+    )
+
+
+def backward_pass() -> str:
+    """Written by hand (HandBackward) or by autograd: the same gradients to float precision."""
+    return setting(
+        "manual",
+        choices=("manual", "autograd"),
+        help="the backward pass: written by hand, or torch's autograd; the same gradients",
+    )
+
+
 @dataclass(frozen=True)
 class MLPShape(Settings):
     block_size: int = setting(
@@ -160,13 +200,7 @@ class MLPShape(Settings):
         new_model=True,
         help="characters of context it reads: more sees further back, with more weights to learn",
     )
-    n_embd: int = setting(
-        10,
-        1,
-        1_000_000,
-        new_model=True,
-        help="numbers in each character's vector: more can tell characters apart in more ways",
-    )
+    n_embd: int = embedding_size(10)
     n_hidden: int = setting(
         200,
         1,
@@ -191,14 +225,7 @@ class MLPShape(Settings):
         help="scaled: weights by the Kaiming gain, the loss starts at ln|V|; seed: plain "
         "randn, as the post, far above",
     )
-    dropout: float = setting(
-        0.0,
-        0,
-        1,
-        below=True,
-        rule="from 0 to below 1",
-        help="the share of units zeroed at each step: more fights overfitting, slows learning",
-    )
+    dropout: float = dropout_rate()
     norm: str = setting(
         "none",
         choices=("none", "batch"),
@@ -206,19 +233,8 @@ class MLPShape(Settings):
         help="batch: BatchNorm, each unit normalised over the batch before its activation, "
         "which keeps tanh off its flat ends whatever the init; none: as the post",
     )
-    prior_order: int = setting(
-        0,
-        new_model=True,
-        help="the logits start from an ngram of this order: the net learns what the counts "
-        "miss (0: none)",
-    )
-    # Written by hand (MLP.manual_gradients) or by autograd: the same gradients to float
-    # precision.
-    gradients: str = setting(
-        "manual",
-        choices=("manual", "autograd"),
-        help="the backward pass: written by hand, or torch's autograd; the same gradients",
-    )
+    prior_order: int = prior_order_setting()
+    gradients: str = backward_pass()
 
     def joint_problems(self) -> list[str]:
         return prior_problems(self)
@@ -233,27 +249,6 @@ def prior_problems(shape: Settings) -> list[str]:
     return []
 
 
-def sized_for_data(config: Config, train_examples: int) -> Config:
-    """A net with n_embd, n_hidden and dropout, sized for a training split of this many
-    examples: small data gets a smaller net, more regularisation, more passes."""
-    # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
-    scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
-    s, run = config.shape, config.run
-    return config.with_values(
-        n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
-        n_hidden=max(64, round(s.n_hidden * 2**scale)),
-        dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
-        weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
-        epochs=round(run.epochs * 10 ** (-scale / 2)),
-    )
-
-
-def prior_for_vocab(config: Config, vocab_size: int) -> Config:
-    """The prior's order lowered to what a vocabulary allows."""
-    order = fitting_order(config.shape.prior_order, vocab_size)
-    return config if order == config.shape.prior_order else config.with_values(prior_order=order)
-
-
 def adamw_run(**values: object) -> RunConfig:
     """The run of the sized presets: AdamW, cosine decay, averaged weights, sized by the data."""
     return RunConfig(
@@ -261,7 +256,46 @@ def adamw_run(**values: object) -> RunConfig:
     )
 
 
-class MLPFamily(Family):
+class SizedNet(Family):
+    """What the nets with embeddings, dropout and an ngram prior share (the MLP, the
+    WaveNet): their prior, their sizing for the data, and the end of their description."""
+
+    def prior_order(self, shape: Settings) -> int:
+        return shape.prior_order
+
+    def for_data(self, config: Config, train_examples: int) -> Config:
+        """Small data gets a smaller net, more regularisation, more passes."""
+        # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
+        scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
+        s, run = config.shape, config.run
+        return config.with_values(
+            n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
+            n_hidden=max(64, round(s.n_hidden * 2**scale)),
+            dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
+            weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
+            epochs=round(run.epochs * 10 ** (-scale / 2)),
+        )
+
+    def for_vocab(self, config: Config, vocab_size: int) -> Config:
+        order = fitting_order(config.shape.prior_order, vocab_size)
+        return (
+            config if order == config.shape.prior_order else config.with_values(prior_order=order)
+        )
+
+    @staticmethod
+    def extras(config: Config) -> str:
+        """Its dropout and prior, where it has them, then the run's values."""
+        s = config.shape
+        prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
+        dropout = f" dropout {s.dropout:g}" if s.dropout else ""
+        return f"{dropout}{prior}, {config.run.describe()}"
+
+
+# The run of the default presets: sized for the data and started from the 5-gram counts
+SIZED_RUN = adamw_run(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01)
+
+
+class MLPFamily(SizedNet):
     name = "mlp"
     summary = (
         "Bengio et al. 2003: a context of characters, embeddings, tanh layers; by default it "
@@ -306,7 +340,7 @@ class MLPFamily(Family):
         "default": Preset(
             "a net sized for the data, on top of the 5-gram counts: it beats them",
             MLPShape(block_size=6, n_embd=16, n_hidden=256, prior_order=5),
-            adamw_run(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
+            SIZED_RUN,
         ),
         # The strongest: context 8, two tanh layers (figures in the README).
         "strong": Preset(
@@ -321,13 +355,11 @@ class MLPFamily(Family):
 
     def describe(self, config: Config) -> str:
         s = config.shape
-        prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
-        dropout = f" dropout {s.dropout:g}" if s.dropout else ""
         init = " randn init" if s.init == "seed" else ""
         norm = " batchnorm" if s.norm == "batch" else ""
         return (
             f"ctx {s.block_size} emb {s.n_embd} hidden {s.n_layers}x{s.n_hidden} "
-            f"{s.activation}{norm}{init}{dropout}{prior}, {config.run.describe()}"
+            f"{s.activation}{norm}{init}{self.extras(config)}"
         )
 
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
@@ -348,12 +380,3 @@ class MLPFamily(Family):
     def eval_width(self, config: Config, vocab_size: int) -> int:
         s = config.shape
         return max(vocab_size, s.n_hidden, s.block_size * s.n_embd)
-
-    def prior_order(self, shape: Settings) -> int:
-        return shape.prior_order
-
-    def for_data(self, config: Config, train_examples: int) -> Config:
-        return sized_for_data(config, train_examples)
-
-    def for_vocab(self, config: Config, vocab_size: int) -> Config:
-        return prior_for_vocab(config, vocab_size)

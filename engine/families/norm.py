@@ -35,12 +35,13 @@ def batch_norm(
     running_mean: torch.Tensor,
     running_var: torch.Tensor,
     training: bool,
+    momentum: float = MOMENTUM,
 ) -> tuple[torch.Tensor, Normalized]:
     """gain * (z - mean) / std + bias for each unit (column) of z (examples, units); while
     training, the batch's mean and (biased) variance, and the running estimates move toward
     them (the unbiased variance), as torch's BatchNorm1d, in its one fused kernel."""
     out, mean, inv_std = torch.native_batch_norm(
-        z, gain, bias, running_mean, running_var, training, MOMENTUM, EPS
+        z, gain, bias, running_mean, running_var, training, momentum, EPS
     )
     if not training:  # the kernel gives nothing back then: the estimates it used
         mean, inv_std = running_mean, (running_var + EPS).rsqrt()

@@ -13,8 +13,16 @@ from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
 from engine.families.backward import HandBackward, tanh_backward
-from engine.families.base import Config, Family, Preset, Walk
-from engine.families.mlp import adamw_run, prior_for_vocab, prior_problems, sized_for_data
+from engine.families.base import Config, Preset, Walk
+from engine.families.mlp import (
+    SIZED_RUN,
+    SizedNet,
+    backward_pass,
+    dropout_rate,
+    embedding_size,
+    prior_order_setting,
+    prior_problems,
+)
 from engine.families.norm import batch_norm, batch_norm_backward
 from engine.protocol import Capability
 
@@ -71,6 +79,7 @@ class WaveNet(HandBackward):
                 self.running_mean[level],
                 self.running_var[level],
                 self.training,
+                self.norm_momentum,
             )
             norms.append(normalized)
             h = torch.tanh(pre)
@@ -122,13 +131,7 @@ class WaveNetShape(Settings):
         help="characters of context, a power of two: each level joins two neighbours, so "
         "8 makes 3 levels",
     )
-    n_embd: int = setting(
-        24,
-        1,
-        1_000_000,
-        new_model=True,
-        help="numbers in each character's vector: more can tell characters apart in more ways",
-    )
+    n_embd: int = embedding_size(24)
     n_hidden: int = setting(
         128,
         1,
@@ -136,25 +139,9 @@ class WaveNetShape(Settings):
         new_model=True,
         help="units in each level: wider learns more, and overfits a short list sooner",
     )
-    dropout: float = setting(
-        0.0,
-        0,
-        1,
-        below=True,
-        rule="from 0 to below 1",
-        help="the share of units zeroed at each step: more fights overfitting, slows learning",
-    )
-    prior_order: int = setting(
-        0,
-        new_model=True,
-        help="the logits start from an ngram of this order: the net learns what the counts "
-        "miss (0: none)",
-    )
-    gradients: str = setting(
-        "manual",
-        choices=("manual", "autograd"),
-        help="the backward pass: written by hand, or torch's autograd; the same gradients",
-    )
+    dropout: float = dropout_rate()
+    prior_order: int = prior_order_setting()
+    gradients: str = backward_pass()
 
     @property
     def levels(self) -> int:
@@ -169,7 +156,7 @@ class WaveNetShape(Settings):
         return prior_problems(self)
 
 
-class WaveNetFamily(Family):
+class WaveNetFamily(SizedNet):
     name = "wavenet"
     summary = (
         "the lectures' WaveNet: the context joined two characters at a time, level after "
@@ -194,7 +181,7 @@ class WaveNetFamily(Family):
         "default": Preset(
             "a WaveNet sized for the data, on top of the 5-gram counts",
             WaveNetShape(prior_order=5),
-            adamw_run(batch_size=64, learning_rate=3e-3, lr_min=3e-4, epochs=10, weight_decay=0.01),
+            SIZED_RUN,
         ),
     }
 
@@ -203,11 +190,8 @@ class WaveNetFamily(Family):
 
     def describe(self, config: Config) -> str:
         s = config.shape
-        prior = f" on a {s.prior_order}-gram" if s.prior_order else ""
-        dropout = f" dropout {s.dropout:g}" if s.dropout else ""
-        return (
-            f"ctx {s.block_size} emb {s.n_embd} {s.levels} levels of {s.n_hidden}"
-            f"{dropout}{prior}, {config.run.describe()}"
+        return f"ctx {s.block_size} emb {s.n_embd} {s.levels} levels of {s.n_hidden}" + (
+            self.extras(config)
         )
 
     def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
@@ -227,12 +211,3 @@ class WaveNetFamily(Family):
     def eval_width(self, config: Config, vocab_size: int) -> int:
         s = config.shape
         return max(vocab_size, s.block_size * s.n_embd, s.block_size // 2 * s.n_hidden)
-
-    def prior_order(self, shape: Settings) -> int:
-        return shape.prior_order
-
-    def for_data(self, config: Config, train_examples: int) -> Config:
-        return sized_for_data(config, train_examples)
-
-    def for_vocab(self, config: Config, vocab_size: int) -> Config:
-        return prior_for_vocab(config, vocab_size)

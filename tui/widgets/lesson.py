@@ -37,10 +37,10 @@ class LessonCaption(Widget):
             " ",
             view.text,
             "\n",
-            (" the post: ", "bold"),
+            (f" {view.source}: ", "bold"),
             view.post,
             "\n",
-            (" here:     ", "bold"),
+            (f" {'here:':<{len(view.source) + 1}} ", "bold"),
             (view.ours, f"bold {accent}"),
             "\n",
         )
