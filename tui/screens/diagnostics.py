@@ -219,7 +219,8 @@ def _tree(context: list[str], levels: list[list[tuple[int, int]]]) -> Text:
             width = cell * (last - first + 1)
             text.append("└" + "─" * (width - 2) + "┘" if width > 1 else "│", style="cyan")
         seen = spans[0][1] - spans[0][0] + 1
-        text.append(f" {len(spans)} x units, each seeing {seen} characters\n")
+        groups = f"{len(spans)} groups" if len(spans) > 1 else "1 group"
+        text.append(f" {groups} of units, each sees {seen}\n")
     text.rstrip()
     return text
 
