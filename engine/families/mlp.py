@@ -258,7 +258,18 @@ def adamw_run(**values: object) -> RunConfig:
 
 class SizedNet(Family):
     """What the nets with embeddings, dropout and an ngram prior share (the MLP, the
-    WaveNet): their prior, their sizing for the data, and the end of their description."""
+    WaveNet): what they can show, their prior, their sizing for the data, and the end of
+    their description."""
+
+    capabilities = frozenset(
+        {
+            Capability.EMBEDDING,
+            Capability.DIAGNOSTICS,
+            Capability.HAND_GRADIENTS,
+            Capability.LEARNING_RATE,
+        }
+    )
+    default_preset = "default"
 
     def prior_order(self, shape: Settings) -> int:
         return shape.prior_order
@@ -302,15 +313,6 @@ class MLPFamily(SizedNet):
         "starts from the ngram's counts and learns what they miss, sized to the data"
     )
     Shape = MLPShape
-    capabilities = frozenset(
-        {
-            Capability.EMBEDDING,
-            Capability.DIAGNOSTICS,
-            Capability.HAND_GRADIENTS,
-            Capability.LEARNING_RATE,
-        }
-    )
-    default_preset = "default"
     presets = {
         # The seed post's network exactly: 2-D embeddings, a ReLU layer of 100, plain randn
         # weights (a loss that starts far above ln|V|), full-batch descent at 0.1 for 1000 steps.

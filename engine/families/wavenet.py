@@ -24,7 +24,6 @@ from engine.families.mlp import (
     prior_problems,
 )
 from engine.families.norm import batch_norm, batch_norm_backward
-from engine.protocol import Capability
 
 
 class WaveNet(HandBackward):
@@ -163,15 +162,6 @@ class WaveNetFamily(SizedNet):
         "level, each with BatchNorm and tanh"
     )
     Shape = WaveNetShape
-    capabilities = frozenset(
-        {
-            Capability.EMBEDDING,
-            Capability.DIAGNOSTICS,
-            Capability.HAND_GRADIENTS,
-            Capability.LEARNING_RATE,
-        }
-    )
-    default_preset = "default"
     presets = {
         "lecture": Preset(
             "the lecture's WaveNet: context 8, three levels of 128, BatchNorm, SGD 0.1 then 0.01",
