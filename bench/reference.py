@@ -23,7 +23,29 @@ def count_bigrams(words: list[str]) -> torch.Tensor:
     return N
 
 
-class LectureMLP:
+class LectureLoop:
+    """The lectures' training loop: a random minibatch, autograd, p.data += -lr * p.grad."""
+
+    parameters: list[torch.Tensor]
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def train_steps(
+        self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
+    ) -> float:
+        for _ in range(steps):
+            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
+            loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
+            for p in self.parameters:
+                p.grad = None
+            loss.backward()
+            for p in self.parameters:
+                p.data += -lr * p.grad
+        return loss.item()
+
+
+class LectureMLP(LectureLoop):
     """The lecture's MLP as raw tensors: C, W1, b1, W2, b2, trained by plain SGD."""
 
     def __init__(
@@ -45,25 +67,12 @@ class LectureMLP:
         h = torch.tanh(emb.view(-1, self.W1.shape[0]) @ self.W1 + self.b1)
         return h @ self.W2 + self.b2
 
-    def train_steps(
-        self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
-    ) -> float:
-        for _ in range(steps):
-            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
-            loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
-            for p in self.parameters:
-                p.grad = None
-            loss.backward()
-            for p in self.parameters:
-                p.data += -lr * p.grad
-        return loss.item()
-
     @torch.no_grad()
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> float:
         return F.cross_entropy(self.logits(X), Y).item()
 
 
-class LectureWaveNet:
+class LectureWaveNet(LectureLoop):
     """The lecture's part-5 network, as its notebook builds it: layer objects with a
     __call__ and a list of parameters (Embedding, FlattenConsecutive, Linear without bias,
     BatchNorm1d, Tanh), autograd, plain SGD."""
@@ -93,21 +102,6 @@ class LectureWaveNet:
         for layer in self.layers:
             x = layer(x)
         return x
-
-    def train_steps(
-        self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
-    ) -> float:
-        for layer in self.layers:
-            layer.training = True
-        for _ in range(steps):
-            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
-            loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
-            for p in self.parameters:
-                p.grad = None
-            loss.backward()
-            for p in self.parameters:
-                p.data += -lr * p.grad
-        return loss.item()
 
 
 class _Layer:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from engine.config import Settings
 from engine.families.base import Model, Walk
 from engine.families.norm import MOMENTUM
 
@@ -22,15 +23,28 @@ threshold_backward = torch.ops.aten.threshold_backward.default
 
 class HandBackward(Model):
     """A net whose first three parameters are its embedding, output weight and output bias,
-    with a hand-written backward pass (by_hand) through its hidden layers (hidden_backward).
+    whose shape has dropout and gradients, with a hand-written backward pass (by_hand)
+    through its hidden layers (hidden_backward).
     It keeps parameters() in a plain tuple, _params: iterating a Module's costs a share of a
     small step (load_state_dict copies into the parameters in place: the tuple stays valid)."""
 
     by_hand = True
     dropout = 0.0
     _params: tuple[torch.Tensor, ...] = ()
+    embedding: torch.Tensor
     running_mean: torch.Tensor  # BatchNorm's, a row per hidden layer: none without it
     norm_momentum = MOMENTUM  # how far a training step moves BatchNorm's running estimates
+
+    def configure(self, shape: Settings) -> None:
+        self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
+
+    def embedding_table(self) -> torch.Tensor:
+        return self.embedding.detach()
+
+    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; `prior` is the prior's log-probabilities of these contexts, when the caller
+        has them at hand (the trainer keeps those of the training split)."""
+        return self.walk(idx, prior).logits
 
     def calibrate(self, idx: torch.Tensor) -> None:
         """The lecture's calibration, after training: BatchNorm's running estimates set to

@@ -74,17 +74,6 @@ class MLP(HandBackward):
         self._ends = (self.embedding, self.out_weight, self.out_bias)
         self._params = tuple(self.parameters())
 
-    def configure(self, shape: Settings) -> None:
-        self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
-
-    def embedding_table(self) -> torch.Tensor:
-        return self.embedding.detach()
-
-    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits; `prior` is the prior's log-probabilities of these contexts, when the caller
-        has them at hand (the trainer keeps those of the training split)."""
-        return self.walk(idx, prior).logits
-
     def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
         """The forward pass with what each layer made: the one pass that forward(), the
         hand-written backward pass and the diagnostics all take."""

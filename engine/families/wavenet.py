@@ -53,15 +53,6 @@ class WaveNet(HandBackward):
         self._levels = tuple(zip(self.weights, self.gains, self.biases, strict=True))
         self._params = tuple(self.parameters())
 
-    def configure(self, shape: Settings) -> None:
-        self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
-
-    def embedding_table(self) -> torch.Tensor:
-        return self.embedding.detach()
-
-    def forward(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
-        return self.walk(idx, prior).logits
-
     def walk(self, idx: torch.Tensor, prior: torch.Tensor | None = None) -> Walk:
         """Each level's input (two neighbours side by side) and activations, as rows of
         (examples x positions, units): the rows a level's units see, and the diagnostics'."""
