@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from bench import reference, step_profile
+from bench import makemore, reference, step_profile
 from bench.terminal import Terminal
 from bench.timing import steps_per_second, timed
 from engine import families, freeze_survivors
@@ -79,11 +79,17 @@ def side_by_side(
 
 
 def net_step(
-    data: Dataset, quick: bool, what: str, config: Config, plain_net: object, target: float
+    data: Dataset,
+    quick: bool,
+    what: str,
+    config: Config,
+    plain_steps: Callable[[int], object],
+    reference_loop: str,
+    target: float,
 ) -> Row:
-    """A net at batch 32, SGD, one thread: the engine's Trainer against the lecture's own
-    loop of the same net (bench/reference.py), steps per second side by side."""
-    x, y = data.examples("train").tensors(config.shape.block_size)
+    """A net at its preset's batch, one thread: the engine's Trainer against a reference's
+    own loop of the same net (`plain_steps(n)` runs n of its steps), steps per second side
+    by side."""
     seconds = 1.0 if quick else 4.0
 
     def engine() -> float:
@@ -92,18 +98,52 @@ def net_step(
         return steps_per_second(trainer.run, seconds)
 
     def plain() -> float:
-        plain_net.train_steps(x, y, 100, 0.1)
-        return steps_per_second(partial(plain_net.train_steps, x, y, lr=0.1), seconds)
+        plain_steps(100)
+        return steps_per_second(plain_steps, seconds)
 
     engine_rate, plain_rate, ratio = side_by_side(2 if quick else 5, engine, plain)
     return Row(
         f"{what} step",
-        f"steps/s, lecture {what}, batch 32, 1 thread",
+        f"steps/s, {config.preset} {what}, batch {config.run.batch_size}, 1 thread",
         f"{engine_rate:,.0f} steps/s",
-        f"{plain_rate:,.0f} steps/s (the lecture's loop, SGD)",
+        f"{plain_rate:,.0f} steps/s ({reference_loop})",
         f"{ratio:.2f}x",
         f">= {target}x",
         ratio >= target,
+    )
+
+
+def lecture_steps(data: Dataset, block_size: int, net: reference.LectureLoop) -> Callable:
+    """The lecture's loop of `net` on names.txt's training split, SGD at 0.1."""
+    x, y = data.examples("train").tensors(block_size)
+    return partial(net.train_steps, x, y, lr=0.1)
+
+
+def makemore_steps(words: list[str], model: str) -> Callable:
+    """makemore.py's loop of its own `model` on all of names.txt, as it trains."""
+    chars = sorted(set("".join(words)))
+    x, y = makemore.makemore_tensors([[chars.index(c) + 1 for c in w] for w in words])
+    if model == "transformer":
+        net = makemore.MakemoreTransformer(len(chars) + 1, x.shape[1])
+    else:
+        net = makemore.MakemoreRecurrent(len(chars) + 1, model)
+    return makemore.MakemoreLoop(net, x, y).train_steps
+
+
+def microgpt_run(data: Dataset) -> Row:
+    """The microgpt preset's whole run, 1,000 steps of one name each, with its start."""
+    started = time.perf_counter()
+    trainer = Trainer(data, families.preset("microgpt", "transformer"))
+    trainer.run(1000)
+    seconds = time.perf_counter() - started
+    return Row(
+        "microgpt run",
+        "seconds for its 1,000 one-name steps, names.txt",
+        f"{seconds:.1f} s, train loss {trainer.last_loss:.2f}",
+        "microgpt.py: minutes (pure Python, a scalar at a time)",
+        f"{seconds:.1f} s",
+        "< 5 s",
+        seconds < 5,
     )
 
 
@@ -444,7 +484,8 @@ def main() -> int:
             args.quick,
             "MLP",
             families.preset("lecture"),
-            reference.LectureMLP(data.vocab.size, 3, 10, 200),
+            lecture_steps(data, 3, reference.LectureMLP(data.vocab.size, 3, 10, 200)),
+            "the lecture's loop, SGD",
             1.8,
         ),
         lambda: net_step(
@@ -452,9 +493,30 @@ def main() -> int:
             args.quick,
             "WaveNet",
             families.preset("lecture", "wavenet"),
-            reference.LectureWaveNet(data.vocab.size),
+            lecture_steps(data, 8, reference.LectureWaveNet(data.vocab.size)),
+            "the lecture's loop, SGD",
             1.5,
         ),
+        # the sequence models' issue's targets, against makemore.py's own modules and loop
+        lambda: net_step(
+            data,
+            args.quick,
+            "Transformer",
+            families.preset("makemore", "transformer"),
+            makemore_steps(words, "transformer"),
+            "makemore's modules and loop, AdamW",
+            3.0,
+        ),
+        lambda: net_step(
+            data,
+            args.quick,
+            "GRU",
+            families.preset("makemore", "gru"),
+            makemore_steps(words, "gru"),
+            "makemore's modules and loop, AdamW",
+            2.0,
+        ),
+        lambda: microgpt_run(data),
         lambda: time_to_quality(data, args.quick),
         lambda: sampling(data, args.quick),
         lambda: training_under_ui(str(NAMES), args.quick),

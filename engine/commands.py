@@ -160,6 +160,15 @@ class WatchDiagnostics:
 
 
 @dataclass(frozen=True)
+class WatchInside:
+    """Report InsideView of `name` (the first training item if empty) while `on` (the
+    screen of a sequence model's inside is open), a few times a second while training."""
+
+    on: bool
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
@@ -190,6 +199,7 @@ Command = (
     | TryChange
     | CompareRuns
     | WatchDiagnostics
+    | WatchInside
     | Quit
 )
 

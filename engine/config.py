@@ -123,7 +123,7 @@ def _range(kind: str, low: float, high: float) -> str:
 
 
 OPTIMIZERS = ("sgd", "adamw")
-SCHEDULES = ("constant", "step", "cosine")
+SCHEDULES = ("constant", "step", "cosine", "linear")
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class RunConfig(Settings):
         "step",
         choices=SCHEDULES,
         help="constant: the rate never changes; step: it drops to lr_min after decay_steps; "
-        "cosine: it eases down to lr_min",
+        "cosine: it eases down to lr_min; linear: it falls evenly to lr_min",
     )
     lr_min: float = setting(
         0.01, 0, 100, help="the rate at the end of the schedule: a lower one settles finer"
@@ -176,6 +176,28 @@ class RunConfig(Settings):
         new_model=True,
         help="sgd: the lectures' plain steps; adamw: a rate per weight, faster to train, "
         "wants a lower learning_rate (0.01)",
+    )
+    # Adam's decay rates of its two moving averages (its betas): makemore's 0.9 and 0.99,
+    # microgpt's 0.85 and 0.99; torch's defaults for the app's own presets
+    beta1: float = setting(
+        0.9,
+        0,
+        1,
+        below=True,
+        new_model=True,
+        rule="from 0 to below 1",
+        help="adamw: how long its average of the gradients remembers; lower: it follows "
+        "the latest steps more",
+    )
+    beta2: float = setting(
+        0.999,
+        0,
+        1,
+        below=True,
+        new_model=True,
+        rule="from 0 to below 1",
+        help="adamw: how long its average of the squared gradients remembers, which scales "
+        "each weight's step",
     )
     weight_decay: float = setting(
         0.0,
@@ -249,6 +271,8 @@ class RunConfig(Settings):
         if self.lr_schedule == "step":
             return self.learning_rate
         progress = step / decay_steps
+        if self.lr_schedule == "linear":
+            return self.learning_rate + (self.lr_min - self.learning_rate) * progress
         return self.lr_min + 0.5 * (self.learning_rate - self.lr_min) * (
             1 + math.cos(math.pi * progress)
         )

@@ -40,6 +40,7 @@ from engine.commands import (
     TraceName,
     TryChange,
     WatchDiagnostics,
+    WatchInside,
 )
 from engine.dataset import visible
 from engine.errors import AskFirst
@@ -69,6 +70,7 @@ LEAVE_THE_WEIGHTS = (
     EndLearningRateSearch,
     ListRuns,
     WatchDiagnostics,
+    WatchInside,
     ExportRuns,
     CloseLesson,
     Quit,
@@ -319,6 +321,8 @@ class EngineLoop:
                 self._report(session.trace(name))
             case WatchDiagnostics(on):
                 session.watching = on
+            case WatchInside(on, name):
+                session.watch_inside(on, name)
             case ExportRuns(path, replace):
                 self._report(Note(f"Wrote {session.export_runs(path, replace)}"))
             case Quit():

@@ -126,4 +126,9 @@ Optimizer = SGD | AdamW
 def make_optimizer(params: Iterable[torch.Tensor], config: RunConfig) -> Optimizer:
     if config.optimizer == "sgd":
         return SGD(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    return AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    return AdamW(
+        params,
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        betas=(config.beta1, config.beta2),
+    )

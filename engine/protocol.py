@@ -20,6 +20,8 @@ class Capability(StrEnum):
     DIAGNOSTICS = "diagnostics"  # hidden layers to look inside: the d screen
     HAND_GRADIENTS = "hand gradients"  # a backward pass written by hand, checked against autograd
     LEARNING_RATE = "learning rate"  # trained by gradient steps: the learning-rate finder
+    ATTENTION = "attention"  # heads whose weights over a name can be watched: the d screen
+    STATES = "states"  # a recurrent state at each letter: the d screen
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,23 @@ class DiagnosticsView:
 
 
 @dataclass(frozen=True)
+class InsideView:
+    """A name as a sequence model reads it (the d screen of a Transformer, an RNN or a
+    GRU): the letters it reads, the boundary first; per layer and head the attention
+    weights, row t the softmax over the letters 0..t that letter t looks at; or the state
+    after each letter, and a GRU's reset and update gates, each a row of numbers a letter."""
+
+    model: str
+    step: int
+    name: str
+    letters: list[str]
+    attention: list[list[list[list[float]]]] | None = None  # layer, head, letter, letter
+    states: list[list[float]] | None = None  # letter, unit: -1 to 1
+    gates: dict[str, list[list[float]]] | None = None  # "reset", "update": letter, unit: 0 to 1
+    cut: int = 0  # letters of the name left out: it reads at most its context length
+
+
+@dataclass(frozen=True)
 class RunRow:
     id: str  # when the run started
     dataset: str
@@ -336,6 +355,7 @@ View = (
     | SamplingView
     | RateSweepView
     | DiagnosticsView
+    | InsideView
 )
 
 

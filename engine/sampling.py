@@ -125,8 +125,9 @@ def _generate(
     logprob = torch.zeros(n, dtype=torch.float64)
     plain = options.temperature == 1.0 and options.top_k is None
     alive = torch.arange(n)  # only unfinished names are computed: most end within 8 letters
+    next_logits = model.sampler(n)
     for position in range(options.max_length + 1):
-        logp = model.next_logits(buffer, alive, position).float().log_softmax(1)
+        logp = next_logits(buffer, alive, position).float().log_softmax(1)
         if position < len(prefix):
             nxt = prefix[position].expand(len(alive))
         elif position == options.max_length:

@@ -25,6 +25,7 @@ from engine.families import FAMILIES, NAMES, family, switch_preset
 from engine.families.base import NEW_MODEL_MARK
 from engine.files import Exists, check_target, expand, write_atomic
 from engine.history import LossHistory
+from engine.inside import inside_view
 from engine.kept import KEPT_NOTE, KeptRuns, run_name
 from engine.lr_finder import LearningRateFinder
 from engine.protocol import (
@@ -35,6 +36,7 @@ from engine.protocol import (
     EmbeddingView,
     GeneratorView,
     HyperparameterView,
+    InsideView,
     LossView,
     RunsView,
     Sample,
@@ -95,9 +97,11 @@ class Session:
     notice: str | None = None  # for the user, once: a kept run that had to be dropped
     compared: tuple[str, ...] = ()  # runs whose curves the loss panel sets side by side
     watching: bool = False  # the diagnostics screen is open: its view is made with the others
+    inside: str | None = None  # the name a sequence model's inside screen shows, while open
     # Each weight's update:data ratios so far, of the run they were measured in
     _updates: tuple[str, dict[str, list[tuple[int, float]]]] = ("", {})
     _last_diagnostics: tuple[float, DiagnosticsView] | None = None  # (when, what)
+    _last_inside: tuple[float, InsideView] | None = None  # (when, what)
     _bigram_cache: tuple[tuple[object, ...], BigramView] | None = None  # (what it shows, view)
     _seeded: torch.Generator = field(default_factory=torch.Generator)  # options.seed's draws
     _presets_cache: tuple[tuple[object, int], dict[str, dict[str, str]]] | None = None
@@ -419,6 +423,7 @@ class Session:
                 if self.watching and Capability.DIAGNOSTICS in trainer.family.capabilities
                 else []
             ),
+            *([self._inside(running)] if self.inside is not None and self._has_inside() else []),
         ]
 
     def _references(self) -> dict[str, float]:
@@ -502,6 +507,27 @@ class Session:
         due = not running or now - last[0] >= DIAGNOSTICS_SECONDS if last else True
         if last is None or (last[1].step != trainer.step and due):
             self._last_diagnostics = last = (now, diagnose(trainer, self._updates[1]))
+        return last[1]
+
+    def watch_inside(self, on: bool, name: str) -> None:
+        """Show `name` (the first training item if empty) inside the active model while
+        `on`; a ValueError names a character not in the vocabulary."""
+        if on:
+            name = name or self.dataset.items_of("train")[0]
+            self.dataset.vocab.encode(name)
+        self.inside, self._last_inside = (name if on else None), None
+
+    def _has_inside(self) -> bool:
+        return bool({Capability.ATTENTION, Capability.STATES} & self.trainer.family.capabilities)
+
+    def _inside(self, running: bool) -> InsideView:
+        """Made again after each step while paused, and at most every DIAGNOSTICS_SECONDS
+        while training: a forward pass of one name."""
+        trainer, last, now = self.trainer, self._last_inside, time.perf_counter()
+        due = not running or last is None or now - last[0] >= DIAGNOSTICS_SECONDS
+        fresh = last is not None and (last[1].model, last[1].step) == (self.active, trainer.step)
+        if last is None or (not fresh and due):
+            self._last_inside = last = (now, inside_view(trainer, self.inside))
         return last[1]
 
     def _embedding_points(self, points: torch.Tensor) -> list[tuple[str, float, float]]:

@@ -23,6 +23,7 @@ from engine.commands import (
     Step,
     TraceName,
     WatchDiagnostics,
+    WatchInside,
 )
 from engine.protocol import Answer, Idle, Record
 
@@ -99,6 +100,19 @@ SCENARIOS: dict[str, list[Command]] = {
         Reconfigure({"preset": "lecture"}),
         Step(300),
         WatchDiagnostics(True),
+    ],
+    # Inside makemore's sequence models: a Transformer's heads and a GRU's state and gates
+    "inside, transformer": [
+        SelectModel("transformer"),
+        Reconfigure({"preset": "makemore"}),
+        Step(300),
+        WatchInside(True, "emma"),
+    ],
+    "inside, gru": [
+        SelectModel("gru"),
+        Reconfigure({"preset": "makemore"}),
+        Step(300),
+        WatchInside(True, "emma"),
     ],
     # The lesson on names.txt, at the steps with a figure to see
     "lesson, counting": [*NAMES_TXT, Lesson(2)],

@@ -78,7 +78,7 @@ def test_train_runs_on_the_embedded_dataset_with_no_data(capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["train", "--model", "rnn"],
+        ["train", "--model", "lstm"],
         ["train", "--steps", "ten"],
         ["train", "--steps", "5", "--seconds", "3"],
         ["train", "--n-hidden", "0"],

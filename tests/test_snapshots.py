@@ -166,6 +166,22 @@ def test_diagnostics(snap_compare, size, run):
     assert snap_compare(replaying("mlp"), terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+@pytest.mark.parametrize("run", ["inside, transformer", "inside, gru"])
+def test_inside_a_sequence_model(snap_compare, size, run):
+    """The Transformer's heads over 'emma', letter by letter (one head fits at 80x24, all
+    four of a layer at 160x48); the GRU's state and gates at each letter."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("d")
+        pilot.app.engine.play(RECORDED[run])
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(replaying(run), terminal_size=size, run_before=run_before)
+
+
 def test_no_color(snap_compare, monkeypatch):
     """Without colour every meaning survives: markers on the curves, bold val, underlined
     vowels and test tags."""

@@ -46,6 +46,7 @@ from engine.protocol import (
     FormView,
     HyperparameterView,
     Idle,
+    InsideView,
     LessonView,
     Names,
     Note,
@@ -245,7 +246,9 @@ class MakemoreApp(App[int]):
                 self.lesson.show(view)
                 self._set_up_for(view)
                 self.call_after_refresh(self._fit_the_grid)  # the caption takes rows
-            case DiagnosticsView() | RateSweepView() | RunsView() | TraceView() as view:
+            case (
+                DiagnosticsView() | InsideView() | RateSweepView() | RunsView() | TraceView()
+            ) as view:
                 if type(view) in self.screens:  # a screen open for it
                     self.screens[type(view)].show(view)
             case view:
@@ -463,16 +466,24 @@ class MakemoreApp(App[int]):
 
     def action_diagnostics(self) -> None:
         from tui.screens.diagnostics import DiagnosticsScreen
+        from tui.screens.inside import InsideScreen
 
-        having = [f.name for f in self.families if Capability.DIAGNOSTICS in f.capabilities]
+        kinds = {Capability.DIAGNOSTICS, Capability.ATTENTION, Capability.STATES}
+        inside = {f.name: kinds & set(f.capabilities) for f in self.families}
         status = self.status.view
-        if status is not None and having and status.model not in having:
+        if status is not None and inside and not inside.get(status.model, True):
+            having = [name for name, found in inside.items() if found]
             self.notify(
-                f"The {status.model} has no hidden layers to look inside; "
-                f"the {' and the '.join(having)} has: press m to reach it."
+                f"The {status.model} has nothing inside to look at; the "
+                f"{', '.join(having)} have: press m to reach one."
             )
             return
-
+        if status is not None and Capability.DIAGNOSTICS not in inside.get(status.model, kinds):
+            name = self.names.chosen()
+            screen = InsideScreen(name, partial(self.engine.watch_inside, True))
+            if self._open(screen, partial(self.engine.watch_inside, False)):
+                self.engine.watch_inside(True, name)
+            return
         diagnostics = DiagnosticsScreen(lambda field: self.action_edit(field))
         if self._open(diagnostics, partial(self.engine.watch_diagnostics, False)):
             self.engine.watch_diagnostics(True)

@@ -48,6 +48,7 @@ from engine.commands import (
     TraceName,
     TryChange,
     WatchDiagnostics,
+    WatchInside,
 )
 from engine.process import engine_main
 from engine.protocol import Idle, Note, Record
@@ -190,6 +191,9 @@ class EngineClient:
 
     def watch_diagnostics(self, on: bool) -> int:
         return self.send(WatchDiagnostics(on))
+
+    def watch_inside(self, on: bool, name: str = "") -> int:
+        return self.send(WatchInside(on, name))
 
     def send(self, command: Command) -> int:
         """Queue a command; it never waits for the engine (requests sent before the engine

@@ -7,9 +7,12 @@ from typing import Any
 
 from engine.families.base import Config, Family, config_from_values
 from engine.families.bigram import Bigram
+from engine.families.bow import BowFamily
 from engine.families.mlp import MLPFamily
 from engine.families.neural_bigram import NeuralBigramFamily
 from engine.families.ngram import NGram
+from engine.families.recurrent import GRUFamily, RNNFamily
+from engine.families.transformer import TransformerFamily
 from engine.families.uniform import UniformFamily
 from engine.families.wavenet import WaveNetFamily
 
@@ -20,6 +23,10 @@ FAMILIES: tuple[Family, ...] = (
     NGram(),
     UniformFamily(),
     WaveNetFamily(),
+    RNNFamily(),
+    GRUFamily(),
+    BowFamily(),
+    TransformerFamily(),
 )
 NAMES = tuple(family.name for family in FAMILIES)
 DEFAULT = "mlp"  # the family the CLI trains when none is named

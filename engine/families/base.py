@@ -83,6 +83,12 @@ class Model(nn.Module):
         tokens long. A window model reads the last block_size tokens."""
         return self(buffer[rows, position : position + self.block_size])
 
+    def sampler(self, n: int) -> Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]:
+        """What sampling n names calls for each next letter, as next_logits: a model that
+        keeps what it read between letters (a Transformer's keys and values, a recurrent
+        net's state) gives its own, so that a name costs one step per letter."""
+        return self.next_logits
+
     def add_prior(
         self, logits: torch.Tensor, idx: torch.Tensor, prior: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -124,6 +130,16 @@ class Model(nn.Module):
         """Capability.DIAGNOSTICS: the forward pass with what each layer made."""
         raise NotImplementedError
 
+    def attention_maps(self, idx: torch.Tensor) -> list[torch.Tensor] | None:
+        """Capability.ATTENTION: each layer's attention weights over these items (B, heads,
+        T, T), row t the softmax over the positions 0..t that position t looks at."""
+        return None
+
+    def states(self, idx: torch.Tensor, gates: list | None = None) -> torch.Tensor | None:
+        """Capability.STATES: the recurrent state after each position (B, T, units); its
+        gates, if it has them, appended to `gates` position by position."""
+        return None
+
     def calibrate(self, idx: torch.Tensor) -> None:
         """Set statistics the model keeps of its activations (BatchNorm's) to these
         examples' own; nothing by default."""
@@ -151,7 +167,8 @@ class SequenceModel(Model):
     def next_logits(self, buffer: torch.Tensor, rows: torch.Tensor, position: int) -> torch.Tensor:
         """From the name's own start (its opening boundary), its last block_size tokens."""
         start = self.block_size - 1 + max(0, position + 1 - self.block_size)
-        return self(buffer[rows, start : self.block_size + position])[:, -1]
+        logits = self(buffer[rows, start : self.block_size + position])[:, -1]
+        return self.add_prior(logits, buffer[rows, position : self.block_size + position])
 
 
 class CountingModel(Model):

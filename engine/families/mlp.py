@@ -247,8 +247,8 @@ def adamw_run(**values: object) -> RunConfig:
 
 class SizedNet(Family):
     """What the nets with embeddings, dropout and an ngram prior share (the MLP, the
-    WaveNet): what they can show, their prior, their sizing for the data, and the end of
-    their description."""
+    WaveNet, and the sequence families): what they can show, their prior, their sizing for
+    the data, and the end of their description."""
 
     capabilities = frozenset(
         {
@@ -268,13 +268,16 @@ class SizedNet(Family):
         # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
         scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
         s, run = config.shape, config.run
-        return config.with_values(
-            n_embd=max(8, round(s.n_embd * 2 ** (scale / 2))),
-            n_hidden=max(64, round(s.n_hidden * 2**scale)),
-            dropout=round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
-            weight_decay=min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
-            epochs=round(run.epochs * 10 ** (-scale / 2)),
-        )
+        heads = getattr(s, "n_head", 1)  # a Transformer's width splits among its heads
+        sized = {
+            "n_embd": max(8, round(s.n_embd * 2 ** (scale / 2) / heads) * heads),
+            "dropout": round(min(0.5, max(0.0, s.dropout - 0.1 * scale)), 2),
+            "weight_decay": min(10.0, float(f"{run.weight_decay * 10 ** (-scale):.2g}")),
+            "epochs": round(run.epochs * 10 ** (-scale / 2)),
+        }
+        if "n_hidden" in s.names():
+            sized["n_hidden"] = max(64, round(s.n_hidden * 2**scale))
+        return config.with_values(**sized)
 
     def for_vocab(self, config: Config, vocab_size: int) -> Config:
         order = fitting_order(config.shape.prior_order, vocab_size)

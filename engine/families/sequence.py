@@ -1,0 +1,135 @@
+"""What the families that read whole items share (makemore's RNN, GRU, bag of words and
+Transformer): a context length, an embedding, dropout and an ngram prior as settings; what
+they can show; their sizing for the data; and sampling that keeps its state between letters
+(Model.sampler), so that a name of n letters costs n steps of the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
+from engine.families.base import Config, SequenceModel
+from engine.families.mlp import SizedNet
+from engine.protocol import Capability
+
+# What sampling calls for the next letter of some rows (Model.sampler)
+NextLogits = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
+
+
+def context_length(default: int) -> int:
+    return setting(
+        default,
+        1,
+        256,
+        new_model=True,
+        help="positions it reads at once: a longer item is trained on in pieces of this many",
+    )
+
+
+def hidden_size(default: int) -> int:
+    return setting(
+        default,
+        1,
+        100_000,
+        new_model=True,
+        help="numbers in its state: more remembers more, and overfits a short list sooner",
+    )
+
+
+def makemore_run(**values: object) -> RunConfig:
+    """makemore.py's training: AdamW at 5e-4, betas 0.9 and 0.99, weight decay 0.01, batches
+    of 32 items, the rate never lowered."""
+    return RunConfig(
+        **{
+            "batch_size": 32,
+            "optimizer": "adamw",
+            "learning_rate": 5e-4,
+            "lr_schedule": "constant",
+            "beta2": 0.99,
+            "weight_decay": 0.01,
+            **values,
+        }
+    )
+
+
+def quiet_head(head: nn.Linear) -> None:
+    """Near-zero logits at the start, as every net here: the loss starts at ln|V| (or at
+    its prior's), where torch's initial weights start makemore's Transformer at 3.44 on
+    names.txt and microgpt's N(0, 0.08²) at 3.35."""
+    nn.init.normal_(head.weight, std=0.01)
+    if head.bias is not None:
+        nn.init.zeros_(head.bias)
+
+
+class StepModel(SequenceModel):
+    """A sequence model whose sampling goes one letter at a time, keeping what it read: it
+    says how to start a batch of names (start_sampling) and how to read the last letter
+    (read_next); past its context length it reads the window again, as makemore."""
+
+    dropout = 0.0
+
+    def configure(self, shape: Settings) -> None:
+        self.dropout = shape.dropout
+
+    def drop(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout while training, its masks drawn from the trainer's generator (not torch's
+        global one, as nn.Dropout's), so that a run resumes exactly."""
+        if not self.training or not self.dropout:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator) >= self.dropout
+        return x * keep / (1 - self.dropout)
+
+    def start_sampling(self, n: int) -> object:
+        """The state of n names before their first letter."""
+        raise NotImplementedError
+
+    def read_next(self, state: object, tokens: torch.Tensor, rows: torch.Tensor, position: int):
+        """The logits (R, |V|) after these rows read their last token (at `position`)."""
+        raise NotImplementedError
+
+    def sampler(self, n: int) -> NextLogits:
+        state = self.start_sampling(n)
+
+        def next_logits(buffer: torch.Tensor, rows: torch.Tensor, position: int) -> torch.Tensor:
+            if position >= self.block_size:
+                return self.next_logits(buffer, rows, position)
+            logits = self.read_next(
+                state, buffer[rows, self.block_size - 1 + position], rows, position
+            )
+            return self.add_prior(logits, buffer[rows, position : self.block_size + position])
+
+        return next_logits
+
+
+class SequenceFamily(SizedNet):
+    """A family of StepModels: what the nets share (SizedNet), but no hidden layers to look
+    inside and no hand-written backward pass; its memory, by positions."""
+
+    capabilities = frozenset({Capability.EMBEDDING, Capability.LEARNING_RATE})
+
+    def describe(self, config: Config) -> str:
+        return self.shape_words(config.shape) + self.extras(config)
+
+    def shape_words(self, shape: Settings) -> str:
+        """Its shape in a few words."""
+        raise NotImplementedError
+
+    def memory_needed(self, config: Config, vocab_size: int, train_examples: int) -> int:
+        """Its weights 8 times (see Family) and one batch's activations: every position's
+        values in each layer, forward and backward, and its logits."""
+        with torch.device("meta"):
+            model = self.build(config, vocab_size)
+            weights = sum(p.numel() for p in model.parameters())
+        positions = (config.run.batch_size or FULL_BATCH_CHUNK) * config.shape.block_size
+        activations = positions * (self.activation_width(config) + vocab_size)
+        return 4 * (8 * weights + 4 * activations)
+
+    def activation_width(self, config: Config) -> int:
+        """Numbers a position keeps for the backward pass, all layers together."""
+        return 16 * config.shape.n_embd
+
+    def eval_width(self, config: Config, vocab_size: int) -> int:
+        return vocab_size + self.activation_width(config)

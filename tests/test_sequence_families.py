@@ -1,0 +1,103 @@
+"""makemore's sequence families (rnn, gru, bow, transformer) beyond the families' contract:
+microgpt's network and schedule, sampling that costs one step per letter and draws what a
+full pass draws, a padded batch that gives each item what it gives alone, the RNN's wiring,
+and the attention weights as softmax rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from engine.families import family
+from engine.families.sequence import StepModel
+from engine.sampling import SampleOptions, sample
+from engine.trainer import Trainer
+
+STEP_FAMILIES = ["rnn", "gru", "bow", "transformer"]
+
+
+def _trained(dataset, model: str, preset: str = "makemore", steps: int = 30) -> Trainer:
+    trainer = Trainer(dataset, family(model).preset(preset))
+    trainer.run(steps)
+    trainer.model.eval()
+    return trainer
+
+
+def test_microgpt_is_its_network_and_schedule(embedded):
+    config = family("transformer").preset("microgpt")
+    trainer = Trainer(embedded, config)
+    assert embedded.vocab.size == 27 and trainer.model.parameter_count() == 4192
+    assert not any(name.endswith("bias") for name, _ in trainer.model.named_parameters())
+    assert trainer.split_loss("val") == pytest.approx(math.log(27), abs=0.02)
+    run = config.run
+    assert (run.batch_size, run.steps, run.beta1, run.beta2) == (1, 1000, 0.85, 0.99)
+    rates = [run.learning_rate_at(step, 1) for step in (0, 500, 999, 1000)]
+    assert rates == pytest.approx([0.01, 0.005, 1e-5, 0.0])
+    trainer.run(100)
+    assert trainer.tokens_seen < 100 * 17  # one name a step, at most 16 letters and its end
+    assert trainer.evaluate(("val",))["val"] < math.log(27) - 0.3
+
+
+@pytest.mark.parametrize("model", STEP_FAMILIES)
+def test_sampling_costs_one_step_per_letter_and_draws_what_a_full_pass_draws(
+    embedded, monkeypatch, model
+):
+    trainer = _trained(embedded, model)
+    net: StepModel = trainer.model
+    steps = []
+    read_next = net.read_next
+
+    def counted(state, tokens, rows, position):
+        steps.append(len(rows))
+        return read_next(state, tokens, rows, position)
+
+    monkeypatch.setattr(net, "read_next", counted)
+    monkeypatch.setattr(net, "forward", None)  # a full pass would fail
+    within = SampleOptions(max_length=net.block_size - 1)  # past it, the window is read again
+    names = sample(net, embedded, 40, within, seed=5)
+    assert sum(steps) == sum(len(n.text) + 1 for n in names)  # each letter and each end once
+    monkeypatch.undo()
+    monkeypatch.setattr(net, "sampler", lambda n: net.next_logits)  # the window, read again
+    again = sample(net, embedded, 40, within, seed=5)
+    assert [n.text for n in again] == [n.text for n in names]
+    assert [n.logprob for n in again] == pytest.approx([n.logprob for n in names], abs=1e-4)
+
+
+@pytest.mark.parametrize("model", STEP_FAMILIES)
+def test_an_item_gets_the_same_logits_in_a_padded_batch_as_alone(embedded, model):
+    net = _trained(embedded, model, "default", steps=5).model
+    x, y, rows = embedded.examples("val").segment_batch(torch.arange(12), net.block_size)
+    with torch.no_grad():
+        together = net(x)
+        for i in range(len(x)):
+            length = int((rows[i] >= 0).sum())
+            alone = net(x[i : i + 1, :length])
+            assert torch.allclose(together[i, :length], alone[0], atol=1e-5)
+
+
+def test_the_rnn_carries_the_previous_letters_state(embedded):
+    """makemore's PR #3: each letter's state comes from the one before, not from the start,
+    so the first letter still shows in the logits three letters on."""
+    net = _trained(embedded, "rnn").model
+    a, b = embedded.vocab.encode("anna"), embedded.vocab.encode("enna")
+    with torch.no_grad():
+        logits = net(torch.tensor([[0, *a], [0, *b]]))
+    assert not torch.allclose(logits[0, 4], logits[1, 4])
+
+
+def test_the_attention_weights_are_softmax_rows_over_the_letters_so_far(embedded):
+    net = _trained(embedded, "transformer").model
+    idx = torch.tensor([[0, *embedded.vocab.encode("olivia")]])
+    maps = net.attention_maps(idx)
+    assert len(maps) == 4 and maps[0].shape == (1, 4, 7, 7)
+    for weights in maps:
+        assert torch.allclose(weights.sum(-1), torch.ones(1, 4, 7))
+        assert bool((weights.triu(1) == 0).all())  # no letter looks ahead
+    block = net.blocks[0]
+    x = block.ln_1(net.wte(idx) + net.wpe.weight[:7])
+    q, k, _ = block.attn.qkv(x).view(1, 7, 3, 4, 16).unbind(2)
+    scores = torch.einsum("bthd,bshd->bhts", q, k) / 4
+    expected = scores.masked_fill(torch.ones(7, 7, dtype=torch.bool).triu(1), -math.inf)
+    assert torch.allclose(maps[0], expected.softmax(-1), atol=1e-6)
