@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from bench import makemore, reference, step_profile
 from bench.terminal import Terminal
@@ -128,6 +129,40 @@ def makemore_steps(words: list[str], model: str) -> Callable:
     else:
         net = makemore.MakemoreRecurrent(len(chars) + 1, model)
     return makemore.MakemoreLoop(net, x, y).train_steps
+
+
+def attention_kernels(quick: bool) -> Row:
+    """The Transformer's attention as written (baddbmm, softmax, bmm) against
+    F.scaled_dot_product_attention, forward and backward, at makemore's shape on names.txt:
+    32 names of about 12 positions, 4 heads of 16. The engine uses whichever is faster."""
+    B, H, T, D = 32, 4, 12, 16
+    q, k, v = (torch.randn(B * H, T, D, requires_grad=True) for _ in range(3))
+    grad, mask = torch.randn(B * H, T, D), torch.full((T, T), float("-inf")).triu(1)
+    rounds = 200 if quick else 2000
+
+    def written() -> float:
+        def one() -> None:
+            scores = torch.baddbmm(mask, q, k.transpose(1, 2), alpha=D**-0.5)
+            scores.softmax(-1).bmm(v).backward(grad)
+
+        return rounds / timed(lambda: [one() for _ in range(rounds)])
+
+    def fused() -> float:
+        def one() -> None:
+            F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(grad)
+
+        return rounds / timed(lambda: [one() for _ in range(rounds)])
+
+    ours, theirs, ratio = side_by_side(3 if quick else 5, written, fused)
+    return Row(
+        "attention kernel",
+        f"forward + backward per second, {B} names x {H} heads, {T} positions of {D}",
+        f"{ours:,.0f}/s (baddbmm, softmax, bmm)",
+        f"{theirs:,.0f}/s (F.scaled_dot_product_attention, causal)",
+        f"{ratio:.2f}x",
+        ">= 1.0x",
+        ratio >= 1.0,
+    )
 
 
 def microgpt_run(data: Dataset) -> Row:
@@ -516,6 +551,7 @@ def main() -> int:
             "makemore's modules and loop, AdamW",
             2.0,
         ),
+        lambda: attention_kernels(args.quick),
         lambda: microgpt_run(data),
         lambda: time_to_quality(data, args.quick),
         lambda: sampling(data, args.quick),

@@ -24,10 +24,11 @@ def trace(trainer: Trainer, name: str) -> NameTrace:
     tokens = [BOUNDARY] * block + vocab.encode(name) + [BOUNDARY]
     targets = torch.tensor(tokens[block:])
     with trainer.averaged():
-        if model.whole_items:  # its context: the name from its opening boundary
-            idx = torch.tensor(tokens[block - 1 : -1])[None]
-            log_probs = _target_log_probs(model(idx)[0], targets)
-            contexts = [tokens[block - 1 : block + i] for i in range(len(targets))]
+        if model.whole_items:  # letter by letter, as sampling reads a name of any length
+            buffer, rows = torch.tensor(tokens)[None], torch.zeros(1, dtype=torch.long)
+            logits = [model.next_logits(buffer, rows, i) for i in range(len(targets))]
+            log_probs = _target_log_probs(torch.cat(logits), targets)
+            contexts = [tokens[model.context_start(i) : block + i] for i in range(len(targets))]
         else:
             idx = torch.tensor([tokens[i : i + block] for i in range(len(targets))])
             if isinstance(model, CountingModel):

@@ -32,7 +32,7 @@ from engine.memory import available_memory, gibibytes
 from engine.optim import Optimizer, make_optimizer
 from engine.prior import Prior
 from engine.steps import GradientStep
-from engine.weights import Average, LastGood
+from engine.weights import Average, LastGood, measured_copy
 
 # The share of the available memory one run may take: a session keeps a run of each of its
 # models, beside the app and the rest of the machine.
@@ -185,10 +185,14 @@ class Trainer:
 
     def _averaged_model(self) -> Model:
         """The model to measure: a copy with the averaged weights, if any (Average.copy_of),
-        its BatchNorm statistics, if any, calibrated for them on training examples."""
-        if self.average is None:
+        its BatchNorm statistics, if any, calibrated for them on training examples; or, where
+        the model asks for it (Model.calibrated), a copy of it so calibrated."""
+        if self.average is None and not self.model.calibrated:
             return self.model
-        model = self.average.copy_of(self.model)
+        if self.average is None:
+            model = measured_copy(self.model)
+        else:
+            model = self.average.copy_of(self.model)
         rows = slice(min(CALIBRATION_EXAMPLES, self._n_examples))
         model.calibrate(self._train.batch(rows, model.block_size)[0])
         return model

@@ -91,10 +91,10 @@ def _bigram_hint(active: str) -> str:
 
 
 # What the embedding panel says while the model has no embedding
+_EMBEDDED = [f.name for f in FAMILIES if Capability.EMBEDDING in f.capabilities]
 EMBEDDING_HINT = (
     "A net gives each character a vector; they appear here as it learns. Press m to reach "
-    + " or ".join(f"the {f.name}" for f in FAMILIES if Capability.EMBEDDING in f.capabilities)
-    + "."
+    f"the {', the '.join(_EMBEDDED[:-1])} or the {_EMBEDDED[-1]}."
 )
 # Every family, as the app lists them
 FAMILIES_VIEW = FamiliesView(

@@ -52,19 +52,11 @@ class Average:
         torch._foreach_lerp_(self.values, self._params, 1 - self.rate)
 
     def copy_of(self, model: Model) -> Model:
-        """A copy of the model with the averaged weights, for an evaluation to measure while
-        the run's own stay in place (samples, saves): the prior shared, as its counts never
-        change, and no generator of the run's."""
-        prior, generator = model.prior, model.generator
-        model.prior = model.generator = None
-        try:
-            clone = copy.deepcopy(model)
-        finally:
-            model.prior, model.generator = prior, generator
-        clone.prior = prior
+        """A copy of the model with the averaged weights (measured_copy)."""
+        clone = measured_copy(model)
         with torch.no_grad():
             torch._foreach_copy_(list(clone.parameters()), self.values)
-        return clone.eval()
+        return clone
 
     def take_weights(self) -> None:
         """Become the weights as they are now (the best ones, put in the model)."""
@@ -82,3 +74,17 @@ class Average:
         finally:
             with torch.no_grad():
                 torch._foreach_copy_(self._params, own)
+
+
+def measured_copy(model: Model) -> Model:
+    """A copy of the model for an evaluation to measure while the run's own stays in place
+    (samples, saves): the prior shared, as its counts never change, and no generator of the
+    run's."""
+    prior, generator = model.prior, model.generator
+    model.prior = model.generator = None
+    try:
+        clone = copy.deepcopy(model)
+    finally:
+        model.prior, model.generator = prior, generator
+    clone.prior = prior
+    return clone.eval()

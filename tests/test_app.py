@@ -157,7 +157,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(12):
+        for _ in range(13):
             await pilot.press("tab")  # to learning_rate, after the shape's fields
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
@@ -378,7 +378,7 @@ def test_a_form_change_that_would_replace_a_trained_run_asks_first():
     async def scenario(app, pilot):
         await press(pilot, "e")
         form = app.screen
-        await pilot.press(*["tab"] * 21, "ctrl+u", "3", "enter")  # seed
+        await pilot.press(*["tab"] * 22, "ctrl+u", "3", "enter")  # seed
         await settle(pilot)
         assert "starts a new mlp" in str(app.screen.query_one(".form-title").render())
         await press(pilot, "n")  # no: the form stays, nothing sent again
@@ -576,7 +576,7 @@ def test_the_lesson_opens_moves_and_leaves_with_its_keys():
         assert app.engine.sent[-3:] == [Lesson(0), Lesson(1), Lesson(-1)]
         app.engine.play(RECORDED["lesson, N"])
         await settle(pilot)
-        assert app.lesson.display and "Lesson 4/22" in str(app.lesson.render())
+        assert app.lesson.display and "Lesson 4/23" in str(app.lesson.render())
         assert app.screen.maximized is app.bigrams  # the step's panel, set up once
         await press(pilot, "L")
         assert app.engine.sent[-1] == CloseLesson()

@@ -6,14 +6,19 @@ and the attention weights as softmax rows."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
 
 from engine.families import family
 from engine.families.sequence import StepModel
+from engine.inside import inside_view
+from engine.lesson import STEPS, Guide
 from engine.sampling import SampleOptions, sample
+from engine.session import Session
 from engine.trainer import Trainer
+from tui.screens.inside import attention_text
 
 STEP_FAMILIES = ["rnn", "gru", "bow", "transformer"]
 
@@ -101,3 +106,34 @@ def test_the_attention_weights_are_softmax_rows_over_the_letters_so_far(embedded
     scores = torch.einsum("bthd,bshd->bhts", q, k) / 4
     expected = scores.masked_fill(torch.ones(7, 7, dtype=torch.bool).triu(1), -math.inf)
     assert torch.allclose(maps[0], expected.softmax(-1), atol=1e-6)
+
+
+def test_the_lessons_attention_step_trains_makemores_transformer_and_names_its_heads():
+    session = Session.open()
+    guide = Guide()
+    guide.step = len(STEPS) - 1
+    guide.go(session, 0, confirmed=True)
+    assert session.active == "transformer" and session.trainer.config.preset == "makemore"
+    assert "space trains" in guide.view(session).ours
+    session.train(20)
+    ours = guide.view(session).ours
+    assert ours.startswith("step 20") and "'emma'" in ours, ours
+    heads = re.findall(r"'(.)'", ours.split("look at")[1])
+    assert len(heads) == 4 and set(heads) <= set(".emma")
+
+
+def test_a_heads_weights_on_screen_are_the_models_softmax_rows_for_that_name(embedded):
+    trainer = _trained(embedded, "transformer")
+    view = inside_view(trainer, "olivia")
+    idx = torch.tensor([[0, *embedded.vocab.encode("olivia")]])
+    maps = trainer.model.attention_maps(idx)
+    assert view.letters == list(".olivia")
+    for layer, weights in zip(view.attention, maps, strict=True):
+        assert torch.allclose(torch.tensor(layer), weights[0], atol=1e-6)
+    lines = attention_text(view, 80).plain.splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("layer 1 · head 1")))
+    rows = lines[first + 2 : first + 2 + len(view.letters)]  # under the header of letters
+    for t, (line, row) in enumerate(zip(rows, maps[0][0, 0].tolist(), strict=True)):
+        shown = [int(digit) for digit in line[2 : 2 + 2 * (t + 1) : 2]]
+        assert line[0] == view.letters[t]
+        assert shown == [min(9, int(w * 10 + 0.5)) for w in row[: t + 1]]

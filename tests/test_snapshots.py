@@ -155,6 +155,11 @@ def test_runs_table(snap_compare, size):
 def test_diagnostics(snap_compare, size, run):
     """A healthy run, and a saturated one: tanh on the seed's randn init; BatchNorm's
     statistics, and the WaveNet's tree."""
+    assert snap_compare(replaying("mlp"), terminal_size=size, run_before=_inside(run))
+
+
+def _inside(run: str):
+    """d pressed, then the views of the recorded run, as they come to the screen it opens."""
 
     async def run_before(pilot):
         await settle(pilot)
@@ -163,7 +168,7 @@ def test_diagnostics(snap_compare, size, run):
         await settle(pilot)
         pilot.app.clear_notifications()
 
-    assert snap_compare(replaying("mlp"), terminal_size=size, run_before=run_before)
+    return run_before
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
@@ -171,15 +176,7 @@ def test_diagnostics(snap_compare, size, run):
 def test_inside_a_sequence_model(snap_compare, size, run):
     """The Transformer's heads over 'emma', letter by letter (one head fits at 80x24, all
     four of a layer at 160x48); the GRU's state and gates at each letter."""
-
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("d")
-        pilot.app.engine.play(RECORDED[run])
-        await settle(pilot)
-        pilot.app.clear_notifications()
-
-    assert snap_compare(replaying(run), terminal_size=size, run_before=run_before)
+    assert snap_compare(replaying(run), terminal_size=size, run_before=_inside(run))
 
 
 def test_no_color(snap_compare, monkeypatch):

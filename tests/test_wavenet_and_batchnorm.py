@@ -110,3 +110,24 @@ def test_calibration_sets_the_running_estimates_to_the_examples_own(model, prese
     for layer, norm in enumerate(walk.norms):
         torch.testing.assert_close(norm.mean, running[0][layer])
         torch.testing.assert_close(norm.z.var(0), running[1][layer])
+
+
+def test_calibrated_statistics_are_the_training_examples_own_and_leave_the_run_alone(small):
+    """norm_stats calibrated: val is measured with BatchNorm's statistics measured afresh on
+    training examples (the lecture's calibration), and the running ones the steps keep are
+    left as they are."""
+    running = Trainer(small, families.preset("batchnorm"))
+    calibrated = Trainer(small, families.preset("batchnorm").with_values(norm_stats="calibrated"))
+    for trainer in (running, calibrated):
+        trainer.run(50)
+    assert torch.equal(running.model.running_mean, calibrated.model.running_mean)
+    kept = calibrated.model.running_mean.clone()
+    x, y = small.examples("val").tensors(3)
+    copy = families.preset("batchnorm").build(small.vocab.size)
+    copy.load_state_dict(calibrated.model.state_dict())
+    copy.calibrate(small.examples("train").tensors(3)[0])
+    copy.eval()
+    expected = copy.loss_sum(x, y) / len(y)
+    assert calibrated.evaluate(("val",))["val"] == pytest.approx(expected, rel=1e-5)
+    assert running.evaluate(("val",))["val"] != pytest.approx(expected, rel=1e-3)
+    assert torch.equal(calibrated.model.running_mean, kept)

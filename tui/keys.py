@@ -84,7 +84,8 @@ BINDINGS = [
         "diagnostics",
         "Diagnostics",
         show=False,
-        tooltip="inside the net: activations, dead units, gradients, update:data, live",
+        tooltip="inside the net, live: activations, dead units, gradients (MLP, WaveNet); "
+        "each head's attention (Transformer); the state at each letter (RNN, GRU)",
     ),
     Binding(
         "z",

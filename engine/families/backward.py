@@ -37,6 +37,7 @@ class HandBackward(Model):
 
     def configure(self, shape: Settings) -> None:
         self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
+        self.calibrated = shape.norm_stats == "calibrated"
 
     def embedding_table(self) -> torch.Tensor:
         return self.embedding.detach()

@@ -46,6 +46,7 @@ class Model(nn.Module):
     # Its examples are whole items, a target at every position (a SequenceModel); else a
     # window of block_size tokens before each target
     whole_items = False
+    calibrated = False  # measured with statistics calibrated afresh (Model.calibrate)
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,9 +165,13 @@ class SequenceModel(Model):
             logits.flatten(0, 1), targets.flatten(), ignore_index=NO_TARGET, reduction=reduction
         )
 
+    def context_start(self, position: int) -> int:
+        """Where the context of a name's letter `position` starts in a sampling buffer: the
+        name's own start (its opening boundary), or its last block_size tokens."""
+        return self.block_size - 1 + max(0, position + 1 - self.block_size)
+
     def next_logits(self, buffer: torch.Tensor, rows: torch.Tensor, position: int) -> torch.Tensor:
-        """From the name's own start (its opening boundary), its last block_size tokens."""
-        start = self.block_size - 1 + max(0, position + 1 - self.block_size)
+        start = self.context_start(position)
         logits = self(buffer[rows, start : self.block_size + position])[:, -1]
         return self.add_prior(logits, buffer[rows, position : self.block_size + position])
 

@@ -4,21 +4,17 @@ window and the Transformer's learnt attention."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from engine.config import Settings
-from engine.families.base import Config, Preset
-from engine.families.mlp import dropout_rate, embedding_size, prior_order_setting, prior_problems
+from engine.families.base import Config
 from engine.families.sequence import (
     SequenceFamily,
+    SequenceShape,
     StepModel,
-    context_length,
-    hidden_size,
-    makemore_run,
     quiet_head,
+    shape_presets,
 )
 
 
@@ -26,7 +22,7 @@ class BagOfWords(StepModel):
     """x = token + position embedding; x += the mean of x over the positions so far;
     x += the feed-forward layer (tanh) of x; the logits of x."""
 
-    def __init__(self, vocab_size: int, shape: BowShape) -> None:
+    def __init__(self, vocab_size: int, shape: SequenceShape) -> None:
         super().__init__()
         self.block_size = shape.block_size
         self.wte = nn.Embedding(vocab_size, shape.n_embd)
@@ -64,42 +60,11 @@ class BagOfWords(StepModel):
         return self.head(x, total / (position + 1))
 
 
-@dataclass(frozen=True)
-class BowShape(Settings):
-    block_size: int = context_length(16)
-    n_embd: int = embedding_size(64)
-    n_hidden: int = hidden_size(64)
-    dropout: float = dropout_rate()
-    prior_order: int = prior_order_setting()
-
-    def joint_problems(self) -> list[str]:
-        return prior_problems(self)
-
-
 class BowFamily(SequenceFamily):
     name = "bow"
     summary = "makemore's bag of words: each letter sees the average of the letters before it"
-    Shape = BowShape
-    presets = {
-        "makemore": Preset(
-            "makemore's: embedding 64, a layer of 64, AdamW 5e-4, batches of 32 names",
-            BowShape(),
-            makemore_run(),
-        ),
-        "default": Preset(
-            "sized for the data, on top of the 5-gram counts",
-            BowShape(n_hidden=256, dropout=0.1, prior_order=5),
-            makemore_run(
-                learning_rate=3e-3,
-                lr_schedule="cosine",
-                lr_min=1e-4,
-                epochs=10,
-                weight_decay=0.05,
-                average=0.999,
-                fit_data=True,
-            ),
-        ),
-    }
+    Shape = SequenceShape
+    presets = shape_presets("embedding 64, a layer of 64")
 
     def build(self, config: Config, vocab_size: int) -> BagOfWords:
         return BagOfWords(vocab_size, config.shape)

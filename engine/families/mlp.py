@@ -171,6 +171,15 @@ def prior_order_setting() -> int:
     )
 
 
+def norm_statistics() -> str:
+    return setting(
+        "running",
+        choices=("running", "calibrated"),
+        help="BatchNorm's statistics for val and samples: running: kept while training; "
+        "calibrated: measured afresh on training examples (averaged weights always are)",
+    )
+
+
 def backward_pass() -> str:
     """Written by hand (HandBackward) or by autograd: the same gradients to float precision."""
     return setting(
@@ -222,6 +231,7 @@ class MLPShape(Settings):
         help="batch: BatchNorm, each unit normalised over the batch before its activation, "
         "which keeps tanh off its flat ends whatever the init; none: as the post",
     )
+    norm_stats: str = norm_statistics()
     prior_order: int = prior_order_setting()
     gradients: str = backward_pass()
 

@@ -5,22 +5,18 @@ reset gate and an update gate."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.config import Settings
-from engine.families.base import Config, Preset
-from engine.families.mlp import dropout_rate, embedding_size, prior_order_setting, prior_problems
+from engine.families.base import Config
 from engine.families.sequence import (
     SequenceFamily,
+    SequenceShape,
     StepModel,
-    context_length,
-    hidden_size,
-    makemore_run,
     quiet_head,
+    shape_presets,
 )
 from engine.protocol import Capability
 
@@ -96,7 +92,7 @@ class Recurrent(StepModel):
     """Embed each letter, run the cell along the item from a learnt start state, and read
     the logits off each state."""
 
-    def __init__(self, vocab_size: int, shape: RecurrentShape, cell: type[nn.Module]) -> None:
+    def __init__(self, vocab_size: int, shape: SequenceShape, cell: type[nn.Module]) -> None:
         super().__init__()
         self.block_size = shape.block_size
         self.start = nn.Parameter(torch.zeros(1, shape.n_hidden))
@@ -139,44 +135,13 @@ class Recurrent(StepModel):
         return self.lm_head(h)
 
 
-@dataclass(frozen=True)
-class RecurrentShape(Settings):
-    block_size: int = context_length(16)
-    n_embd: int = embedding_size(64)
-    n_hidden: int = hidden_size(64)
-    dropout: float = dropout_rate()
-    prior_order: int = prior_order_setting()
-
-    def joint_problems(self) -> list[str]:
-        return prior_problems(self)
-
-
 class RecurrentFamily(SequenceFamily):
     """The RNN and the GRU: the same net around another cell."""
 
-    Shape = RecurrentShape
+    Shape = SequenceShape
     capabilities = SequenceFamily.capabilities | {Capability.STATES}
     cell: type[nn.Module]
-    presets = {
-        "makemore": Preset(
-            "makemore's: embedding 64, a state of 64, AdamW 5e-4, batches of 32 names",
-            RecurrentShape(),
-            makemore_run(),
-        ),
-        "default": Preset(
-            "sized for the data, on top of the 5-gram counts",
-            RecurrentShape(n_hidden=256, dropout=0.1, prior_order=5),
-            makemore_run(
-                learning_rate=3e-3,
-                lr_schedule="cosine",
-                lr_min=1e-4,
-                epochs=10,
-                weight_decay=0.05,
-                average=0.999,
-                fit_data=True,
-            ),
-        ),
-    }
+    presets = shape_presets("embedding 64, a state of 64")
 
     def build(self, config: Config, vocab_size: int) -> Recurrent:
         return Recurrent(vocab_size, config.shape, self.cell)

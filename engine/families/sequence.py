@@ -6,13 +6,20 @@ they can show; their sizing for the data; and sampling that keeps its state betw
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
-from engine.families.base import Config, SequenceModel
-from engine.families.mlp import SizedNet
+from engine.families.base import Config, Preset, SequenceModel
+from engine.families.mlp import (
+    SizedNet,
+    dropout_rate,
+    embedding_size,
+    prior_order_setting,
+    prior_problems,
+)
 from engine.protocol import Capability
 
 # What sampling calls for the next letter of some rows (Model.sampler)
@@ -29,14 +36,25 @@ def context_length(default: int) -> int:
     )
 
 
-def hidden_size(default: int) -> int:
-    return setting(
-        default,
+@dataclass(frozen=True)
+class SequenceShape(Settings):
+    """The shape of makemore's RNN, GRU and bag of words (n_embd2 in makemore is n_hidden)."""
+
+    block_size: int = context_length(16)
+    n_embd: int = embedding_size(64)
+    n_hidden: int = setting(
+        64,
         1,
         100_000,
         new_model=True,
-        help="numbers in its state: more remembers more, and overfits a short list sooner",
+        help="units of its state (the bag of words': of its hidden layer): more learns more, "
+        "and overfits a short list sooner",
     )
+    dropout: float = dropout_rate()
+    prior_order: int = prior_order_setting()
+
+    def joint_problems(self) -> list[str]:
+        return prior_problems(self)
 
 
 def makemore_run(**values: object) -> RunConfig:
@@ -53,6 +71,40 @@ def makemore_run(**values: object) -> RunConfig:
             **values,
         }
     )
+
+
+def sized_run(**values: object) -> RunConfig:
+    """The run of the presets sized for the data: makemore's AdamW, but a cosine decay over
+    epochs sized by the data and the weights averaged for val, as the MLP's default."""
+    return makemore_run(
+        **{
+            "learning_rate": 3e-3,
+            "lr_schedule": "cosine",
+            "lr_min": 1e-4,
+            "epochs": 10,
+            "weight_decay": 0.05,
+            "average": 0.999,
+            "fit_data": True,
+            **values,
+        }
+    )
+
+
+def shape_presets(makemore: str) -> dict[str, Preset]:
+    """The presets of a family of SequenceShape (the RNN, the GRU, the bag of words):
+    makemore's (`makemore`: what it is, in a few words), and one sized for the data."""
+    return {
+        "makemore": Preset(
+            f"makemore's: {makemore}, AdamW 5e-4, batches of 32 names",
+            SequenceShape(),
+            makemore_run(),
+        ),
+        "default": Preset(
+            "sized for the data, on top of the 5-gram counts",
+            SequenceShape(n_hidden=256, dropout=0.1, prior_order=5),
+            sized_run(),
+        ),
+    }
 
 
 def quiet_head(head: nn.Linear) -> None:

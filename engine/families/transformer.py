@@ -22,6 +22,7 @@ from engine.families.sequence import (
     context_length,
     makemore_run,
     quiet_head,
+    sized_run,
 )
 from engine.protocol import Capability
 
@@ -67,7 +68,7 @@ class CausalSelfAttention(nn.Module):
     """Each position's heads weigh it and the positions before it: a softmax over scaled
     dot products of queries and keys, the future masked. Written out (baddbmm, softmax,
     bmm), as the weights a learner watches are the ones it uses; at these sizes that beats
-    F.scaled_dot_product_attention here (bench/: transformer step)."""
+    F.scaled_dot_product_attention here (bench/: attention kernel)."""
 
     def __init__(self, shape: TransformerShape) -> None:
         super().__init__()
@@ -269,17 +270,9 @@ class TransformerFamily(SequenceFamily):
             ),
         ),
         "default": Preset(
-            "a Transformer sized for the data, on top of the 5-gram counts",
-            TransformerShape(dropout=0.1, prior_order=5),
-            makemore_run(
-                learning_rate=2e-3,
-                lr_schedule="cosine",
-                lr_min=1e-4,
-                epochs=20,
-                weight_decay=0.05,
-                average=0.999,
-                fit_data=True,
-            ),
+            "3 layers of 4 heads sized for the data, on top of the 5-gram counts",
+            TransformerShape(n_layer=3, dropout=0.1, prior_order=5),
+            sized_run(learning_rate=2e-3, epochs=30),
         ),
     }
 
@@ -288,10 +281,9 @@ class TransformerFamily(SequenceFamily):
 
     def shape_words(self, shape: Settings) -> str:
         variant = " microgpt" if shape.variant == "microgpt" else ""
-        return (
-            f"{shape.n_layer} layers {shape.n_head} heads {shape.n_embd} wide "
-            f"ctx {shape.block_size}{variant}"
-        )
+        layers = f"{shape.n_layer} layer{'s' if shape.n_layer > 1 else ''}"
+        heads = f"{shape.n_head} head{'s' if shape.n_head > 1 else ''}"
+        return f"{layers} {heads} {shape.n_embd} wide ctx {shape.block_size}{variant}"
 
     def activation_width(self, config: Config) -> int:
         s = config.shape

@@ -20,6 +20,7 @@ from engine.families.mlp import (
     backward_pass,
     dropout_rate,
     embedding_size,
+    norm_statistics,
     prior_order_setting,
     prior_problems,
 )
@@ -130,6 +131,7 @@ class WaveNetShape(Settings):
         help="units in each level: wider learns more, and overfits a short list sooner",
     )
     dropout: float = dropout_rate()
+    norm_stats: str = norm_statistics()
     prior_order: int = prior_order_setting()
     gradients: str = backward_pass()
 

@@ -56,9 +56,7 @@ class FormScreen(Dialog[None]):
     def _field(self, name: str, value: str) -> Widget:
         if name in self.view.choices:
             return ChoiceField(self.view.choices[name], value, id=f"field-{name}")
-        field = OrderedInput(value, id=f"field-{name}", compact=True, select_on_focus=False)
-        field.cursor_blink = False  # a steady cursor: no redraws over SSH
-        return field
+        return OrderedInput(value, id=f"field-{name}", compact=True, select_on_focus=False)
 
     def values(self) -> dict[str, str]:
         """What each field holds now."""

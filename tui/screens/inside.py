@@ -122,9 +122,7 @@ class InsideScreen(ViewScreen[InsideView]):
             "type a name, Enter shows it · updates while training · Escape closes",
         )
         with frame:
-            name = OrderedInput(self.initial, id="inside-name", compact=True)
-            name.cursor_blink = False  # a steady cursor: no redraws over SSH
-            yield name
+            yield OrderedInput(self.initial, id="inside-name", compact=True)
             yield self.header
             yield self.body
 

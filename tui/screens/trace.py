@@ -50,9 +50,7 @@ class TraceScreen(ViewScreen[TraceView]):
             "type a name, Enter traces it · Escape closes",
         )
         with frame:
-            name = OrderedInput(self.initial, id="trace-name", compact=True)
-            name.cursor_blink = False  # a steady cursor: no redraws over SSH
-            yield name
+            yield OrderedInput(self.initial, id="trace-name", compact=True)
             yield self.table
             yield self.summary
 

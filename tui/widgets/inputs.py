@@ -8,6 +8,7 @@ action at once, in the order they came."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -17,6 +18,13 @@ from textual.widgets import Input, Static
 
 
 class OrderedInput(Input):
+    """An Input whose own editing keys run in the order they came; its cursor steady, as a
+    blinking one redraws twice a second (over SSH too)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cursor_blink = False
+
     async def _on_key(self, event: events.Key) -> None:
         bindings = self._bindings.key_to_bindings.get(event.key)
         if bindings:
