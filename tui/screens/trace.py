@@ -66,7 +66,7 @@ class TraceScreen(ViewScreen[TraceView]):
             return
         traces = view.traces
         self.table.add_columns("next", *(t.model for t in traces))
-        widest = max(traces, key=lambda t: len(t.letters[0].context))  # the most context
+        widest = max(traces, key=lambda t: len(t.letters[-1].context))  # the most context
         for index, letter in enumerate(widest.letters):
             label = Text(f"{letter.context[-CONTEXT_SHOWN:]} → {letter.next}")
             self.table.add_row(label, *(cell(t, index) for t in traces))
