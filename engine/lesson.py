@@ -268,20 +268,20 @@ def _attention(session: Session) -> str:
     trainer = session.trainers.get("transformer")
     if trainer is None or not trainer.step:
         return "space trains it; then d shows its heads"
-    return _heads_on(trainer, trainer.step)
+    return _heads_on(trainer, trainer.step, trainer.best_val)
 
 
 @lru_cache(maxsize=1)
-def _heads_on(trainer: Trainer, step: int) -> str:
+def _heads_on(trainer: Trainer, step: int, best_val: float) -> str:
     """Where layer 1's heads look from the last letter of 'emma' (else of the first
-    training item), at this step: made once a step, not at every caption."""
+    training item), at this step: made once a step and val, not at every caption."""
     items = trainer.dataset.items_of("train")
     name = "emma" if "emma" in trainer.dataset.items else items[0]
     view = inside_view(trainer, name)
     last = [head[-1] for head in view.attention[0]]
     looked = [view.letters[row.index(max(row))] for row in last]
-    val = f"val {trainer.best_val:.3f}; " if math.isfinite(trainer.best_val) else ""
-    return f"step {step:,}: {val}from {name!r}'s last letter, layer 1's heads look at " + (
+    val = f"val {best_val:.3f}; " if math.isfinite(best_val) else ""
+    return f"step {step:,}: {val}from the last letter of {name!r}, layer 1's heads look at " + (
         ", ".join(repr(letter) for letter in looked)
     )
 
@@ -505,7 +505,7 @@ STEPS = (
         "makemore's Transformer reads the whole name so far: at each letter, each head "
         "weighs the letters before it and takes a mix of what they carry. Heads learn to "
         "look at different letters: d shows each head's weights for a name you type.",
-        "makemore's default: 4 layers of 4 heads, test about 1.92 on names.txt",
+        "its default: 4 layers of 4 heads, test about 1.92 (trained on 97% of names.txt)",
         _attention,
         "space trains; d shows the heads",
         Setup("transformer", {"preset": "makemore"}, panel="loss"),
