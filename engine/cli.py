@@ -17,7 +17,7 @@ from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
 from engine.cli_output import UsageError, shown_name, strict_json
 from engine.config import FROM_TEXT, RunConfig
-from engine.dataset import DatasetError, visible
+from engine.dataset import DatasetError, DataSize, visible
 from engine.families import DEFAULT, FAMILIES, NAMES, preset, preset_names
 from engine.families.base import Config
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
@@ -176,9 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def config_from_args(args: argparse.Namespace, train_examples: int) -> Config:
+def config_from_args(args: argparse.Namespace, data: DataSize) -> Config:
     """The preset sized for the data, then the values given on the command line."""
-    base = preset(args.preset or "", args.model or "").for_data(train_examples)
+    base = preset(args.preset or "", args.model or "").for_data(data)
     values = {f.name: getattr(args, f.name) for f in setting_fields()}
     return base.with_values(**{k: v for k, v in values.items() if v is not None})
 
@@ -189,7 +189,7 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         raise UsageError("--threads must be from 1 to 256")
     torch.set_num_threads(args.threads)
     dataset = open_dataset(args.data, seed=args.seed if args.seed is not None else 42)
-    return Trainer(dataset, config_from_args(args, int(dataset.item_offsets("train")[-1])))
+    return Trainer(dataset, config_from_args(args, dataset.train_size()))
 
 
 def _find_learning_rate(args: argparse.Namespace) -> int:

@@ -21,6 +21,14 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 SPLITS = ("train", "val", "test")
 
 
+@dataclass(frozen=True)
+class DataSize:
+    """What sizing a model for the data reads of its training split (Family.for_data)."""
+
+    examples: int  # characters and closing boundaries
+    longest_item: int  # characters
+
+
 def visible(text: str) -> str:
     """Text safe to show on a terminal: control, format and line-separator characters (ESC,
     BEL, U+202E, the emoji joiner...) as escapes, so that a crafted file cannot send sequences
@@ -148,6 +156,10 @@ class Dataset:
         if split not in self._examples:
             self._examples[split] = _encode(self.items_of(split), self.vocab)
         return self._examples[split]
+
+    def train_size(self) -> DataSize:
+        train = self.splits["train"]
+        return DataSize(sum(map(len, train)) + len(train), max(map(len, train)))
 
     def item_offsets(self, split: str) -> torch.Tensor:
         """Row where each item's examples start in examples(split), then the total."""

@@ -69,5 +69,5 @@ class KeptRuns:
 
 def _described(trainer: Trainer) -> str:
     config = trainer.config
-    changes = config.differences(trainer.train_examples, trainer.dataset.vocab.size)
+    changes = config.differences(trainer.data_size, trainer.dataset.vocab.size)
     return f"{run_name(config.as_dict(), changes)} ({trainer.step:,} steps)"

@@ -112,7 +112,7 @@ class RunLog:
             id=trainer.started,
             dataset=trainer.dataset.name,
             config=trainer.config.as_dict(),
-            changes=trainer.config.differences(trainer.train_examples, trainer.dataset.vocab.size),
+            changes=trainer.config.differences(trainer.data_size, trainer.dataset.vocab.size),
             steps=trainer.step,
             seconds=round(trainer.seconds, 1),
             best_val=trainer.best_val if has_best else None,

@@ -173,7 +173,7 @@ class Session:
         if unknown:
             raise ValueError(f"the {self.active} has no {', '.join(sorted(unknown))} to set")
         trainer = self.trainer
-        config = switch_preset(trainer.config, values, trainer.train_examples)
+        config = switch_preset(trainer.config, values, trainer.data_size)
         if not trainer.config.needs_new_model(config):
             return trainer.reconfigure(config)
         if not confirmed and self._unsaved(trainer):
@@ -274,7 +274,7 @@ class Session:
         is kept."""
         trainer = Trainer(self.dataset, tried(index))
         self._replace(trainer)
-        changes = trainer.config.differences(trainer.train_examples, self.dataset.vocab.size)
+        changes = trainer.config.differences(trainer.data_size, self.dataset.vocab.size)
         return f"A new run: {run_name(trainer.config.as_dict(), changes)}."
 
     def trace(self, name: str) -> TraceView:
@@ -343,7 +343,7 @@ class Session:
         writer.writerow(["model", "split", "step", "loss", "run", "run_id"])
         for trainer in [*self.trainers.values(), *self.kept.trainers()]:
             config = trainer.config
-            changes = config.differences(trainer.train_examples, self.dataset.vocab.size)
+            changes = config.differences(trainer.data_size, self.dataset.vocab.size)
             run = run_name(config.as_dict(), changes)
             for split, history in (("train", trainer.train_history), ("val", trainer.val_history)):
                 writer.writerows(
@@ -491,9 +491,9 @@ class Session:
     def _preset_values(self) -> dict[str, dict[str, str]]:
         """Made once per model and data: a preset sized for the data builds its shape."""
         trainer = self.trainer
-        key = (trainer.family, trainer.train_examples)
+        key = (trainer.family, trainer.data_size)
         if self._presets_cache is None or self._presets_cache[0] != key:
-            self._presets_cache = (key, trainer.config.preset_values(trainer.train_examples))
+            self._presets_cache = (key, trainer.config.preset_values(trainer.data_size))
         return self._presets_cache[1]
 
     def _diagnostics(self, running: bool) -> DiagnosticsView:

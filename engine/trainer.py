@@ -61,8 +61,9 @@ class Trainer:
 
     def __init__(self, dataset: Dataset, config: Config) -> None:
         self.dataset = dataset
-        self.train_examples = int(dataset.item_offsets("train")[-1])
-        self.config = config.for_data(self.train_examples).for_vocab(dataset.vocab.size)
+        self.data_size = dataset.train_size()
+        self.train_examples = self.data_size.examples
+        self.config = config.for_data(self.data_size).for_vocab(dataset.vocab.size)
         needed = self.config.memory_needed(dataset.vocab.size, self.train_examples)
         available = available_memory()
         if needed > available * MEMORY_SHARE:

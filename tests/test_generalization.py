@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.dataset import load_dataset
+from engine.dataset import DataSize, load_dataset
 from engine.families import preset
 from engine.families.ngram import CountingNGram
 from engine.trainer import Trainer
@@ -107,17 +107,24 @@ def test_no_early_stop_on_names_txt_within_a_minute(capsys, names_path):
     assert result["stopped"] is None and result["steps"] == 80_000
 
 
+def sized(examples: int, longest_item: int = 15) -> DataSize:
+    return DataSize(examples, longest_item)
+
+
 def test_presets_are_sized_for_the_data():
-    large, small = preset("default").for_data(200_000), preset("default").for_data(2_000)
+    large, small = (
+        preset("default").for_data(sized(200_000)),
+        preset("default").for_data(sized(2_000)),
+    )
     assert (large.shape.n_hidden, large.shape.n_embd, large.shape.dropout) == (256, 16, 0.0)
     assert small.shape.n_hidden < large.shape.n_hidden and small.shape.n_embd < large.shape.n_embd
     assert small.shape.dropout > 0 and small.run.weight_decay > large.run.weight_decay
     assert small.run.epochs > large.run.epochs  # few examples: more passes over them
-    assert not large.run.fit_data and preset("lecture").for_data(2_000) == preset("lecture")
+    assert not large.run.fit_data and preset("lecture").for_data(sized(2_000)) == preset("lecture")
     # 30 million examples (a 42 MB file): valid, and no larger than at 2 million
-    huge = preset("default").for_data(30_000_000)
+    huge = preset("default").for_data(sized(30_000_000))
     assert not huge.shape.problems() + huge.run.problems()
-    assert huge == preset("default").for_data(2_000_000)
+    assert huge == preset("default").for_data(sized(2_000_000))
 
 
 def test_the_mlp_beats_its_ngram_prior_on_300_names():

@@ -11,6 +11,7 @@ import re
 import pytest
 import torch
 
+from engine.dataset import Dataset
 from engine.families import family
 from engine.families.sequence import StepModel
 from engine.inside import inside_view
@@ -137,3 +138,20 @@ def test_a_heads_weights_on_screen_are_the_models_softmax_rows_for_that_name(emb
         shown = [int(digit) for digit in line[2 : 2 + 2 * (t + 1) : 2]]
         assert line[0] == view.letters[t]
         assert shown == [min(9, int(w * 10 + 0.5)) for w in row[: t + 1]]
+
+
+@pytest.mark.parametrize("model", STEP_FAMILIES)
+def test_the_context_fits_the_longest_item_as_makemores_does(model):
+    items = ["ann", "bob", "eve", "ida", "max", "zoe", "lin", "a" * 29]
+    long = Dataset.from_items(items, seed=1)
+    assert "a" * 29 in long.splits["train"]
+    for preset in ("makemore", "default"):
+        assert Trainer(long, family(model).preset(preset)).config.shape.block_size == 30
+    longer = Dataset.from_items([*items[:-1], "b" * 200], seed=1)
+    assert Trainer(longer, family(model).preset("makemore")).config.shape.block_size == 64
+    chosen = family(model).preset("makemore").with_values(block_size=8)
+    assert Trainer(long, chosen).config.shape.block_size == 8
+    short = Trainer(Dataset.from_items(list("abcdefgh")), family(model).preset("default"))
+    assert (short.config.shape.block_size, short.config.shape.prior_order) == (2, 3)
+    if model == "transformer":  # microgpt's own context
+        assert Trainer(long, family(model).preset("microgpt")).config.shape.block_size == 16

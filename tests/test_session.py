@@ -146,7 +146,7 @@ def test_a_preset_from_the_form_brings_its_values_under_the_ones_changed(session
         0,
     )
     assert config.run.learning_rate == 0.2  # the one the user changed
-    assert config.differences(session.trainer.train_examples, session.dataset.vocab.size) == {
+    assert config.differences(session.trainer.data_size, session.dataset.vocab.size) == {
         "learning_rate": 0.2
     }
     with pytest.raises(ValueError, match="preset must be one of seed, small, lecture"):
@@ -404,7 +404,7 @@ def test_each_thing_to_try_starts_a_new_run_with_exactly_its_change(session):
         values = dict(entry.values)
         preset = values.pop("preset", "seed")
         assert trainer.config.preset == preset
-        changes = trainer.config.differences(trainer.train_examples, session.dataset.vocab.size)
+        changes = trainer.config.differences(trainer.data_size, session.dataset.vocab.size)
         assert {k: str(v) for k, v in changes.items()} == values
         session.train(2)
     # The first run and every try but the current one: more than are kept

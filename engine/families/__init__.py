@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.dataset import DataSize
 from engine.families.base import Config, Family, config_from_values
 from engine.families.bigram import Bigram
 from engine.families.bow import BowFamily
@@ -68,7 +69,7 @@ def config_from_dict(values: dict[str, Any]) -> Config:
     return config_from_values(family(str(values.get("model", DEFAULT))), values)
 
 
-def switch_preset(old: Config, values: dict[str, str], train_examples: int) -> Config:
+def switch_preset(old: Config, values: dict[str, str], data: DataSize) -> Config:
     """The values of a form: a new preset's, sized for the data, with the fields the user
     changed on top; or the old values with the changes, when the preset stays."""
     name = values.get("preset", old.preset)
@@ -77,4 +78,4 @@ def switch_preset(old: Config, values: dict[str, str], train_examples: int) -> C
         return old.with_values(**values)
     shown = old.editable()
     changed = {k: v for k, v in values.items() if shown.get(k) != v}
-    return old.family.preset(name).for_data(train_examples).with_values(**changed)
+    return old.family.preset(name).for_data(data).with_values(**changed)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings
-from engine.dataset import NO_TARGET
+from engine.dataset import NO_TARGET, DataSize
 from engine.families.norm import Normalized
 from engine.protocol import Capability
 
@@ -252,8 +252,13 @@ class Family:
         """The order of the ngram its logits start from (0: none)."""
         return 0
 
-    def for_data(self, config: Config, train_examples: int) -> Config:
-        """Sized for a training split of this many examples (RunConfig.fit_data)."""
+    def for_data(self, config: Config, data: DataSize) -> Config:
+        """Sized for this training split (RunConfig.fit_data)."""
+        return config
+
+    def for_items(self, config: Config, data: DataSize) -> Config:
+        """The values that follow the items whatever the run asks (a context as long as the
+        longest item, where the shape leaves it to the data)."""
         return config
 
     def for_vocab(self, config: Config, vocab_size: int) -> Config:
@@ -357,11 +362,10 @@ class Config:
         offered = {"preset": PRESET_HINT} | self.shape.hints() | RunConfig.hints()
         return {name: offered[name] for name in self.family.form() if name in offered}
 
-    def preset_values(self, train_examples: int) -> dict[str, dict[str, str]]:
+    def preset_values(self, data: DataSize) -> dict[str, dict[str, str]]:
         """What the form shows once each preset is chosen, sized for the data."""
         return {
-            name: self.family.preset(name).for_data(train_examples).editable()
-            for name in self.family.presets
+            name: self.family.preset(name).for_data(data).editable() for name in self.family.presets
         }
 
     def renewing(self) -> tuple[str, ...]:
@@ -381,21 +385,23 @@ class Config:
     def memory_needed(self, vocab_size: int, train_examples: int = 0) -> int:
         return self.family.memory_needed(self, vocab_size, train_examples)
 
-    def for_data(self, train_examples: int) -> Config:
-        """Sized for the data by the family's rule, when the run asks for it (fit_data)."""
-        if not self.run.fit_data:
-            return self
-        sized = self.family.for_data(self, train_examples)
+    def for_data(self, data: DataSize) -> Config:
+        """Sized for the data by the family's rule, when the run asks for it (fit_data), and
+        fitted to its items."""
+        config = self.family.for_items(self, data)
+        if not config.run.fit_data:
+            return config
+        sized = self.family.for_data(config, data)
         return replace(sized, run=replace(sized.run, fit_data=False))
 
     def for_vocab(self, vocab_size: int) -> Config:
         return self.family.for_vocab(self, vocab_size)
 
-    def differences(self, train_examples: int, vocab_size: int) -> dict[str, Any]:
+    def differences(self, data: DataSize, vocab_size: int) -> dict[str, Any]:
         """The values that differ from this config's preset, sized for the same data."""
         if self.preset not in self.family.presets:
             return {}
-        base = self.family.preset(self.preset).for_data(train_examples).for_vocab(vocab_size)
+        base = self.family.preset(self.preset).for_data(data).for_vocab(vocab_size)
         ours, theirs = self.as_dict(), base.as_dict()
         return {k: v for k, v in ours.items() if v != theirs[k] and k != "fit_data"}
 

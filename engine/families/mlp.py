@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
+from engine.dataset import DataSize
 from engine.families.backward import (
     MINUS_ONE,
     HandBackward,
@@ -240,8 +241,10 @@ class MLPShape(Settings):
 
 
 def prior_problems(shape: Settings) -> list[str]:
-    """The prior's order against the context: a window net's prior reads at most its context."""
-    if shape.prior_order and not 2 <= shape.prior_order <= shape.block_size + 1:
+    """The prior's order against the context: a window net's prior reads at most its context
+    (one fitted to the items, 0, lowers the prior with it: SequenceFamily.for_items)."""
+    high = shape.block_size + 1 if shape.block_size else math.inf
+    if shape.prior_order and not 2 <= shape.prior_order <= high:
         return [
             f"prior_order must be 0 (none) or from 2 to block_size + 1, not {shape.prior_order}"
         ]
@@ -273,10 +276,10 @@ class SizedNet(Family):
     def prior_order(self, shape: Settings) -> int:
         return shape.prior_order
 
-    def for_data(self, config: Config, train_examples: int) -> Config:
+    def for_data(self, config: Config, data: DataSize) -> Config:
         """Small data gets a smaller net, more regularisation, more passes."""
         # 0 at names.txt, -2.3 at 1k; at most 1 (2M): a bigger net than that is slow to watch.
-        scale = min(1.0, math.log10(max(train_examples, 1000) / 200_000))
+        scale = min(1.0, math.log10(max(data.examples, 1000) / 200_000))
         s, run = config.shape, config.run
         heads = getattr(s, "n_head", 1)  # a Transformer's width splits among its heads
         sized = {

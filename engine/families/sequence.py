@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from engine.config import FULL_BATCH_CHUNK, RunConfig, Settings, setting
+from engine.dataset import DataSize
 from engine.families.base import Config, Preset, SequenceModel
 from engine.families.mlp import (
     SizedNet,
@@ -26,13 +27,18 @@ from engine.protocol import Capability
 NextLogits = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
 
 
-def context_length(default: int) -> int:
+# The longest context a preset fits to the data: attention's cost grows with its square.
+FITTED_CONTEXT_MAX = 64
+
+
+def context_length(default: int = 0) -> int:
     return setting(
         default,
-        1,
+        0,
         256,
         new_model=True,
-        help="positions it reads at once: a longer item is trained on in pieces of this many",
+        help="positions it reads at once: a longer item is trained on in pieces of this many; "
+        f"0: the longest item and its end, up to {FITTED_CONTEXT_MAX}",
     )
 
 
@@ -40,7 +46,7 @@ def context_length(default: int) -> int:
 class SequenceShape(Settings):
     """The shape of makemore's RNN, GRU and bag of words (n_embd2 in makemore is n_hidden)."""
 
-    block_size: int = context_length(16)
+    block_size: int = context_length()
     n_embd: int = embedding_size(64)
     n_hidden: int = setting(
         64,
@@ -161,6 +167,15 @@ class SequenceFamily(SizedNet):
     inside and no hand-written backward pass; its memory, by positions."""
 
     capabilities = frozenset({Capability.EMBEDDING, Capability.LEARNING_RATE})
+
+    def for_items(self, config: Config, data: DataSize) -> Config:
+        """A context of 0 becomes the longest item's and its end, as makemore's; the prior
+        reads no more than it."""
+        if config.shape.block_size:
+            return config
+        block_size = min(data.longest_item + 1, FITTED_CONTEXT_MAX)
+        prior_order = min(config.shape.prior_order, block_size + 1)
+        return config.with_values(block_size=block_size, prior_order=prior_order)
 
     def describe(self, config: Config) -> str:
         return self.shape_words(config.shape) + self.extras(config)

@@ -214,7 +214,7 @@ class Transformer(StepModel):
 
 @dataclass(frozen=True)
 class TransformerShape(Settings):
-    block_size: int = context_length(16)
+    block_size: int = context_length()
     n_layer: int = setting(
         4, 1, 32, new_model=True, help="blocks of attention and feed-forward, one on another"
     )
@@ -257,7 +257,7 @@ class TransformerFamily(SequenceFamily):
         ),
         "microgpt": Preset(
             "Karpathy's microgpt: one layer, 16 wide, 4 heads, one name a step, 1,000 steps",
-            TransformerShape(n_layer=1, n_embd=16, variant="microgpt"),
+            TransformerShape(block_size=16, n_layer=1, n_embd=16, variant="microgpt"),
             makemore_run(
                 batch_size=1,
                 learning_rate=0.01,
