@@ -6,6 +6,8 @@ measured against these in the same run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -34,9 +36,13 @@ class LectureLoop:
     def train_steps(
         self, Xtr: torch.Tensor, Ytr: torch.Tensor, steps: int, lr: float, batch_size: int = 32
     ) -> float:
+        """batch_size 0: every example at each step (the seed post's full batch)."""
         for _ in range(steps):
-            ix = torch.randint(0, Xtr.shape[0], (batch_size,))
-            loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
+            if batch_size:
+                ix = torch.randint(0, Xtr.shape[0], (batch_size,))
+                loss = F.cross_entropy(self.logits(Xtr[ix]), Ytr[ix])
+            else:
+                loss = F.cross_entropy(self.logits(Xtr), Ytr)
             for p in self.parameters:
                 p.grad = None
             loss.backward()
@@ -46,13 +52,20 @@ class LectureLoop:
 
 
 class LectureMLP(LectureLoop):
-    """The lecture's MLP as raw tensors: C, W1, b1, W2, b2, trained by plain SGD."""
+    """The lecture's MLP as raw tensors: C, W1, b1, W2, b2, trained by plain SGD; with ReLU,
+    the seed post's."""
 
     def __init__(
-        self, vocab_size: int, block_size: int, n_embd: int, n_hidden: int, seed: int = 2147483647
+        self,
+        vocab_size: int,
+        block_size: int,
+        n_embd: int,
+        n_hidden: int,
+        seed: int = 2147483647,
+        activation: Callable[[torch.Tensor], torch.Tensor] = torch.tanh,
     ) -> None:
         g = torch.Generator().manual_seed(seed)
-        self.block_size = block_size
+        self.block_size, self.activation = block_size, activation
         self.C = torch.randn((vocab_size, n_embd), generator=g)
         self.W1 = torch.randn((block_size * n_embd, n_hidden), generator=g)
         self.b1 = torch.randn(n_hidden, generator=g)
@@ -64,7 +77,7 @@ class LectureMLP(LectureLoop):
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         emb = self.C[X]
-        h = torch.tanh(emb.view(-1, self.W1.shape[0]) @ self.W1 + self.b1)
+        h = self.activation(emb.view(-1, self.W1.shape[0]) @ self.W1 + self.b1)
         return h @ self.W2 + self.b2
 
     @torch.no_grad()

@@ -181,6 +181,7 @@ class Examples:
         self._dense: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._commonest: dict[tuple[int, int], list[int]] = {}
         self._segments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._distinct: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor] | None] = {}
 
     def __len__(self) -> int:
         return self._length
@@ -206,6 +207,25 @@ class Examples:
         x = self._targets[(rows[:, None] - back).clamp(min=0)].long()
         x[back > self._depth[rows, None].long()] = BOUNDARY
         return x, self._targets[rows].long()
+
+    def distinct_contexts(
+        self, block_size: int, vocab_size: int
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Each distinct context once (U, block_size), and how often each token follows it
+        (U, |V|): names.txt's 228,146 examples have 5,686 contexts of 3. None where the
+        split or the counts would take more than DENSE_VALUES."""
+        key = (block_size, vocab_size)
+        if key not in self._distinct:
+            found = None
+            if len(self) * (block_size + 1) <= DENSE_VALUES:
+                x, y = self.batch(slice(None), block_size)
+                contexts, which = torch.unique(x, dim=0, return_inverse=True)
+                if len(contexts) * vocab_size <= DENSE_VALUES:
+                    counts = torch.zeros(len(contexts), vocab_size)
+                    counts.index_put_((which, y), torch.ones(len(y)), accumulate=True)
+                    found = contexts, counts
+            self._distinct[key] = found
+        return self._distinct[key]
 
     def chunks(
         self, block_size: int, size: int, stop: int | None = None

@@ -13,8 +13,8 @@ from engine.evaluation import PriorOfRows, prior_of_segments
 from engine.families.base import Model
 from engine.optim import Optimizer
 
-# Part of a batch: contexts, targets, the prior's log-probabilities of them, and the share of
-# the batch's loss it stands for.
+# Part of a batch: contexts, targets (or each context's counts of them, (B, |V|)), the prior's
+# log-probabilities of them, and the share of the batch's loss it stands for.
 Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, float]
 
 
@@ -24,10 +24,12 @@ class GradientStep:
         model: Model,
         optimizer: Optimizer | None,
         examples: Examples,
+        vocab_size: int,
         generator: torch.Generator,
         prior_of_rows: PriorOfRows,
     ) -> None:
         self.model, self.optimizer, self.examples = model, optimizer, examples
+        self.vocab_size = vocab_size
         self.generator, self.prior_of_rows = generator, prior_of_rows
         self.params = list(model.parameters())
         self.manual = model.hand_gradients()  # None: autograd's
@@ -62,12 +64,27 @@ class GradientStep:
             ix = torch.randint(0, n, (batch_size,), generator=self.generator)
             x, y = examples.batch(ix, block_size)
             return [(x, y, self.prior_of_rows("train", ix, x, y), 1.0)]
+        if self.model.reads_context_alone and self.model.prior is None:
+            distinct = examples.distinct_contexts(block_size, self.vocab_size)
+            if distinct is not None:
+                return self.distinct_batches(*distinct)
         size, chunks = FULL_BATCH_CHUNK, []
         for i in range(0, n, size):
             rows = slice(i, i + size)
             x, y = examples.batch(rows, block_size)
             chunks.append((x, y, self.prior_of_rows("train", rows, x, y), min(size, n - i) / n))
         return chunks
+
+    def distinct_batches(self, contexts: torch.Tensor, counts: torch.Tensor) -> list[Chunk]:
+        """A full batch as its distinct contexts, each once, with its targets' counts
+        (Examples.distinct_contexts): the same loss and gradients, at a fraction of the
+        rows, for a model whose output is its context's alone. A chunk's mean loss, over
+        its contexts, is summed over their examples: its weight is contexts / examples."""
+        size, n = FULL_BATCH_CHUNK, len(self.examples)
+        return [
+            (contexts[i : i + size], counts[i : i + size], None, len(contexts[i : i + size]) / n)
+            for i in range(0, len(contexts), size)
+        ]
 
     def segment_batches(self, batch_size: int) -> list[Chunk]:
         """batches() of whole items: random segments (Examples.segments), or all of them in

@@ -111,8 +111,9 @@ class Trainer:
         elif not order:
             self.prior = None
         self.model.prior = self.prior.model if self.prior else None
-        parts = (self.model, self.optimizer, self._train, self.generator, self.prior_of_rows)
-        self.gradient = GradientStep(*parts)
+        vocab_size = self.dataset.vocab.size
+        parts = (self.model, self.optimizer, self._train, vocab_size, self.generator)
+        self.gradient = GradientStep(*parts, self.prior_of_rows)
         params = self.gradient.params
         self.average = Average(params, cfg.run.average) if cfg.run.average else None
         self.last_good = LastGood(params)

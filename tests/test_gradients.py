@@ -120,3 +120,27 @@ def test_the_wavenets_manual_gradients_are_autograds(block_size, dropout, traini
     model.running_var.uniform_(0.5, 2)
     model.train(training)
     _hand_is_autograd(model, torch.randint(0, 27, (48, block_size)), torch.randint(0, 27, (48,)))
+
+
+@pytest.mark.parametrize("gradients", ["manual", "autograd"])
+def test_a_full_batch_of_distinct_contexts_is_every_examples_loss_and_gradients(
+    embedded, gradients
+):
+    trainer = Trainer(embedded, families.preset("seed").with_values(gradients=gradients))
+    step = trainer.gradient
+    distinct = step.batches(0)
+    x, y = embedded.examples("train").tensors(3)
+    assert sum(len(chunk[0]) for chunk in distinct) < len(x) / 4
+    by_context = step.gradients(distinct), [p.grad.clone() for p in step.params]
+    by_example = step.gradients([(x, y, None, 1.0)]), [p.grad.clone() for p in step.params]
+    assert by_context[0] == pytest.approx(by_example[0], rel=1e-6)
+    for ours, theirs in zip(by_context[1], by_example[1], strict=True):
+        # float32 sums over every example, or over the distinct contexts, round differently
+        assert (ours - theirs).abs().max() <= 1e-4 * theirs.abs().max()
+
+
+@pytest.mark.parametrize("values", [{"dropout": 0.1}, {"norm": "batch"}, {"prior_order": 3}])
+def test_a_full_batch_is_every_example_where_an_output_is_not_its_contexts_alone(embedded, values):
+    trainer = Trainer(embedded, families.preset("default").with_values(batch_size=0, **values))
+    (x, y, _, _), *_ = trainer.gradient.batches(0)
+    assert y.dim() == 1

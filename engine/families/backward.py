@@ -39,6 +39,10 @@ class HandBackward(Model):
         self.dropout, self.by_hand = shape.dropout, shape.gradients == "manual"
         self.calibrated = shape.norm_stats == "calibrated"
 
+    @property
+    def reads_context_alone(self) -> bool:  # type: ignore[override]
+        return not self.dropout and not self.running_mean.numel()
+
     def embedding_table(self) -> torch.Tensor:
         return self.embedding.detach()
 
@@ -78,7 +82,8 @@ class HandBackward(Model):
         times `alpha`, added to `into`: a tensor for each of parameters(), in its order; by
         default their .grad, zeros where None. Given the parameters themselves and
         alpha = -lr, that is a plain SGD step, taken by the kernels that compute the
-        gradients: no gradient is kept."""
+        gradients: no gradient is kept. `targets` may be each context's counts of them
+        (B, |V|), as F.cross_entropy's probabilities (GradientStep.distinct_batches)."""
         if torch.is_grad_enabled():  # the trainer calls with it off: no_grad costs 1 µs a step
             with torch.no_grad():
                 return self.manual_gradients(idx, targets, prior, into, alpha)
@@ -93,13 +98,18 @@ class HandBackward(Model):
         # The loss from log_softmax: a probability that underflows to 0 (the seed's init) has a
         # log that does not.
         logp = walk.logits.log_softmax(1)
-        loss = F.nll_loss(logp, targets).item()
+        counted = targets.dim() == 2
+        loss = (-(targets * logp).sum() / n if counted else F.nll_loss(logp, targets)).item()
         if not math.isfinite(loss):
             return loss
         # dloss/dlogits = (softmax - one-hot) / n, here times alpha: the gradients are linear
-        # in it, and so come times alpha with no kernel of their own.
+        # in it, and so come times alpha with no kernel of their own. With counts:
+        # softmax times their sum, less them.
         dlogits = logp.exp_()
-        dlogits.index_put_((rows(n), targets), MINUS_ONE, accumulate=True)
+        if counted:
+            dlogits.mul_(targets.sum(1, keepdim=True)).sub_(targets)
+        else:
+            dlogits.index_put_((rows(n), targets), MINUS_ONE, accumulate=True)
         dlogits *= scalar(alpha / n)
         # Each weight is used before its gradient is added: `into` may be the weights.
         dh = F.linear(dlogits, out_weight)  # dlogits @ out_weight.t(), with no call for .t()

@@ -47,6 +47,9 @@ class Model(nn.Module):
     # window of block_size tokens before each target
     whole_items = False
     calibrated = False  # measured with statistics calibrated afresh (Model.calibrate)
+    # While training, an example's output is its context's alone (no dropout, no BatchNorm):
+    # a full batch can be its distinct contexts (GradientStep.distinct_batches)
+    reads_context_alone = False
 
     def __init__(self) -> None:
         super().__init__()
