@@ -158,6 +158,7 @@ class Dataset:
         return self._examples[split]
 
     def train_size(self) -> DataSize:
+        """What sizing a model reads of the training split (Config.for_data)."""
         train = self.splits["train"]
         return DataSize(sum(map(len, train)) + len(train), max(map(len, train)))
 
@@ -212,8 +213,8 @@ class Examples:
         self, block_size: int, vocab_size: int
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Each distinct context once (U, block_size), and how often each token follows it
-        (U, |V|): names.txt's 228,146 examples have 5,686 contexts of 3. None where the
-        split or the counts would take more than DENSE_VALUES."""
+        (U, |V|): for a short context, far fewer rows than the examples (bench/: full-batch
+        step). None where the split or the counts would take more than DENSE_VALUES."""
         key = (block_size, vocab_size)
         if key not in self._distinct:
             found = None
