@@ -131,8 +131,21 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         kind = finite if field.type == "float" else FROM_TEXT[field.type]
         choices = field.metadata.get("choices") or None
-        hint = field.metadata.get("help") or None
+        hint = setting_help(field.name) or field.metadata.get("help") or None
         parser.add_argument(flag, type=kind, choices=choices, dest=field.name, help=hint)
+
+
+def setting_help(name: str) -> str | None:
+    """What a shape's flag does; where families word it differently, each wording after the
+    names of the families it is theirs."""
+    helps: dict[str, list[str]] = {}
+    for family in FAMILIES:
+        for field in fields(family.Shape):
+            if field.name == name and field.metadata.get("help"):
+                helps.setdefault(field.metadata["help"], []).append(family.name)
+    if len(helps) < 2:
+        return next(iter(helps), None)
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in helps.items())
 
 
 def setting_fields() -> list[Field[Any]]:

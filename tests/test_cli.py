@@ -175,3 +175,12 @@ def test_sample_repeats_with_a_seed_and_greedy_gives_the_likeliest_name(capsys, 
     assert names("--seed", "5") == names("--seed", "5") != names("--seed", "6")
     greedy = names("--greedy")
     assert len(greedy) == 1 and greedy == names("--greedy", "--seed", "9")
+
+
+def test_a_flag_families_word_differently_says_each_wording(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "mlp: characters of context it reads" in text
+    assert "rnn, gru, bow, transformer: positions it reads at once" in text
+    assert "0: the longest item and its end, up to 64" in text
