@@ -280,9 +280,9 @@ def _heads_on(trainer: Trainer, step: int, best_val: float) -> str:
     view = inside_view(trainer, name)
     last = [head[-1] for head in view.attention[0]]
     looked = [view.letters[row.index(max(row))] for row in last]
-    val = f"val {best_val:.3f}; " if math.isfinite(best_val) else ""
-    return f"step {step:,}: {val}from the last letter of {name!r}, layer 1's heads look at " + (
-        ", ".join(repr(letter) for letter in looked)
+    val = f", val {best_val:.3f}" if math.isfinite(best_val) else ""
+    return f"step {step:,}{val}: from the end of {name!r}, layer 1's heads look at " + (
+        " ".join(repr(letter) for letter in looked)
     )
 
 
@@ -503,9 +503,9 @@ STEPS = (
     Step(
         "next: attention",
         "makemore's Transformer reads the whole name so far: at each letter, each head "
-        "weighs the letters before it and takes a mix of what they carry. Heads learn to "
-        "look at different letters: d shows each head's weights for a name you type.",
-        "its default: 4 layers of 4 heads, test about 1.92 (trained on 97% of names.txt)",
+        "weighs the letters before it and takes a mix of what they carry; d shows each "
+        "head's weights for a name you type.",
+        "its default: test about 1.92 (trained on 97% of names.txt)",
         _attention,
         "space trains; d shows the heads",
         Setup("transformer", {"preset": "makemore"}, panel="loss"),
