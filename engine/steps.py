@@ -82,7 +82,7 @@ class GradientStep:
         its contexts, is summed over their examples: its weight is contexts / examples."""
         size, n = FULL_BATCH_CHUNK, len(self.examples)
         return [
-            (contexts[i : i + size], counts[i : i + size], None, len(contexts[i : i + size]) / n)
+            (contexts[i : i + size], counts[i : i + size], None, min(size, len(contexts) - i) / n)
             for i in range(0, len(contexts), size)
         ]
 

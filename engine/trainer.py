@@ -62,7 +62,6 @@ class Trainer:
     def __init__(self, dataset: Dataset, config: Config) -> None:
         self.dataset = dataset
         self.data_size = dataset.train_size()
-        self.train_examples = self.data_size.examples
         self.config = config.for_data(self.data_size).for_vocab(dataset.vocab.size)
         needed = self.config.memory_needed(dataset.vocab.size, self.train_examples)
         available = available_memory()
@@ -74,6 +73,10 @@ class Trainer:
             )
         self.prior: Prior | None = None
         self.reset()
+
+    @property
+    def train_examples(self) -> int:
+        return self.data_size.examples
 
     @property
     def family(self) -> Family:
