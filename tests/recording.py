@@ -101,16 +101,17 @@ SCENARIOS: dict[str, list[Command]] = {
         Step(300),
         WatchDiagnostics(True),
     ],
-    # Inside makemore's sequence models: a Transformer's heads and a GRU's state and gates
+    # Inside makemore's sequence models: a Transformer's heads and a GRU's state and gates,
+    # of the weights after 300 steps, not of an average that still holds the initial ones
     "inside, transformer": [
         SelectModel("transformer"),
-        Reconfigure({"preset": "makemore"}),
+        Reconfigure({"preset": "makemore", "average": "0"}),
         Step(300),
         WatchInside(True, "emma"),
     ],
     "inside, gru": [
         SelectModel("gru"),
-        Reconfigure({"preset": "makemore"}),
+        Reconfigure({"preset": "makemore", "average": "0"}),
         Step(300),
         WatchInside(True, "emma"),
     ],
