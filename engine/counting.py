@@ -20,10 +20,13 @@ def mix_weights(
     targets, with `prior_examples` pseudo-examples of `prior` in each bucket."""
     order = estimates.shape[1]
     weights = torch.full((n_buckets, order), 1 / order, dtype=torch.float64)
+    # a product with each bucket's indicator sums its shares: index_add_ into so few rows
+    # is many times slower
+    members = torch.nn.functional.one_hot(buckets, n_buckets).T.double()
     for _ in range(30):
         given = weights[buckets] * estimates
         share = given / given.sum(1, keepdim=True)
-        totals = torch.zeros_like(weights).index_add_(0, buckets, share)
+        totals = members @ share
         if prior is not None:
             totals += prior_examples * prior
         sums = totals.sum(1, keepdim=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from engine.dataset import Dataset
-from engine.evaluation import evaluated_examples
+from engine.evaluation import eval_chunk, evaluated_examples
 from engine.families.ngram import CountingNGram
 
 COUNT_CHUNK = 2**20  # examples counted at a time: contexts are built per chunk
@@ -15,8 +15,10 @@ PRIOR_CACHE_VALUES = 2**25  # a split's log-probabilities kept up to this many v
 
 
 class Prior:
-    def __init__(self, dataset: Dataset, order: int, chunk: int) -> None:
-        self.dataset, self._chunk = dataset, chunk
+    def __init__(self, dataset: Dataset, order: int) -> None:
+        # its rows of |V| are all it makes: a net's own chunks, sized by its widest layer,
+        # would take it hundreds of passes over a split
+        self.dataset, self._chunk = dataset, eval_chunk(dataset.vocab.size)
         self.model = CountingNGram(dataset.vocab.size, order)
         for _, x, y in dataset.examples("train").chunks(self.model.block_size, COUNT_CHUNK):
             self.model.count(x, y)
