@@ -167,6 +167,20 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
     drive(scenario, RECORDED["mlp"], errors={Reconfigure: error})
 
 
+def test_a_form_opened_during_a_switch_of_model_shows_the_new_models_fields():
+    async def scenario(app, pilot):
+        await press(pilot, "e")
+        assert app.screen.view.model == "bigram"
+        app.engine.play(RECORDED["mlp"])  # the switch's answer comes after the form opened
+        await settle(pilot)
+        assert app.screen.view.model == "mlp" and app.screen is app.form
+        assert "block_size" in app.screen.values()
+        await pilot.press("escape")
+        assert not app.screen.is_modal
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
     async def scenario(app, pilot):
         await press(pilot, "e")

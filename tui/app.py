@@ -242,6 +242,8 @@ class MakemoreApp(App[int]):
                 self.tries = tries
             case HyperparameterView() | SamplingView() as form:
                 self.forms[type(form)] = form
+                if isinstance(form, HyperparameterView):
+                    self._follow_the_model(form)
             case LessonView() as view:
                 self.lesson.show(view)
                 self._set_up_for(view)
@@ -354,6 +356,16 @@ class MakemoreApp(App[int]):
 
         self.on_yes[serial] = again
         return serial
+
+    def _follow_the_model(self, view: HyperparameterView) -> None:
+        """A form opened while a switch of model was under way shows the new model's fields:
+        the old model's would be sent to one that has none of them."""
+        form = self.form
+        if form is None or not form.is_current or not isinstance(form.view, HyperparameterView):
+            return
+        if form.view.model != view.model and form.waiting is None:
+            self.pop_screen()
+            self._open_form(HyperparameterView, form.submit)
 
     def action_sampling(self) -> None:
         self._open_form(SamplingView, self.engine.set_sampling)
