@@ -157,8 +157,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         assert not app.screen.is_modal
         app.engine.errors.clear()
         await press(pilot, "e")
-        for _ in range(13):
-            await pilot.press("tab")  # to learning_rate, after the shape's fields
+        app.screen.query_one("#field-learning_rate").focus()  # Tab walks the fields: above
         await pilot.press("ctrl+u", *"0.01", "enter")
         await settle(pilot)
         assert app.engine.sent[-1] == Reconfigure({"learning_rate": "0.01"})
@@ -392,7 +391,8 @@ def test_a_form_change_that_would_replace_a_trained_run_asks_first():
     async def scenario(app, pilot):
         await press(pilot, "e")
         form = app.screen
-        await pilot.press(*["tab"] * 22, "ctrl+u", "3", "enter")  # seed
+        form.query_one("#field-seed").focus()
+        await pilot.press("ctrl+u", "3", "enter")
         await settle(pilot)
         assert "starts a new mlp" in str(app.screen.query_one(".form-title").render())
         await press(pilot, "n")  # no: the form stays, nothing sent again
