@@ -65,7 +65,7 @@ class SequenceShape(Settings):
 
 # The presets' val, test and samples come from their weights averaged over about the last
 # 1,000 steps: at makemore's constant rate that gains what a decay would, without changing
-# its training (`average 0` measures makemore's own last weights).
+# its training (`average 0`: the weights as they train, as makemore measures them).
 AVERAGE = 0.999
 
 
