@@ -508,8 +508,7 @@ STEPS = (
         "its default: test about 1.92 (trained on 97% of names.txt)",
         _attention,
         "space trains; d shows the heads",
-        # the heads of the weights as they train, not of an average that lags them
-        Setup("transformer", {"preset": "makemore", "average": "0"}, panel="loss"),
+        Setup("transformer", {"preset": "makemore"}, panel="loss"),
         source="makemore",
     ),
 )

@@ -101,17 +101,16 @@ SCENARIOS: dict[str, list[Command]] = {
         Step(300),
         WatchDiagnostics(True),
     ],
-    # Inside makemore's sequence models: a Transformer's heads and a GRU's state and gates,
-    # of the weights after 300 steps, not of an average that still holds the initial ones
+    # Inside makemore's sequence models: a Transformer's heads and a GRU's state and gates
     "inside, transformer": [
         SelectModel("transformer"),
-        Reconfigure({"preset": "makemore", "average": "0"}),
+        Reconfigure({"preset": "makemore"}),
         Step(300),
         WatchInside(True, "emma"),
     ],
     "inside, gru": [
         SelectModel("gru"),
-        Reconfigure({"preset": "makemore", "average": "0"}),
+        Reconfigure({"preset": "makemore"}),
         Step(300),
         WatchInside(True, "emma"),
     ],

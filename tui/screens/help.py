@@ -21,7 +21,7 @@ Escape closes this help.
   counting model once it has counted: the bar a neural net has to clear. When
   val stops improving while train keeps falling, the net is **overfitting**: learning the
   training names by heart. The run pauses and says so; space goes on. A preset that averages
-  its weights (`average` in e: the default and makemore ones) measures val on that average,
+  its weights (`average` in e: the default ones) measures val on that average,
   which holds some of the starting weights for its first thousand steps or so: val sits above
   train there without any overfitting.
 - **Bigrams**: how often each character follows another (. starts and ends a name). A model
