@@ -127,13 +127,16 @@ def _probabilities(session: Session) -> str:
     return f"{start}{tiny} cells below .001, shown <.001"
 
 
-def _names_of(model: str) -> Measure:
+def _names_of(model: str, shown: int = 10) -> Measure:
+    """The names drawn last, `shown` of them (the mean length is of ten)."""
+
     def names(session: Session) -> str:
         made = [m.sample.text for m in session.names if m.model == model][:10]
         if not made:
             return "press g for names"
         mean = sum(len(n) for n in made) / len(made)
-        return f"{', '.join(reversed(made))} (mean length {mean:.1f})"
+        more = ", …" if len(made) > shown else ""
+        return f"{', '.join(list(reversed(made))[:shown])}{more} (mean length {mean:.1f})"
 
     return names
 
@@ -143,7 +146,9 @@ def _uniform(session: Session) -> str:
     size = session.dataset.vocab.size
     loss = trainer.best_val if trainer is not None and trainer.step else math.nan
     measured = f"{loss:.3f}" if math.isfinite(loss) else "not run yet"
-    return f"loss {measured} = ln {size} = {math.log(size):.3f}; " + _names_of("uniform")(session)
+    # three of its long names: ten would push the lesson's keys off an 80x24 screen
+    names = _names_of("uniform", shown=3)(session)
+    return f"loss {measured} = ln {size} = {math.log(size):.3f}; {names}"
 
 
 def _examples(session: Session) -> str:
