@@ -118,7 +118,10 @@ class Trainer:
         parts = (self.model, self.optimizer, self._train, vocab_size, self.generator)
         self.gradient = GradientStep(*parts, self.prior_of_rows)
         params = self.gradient.params
-        self.average = Average(params, cfg.run.average) if cfg.run.average else None
+        # A net with no prior starts at ln|V|: its average lets go of those weights early,
+        # where a prior's start is worth holding on to (the net gives the counts' loss)
+        warm_up = self.prior is None
+        self.average = Average(params, cfg.run.average, warm_up) if cfg.run.average else None
         self.last_good = LastGood(params)
 
     # What the judge knows, read as the trainer's own
@@ -308,7 +311,7 @@ class Trainer:
             if keep:  # the copy's weights gave a finite loss
                 self.last_good.finite(self.step)
             if self.average is not None:
-                self.average.update()
+                self.average.update(self.step)
             self.tokens_seen += self.gradient.targets
         return value
 

@@ -42,14 +42,16 @@ class LastGood:
 
 
 class Average:
-    """The weights averaged over about the last 1 / (1 - rate) steps."""
+    """The weights averaged over about the last 1 / (1 - rate) steps; with `warm_up`, over
+    about the last tenth of the steps so far until that is longer."""
 
-    def __init__(self, params: list[torch.Tensor], rate: float) -> None:
-        self._params, self.rate = params, rate
+    def __init__(self, params: list[torch.Tensor], rate: float, warm_up: bool) -> None:
+        self._params, self.rate, self.warm_up = params, rate, warm_up
         self.values = [p.detach().clone() for p in params]
 
-    def update(self) -> None:
-        torch._foreach_lerp_(self.values, self._params, 1 - self.rate)
+    def update(self, step: int) -> None:
+        rate = min(self.rate, (1 + step) / (10 + step)) if self.warm_up else self.rate
+        torch._foreach_lerp_(self.values, self._params, 1 - rate)
 
     def copy_of(self, model: Model) -> Model:
         """A copy of the model with the averaged weights (measured_copy)."""

@@ -127,7 +127,8 @@ def test_a_heads_weights_on_screen_are_the_models_softmax_rows_for_that_name(emb
     trainer = _trained(embedded, "transformer")
     view = inside_view(trainer, "olivia")
     idx = torch.tensor([[0, *embedded.vocab.encode("olivia")]])
-    maps = trainer.model.attention_maps(idx)
+    with trainer.averaged():  # the weights val and samples come from
+        maps = trainer.model.attention_maps(idx)
     assert view.letters == list(".olivia")
     for layer, weights in zip(view.attention, maps, strict=True):
         assert torch.allclose(torch.tensor(layer), weights[0], atol=1e-6)

@@ -114,3 +114,25 @@ def test_a_run_ends_at_its_budget_of_steps(small):
     while n := policy.next_steps(1000):
         trainer.run(n)
     assert trainer.step == 30 and policy.at_budget()
+
+
+def test_an_average_lets_go_of_untrained_weights_but_keeps_to_a_priors_start(embedded):
+    """A net with no prior starts at ln|V|: its average follows it away from there within
+    its first steps. A net on a prior starts at the counts' loss, a start its average keeps to
+    (RunConfig.average)."""
+    bare = Trainer(embedded, preset("lecture").with_values(average=0.999))
+    untrained = bare.split_loss("val")
+    bare.run(100)
+    own = bare.split_loss("val")
+    with bare.averaged():
+        averaged = bare.split_loss("val")
+    assert own < untrained - 0.4 and averaged == pytest.approx(own, abs=0.05)
+
+    on_prior = Trainer(embedded, preset("default"))
+    start = [p.detach().clone() for p in on_prior.model.parameters()]
+    on_prior.run(100)
+    moved = [p.detach().clone() for p in on_prior.model.parameters()]
+    with on_prior.averaged():
+        averaged = list(on_prior.model.parameters())
+        for a, s, m in zip(averaged, start, moved, strict=True):
+            assert (a - s).norm() < 0.2 * (m - s).norm()

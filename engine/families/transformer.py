@@ -17,6 +17,7 @@ from engine.dataset import BOUNDARY
 from engine.families.base import Config, Preset
 from engine.families.mlp import dropout_rate, embedding_size, prior_order_setting, prior_problems
 from engine.families.sequence import (
+    AVERAGE,
     SequenceFamily,
     StepModel,
     context_length,
@@ -251,9 +252,9 @@ class TransformerFamily(SequenceFamily):
     Shape = TransformerShape
     presets = {
         "makemore": Preset(
-            "makemore's default: 4 layers of 4 heads, 64 wide, AdamW 5e-4, batches of 32 names",
+            "makemore's: 4 layers of 4 heads, 64 wide, AdamW 5e-4, batches of 32, weights averaged",
             TransformerShape(),
-            makemore_run(),
+            makemore_run(average=AVERAGE),
         ),
         "microgpt": Preset(
             "Karpathy's microgpt: one layer, 16 wide, 4 heads, one name a step, 1,000 steps",

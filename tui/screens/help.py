@@ -21,9 +21,9 @@ Escape closes this help.
   counting model once it has counted: the bar a neural net has to clear. When
   val stops improving while train keeps falling, the net is **overfitting**: learning the
   training names by heart. The run pauses and says so; space goes on. A preset that averages
-  its weights (`average` in e: the default ones) measures val on that average,
-  which holds some of the starting weights for its first thousand steps or so: val sits above
-  train there without any overfitting.
+  its weights (`average` in e: the default and makemore ones) measures val on that average.
+  A default one starts from the counts, and its average keeps some of that start for a
+  thousand steps or so: val sits above train there without any overfitting.
 - **Bigrams**: how often each character follows another (. starts and ends a name). A model
   that counts pairs is exactly this table; watch it fill up as it counts.
 - **Embedding**: a net gives each character a vector; here in 2-D (PCA above size 2). Similar
