@@ -6,9 +6,15 @@ import threading
 from pathlib import Path
 
 import pytest
+import textual._wait
 import torch
 
 SEED_NAMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "names.txt"
+
+# Textual's pilot calls the app idle after a quiet 20 ms, and waits so after every key and
+# pause; the tests wait on conditions of their own (tui_helpers), so a quiet 2 ms will do.
+textual._wait.SLEEP_GRANULARITY = 0.002
+textual._wait.SLEEP_IDLE = 0.0001
 
 # One torch thread, as the app trains: faster for small models on two cores, and the same
 # numbers on every machine.
@@ -35,6 +41,15 @@ def embedded():
     from engine.sources import open_dataset
 
     return open_dataset()
+
+
+@pytest.fixture(scope="session")
+def few_names(embedded):
+    """Every eighth of the embedded names (about 2,000), split 80/10/10 as any list: for tests
+    where the list's size is not the point (a family's contract), quicker to count and measure."""
+    from engine.dataset import Dataset
+
+    return Dataset.from_items(list(embedded.items[::8]), name="every eighth name")
 
 
 @pytest.fixture

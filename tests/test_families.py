@@ -29,14 +29,14 @@ def _train(trainer: Trainer) -> None:
 
 
 @pytest.mark.parametrize(("model", "preset"), PRESETS, ids=[f"{m} {p}" for m, p in PRESETS])
-def test_the_first_loss_is_that_of_knowing_nothing_and_steps_lower_it(embedded, model, preset):
+def test_the_first_loss_is_that_of_knowing_nothing_and_steps_lower_it(few_names, model, preset):
     """ln|V| at first, or the prior's loss for a net on counts (the seed's randn init is the
     one preset made to start far above); then lower, but for the uniform: nothing to learn."""
-    trainer = _trainer(embedded, model, preset)
-    first, uniform = trainer.split_loss("val"), math.log(embedded.vocab.size)
+    trainer = _trainer(few_names, model, preset)
+    first, uniform = trainer.split_loss("val"), math.log(few_names.vocab.size)
     if trainer.prior is not None:
         counts = trainer.prior.model
-        x, y = embedded.examples("val").tensors(counts.block_size)
+        x, y = few_names.examples("val").tensors(counts.block_size)
         assert first == pytest.approx(counts.loss_sum(x, y) / len(y), abs=0.05)
     elif trainer.config.as_dict().get("init") == "seed":
         assert first > uniform
@@ -50,35 +50,35 @@ def test_the_first_loss_is_that_of_knowing_nothing_and_steps_lower_it(embedded, 
 
 
 @pytest.mark.parametrize(("model", "preset"), PRESETS, ids=[f"{m} {p}" for m, p in PRESETS])
-def test_a_checkpoint_goes_on_exactly_and_samples(embedded, tmp_path, model, preset):
-    trainer = _trainer(embedded, model, preset)
+def test_a_checkpoint_goes_on_exactly_and_samples(few_names, tmp_path, model, preset):
+    trainer = _trainer(few_names, model, preset)
     trainer.run(5)
     path = tmp_path / "run.pt"
     checkpoint.save(trainer, path)
-    restored = checkpoint.load(path, embedded)
+    restored = checkpoint.load(path, few_names)
     assert restored.config == trainer.config
     assert restored.split_loss("val") == trainer.split_loss("val")
     for run in (trainer, restored):
         run.run(5)
     assert restored.last_loss == trainer.last_loss and restored.step == trainer.step
-    names = sample(restored.model, embedded, 5, seed=1)
+    names = sample(restored.model, few_names, 5, seed=1)
     assert len(names) == 5 and all(math.isfinite(n.logprob) for n in names)
 
 
 @pytest.mark.parametrize("model", [f.name for f in FAMILIES])
-def test_describe_memory_and_parameters_are_sane(embedded, model):
-    trainer = _trainer(embedded, model, "")
+def test_describe_memory_and_parameters_are_sane(few_names, model):
+    trainer = _trainer(few_names, model, "")
     config = trainer.config
     assert config.describe() and "\n" not in config.describe()
-    assert 0 <= config.memory_needed(embedded.vocab.size, trainer.train_examples) < 2**30
+    assert 0 <= config.memory_needed(few_names.vocab.size, trainer.train_examples) < 2**30
     _train(trainer)
     assert trainer.model.parameter_count() >= 0
     assert set(config.editable()) == set(family(model).form())
 
 
 @pytest.mark.parametrize("model", [f.name for f in FAMILIES])
-def test_the_views_a_family_declares_are_sent_and_the_others_are_not(embedded, model):
-    session = Session(embedded)
+def test_the_views_a_family_declares_are_sent_and_the_others_are_not(few_names, model):
+    session = Session(few_names)
     session.select_model(model)
     session.watching = True
     _train(session.trainer)
