@@ -4,11 +4,13 @@ their views. tests/test_end_to_end.py drives the real engine."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from fake_engine import THREE_RUNS
 from recording import load
+from rich.console import Console
 from textual.command import CommandList, CommandPalette
 from tui_helpers import drive, press, settle, toast, until
 
@@ -37,6 +39,7 @@ from engine.commands import (
     WatchDiagnostics,
 )
 from engine.protocol import DiagnosticsView, Names, Note, RateSweepView, Sample
+from tui.keys import BINDINGS, UNLISTED
 
 RECORDED = load()
 
@@ -249,6 +252,21 @@ def test_help_screen_and_escape():
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
         await pilot.press("escape")
         await until(pilot, lambda: type(app.screen).__name__ == "Screen")
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_the_help_lists_every_key_the_app_binds():
+    async def scenario(app, pilot):
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        console = Console(width=80, file=io.StringIO(), record=True)
+        console.print(app.screen.query(".help-table").last().content)
+        rows = [line.split(maxsplit=1) for line in console.export_text().splitlines()[2:]]
+        shown = {row[0] for row in rows if row}
+        for binding in BINDINGS:
+            if binding.key not in UNLISTED:
+                assert (binding.key_display or binding.key.split(",")[0]) in shown, binding
 
     drive(scenario, RECORDED["start"])
 

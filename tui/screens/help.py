@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from rich import box
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from engine.protocol import FamilyInfo
 from tui.screens.dialog import Dialog
@@ -57,9 +60,6 @@ PRESETS = """
 ## Presets
 
 Each model starts from a preset; e opens its values, where a model with several can change it.
-
-| model preset | teaches |
-|---|---|
 """
 
 
@@ -78,18 +78,23 @@ class HelpScreen(Dialog[None]):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # here, not at the top: it is slow to import
 
-        rows = "\n".join(
-            f"| {b.key_display or b.key.split(',')[0]} | {b.tooltip or b.description} |"
-            for b in self.keys
-        )
-        presets = "".join(f"| {name} | {lesson} |\n" for name, lesson in self.lessons.items())
+        keys = [
+            (b.key_display or b.key.split(",")[0], b.tooltip or b.description) for b in self.keys
+        ]
         models = "".join(f"- **{f.name}**: {f.summary}\n" for f in self.families)
         with self.frame(VerticalScroll, "help"):
-            yield Markdown(
-                PANELS
-                + (MODELS + models if models else "")
-                + TOOLS
-                + (PRESETS + presets if presets else "")
-                + "\n## Keys\n\n| key | does |\n|---|---|\n"
-                + rows
-            )
+            yield Markdown(PANELS + (MODELS + models if models else "") + TOOLS)
+            if self.lessons:
+                yield Markdown(PRESETS)
+                yield _table(("model preset", "teaches"), list(self.lessons.items()))
+            yield Markdown("## Keys")
+            yield _table(("key", "does"), keys)
+
+
+def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> Static:
+    """A two-column table as one widget: Markdown's makes a widget of every cell, and the
+    help has a hundred of them."""
+    table = Table(*header, box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    return Static(table, classes="help-table")
