@@ -107,7 +107,7 @@ def shape_presets(makemore: str) -> dict[str, Preset]:
     makemore's (`makemore`: what it is, in a few words), and one sized for the data."""
     return {
         "makemore": Preset(
-            f"makemore's: {makemore}, AdamW 5e-4, batches of 32, weights averaged",
+            f"makemore's: {makemore}, AdamW 5e-4, batches of 32 names, weights averaged",
             SequenceShape(),
             makemore_run(average=AVERAGE),
         ),

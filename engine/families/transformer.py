@@ -252,7 +252,8 @@ class TransformerFamily(SequenceFamily):
     Shape = TransformerShape
     presets = {
         "makemore": Preset(
-            "makemore's: 4 layers of 4 heads, 64 wide, AdamW 5e-4, batches of 32, weights averaged",
+            "makemore's default: 4 layers of 4 heads, 64 wide, AdamW 5e-4, batches of 32 names, "
+            "weights averaged",
             TransformerShape(),
             makemore_run(average=AVERAGE),
         ),

@@ -78,9 +78,7 @@ class HelpScreen(Dialog[None]):
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # here, not at the top: it is slow to import
 
-        keys = [
-            (b.key_display or b.key.split(",")[0], b.tooltip or b.description) for b in self.keys
-        ]
+        keys = [(shown_key(b), b.tooltip or b.description) for b in self.keys]
         models = "".join(f"- **{f.name}**: {f.summary}\n" for f in self.families)
         with self.frame(VerticalScroll, "help"):
             yield Markdown(PANELS + (MODELS + models if models else "") + TOOLS)
@@ -89,6 +87,11 @@ class HelpScreen(Dialog[None]):
                 yield _table(("model preset", "teaches"), list(self.lessons.items()))
             yield Markdown("## Keys")
             yield _table(("key", "does"), keys)
+
+
+def shown_key(binding: Binding) -> str:
+    """The key as the help lists it: its display name, or the first of its keys."""
+    return binding.key_display or binding.key.split(",")[0]
 
 
 def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> Static:
