@@ -257,6 +257,26 @@ def test_help_screen_and_escape():
     drive(scenario, RECORDED["start"])
 
 
+def test_the_help_is_kept_shown_again_from_its_top_and_never_twice():
+    async def scenario(app, pilot):
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        help_screen = app.screen
+        help_screen.query_one("#help").scroll_end(animate=False)
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "Screen")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen is help_screen)
+        assert help_screen.query_one("#help").scroll_y == 0
+        app.action_help()  # as the palette over it asks
+        await pilot.pause()
+        assert app.screen_stack.count(help_screen) == 1
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "Screen")
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_the_help_lists_every_key_the_app_binds():
     async def scenario(app, pilot):
         await pilot.press("question_mark")

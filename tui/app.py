@@ -72,6 +72,7 @@ from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
     from tui.screens.form import FormScreen
+    from tui.screens.help import HelpScreen
 
 
 RUN_STEPS = (100, 1_000, 10_000)  # the palette's "Run N steps"
@@ -108,6 +109,7 @@ class MakemoreApp(App[int]):
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
         self.tries: TriesView | None = None  # things to try, once
         self.form: FormScreen | None = None  # the form opened last
+        self.help: HelpScreen | None = None  # kept: composing it again took ~0.4 s a press
         self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
@@ -514,10 +516,19 @@ class MakemoreApp(App[int]):
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
+        if self.help in self.screen_stack:  # asked for from the palette over it
+            return
         form = self.forms.get(HyperparameterView)
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
         listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
-        self.push_screen(HelpScreen(listed, lessons, self.families))
+        if self.help is None or not self.help.shows(listed, lessons, self.families):
+            if self.help is not None:
+                self.uninstall_screen(self.help)
+            self.help = HelpScreen(listed, lessons, self.families)
+            self.install_screen(self.help, "help")
+        elif self.help.is_mounted:
+            self.help.query_one("#help").scroll_home(animate=False)
+        self.push_screen("help")
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step

@@ -75,6 +75,12 @@ class HelpScreen(Dialog[None]):
         self.lessons = lessons  # "model preset" → what it teaches, from the engine
         self.families = families  # as the engine lists them
 
+    def shows(
+        self, bindings: list[Binding], lessons: dict[str, str], families: list[FamilyInfo]
+    ) -> bool:
+        """Whether it lists just these: the app shows it again rather than composing anew."""
+        return (bindings, lessons, families) == (self.keys, self.lessons, self.families)
+
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # here, not at the top: it is slow to import
 
