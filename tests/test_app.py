@@ -257,7 +257,7 @@ def test_help_screen_and_escape():
     drive(scenario, RECORDED["start"])
 
 
-def test_the_help_is_kept_shown_again_from_its_top_and_never_twice():
+def test_the_help_is_kept_shown_again_from_its_top_never_twice_and_made_anew_on_change():
     async def scenario(app, pilot):
         await pilot.press("question_mark")
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
@@ -273,6 +273,10 @@ def test_the_help_is_kept_shown_again_from_its_top_and_never_twice():
         assert app.screen_stack.count(help_screen) == 1
         await pilot.press("escape")
         await until(pilot, lambda: type(app.screen).__name__ == "Screen")
+        app.families = app.families[:1]  # what it lists changes: a new one, the old gone
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        assert app.screen is not help_screen and not help_screen.is_attached
 
     drive(scenario, RECORDED["start"])
 

@@ -109,7 +109,7 @@ class MakemoreApp(App[int]):
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
         self.tries: TriesView | None = None  # things to try, once
         self.form: FormScreen | None = None  # the form opened last
-        self.help: HelpScreen | None = None  # kept: composing it again took ~0.4 s a press
+        self.help: HelpScreen | None = None  # kept: its hundred widgets are slow to compose
         self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
@@ -522,8 +522,9 @@ class MakemoreApp(App[int]):
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
         listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
         if self.help is None or not self.help.shows(listed, lessons, self.families):
-            if self.help is not None:
+            if self.help is not None:  # it would list other things now
                 self.uninstall_screen(self.help)
+                self.help.remove()
             self.help = HelpScreen(listed, lessons, self.families)
             self.install_screen(self.help, "help")
         elif self.help.is_mounted:
