@@ -257,26 +257,21 @@ def test_help_screen_and_escape():
     drive(scenario, RECORDED["start"])
 
 
-def test_the_help_is_kept_shown_again_from_its_top_never_twice_and_made_anew_on_change():
+def test_the_help_asked_for_from_the_palette_over_it_is_not_opened_twice():
     async def scenario(app, pilot):
         await pilot.press("question_mark")
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
-        help_screen = app.screen
-        help_screen.query_one("#help").scroll_end(animate=False)
-        await pilot.press("escape")
-        await until(pilot, lambda: type(app.screen).__name__ == "Screen")
-        await pilot.press("question_mark")
-        await until(pilot, lambda: app.screen is help_screen)
-        assert help_screen.query_one("#help").scroll_y == 0
-        app.action_help()  # as the palette over it asks
-        await pilot.pause()
-        assert app.screen_stack.count(help_screen) == 1
-        await pilot.press("escape")
-        await until(pilot, lambda: type(app.screen).__name__ == "Screen")
-        app.families = app.families[:1]  # what it lists changes: a new one, the old gone
-        await pilot.press("question_mark")
+        await pilot.press("ctrl+p", *"More keys")
+        await until(
+            pilot,
+            lambda: (
+                "More keys"
+                in str(app.screen.query("CommandList").last().get_option_at_index(0).prompt)
+            ),
+        )
+        await pilot.press("enter")
         await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
-        assert app.screen is not help_screen and not help_screen.is_attached
+        assert [type(screen).__name__ for screen in app.screen_stack] == ["Screen", "HelpScreen"]
 
     drive(scenario, RECORDED["start"])
 

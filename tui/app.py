@@ -72,7 +72,6 @@ from tui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
     from tui.screens.form import FormScreen
-    from tui.screens.help import HelpScreen
 
 
 RUN_STEPS = (100, 1_000, 10_000)  # the palette's "Run N steps"
@@ -109,7 +108,6 @@ class MakemoreApp(App[int]):
         self.families: list[FamilyInfo] = []  # as the engine lists them, once
         self.tries: TriesView | None = None  # things to try, once
         self.form: FormScreen | None = None  # the form opened last
-        self.help: HelpScreen | None = None  # kept: its hundred widgets are slow to compose
         self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
@@ -516,20 +514,12 @@ class MakemoreApp(App[int]):
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        if self.help in self.screen_stack:  # asked for from the palette over it
-            return
+        if any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
+            return  # asked for from the palette over it
         form = self.forms.get(HyperparameterView)
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
         listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
-        if self.help is None or not self.help.shows(listed, lessons, self.families):
-            if self.help is not None:  # it would list other things now
-                self.uninstall_screen(self.help)
-                self.help.remove()
-            self.help = HelpScreen(listed, lessons, self.families)
-            self.install_screen(self.help, "help")
-        elif self.help.is_mounted:
-            self.help.query_one("#help").scroll_home(animate=False)
-        self.push_screen("help")
+        self.push_screen(HelpScreen(listed, lessons, self.families))
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step

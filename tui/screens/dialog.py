@@ -45,7 +45,6 @@ class DismissedOnce:
         return super().dismiss(result)  # type: ignore[misc]
 
     def on_screen_resume(self) -> None:
-        self._dismissed = False  # on top again: a kept screen (the help) shown once more
         if self._waiting is not None:
             (result,), self._waiting = self._waiting, None
             self.call_later(self._dismiss_waiting, result)  # type: ignore[attr-defined]

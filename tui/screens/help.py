@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich import box
+from rich.markdown import Markdown
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -75,29 +76,27 @@ class HelpScreen(Dialog[None]):
         self.lessons = lessons  # "model preset" → what it teaches, from the engine
         self.families = families  # as the engine lists them
 
-    def shows(
-        self, bindings: list[Binding], lessons: dict[str, str], families: list[FamilyInfo]
-    ) -> bool:
-        """Whether it lists just these: the app shows it again rather than composing anew."""
-        return (bindings, lessons, families) == (self.keys, self.lessons, self.families)
-
     def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown  # here, not at the top: it is slow to import
-
         keys = [(shown_key(b), b.tooltip or b.description) for b in self.keys]
         models = "".join(f"- **{f.name}**: {f.summary}\n" for f in self.families)
         with self.frame(VerticalScroll, "help"):
-            yield Markdown(PANELS + (MODELS + models if models else "") + TOOLS)
+            yield _text(PANELS + (MODELS + models if models else "") + TOOLS)
             if self.lessons:
-                yield Markdown(PRESETS)
+                yield _text(PRESETS)
                 yield _table(("model preset", "teaches"), list(self.lessons.items()))
-            yield Markdown("## Keys")
+            yield _text("## Keys")
             yield _table(("key", "does"), keys)
 
 
 def shown_key(binding: Binding) -> str:
     """The key as the help lists it: its display name, or the first of its keys."""
     return binding.key_display or binding.key.split(",")[0]
+
+
+def _text(markdown: str) -> Static:
+    """Markdown as one widget: Textual's Markdown widget makes one of every paragraph and
+    list item (about ninety here), slow to compose each time the help opens."""
+    return Static(Markdown(markdown), classes="help-text")
 
 
 def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> Static:
