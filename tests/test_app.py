@@ -257,21 +257,29 @@ def test_help_screen_and_escape():
     drive(scenario, RECORDED["start"])
 
 
-def test_the_help_asked_for_from_the_palette_over_it_is_not_opened_twice():
+@pytest.mark.parametrize(
+    ("key", "command", "dialog"),
+    [
+        ("question_mark", "More keys", "HelpScreen"),
+        ("e", "Params", "FormScreen"),
+        ("o", "Open", "PromptScreen"),
+        ("T", "Things to try", "TriesScreen"),
+    ],
+)
+def test_a_dialog_asked_for_from_the_palette_over_it_is_not_opened_twice(key, command, dialog):
     async def scenario(app, pilot):
-        await pilot.press("question_mark")
-        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
-        await pilot.press("ctrl+p", *"More keys")
+        await pilot.press(key)
+        await until(pilot, lambda: type(app.screen).__name__ == dialog)
+        await pilot.press("ctrl+p", *command)
         await until(
             pilot,
             lambda: (
-                "More keys"
-                in str(app.screen.query("CommandList").last().get_option_at_index(0).prompt)
+                command in str(app.screen.query("CommandList").last().get_option_at_index(0).prompt)
             ),
         )
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
-        assert [type(screen).__name__ for screen in app.screen_stack] == ["Screen", "HelpScreen"]
+        await until(pilot, lambda: type(app.screen).__name__ == dialog)
+        assert [type(screen).__name__ for screen in app.screen_stack] == ["Screen", dialog]
 
     drive(scenario, RECORDED["start"])
 

@@ -378,11 +378,20 @@ class MakemoreApp(App[int]):
         if kind not in self.forms:
             self.notify("Still loading.")
             return
-        self.form = FormScreen(self.forms[kind], submit, field)
-        self.push_screen(self.form)
+        form = FormScreen(self.forms[kind], submit, field)
+        if self._push_once(form):
+            self.form = form
 
     def _ask_path(self, title: str, value: str, send: Callable[[str], Any], hint: str = "") -> None:
-        self.push_screen(PromptScreen(title, value, hint), lambda path: path and send(path))
+        self._push_once(PromptScreen(title, value, hint), lambda path: path and send(path))
+
+    def _push_once(self, screen: Screen[Any], done: Callable[[Any], object] | None = None) -> bool:
+        """Push a dialog a key opens, unless one of its kind is open already (its command
+        picked in the palette over it): False then."""
+        if any(type(open_screen) is type(screen) for open_screen in self.screen_stack):
+            return False
+        self.push_screen(screen, done)
+        return True
 
     def action_open(self) -> None:
         self._ask_path(
@@ -461,7 +470,7 @@ class MakemoreApp(App[int]):
         if self.tries is None:
             self.notify("Still loading.")
             return
-        self.push_screen(TriesScreen(self.tries, self._start_try))
+        self._push_once(TriesScreen(self.tries, self._start_try))
 
     def _start_try(self, index: int, finds_rate: bool) -> None:
         """A new run of the post's net; the finder opened on it, for the entry that wants it."""
@@ -514,12 +523,10 @@ class MakemoreApp(App[int]):
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
-        if any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
-            return  # asked for from the palette over it
         form = self.forms.get(HyperparameterView)
         lessons = form.lessons if isinstance(form, HyperparameterView) else {}
         listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
-        self.push_screen(HelpScreen(listed, lessons, self.families))
+        self._push_once(HelpScreen(listed, lessons, self.families))
 
     async def action_quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step
