@@ -7,6 +7,7 @@ import hashlib
 import os
 import random
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,22 @@ def visible(text: str) -> str:
 # control pictures (U+2400...), then a name in brackets.
 BOUNDARY_SYMBOLS = (".", "·", "¶", "␃", *map(chr, range(0x2400, 0x2427)), "<end>")
 RESHAPING = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
+# Hangul's conjoining vowels and final consonants, and its fillers: like a combining mark,
+# they draw nothing on their own.
+HANGUL_JOINING = re.compile("[\u1160-\u11ff\ud7b0-\ud7ff\u3164\uffa0]")
+# What a character that draws nothing on its own is shown on, as Unicode's charts show them
+DOTTED_CIRCLE = "\u25cc"
+
+
+def standing_alone(ch: str) -> str:
+    """A character as a token on its own (a label, a cell of the grid): visible(), and a
+    mark that combines with the letter before it (an accent, Devanagari's vowel signs,
+    Hangul's jamo) on a dotted circle, as a name would carry it on a letter: alone it would
+    take no cell, or sit on whatever was drawn before it."""
+    shown = visible(ch)
+    if shown == ch and (unicodedata.category(ch).startswith("M") or HANGUL_JOINING.match(ch)):
+        return DOTTED_CIRCLE + ch
+    return shown
 
 
 class DatasetError(ValueError):
@@ -75,8 +92,9 @@ class Vocab:
         return {ch: i + 1 for i, ch in enumerate(self.chars)}
 
     def symbol(self, index: int) -> str:
-        """How a token is shown: control and direction characters visibly escaped."""
-        return self.boundary_symbol if index == BOUNDARY else visible(self.chars[index - 1])
+        """How a token is shown on its own (standing_alone): control and direction characters
+        visibly escaped, a combining mark on a dotted circle."""
+        return self.boundary_symbol if index == BOUNDARY else standing_alone(self.chars[index - 1])
 
     def encode(self, text: str) -> list[int]:
         stoi = self.stoi()

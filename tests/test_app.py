@@ -38,7 +38,7 @@ from engine.commands import (
     TryChange,
     WatchDiagnostics,
 )
-from engine.protocol import DiagnosticsView, Names, Note, RateSweepView, Sample
+from engine.protocol import DiagnosticsView, EmbeddingView, Names, Note, RateSweepView, Sample
 from tui.keys import BINDINGS, UNLISTED
 from tui.screens.help import shown_key
 
@@ -628,6 +628,20 @@ def test_the_scatter_draws_every_letter_of_a_trained_embedding(size):
         assert all(s in drawn for s in symbols), [s for s in symbols if s not in drawn]
 
     drive(scenario, RECORDED["lesson, scatter"], size=size)
+
+
+def test_a_label_drawn_in_no_cell_never_stalls_the_scatter():
+    """A bare combining mark takes no cell: the map drew it forever, and the app froze,
+    its memory growing (a list of 150,000 names holds 98 such marks)."""
+    points = [("a", 0.0, 0.0), ("\u0301", 0.5, 0.5), ("b", 1.0, 1.0), ("\u25cc\u0301", 1.0, 0.0)]
+
+    async def scenario(app, pilot):
+        app.engine.play([EmbeddingView(points, 8, 4, training=False)])
+        await until(pilot, lambda: app.embedding.plot is not None and app.embedding.plot.lines)
+        drawn = "".join(line.text for line in app.embedding.plot.lines)
+        assert all(label in drawn for label in ("a", "b", "\u25cc\u0301"))
+
+    drive(scenario, RECORDED["start"])
 
 
 def test_the_lesson_opens_moves_and_leaves_with_its_keys():

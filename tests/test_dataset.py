@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,21 @@ def test_unicode_datasets_train_and_sample(tmp_path, words):
     trainer.run(50)
     for s in sample(trainer.model, data, 20, seed=1):
         assert set(s.text) <= set(data.vocab.chars)
+
+
+def test_a_mark_that_combines_is_shown_on_a_dotted_circle():
+    """On its own (a label, a cell of the grid) a mark would take no cell, or sit on what
+    was drawn before it: it is shown on a dotted circle, every token in a cell or more."""
+    from rich.cells import cell_len
+
+    data = Dataset.from_items(["नमस्ते", "किशोर", "José", "é", "한국"] * 3)
+    # decomposed: the accent and the Hangul vowels and finals are characters of their own
+    data = Dataset.from_items([unicodedata.normalize("NFD", item) for item in data.items])
+    symbols = [data.vocab.symbol(i) for i in range(data.vocab.size)]
+    assert "\u25cc\u0301" in symbols and "\u25cc\u094d" in symbols  # the accent, the virama
+    assert "\u25cc\u1161" in symbols  # Hangul's vowel a
+    assert "न" in symbols and "e" in symbols  # letters as they are
+    assert all(cell_len(s) >= 1 for s in symbols)
 
 
 def test_boundary_never_clashes_with_a_character():

@@ -156,16 +156,17 @@ class EmbeddingMap(Widget):
         lines = []
         for row in range(rows):
             text = Text(fit(tick_rows.get(row, ""), gutter - 1, ">") + "│", style="dim")
-            column = 0
-            while column < columns:
+            covered = 0  # the cells up to here are drawn (a wide label takes two)
+            for column in range(columns):
+                if column < covered:
+                    continue
                 label = labels.get(row * columns + column)
                 if label is None:
                     text.append(" ")
-                    column += 1
                     continue
                 # underlined too: legible without colour
                 text.append(label, style=vowel if label.lower() in "aeiouy" else other)
-                column += cell_len(label)
+                covered = column + cell_len(label)
             lines.append(to_strip(text, console, width, base))
         axis = [" "] * columns
         for t in nice_ticks(x0, x1, max(2, columns // 8)):
