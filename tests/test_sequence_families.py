@@ -10,6 +10,7 @@ import re
 
 import pytest
 import torch
+from rich.cells import cell_len
 
 from engine.dataset import Dataset
 from engine.families import family
@@ -19,7 +20,7 @@ from engine.lesson import STEPS, Guide
 from engine.sampling import SampleOptions, sample
 from engine.session import Session
 from engine.trainer import Trainer
-from tui.screens.inside import attention_text
+from tui.screens.inside import attention_text, head_lines
 
 STEP_FAMILIES = ["rnn", "gru", "bow", "transformer"]
 
@@ -139,6 +140,20 @@ def test_a_heads_weights_on_screen_are_the_models_softmax_rows_for_that_name(emb
         shown = [int(digit) for digit in line[2 : 2 + 2 * (t + 1) : 2]]
         assert line[0] == view.letters[t]
         assert shown == [min(9, int(w * 10 + 0.5)) for w in row[: t + 1]]
+
+
+def test_each_letter_of_a_head_keeps_its_two_columns_whatever_its_width():
+    """A mark on its dotted circle, a wide character, an escape: each whole in its two
+    columns (only the first code point was shown: the circle without its mark, half an
+    escape, and a wide letter pushed its row out of line)."""
+    letters = [".", "न", "\u25cc\u094d", "中", "\\u200d"]
+    weights = [[1 / (t + 1)] * (t + 1) + [0.0] * (len(letters) - t - 1) for t in range(5)]
+    title, header, *rows = head_lines(letters, weights, "layer 1 · head 1")
+    assert len({line.cell_len for line in (title, header, *rows)}) == 1
+    assert "\u25cc\u094d" in header.plain and "中" in header.plain
+    for letter, row in zip(letters[:4], rows, strict=False):
+        assert row.plain.startswith(letter) and cell_len(row.plain[: len(letter)]) <= 2
+    assert rows[3].plain[1:].split() == ["3"] * 4  # after 中 (two columns): a quarter each
 
 
 @pytest.mark.parametrize("model", STEP_FAMILIES)

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 from engine.protocol import InsideView
 from tui.screens.dialog import ViewScreen
 from tui.widgets.inputs import OrderedInput
+from tui.widgets.strips import fit
 
 COLD, HOT = (24, 28, 48), (255, 176, 48)  # the heatmap's ends: weight 0 and weight 1
 NEGATIVE, POSITIVE = (70, 130, 255), (255, 90, 70)  # a state's unit below and above 0
@@ -37,13 +38,19 @@ def weight_cell(weight: float) -> Text:
     return Text(f"{digit} ", style=Style(color=ink, bgcolor=_mix(COLD, HOT, weight)))
 
 
+def letter_cell(letter: str) -> str:
+    """A letter in the two columns of a cell: a wide one (CJK, emoji) fills them, a mark
+    keeps its dotted circle, an escape is cut."""
+    return fit(letter, 2)
+
+
 def head_lines(letters: list[str], weights: list[list[float]], title: str) -> list[Text]:
     """One head as rows: the letter reading, then its weight on each letter so far."""
-    width = 2 + 2 * len(letters)
+    width = max(2 + 2 * len(letters), len(title))  # a short name's heads stay under their titles
     lines = [Text(title.ljust(width), style="bold")]
-    lines.append(Text("  " + "".join(f"{letter[:1]} " for letter in letters)))
+    lines.append(Text("  " + "".join(letter_cell(letter) for letter in letters)))
     for reading, (letter, row) in enumerate(zip(letters, weights, strict=True)):
-        line = Text(f"{letter[:1]} ")
+        line = Text(letter_cell(letter))
         for seen, weight in enumerate(row):  # nothing past the letter being read
             line += weight_cell(weight) if seen <= reading else Text("  ")
         lines.append(line)
@@ -74,7 +81,7 @@ def strip_lines(letters: list[str], rows: list[list[float]], title: str, signed:
     else 0 to 1), its colour the sign."""
     text = Text(f"{title}\n", style="bold")
     for letter, row in zip(letters, rows, strict=True):
-        text += Text(f"{letter[:1]} ")
+        text += Text(letter_cell(letter))
         for value in row:
             share = (value + 1) / 2 if signed else value
             level = LEVELS[min(len(LEVELS) - 1, int(share * len(LEVELS)))]
