@@ -8,14 +8,17 @@ import re
 
 import pytest
 import torch
+from rich.cells import cell_len
 from test_seed_lessons import NAMES300
 
 from engine import families
 from engine.cli import main
 from engine.dataset import load_dataset
 from engine.lesson import STEPS, Guide
+from engine.protocol import NormStats
 from engine.session import Session
 from engine.trainer import Trainer
+from tui.screens.diagnostics import norm_text, tree_text
 
 
 def test_the_lectures_wavenet_has_its_76579_parameters_and_starts_near_ln_v():
@@ -131,3 +134,21 @@ def test_calibrated_statistics_are_the_training_examples_own_and_leave_the_run_a
     assert calibrated.evaluate(("val",))["val"] == pytest.approx(expected, rel=1e-5)
     assert running.evaluate(("val",))["val"] != pytest.approx(expected, rel=1e-3)
     assert torch.equal(calibrated.model.running_mean, kept)
+
+
+def test_the_tree_keeps_each_character_in_its_cells_whatever_its_width():
+    """A wide character, an escape and a mark on its circle each take the cells of one
+    character (centred by code points, they pushed the rest away from the brackets below)."""
+    context = [".", "中", "\\U0001f3fd", "\u25cc\u0301", "a", "👍", "é", "e"]
+    levels = [[(i, i + 1) for i in range(0, 8, 2)], [(0, 3), (4, 7)], [(0, 7)]]
+    _, characters, *brackets = tree_text(context, levels).plain.splitlines()
+    assert cell_len(characters) == 9 + 3 * 8 == cell_len(brackets[0].split(" 4 groups")[0])
+    assert "中" in characters and "\u25cc\u0301" in characters and "👍" in characters
+
+
+def test_the_batchnorm_line_gives_small_inputs_two_significant_digits():
+    tiny = NormStats([0.0001, -0.0002], [0.0011, 0.0052], [0.0, 0.0], [0.0012, 0.005])
+    line = norm_text(tiny, "tanh").plain
+    assert "std 0.0011 to 0.0052" in line, line
+    usual = NormStats([0.5, -1.25], [0.8, 2.4], [0.5, -1.2], [0.8, 2.4])
+    assert "mean -1.25 to +0.50 and std 0.80 to 2.40" in norm_text(usual, "tanh").plain

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from engine.protocol import DiagnosticsView, LayerStats, NormStats, WeightStats
 from tui.screens.dialog import ViewScreen
 from tui.widgets.plots import HistogramPlot, UpdateRatioPlot
+from tui.widgets.strips import fit
 
 SATURATION_WARNING = 0.05  # above this share, the lectures' cure is a smaller init gain
 RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far off
@@ -108,7 +109,7 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         self.findings.update(lines if self.found else Text("Nothing looks wrong.", "green"))
         self.levels_tree.display = view.levels is not None
         if view.levels is not None:
-            self.levels_tree.update(_tree(view.context or [], view.levels))
+            self.levels_tree.update(tree_text(view.context or [], view.levels))
         while len(self._layers) < len(view.layers):
             self._add_layer()
         for (activations, gradients, stats, norm, dead_line, dead), layer in zip(
@@ -120,7 +121,7 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
             stats.update(_layer_line(layer, view.activation))
             norm.display = layer.norm is not None
             if layer.norm is not None:
-                norm.update(_norm_lines(layer.norm, view.activation))
+                norm.update(norm_text(layer.norm, view.activation))
             dead_line.update(_dead_line(layer, view.activation))
             dead.update(_dead_map(layer))
         self.weights.update(_weights_table(view.weights))
@@ -172,7 +173,7 @@ def _layer_line(layer: LayerStats, activation: str) -> Text:
     return text
 
 
-def _norm_lines(norm: NormStats, activation: str) -> Text:
+def norm_text(norm: NormStats, activation: str) -> Text:
     """A BatchNorm's input per unit: this batch's mean and std beside the running estimates
     that val and sampling use, and the stds unit by unit, one column each."""
     mean_gap = statistics.fmean(
@@ -181,13 +182,16 @@ def _norm_lines(norm: NormStats, activation: str) -> Text:
     std_gap = statistics.fmean(
         abs(b / r - 1) for b, r in zip(norm.batch_std, norm.running_std, strict=True) if r > 0
     )
+    # to the inputs' own scale: a net started near zero has stds of a few thousandths
+    places = _places(max(norm.batch_std))
     text = Text.assemble(
         ("BatchNorm", "bold"),
         f" before {activation}: each unit's input has, on this batch, mean "
-        f"{min(norm.batch_mean):+.2f} to {max(norm.batch_mean):+.2f} and std "
-        f"{min(norm.batch_std):.2f} to {max(norm.batch_std):.2f}; it leaves as mean 0, std 1, "
-        "then its own gain and bias. The running estimates, which val and sampling use, are "
-        f"{mean_gap:.2f} from this batch's mean and {std_gap:.0%} from its std, on average.\n",
+        f"{min(norm.batch_mean):+.{places}f} to {max(norm.batch_mean):+.{places}f} and std "
+        f"{min(norm.batch_std):.{places}f} to {max(norm.batch_std):.{places}f}; it leaves as "
+        "mean 0, std 1, then its own gain and bias. The running estimates, which val and "
+        f"sampling use, are {mean_gap:.{places}f} from this batch's mean and {std_gap:.0%} from "
+        "its std, on average.\n",
     )
     shown = norm.batch_std[:NORM_UNITS_SHOWN]
     top = max([*shown, *norm.running_std[:NORM_UNITS_SHOWN], 1e-12])
@@ -204,7 +208,12 @@ def _norm_lines(norm: NormStats, activation: str) -> Text:
     return text
 
 
-def _tree(context: list[str], levels: list[list[tuple[int, int]]]) -> Text:
+def _places(scale: float) -> int:
+    """Decimals that show a value of this size to two significant digits, and at least two."""
+    return max(2, 1 - math.floor(math.log10(scale))) if scale > 0 else 2
+
+
+def tree_text(context: list[str], levels: list[list[tuple[int, int]]]) -> Text:
     """Which characters each level's units see, under one example's context: each level
     joins two neighbours of the level below."""
     cell = 3 if len(context) <= 16 else 2 if len(context) <= 32 else 1
@@ -212,7 +221,7 @@ def _tree(context: list[str], levels: list[list[tuple[int, int]]]) -> Text:
         ("The tree", "bold"), ": which characters of the context each level's units see\n"
     )
     text.append(f"{'context':<9}", style="bold")
-    text.append("".join(f"{c:^{cell}}" for c in context) + "\n")
+    text.append("".join(fit(c, cell, "^") for c in context) + "\n")  # in cells, as the terminal
     for n, spans in enumerate(levels, 1):
         text.append(f"{f'level {n}':<9}", style="bold")
         for first, last in spans:
