@@ -8,7 +8,7 @@ import os
 import random
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +51,23 @@ def visible(text: str) -> str:
 # control pictures (U+2400...), then a name in brackets.
 BOUNDARY_SYMBOLS = (".", "·", "¶", "␃", *map(chr, range(0x2400, 0x2427)), "<end>")
 RESHAPING = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
+# visible()'s escapes, as a user types or copies them back
+ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|t|r)")
+
+
+def read_back(text: str, chars: Container[str]) -> str:
+    """Text as the user typed or copied it off the screen: visible()'s escapes back to the
+    characters of `chars` they stand for. Any other stays as typed: a name holding a
+    backslash of its own ('c:\\temp', '\\u0041') keeps it."""
+
+    def character(match: re.Match[str]) -> str:
+        code = match.group(1)
+        ch = {"t": "\t", "r": "\r"}.get(code) or chr(int(code[1:], 16))
+        return ch if ch in chars and visible(ch) != ch else match.group(0)
+
+    return ESCAPE.sub(character, text)
+
+
 # Hangul's conjoining vowels and final consonants, and its fillers: like a combining mark,
 # they draw nothing on their own.
 HANGUL_JOINING = re.compile("[\u1160-\u11ff\ud7b0-\ud7ff\u3164\uffa0]")
@@ -97,7 +114,10 @@ class Vocab:
         return self.boundary_symbol if index == BOUNDARY else standing_alone(self.chars[index - 1])
 
     def encode(self, text: str) -> list[int]:
+        """Text the user typed (read_back: the escapes it was shown with are its characters)
+        as tokens; a ValueError names the characters the vocabulary lacks."""
         stoi = self.stoi()
+        text = read_back(text, stoi)
         unknown = sorted({ch for ch in text if ch not in stoi})
         if unknown:
             raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")

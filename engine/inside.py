@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import torch
 
-from engine.dataset import BOUNDARY
+from engine.dataset import BOUNDARY, visible
 from engine.protocol import Capability, InsideView
 from engine.trainer import Trainer
 
@@ -19,11 +19,12 @@ def inside_view(trainer: Trainer, name: str) -> InsideView:
     not in the vocabulary."""
     vocab, model = trainer.dataset.vocab, trainer.model
     tokens = [BOUNDARY, *vocab.encode(name)]
+    shown = visible(vocab.decode(tokens))  # as typed back, it is the same name
     cut = max(0, len(tokens) - model.block_size)
     tokens = tokens[: len(tokens) - cut]
     idx = torch.tensor([tokens])
     letters = [vocab.symbol(t) for t in tokens]
-    view = InsideView(trainer.config.model, trainer.step, name, letters, cut=cut)
+    view = InsideView(trainer.config.model, trainer.step, shown, letters, cut=cut)
     with trainer.averaged():
         if Capability.ATTENTION in trainer.family.capabilities:
             maps = model.attention_maps(idx)

@@ -282,10 +282,12 @@ class Session:
         training; a character not in the vocabulary is said in `error`."""
         trainers = {"uniform": Trainer(self.dataset, family("uniform").preset())}
         trainers |= {n: t for n, t in self.trainers.items() if t.step}
+        vocab = self.dataset.vocab
         try:
-            return TraceView(name, [trace(t, name) for t in trainers.values()])
+            shown = visible(vocab.decode(vocab.encode(name)))  # as typed back, the same name
+            return TraceView(shown, [trace(t, name) for t in trainers.values()])
         except ValueError as error:
-            return TraceView(name, [], str(error))
+            return TraceView(visible(name), [], str(error))
 
     def export_runs(self, path: str, replace: bool = False) -> Path:
         """Write the runs table as CSV to a new path, or over a regular file once the user

@@ -79,6 +79,30 @@ def test_a_character_outside_the_vocabulary_is_named(embedded):
     assert view.traces == [] and "ë" in view.error
 
 
+def test_a_name_as_shown_with_its_escapes_is_traced_and_looked_inside():
+    """A generated name is shown with its invisible characters escaped ('👍\\U0001f3fd');
+    taken off the screen into the trace or the look inside, it is the same name, where its
+    escapes were refused as characters not in the vocabulary. A backslash of the name's own
+    stays one."""
+    from engine.dataset import Dataset, visible
+    from engine.inside import inside_view
+    from engine.session import Session
+
+    items = ["👍🏽ana", "ana‍bo", "bo\\t", "ana", "bo", "ti", "na"] * 3
+    data = Dataset.from_items(items)
+    session = Session(data)
+    for name in ("👍🏽ana", "ana‍bo", "bo\\t"):
+        view = session.trace(visible(name))
+        assert view.error is None and view.name == visible(name)
+        direct = session.trace(name)
+        assert [t.total for t in view.traces] == [t.total for t in direct.traces]
+    assert visible("👍🏽ana") == "👍\\U0001f3fdana"  # what the generator shows
+    assert "U" in session.trace("\\U0001f600").error  # no character of the list: its letters
+    trainer = Trainer(data, preset("makemore", "transformer"))
+    inside = inside_view(trainer, "👍\\U0001f3fdana")
+    assert inside.name == "👍\\U0001f3fdana" and len(inside.letters) == 6
+
+
 def test_score_gives_per_letter_probabilities_that_add_up(capsys, tmp_path):
     save = str(tmp_path / "mlp.pt")
     argv = ["train", "--data", str(NAMES300), "--preset", "lecture", "--steps", "100"]

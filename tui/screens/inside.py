@@ -146,7 +146,8 @@ class InsideScreen(ViewScreen[InsideView]):
         if view.name != self.drawn_name:  # a new name: in the box; the user's typing stays
             name.value, self.drawn_name = view.name, view.name
         width = self.size.width - MARGIN
-        cut = f" (its last {view.cut} letters left out: past the context)" if view.cut else ""
+        last = "letter" if view.cut == 1 else f"{view.cut} letters"
+        cut = f" (its last {last} left out: past the context)" if view.cut else ""
         if view.attention is not None:
             self.header.update(
                 Text(
