@@ -73,6 +73,7 @@ def read_back(text: str, chars: Container[str]) -> str:
 HANGUL_JOINING = re.compile("[\u1160-\u11ff\ud7b0-\ud7ff\u3164\uffa0]")
 # What a character that draws nothing on its own is shown on, as Unicode's charts show them
 DOTTED_CIRCLE = "\u25cc"
+OPEN_BOX = "\u2423"  # a space, made visible
 
 
 def standing_alone(ch: str) -> str:
@@ -108,10 +109,19 @@ class Vocab:
     def stoi(self) -> dict[str, int]:
         return {ch: i + 1 for i, ch in enumerate(self.chars)}
 
+    @functools.cached_property
+    def space_symbol(self) -> str:
+        """How a space is drawn on its own, where a blank would show nothing (a point of the
+        embedding, a row of the grid): '␣', unless the data uses '␣' itself."""
+        return " " if OPEN_BOX in self.chars else OPEN_BOX
+
     def symbol(self, index: int) -> str:
         """How a token is shown on its own (standing_alone): control and direction characters
-        visibly escaped, a combining mark on a dotted circle."""
-        return self.boundary_symbol if index == BOUNDARY else standing_alone(self.chars[index - 1])
+        visibly escaped, a combining mark on a dotted circle, a space as '␣'."""
+        if index == BOUNDARY:
+            return self.boundary_symbol
+        ch = self.chars[index - 1]
+        return self.space_symbol if ch == " " else standing_alone(ch)
 
     def encode(self, text: str) -> list[int]:
         """Text the user typed (read_back: the escapes it was shown with are its characters)

@@ -81,6 +81,13 @@ def test_a_mark_that_combines_is_shown_on_a_dotted_circle():
     assert all(cell_len(s) >= 1 for s in symbols)
 
 
+def test_a_space_on_its_own_is_shown_as_an_open_box_unless_the_data_uses_one():
+    two_words = Dataset.from_items(["ann lee", "bo ray", "cy", "di", "ed", "flo"])
+    assert two_words.vocab.symbol(two_words.vocab.encode(" ")[0]) == "␣"
+    boxed = Dataset.from_items(["ann lee", "bo␣ray", "cy", "di", "ed", "flo"])
+    assert boxed.vocab.symbol(boxed.vocab.encode(" ")[0]) == " "
+
+
 def test_boundary_never_clashes_with_a_character():
     data = Dataset.from_items(["a.b", "c.d", ".", "x"] * 5)
     assert "." in data.vocab.chars
