@@ -280,7 +280,7 @@ def _score(args: argparse.Namespace) -> int:
         print(f"  {'next':<12}" + "".join(f"{t.model + ' p  -ln p':>18}" for t in traces))
         widest = max(traces, key=lambda t: len(t.letters[0].context))
         for i, letter in enumerate(widest.letters):
-            label = f"{visible(letter.context[-8:])} → {visible(letter.next)}"
+            label = f"{''.join(letter.context[-8:])} → {letter.next}"  # shown as the vocabulary
             cells = "".join(
                 f"{t.letters[i].probability:>10.4f}{t.letters[i].nll:>8.3f}" for t in traces
             )
@@ -300,7 +300,12 @@ def _trace_record(name: str, traces: list[NameTrace]) -> dict[str, object]:
                 "nll": t.total,
                 "mean": t.mean,
                 "letters": [
-                    {"context": x.context, "next": x.next, "p": x.probability, "nll": x.nll}
+                    {
+                        "context": "".join(x.context),
+                        "next": x.next,
+                        "p": x.probability,
+                        "nll": x.nll,
+                    }
                     | ({} if x.count is None else {"count": x.count})
                     for x in t.letters
                 ],

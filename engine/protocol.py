@@ -313,7 +313,7 @@ class TracedLetter:
     """One position of a traced name: the context a model read, the character that came
     next, and the probability it gave that character."""
 
-    context: str  # as the model read it, boundaries shown as the vocabulary shows them
+    context: list[str]  # as the model read it, each token as the vocabulary shows it
     next: str
     probability: float
     nll: float  # -ln probability, as the loss counts it

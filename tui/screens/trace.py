@@ -17,7 +17,7 @@ from tui.screens.dialog import ViewScreen
 from tui.widgets.inputs import OrderedInput
 
 SURPRISE = "▲"  # the letter a model gave the lowest probability
-CONTEXT_SHOWN = 4  # characters of context in a row's label, at most: 80 columns hold 5 models
+CONTEXT_SHOWN = 4  # tokens of context in a row's label, at most: 80 columns hold 5 models
 
 
 def cell(trace: NameTrace, index: int) -> Text:
@@ -68,7 +68,7 @@ class TraceScreen(ViewScreen[TraceView]):
         self.table.add_columns("next", *(t.model for t in traces))
         widest = max(traces, key=lambda t: len(t.letters[-1].context))  # the most context
         for index, letter in enumerate(widest.letters):
-            label = Text(f"{letter.context[-CONTEXT_SHOWN:]} → {letter.next}")
+            label = Text(f"{''.join(letter.context[-CONTEXT_SHOWN:])} → {letter.next}")
             self.table.add_row(label, *(cell(t, index) for t in traces))
         self.table.add_row(Text("sum"), *(Text(f"      {t.total:.2f}") for t in traces))
         self.table.add_row(
