@@ -151,7 +151,7 @@ class InsideScreen(ViewScreen[InsideView]):
         if view.attention is not None:
             self.header.update(
                 Text(
-                    f"The {view.model} at step {view.step:,} reads {view.name!r}{cut}. A row is "
+                    f"The {view.model} at step {view.step:,} reads '{view.name}'{cut}. A row is "
                     "the letter being read; its cells, how much each head looks at each "
                     "letter so far (tenths: 9 is 0.9 or more; each row sums to 1)."
                 )
@@ -160,7 +160,7 @@ class InsideScreen(ViewScreen[InsideView]):
         else:
             self.header.update(
                 Text(
-                    f"The {view.model} at step {view.step:,} reads {view.name!r}{cut}, one "
+                    f"The {view.model} at step {view.step:,} reads '{view.name}'{cut}, one "
                     "letter at a time, carrying its state from each letter to the next."
                 )
             )

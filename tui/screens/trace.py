@@ -77,7 +77,7 @@ class TraceScreen(ViewScreen[TraceView]):
         letters = len(traces[0].letters)
         self.summary.update(
             Text(
-                f"{view.name!r}: {letters} characters to predict (its letters and the end). "
+                f"'{view.name}': {letters} characters to predict (its letters and the end). "
                 "Each cell: the probability p the model gave the next character, and -ln p; "
                 f"the name's loss is their mean, the sum over {letters}. {SURPRISE} the "
                 "letter each model found least likely. N: the bigram's count of the pair."
