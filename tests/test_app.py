@@ -407,6 +407,25 @@ def test_a_runs_settings_are_brought_back():
     drive(scenario, RECORDED["start"])
 
 
+def test_a_run_of_many_changes_leaves_every_runs_losses_on_an_80_column_screen():
+    from dataclasses import replace
+
+    many = {"n_embd": "24", "n_hidden": "300", "learning_rate": "0.05", "dropout": "0.2"}
+    runs = replace(
+        THREE_RUNS, rows=[replace(THREE_RUNS.rows[0], changes=many), *THREE_RUNS.rows[1:]]
+    )
+
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        app.engine.play([runs])
+        await settle(pilot)
+        shown = app.export_screenshot()
+        assert all(loss in shown for loss in ("2.0213", "2.1744", "2.5097", "2.0275", "2.5188"))
+        assert "n_embd=24" in shown and "…" in shown  # its changes, cut
+
+    drive(scenario, RECORDED["start"], size=(80, 24))
+
+
 @pytest.mark.parametrize("answer", ["y", "n"])
 def test_saving_over_a_checkpoint_asks_first(answer):
     async def scenario(app, pilot):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from engine.protocol import RunRow, RunsView
 from tui.screens.dialog import ViewScreen
+from tui.widgets.strips import cut
 
 CHOSEN = "✓"  # a row chosen to compare (space)
 COLUMNS = (
@@ -29,6 +31,26 @@ COLUMNS = (
     "params",
     "data",
 )
+
+
+CHANGES = COLUMNS.index("changes")
+CHANGES_LEAST = 12  # cells a row's changes keep however narrow the screen
+MARGIN = 8  # the frame's border and padding, and the scrollbar
+
+
+def fit_changes(rows: list[tuple[Text, ...]], width: int) -> list[tuple[Text, ...]]:
+    """The rows with their changes cut ("…") to the room the other columns leave in `width`
+    cells (but the dataset's, last, which may scroll): a run of many changes pushed every
+    row's losses off an 80-column screen. The CSV keeps them whole."""
+    others = sum(
+        max(cell_len(label), *(row[i].cell_len for row in rows)) + 2  # a cell's padding
+        for i, label in enumerate(COLUMNS[:-1])
+        if i != CHANGES
+    )
+    room = max(CHANGES_LEAST, width - others - 2)
+    return [
+        (*row[:CHANGES], Text(cut(row[CHANGES].plain, room)), *row[CHANGES + 1 :]) for row in rows
+    ]
 
 
 def _loss(value: float | None) -> str:
@@ -102,8 +124,11 @@ class RunsScreen(ViewScreen[RunsView]):
     def draw(self, view: RunsView) -> None:
         self.table.clear()
         self.chosen = [i for i in self.chosen if any(r.id == i for r in view.rows)]
-        for row in view.rows:
-            self.table.add_row(*cells(row, row.id in self.chosen), key=row.id)
+        rows = [cells(row, row.id in self.chosen) for row in view.rows]
+        if rows:
+            rows = fit_changes(rows, self.app.size.width - MARGIN)
+        for row, values in zip(view.rows, rows, strict=True):
+            self.table.add_row(*values, key=row.id)
         skipped = (
             f" {view.skipped:,} lines of the file were skipped: damaged, or of another version."
             if view.skipped
