@@ -196,7 +196,7 @@ def restore(state: dict[str, Any], dataset: Dataset, path: str | Path = "checkpo
             f"{where} {visible(''.join(sorted(chars)))!r}"
             for where, chars in (
                 ("only the checkpoint has", saved - now),
-                ("only it has", now - saved),
+                (f"only {dataset.name} has", now - saved),
             )
             if chars
         ]

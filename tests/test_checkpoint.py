@@ -49,9 +49,10 @@ def test_corrupt_truncated_and_foreign_files(small, tmp_path):
 def test_a_checkpoint_for_another_vocabulary(small, tmp_path):
     path = tmp_path / "run.pt"
     checkpoint.save(Trainer(small, families.preset("default")), path)
-    other = Dataset.from_items(["xyz", "zyx"] * 10)
-    with pytest.raises(CheckpointError, match="vocabulary"):
+    other = Dataset.from_items(["xyzü", "zyx"] * 10, name="other.txt")
+    with pytest.raises(CheckpointError, match="vocabulary") as error:
         checkpoint.load(path, other)
+    assert "only other.txt has 'ü'" in str(error.value)  # which side lacks what, by name
 
 
 class _Exploit:
