@@ -12,6 +12,7 @@ from fake_engine import THREE_RUNS
 from recording import load
 from rich.console import Console
 from textual.command import CommandList, CommandPalette
+from textual.widgets import Input
 from tui_helpers import drive, press, settle, toast, until
 
 from engine.commands import (
@@ -539,6 +540,26 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         assert app.engine.sent[-1] == TraceName("zoë")
 
     drive(scenario, RECORDED["start"])
+
+
+@pytest.mark.parametrize("key", ["w", "d"])
+def test_a_view_that_comes_as_its_screen_closes_is_no_crash(key):
+    """Random keys found it: the engine's answer to a name came while the trace's screen was
+    closing, its children gone, and the app died of NoMatches looking for the name's box."""
+    from engine.protocol import InsideView, TraceView
+
+    async def scenario(app, pilot):
+        await press(pilot, key)
+        screen = app.screen
+        await screen.query_one(Input).remove()  # as in a dismissal under way
+        error = "characters not in the vocabulary: '+'"
+        screen.show(
+            TraceView("a+", [], error) if key == "w" else InsideView("transformer", 1, "a", [])
+        )
+        await settle(pilot)
+        assert app.is_running and screen.name_box.value in ("a+", "a")
+
+    drive(scenario, RECORDED["mlp" if key == "w" else "inside, transformer"])  # one with heads
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])

@@ -116,7 +116,9 @@ class InsideScreen(ViewScreen[InsideView]):
 
     def __init__(self, name: str, watch: Callable[[str], object]) -> None:
         super().__init__()
-        self.initial, self.watch = name, watch
+        self.watch = watch
+        # Held, not queried: a view may come while the screen closes, its children gone
+        self.name_box = OrderedInput(name, id="inside-name", compact=True)
         self.drawn_name: str | None = None
         self.header = Static("Waiting for the engine…", id="inside-header")
         self.body = Static(id="inside-body")
@@ -129,7 +131,7 @@ class InsideScreen(ViewScreen[InsideView]):
             "type a name, Enter shows it · updates while training · Escape closes",
         )
         with frame:
-            yield OrderedInput(self.initial, id="inside-name", compact=True)
+            yield self.name_box
             yield self.header
             yield self.body
 
@@ -142,9 +144,8 @@ class InsideScreen(ViewScreen[InsideView]):
             self.draw(self.view)
 
     def draw(self, view: InsideView) -> None:
-        name = self.query_one("#inside-name", Input)
         if view.name != self.drawn_name:  # a new name: in the box; the user's typing stays
-            name.value, self.drawn_name = view.name, view.name
+            self.name_box.value, self.drawn_name = view.name, view.name
         width = self.size.width - MARGIN
         last = "letter" if view.cut == 1 else f"{view.cut} letters"
         cut = f" (its last {last} left out: past the context)" if view.cut else ""

@@ -38,7 +38,9 @@ class TraceScreen(ViewScreen[TraceView]):
 
     def __init__(self, name: str, trace_name: Callable[[str], object]) -> None:
         super().__init__()
-        self.initial, self.trace_name = name, trace_name
+        self.trace_name = trace_name
+        # Held, not queried: a view may come while the screen closes, its children gone
+        self.name_box = OrderedInput(name, id="trace-name", compact=True)
         self.table: DataTable[Text] = DataTable(id="trace-table", cursor_type="row")
         self.summary = Static("", id="trace-summary")
 
@@ -50,7 +52,7 @@ class TraceScreen(ViewScreen[TraceView]):
             "type a name, Enter traces it · Escape closes",
         )
         with frame:
-            yield OrderedInput(self.initial, id="trace-name", compact=True)
+            yield self.name_box
             yield self.table
             yield self.summary
 
@@ -59,7 +61,7 @@ class TraceScreen(ViewScreen[TraceView]):
         self.trace_name(event.value)
 
     def draw(self, view: TraceView) -> None:
-        self.query_one("#trace-name", Input).value = view.name  # the name drawn
+        self.name_box.value = view.name  # the name drawn
         self.table.clear(columns=True)
         if view.error or not view.traces:
             self.summary.update(Text(f"✗ {view.error}" if view.error else ""))
