@@ -408,10 +408,12 @@ def test_a_runs_settings_are_brought_back():
     drive(scenario, RECORDED["start"])
 
 
-def test_a_run_of_many_changes_leaves_every_runs_losses_on_an_80_column_screen():
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])  # at 160, the frame is 120 wide
+def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
     from dataclasses import replace
 
     many = {"n_embd": "24", "n_hidden": "300", "learning_rate": "0.05", "dropout": "0.2"}
+    many |= {"weight_decay": "0.1", "batch_size": "64", "epochs": "40", "prior_order": "6"}
     runs = replace(
         THREE_RUNS, rows=[replace(THREE_RUNS.rows[0], changes=many), *THREE_RUNS.rows[1:]]
     )
@@ -424,7 +426,7 @@ def test_a_run_of_many_changes_leaves_every_runs_losses_on_an_80_column_screen()
         assert all(loss in shown for loss in ("2.0213", "2.1744", "2.5097", "2.0275", "2.5188"))
         assert "n_embd=24" in shown and "…" in shown  # its changes, cut
 
-    drive(scenario, RECORDED["start"], size=(80, 24))
+    drive(scenario, RECORDED["start"], size=size)
 
 
 @pytest.mark.parametrize("answer", ["y", "n"])

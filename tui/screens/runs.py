@@ -35,7 +35,6 @@ COLUMNS = (
 
 CHANGES = COLUMNS.index("changes")
 CHANGES_LEAST = 12  # cells a row's changes keep however narrow the screen
-MARGIN = 8  # the frame's border and padding, and the scrollbar
 
 
 def fit_changes(rows: list[tuple[Text, ...]], width: int) -> list[tuple[Text, ...]]:
@@ -43,7 +42,7 @@ def fit_changes(rows: list[tuple[Text, ...]], width: int) -> list[tuple[Text, ..
     cells (but the dataset's, last, which may scroll): a run of many changes pushed every
     row's losses off an 80-column screen. The CSV keeps them whole."""
     others = sum(
-        max(cell_len(label), *(row[i].cell_len for row in rows)) + 2  # a cell's padding
+        max([cell_len(label), *(row[i].cell_len for row in rows)]) + 2  # a cell's padding
         for i, label in enumerate(COLUMNS[:-1])
         if i != CHANGES
     )
@@ -124,9 +123,12 @@ class RunsScreen(ViewScreen[RunsView]):
     def draw(self, view: RunsView) -> None:
         self.table.clear()
         self.chosen = [i for i in self.chosen if any(r.id == i for r in view.rows)]
-        rows = [cells(row, row.id in self.chosen) for row in view.rows]
-        if rows:
-            rows = fit_changes(rows, self.app.size.width - MARGIN)
+        if not self.table.size.width:  # not laid out yet: the room is known once it is
+            self.call_after_refresh(self.draw, view)
+            return
+        rows = fit_changes(
+            [cells(r, r.id in self.chosen) for r in view.rows], self.table.size.width
+        )
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
