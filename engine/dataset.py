@@ -133,6 +133,10 @@ class Vocab:
             raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")
         return [stoi[ch] for ch in text]
 
+    def shown(self, indices: list[int]) -> str:
+        """Tokens as one text the app shows (visible()): typed back (encode), the same tokens."""
+        return visible(self.decode(indices))
+
     def decode(self, indices: list[int]) -> str:
         return "".join(self.chars[i - 1] for i in indices if i != BOUNDARY)
 

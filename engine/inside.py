@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import torch
 
-from engine.dataset import BOUNDARY, visible
+from engine.dataset import BOUNDARY
 from engine.protocol import Capability, InsideView
 from engine.trainer import Trainer
 
@@ -19,7 +19,7 @@ def inside_view(trainer: Trainer, name: str) -> InsideView:
     not in the vocabulary."""
     vocab, model = trainer.dataset.vocab, trainer.model
     tokens = [BOUNDARY, *vocab.encode(name)]
-    shown = visible(vocab.decode(tokens))  # as typed back, it is the same name
+    shown = vocab.shown(tokens)
     cut = max(0, len(tokens) - model.block_size)
     tokens = tokens[: len(tokens) - cut]
     idx = torch.tensor([tokens])

@@ -284,8 +284,9 @@ class Session:
         trainers |= {n: t for n, t in self.trainers.items() if t.step}
         vocab = self.dataset.vocab
         try:
-            shown = visible(vocab.decode(vocab.encode(name)))  # as typed back, the same name
-            return TraceView(shown, [trace(t, name) for t in trainers.values()])
+            return TraceView(
+                vocab.shown(vocab.encode(name)), [trace(t, name) for t in trainers.values()]
+            )
         except ValueError as error:
             return TraceView(visible(name), [], str(error))
 
