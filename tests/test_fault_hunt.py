@@ -17,7 +17,8 @@ from conftest import PEAK_AT_EXIT
 from fake_engine import THREE_RUNS
 from recording import load
 from textual import events
-from tui_helpers import drive, settle
+from textual.command import CommandList, CommandPalette
+from tui_helpers import drive, press, settle, until
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES300 = ROOT / "tests" / "fixtures" / "names300.txt"
@@ -35,13 +36,17 @@ def test_two_enters_in_one_read_dismiss_the_dialog_once(opening):
     (ScreenStackError, the app gone)."""
 
     async def scenario(app, pilot):
-        for key in opening:
-            await pilot.press(key)
+        await press(pilot, *opening)
         app.engine.play([THREE_RUNS])  # for the runs table
         await settle(pilot)
+        dialog = app.screen
+        if isinstance(dialog, CommandPalette):  # its matches come from a worker
+            commands = dialog.query_one(CommandList)
+            await until(pilot, lambda: commands.highlighted is not None)
         for _ in range(2):  # one read: no wait between them
             app._driver.process_message(events.Key("enter", "\r"))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: dialog not in app.screen_stack or not app.is_running)
+        await settle(pilot)  # a second pop, had there been one, would have come by now
         assert app.is_running and app.screen_stack[0].id == "_default"
 
     drive(scenario, RECORDED["start"])
@@ -250,6 +255,7 @@ def test_an_unwritable_runs_folder_blocks_nothing_and_is_said_once(small, tmp_pa
     assert not list(tmp_path.glob("**/*.tmp"))
 
 
+@pytest.mark.slow
 def test_a_full_disk_for_the_autosave_never_stops_the_run(monkeypatch, tmp_path):
     from engine import loop
     from engine.commands import ToggleRunning
@@ -324,8 +330,6 @@ def test_engine_text_is_never_parsed_as_markup(text):
 
 def test_a_runs_row_named_like_markup_is_shown_as_it_is():
     from dataclasses import replace
-
-    from tui_helpers import press, until
 
     from engine.protocol import RunsView
 
