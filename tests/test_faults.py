@@ -211,6 +211,7 @@ def test_the_app_save_asks_before_replacing(small, tmp_path):
 # Hangs
 
 
+@pytest.mark.slow
 def test_a_fifo_dataset_is_refused_at_once(tmp_path):
     fifo = tmp_path / "f"
     os.mkfifo(fifo)

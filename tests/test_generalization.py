@@ -127,6 +127,7 @@ def test_presets_are_sized_for_the_data():
     assert huge == preset("default").for_data(sized(2_000_000))
 
 
+@pytest.mark.slow
 def test_the_mlp_beats_its_ngram_prior_on_300_names():
     data = load_dataset(NAMES300)
     ngram = Trainer(data, preset("ngram"))

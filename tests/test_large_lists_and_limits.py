@@ -134,6 +134,7 @@ def test_the_address_space_limit_counts_what_the_process_already_maps(tmp_path, 
     assert memory.available_memory(proc, tmp_path) == 3 * 2**30
 
 
+@pytest.mark.slow
 def test_a_net_too_large_for_an_address_space_limit_is_one_error_line():
     """`prlimit --as=4294967296 makemore-tui train --n-hidden 1000000`: a traceback before."""
 
@@ -219,6 +220,7 @@ def test_a_diverged_run_is_saved_though_it_cannot_be_sampled(capsys, tmp_path):
     assert code in (0, 2) and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_name_the_terminal_cannot_show_is_escaped_not_fatal(tmp_path):
     cyrillic = tmp_path / "ru.txt"
     cyrillic.write_text("\n".join(["анна", "мария", "ольга", "ирина", "елена"] * 20) + "\n")
@@ -248,6 +250,7 @@ def test_the_engine_says_an_allocation_failure_and_lives(monkeypatch):
 # A run that has stopped improving
 
 
+@pytest.mark.slow
 def test_a_run_that_stops_improving_converges_and_says_so(capsys):
     """300 names: the best val came at step 3,050 and the 60 s run went on to 344,400."""
     code, out, err = run(capsys, "train", "--data", str(NAMES300), "--seconds", "60", "--json")
@@ -257,6 +260,7 @@ def test_a_run_that_stops_improving_converges_and_says_so(capsys):
     assert result["best_step"] < result["steps"] < 20_000
 
 
+@pytest.mark.slow
 def test_converged_waits_for_the_end_of_the_schedule():
     trainer = Trainer(load_dataset(NAMES300), families.preset("default"))
     end = trainer.config.run.schedule_steps(trainer.train_examples)
@@ -266,6 +270,7 @@ def test_converged_waits_for_the_end_of_the_schedule():
         assert not trainer.converged or trainer.step >= end
 
 
+@pytest.mark.slow
 def test_the_app_pauses_once_when_the_run_converges():
     notes = _engine_notes(
         [OpenDataset(str(NAMES300)), NextModel(), NextModel(), ToggleRunning()],

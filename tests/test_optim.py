@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from engine.optim import AdamW
@@ -47,6 +48,7 @@ def test_adamw_is_torchs_fused_adamw_and_takes_its_state():
     assert all(torch.equal(a, b) for a, b in zip(resumed, torchs, strict=True))
 
 
+@pytest.mark.slow
 def test_the_default_mlp_trains_without_importing_dynamo():
     """torch.optim's optimizers import torch._dynamo on first use: 1.3 s before a first step."""
     script = (

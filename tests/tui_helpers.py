@@ -34,7 +34,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 60
     while not condition():
         if loop.time() > deadline:
             raise TimeoutError(f"never came true: {condition}")
-        await pilot.pause(0.01)
+        await asyncio.sleep(0.002)
 
 
 async def settle(pilot: Pilot) -> None:
