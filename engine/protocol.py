@@ -92,6 +92,8 @@ class StatusView:
     dataset: str
     items: int
     vocab_size: int
+    # What quitting now would lose (runs not saved since they trained a while); None: nothing
+    unsaved: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,9 @@ from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_vi
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
+# Quitting asks first for a run that trained this long since it was last saved: one that
+# trained less is quicker to train again than to save.
+ASK_BEFORE_LOSING_SECONDS = 10.0
 EMBEDDING_POINTS = 100  # the embedding panel's points, at most
 PRESET_LESSONS = {  # "model preset" → what it teaches: for the help screen and the form
     f"{f.name} {name}": preset.lesson for f in FAMILIES for name, preset in f.presets.items()
@@ -92,7 +95,8 @@ class Session:
     runs: RunLog = field(default_factory=lambda: RunLog(runs_path()))
     finder: LearningRateFinder | None = None  # a learning-rate sweep under way or shown
     warning: str | None = None  # about the checkpoint it opened with, for the user
-    saved_at: dict[str, int] = field(default_factory=dict)  # model -> step last saved
+    # A run's id (Trainer.started) -> its step and seconds trained when last saved or loaded
+    saved_at: dict[str, tuple[int, float]] = field(default_factory=dict)
     kept: KeptRuns = field(default_factory=KeptRuns)  # replaced runs, weights and all
     notice: str | None = None  # for the user, once: a kept run that had to be dropped
     compared: tuple[str, ...] = ()  # runs whose curves the loss panel sets side by side
@@ -114,6 +118,7 @@ class Session:
             dataset = open_dataset(data or saved, seed=state["dataset"]["seed"])
             trainer = checkpoint.restore(state, dataset, checkpoint_path)
             session = cls(dataset, {trainer.config.model: trainer}, active=trainer.config.model)
+            session._mark_saved(trainer)
             session.warning = checkpoint.dataset_warning(state, dataset)
             return session
         return cls(open_dataset(data))
@@ -188,8 +193,26 @@ class Session:
         return True
 
     def _unsaved(self, trainer: Trainer) -> bool:
-        """It has trained since it was last saved, if ever."""
-        return bool(trainer.step) and self.saved_at.get(trainer.config.model) != trainer.step
+        """It has trained since it was last saved or loaded, if ever."""
+        return bool(trainer.step) and self.saved_at.get(trainer.started, (0,))[0] != trainer.step
+
+    def _mark_saved(self, trainer: Trainer) -> None:
+        self.saved_at[trainer.started] = (trainer.step, trainer.seconds)
+
+    def unsaved_work(self) -> str | None:
+        """What quitting now would lose, in a few words: the runs, current or kept, that trained
+        ASK_BEFORE_LOSING_SECONDS or more since they were last saved; None if there are none."""
+        lost = [
+            (trainer, trainer.seconds - self.saved_at.get(trainer.started, (0, 0.0))[1])
+            for trainer in [*self.trainers.values(), *self.kept.trainers()]
+            if self._unsaved(trainer)
+        ]
+        lost = [(t, s) for t, s in lost if s >= ASK_BEFORE_LOSING_SECONDS]
+        if not lost:
+            return None
+        runs = [f"the {t.config.model}'s {t.step:,} steps" for t, _ in lost]
+        listed = runs[0] if len(runs) == 1 else f"{', '.join(runs[:-1])} and {runs[-1]}"
+        return f"{listed} ({_duration(sum(s for _, s in lost))} of training)"
 
     def _replace(self, trainer: Trainer) -> None:
         """This run in its model's place, and current; the run it replaces is kept."""
@@ -226,7 +249,9 @@ class Session:
     def load_checkpoint(self, path: str) -> str | None:
         """Load a run; returns a warning if it was trained on another version of the data."""
         state = checkpoint.read(path)
-        self._replace(checkpoint.restore(state, self.dataset, path))
+        trainer = checkpoint.restore(state, self.dataset, path)
+        self._replace(trainer)
+        self._mark_saved(trainer)
         return checkpoint.dataset_warning(state, self.dataset)
 
     def find_learning_rate(self) -> None:
@@ -302,7 +327,7 @@ class Session:
     def save_checkpoint(self, path: str, replace: bool = False) -> None:
         """Save to a new path or over a checkpoint (files.Exists until `replace`)."""
         checkpoint.save(self.trainer, checkpoint.check_target(path, replace))
-        self.saved_at[self.active] = self.trainer.step
+        self._mark_saved(self.trainer)
 
     def stream_names(self, n: int) -> Iterator[StreamState | list[Sample]]:
         """Names from the active model, growing letter by letter (a StreamState each step),
@@ -383,6 +408,7 @@ class Session:
                 dataset=visible(dataset.name),
                 items=len(dataset.items),
                 vocab_size=dataset.vocab.size,
+                unsaved=self.unsaved_work(),
             ),
             self._compared_view(running) if self.compared else self._loss_view(running),
             EmbeddingView(
@@ -564,3 +590,13 @@ def _recent(history: LossHistory, points: int = 20) -> float | None:
 
 def _curve(history: LossHistory) -> Curve:
     return list(history.steps), list(history.values)
+
+
+def _duration(seconds: float) -> str:
+    """12 s, 4 min 5 s, 2 h 3 min."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"

@@ -308,6 +308,31 @@ def test_quit_stops_the_engine():
     assert app.return_code == 0 and app.engine.stopped
 
 
+def test_quit_asks_first_about_runs_not_saved_and_the_quit_key_again_quits():
+    """The engine says what would be lost; n stays, q twice quits."""
+    from dataclasses import replace
+
+    from engine.protocol import StatusView
+    from tui.screens.confirm import QuitScreen
+
+    status = next(r for r in RECORDED["start"] if isinstance(r, StatusView))
+    unsaved = replace(status, unsaved="the mlp's 3,000 steps (1 min 4 s of training)")
+
+    async def scenario(app, pilot):
+        app.engine.play([unsaved])
+        await settle(pilot)
+        await press(pilot, "q")
+        assert isinstance(app.screen, QuitScreen)
+        assert "Not saved: the mlp's 3,000 steps (1 min 4 s" in app.screen.question
+        await press(pilot, "n")
+        assert app.is_running and not app.engine.stopped
+        await press(pilot, "q")
+        await pilot.press("q")
+
+    app = drive(scenario, RECORDED["start"])
+    assert app.return_code == 0 and app.engine.stopped
+
+
 def test_ctrl_c_quits():
     async def scenario(app, pilot):
         await pilot.press("ctrl+c")

@@ -291,6 +291,27 @@ def test_reset_asks_first_unless_untrained_or_just_saved(session, tmp_path):
     assert session.trainer.step == 0
 
 
+def test_quitting_is_asked_about_runs_that_trained_a_while_and_are_not_saved(
+    session, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("engine.session.ASK_BEFORE_LOSING_SECONDS", 0.0)  # no clock here
+    assert session.unsaved_work() is None  # nothing trained
+    session.train(3)
+    assert session.unsaved_work().startswith("the bigram's 3 steps (0 s of training")
+    session.save_checkpoint(str(tmp_path / "b.pt"))
+    assert session.unsaved_work() is None
+    session.train(2)
+    session.reset(confirmed=True)  # kept, weights and all: still not saved
+    session.next_model()
+    session.train(4)
+    expected = "the bigram-neural's 4 steps and the bigram's 5 steps ("
+    assert session.unsaved_work().startswith(expected)
+    session.load_checkpoint(str(tmp_path / "b.pt"))  # as it is in its file
+    assert session.unsaved_work().startswith(expected)
+    monkeypatch.setattr("engine.session.ASK_BEFORE_LOSING_SECONDS", 10**9)
+    assert session.unsaved_work() is None  # each trained for less than that
+
+
 def test_another_model_clears_the_names_of_the_last_one():
     records = record([Step(5), Generate(3), NextModel()])
     names = [r for r in records if isinstance(r, Names)]

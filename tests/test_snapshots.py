@@ -3,13 +3,15 @@ clocks, no process. Look at each SVG before committing it (see README)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from fake_engine import THREE_RUNS, FakeEngine
 from recording import error_of, load
 from tui_helpers import press, settle
 
 from engine.commands import Reconfigure
-from engine.protocol import TraceView
+from engine.protocol import StatusView, TraceView
 from tui.app import create_app
 
 # The inner loop (make test-fast) draws each screen at 80x24; the whole suite at 160x48 too.
@@ -54,6 +56,20 @@ def test_help_screen(snap_compare, size):
         await pilot.press("question_mark")
 
     assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quit_asks_about_a_run_not_saved(snap_compare, size):
+    status = next(r for r in RECORDED["mlp"] if isinstance(r, StatusView))
+    unsaved = replace(status, step=3000, unsaved="the mlp's 3,000 steps (1 min 4 s of training)")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.engine.play([unsaved])
+        await settle(pilot)
+        await press(pilot, "q")
+
+    assert snap_compare(replaying("mlp"), terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)

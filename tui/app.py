@@ -59,7 +59,7 @@ from engine.protocol import (
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.confirm import ConfirmScreen, QuitScreen
 from tui.screens.dialog import Palette, ViewScreen, nothing_done
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
@@ -528,7 +528,17 @@ class MakemoreApp(App[int]):
         listed = [b for b in self._bound_keys() if b.key not in UNLISTED]
         self._push_once(HelpScreen(listed, lessons, self.families))
 
-    async def action_quit(self) -> None:
+    def action_quit(self) -> None:
+        """Quit, asking first when runs that trained a while are not saved (the engine says
+        which); the quit keys pressed again while it asks quit."""
+        unsaved = self.status.view.unsaved if self.status.view else None
+        if unsaved and not any(isinstance(s, QuitScreen) for s in self.screen_stack):
+            quit_keys = next(b.key for b in self._bound_keys() if b.action == "quit")
+            self.push_screen(QuitScreen(unsaved, quit_keys), lambda yes: yes and self._quit())
+        else:
+            self._quit()
+
+    def _quit(self) -> None:
         self.engine.stop()  # the engine stops within one training step
         self.exit(0)
 
