@@ -194,7 +194,11 @@ class Session:
 
     def _unsaved(self, trainer: Trainer) -> bool:
         """It has trained since it was last saved or loaded, if ever."""
-        return bool(trainer.step) and self.saved_at.get(trainer.started, (0,))[0] != trainer.step
+        return bool(trainer.step) and self._saved(trainer)[0] != trainer.step
+
+    def _saved(self, trainer: Trainer) -> tuple[int, float]:
+        """Its step and seconds trained when last saved or loaded; (0, 0.0) if never."""
+        return self.saved_at.get(trainer.started, (0, 0.0))
 
     def _mark_saved(self, trainer: Trainer) -> None:
         self.saved_at[trainer.started] = (trainer.step, trainer.seconds)
@@ -202,12 +206,9 @@ class Session:
     def unsaved_work(self) -> str | None:
         """What quitting now would lose, in a few words: the runs, current or kept, that trained
         ASK_BEFORE_LOSING_SECONDS or more since they were last saved; None if there are none."""
-        lost = [
-            (trainer, trainer.seconds - self.saved_at.get(trainer.started, (0, 0.0))[1])
-            for trainer in [*self.trainers.values(), *self.kept.trainers()]
-            if self._unsaved(trainer)
-        ]
-        lost = [(t, s) for t, s in lost if s >= ASK_BEFORE_LOSING_SECONDS]
+        trainers = [*self.trainers.values(), *self.kept.trainers()]
+        since_saved = [(t, t.seconds - self._saved(t)[1]) for t in trainers if self._unsaved(t)]
+        lost = [(t, s) for t, s in since_saved if s >= ASK_BEFORE_LOSING_SECONDS]
         if not lost:
             return None
         runs = [f"the {t.config.model}'s {t.step:,} steps" for t, _ in lost]
