@@ -656,6 +656,17 @@ def test_a_keys_toml_with_a_mistake_changes_nothing_and_says_why(runs_home):
     drive(scenario, RECORDED["start"])
 
 
+def test_a_keys_toml_cannot_take_the_way_out(runs_home):
+    write_keys_toml(runs_home, 'step = "ctrl+c"\n')  # Textual would take ctrl+c from quit
+
+    async def scenario(app, pilot):
+        await toast(pilot, "ctrl+c always quits")
+        await pilot.press("ctrl+c")
+
+    app = drive(scenario, RECORDED["start"])
+    assert app.return_code == 0 and app.engine.sent == []
+
+
 def test_a_name_is_picked_and_copied_to_the_clipboard():
     async def scenario(app, pilot):
         copied = []

@@ -358,8 +358,12 @@ def test_a_runs_row_named_like_markup_is_shown_as_it_is():
         ('step = "ctrl+ctrl+a"', "not a key"),
         ('step = "q"', "q is given to both quit and step"),
         ('step = "j"\ngenerate = "j"', "j is given to both step and generate"),
+        ('step = "ctrl+c"', "ctrl+c always quits"),
+        ('help = "f1, ctrl+p"', "ctrl+p opens the command palette"),
+        ('step = "tab"', "tab moves the focus"),
+        ('step = "ctrl+i"', "ctrl+i is tab to a terminal"),
     ],
-    ids=["nested", "f99", "twice ctrl", "q twice", "j twice"],
+    ids=["nested", "f99", "twice ctrl", "q twice", "j twice", "ctrl+c", "ctrl+p", "tab", "ctrl+i"],
 )
 def test_a_keymap_with_a_mistake_changes_nothing_and_says_why(tmp_path, text, problem):
     from tui.keys import load_keymap

@@ -144,6 +144,18 @@ BINDINGS = [
 ]
 
 
+# Keys no keys.toml can take: Textual gives a remapped key to the file's action and takes it
+# from whatever had it, so these would lose the way out, the palette or the focus.
+RESERVED = {
+    "ctrl+q": "always quits",
+    "ctrl+c": "always quits",
+    "ctrl+p": "opens the command palette",
+    "tab": "moves the focus to the next panel",
+    "ctrl+i": "is tab to a terminal, which moves the focus",
+    "shift+tab": "moves the focus back",
+}
+
+
 def keymap_path() -> Path | None:
     """Where a user remaps keys: $XDG_CONFIG_HOME/makemore-tui/keys.toml; None with no
     XDG_CONFIG_HOME and no home directory."""
@@ -183,6 +195,8 @@ def load_keymap(path: Path | None) -> tuple[dict[str, str], str | None]:
         for key in (k.strip() for k in keys.split(",")):
             if not _is_key(key):
                 return {}, f"{path}: {action} = {key!r}: not a key (a letter, f5, ctrl+j, space)"
+            if key in RESERVED:
+                return {}, f"{path}: {action} = {key!r}: {key} {RESERVED[key]}; choose another"
             if owners.setdefault(key, action) != action:
                 return {}, f"{path}: {key} is given to both {owners[key]} and {action}"
     return keymap, None
