@@ -667,6 +667,50 @@ def test_a_keys_toml_cannot_take_the_way_out(runs_home):
     assert app.return_code == 0 and app.engine.sent == []
 
 
+def test_the_theme_picked_is_the_one_the_next_start_has(runs_home):
+    async def pick(app, pilot):
+        assert app.theme == "textual-dark"
+        app.theme = "nord"
+        await settle(pilot)
+
+    async def start(app, pilot):
+        assert app.theme == "nord"
+
+    drive(pick, RECORDED["start"])
+    assert (runs_home / "config" / "makemore-tui" / "settings.toml").read_text() == (
+        'theme = "nord"\n'
+    )
+    drive(start, RECORDED["start"])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [('theme = "no-such-theme"', "no theme named 'no-such-theme'"), ("theme = [", "Invalid")],
+)
+def test_a_settings_file_with_a_mistake_keeps_the_default_theme_and_says_why(
+    runs_home, text, problem
+):
+    path = runs_home / "config" / "makemore-tui" / "settings.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+
+    async def scenario(app, pilot):
+        await toast(pilot, problem)
+        assert app.theme == "textual-dark"
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_a_theme_that_cannot_be_remembered_is_said(runs_home):
+    (runs_home / "config").write_text("a file where the directory would be")
+
+    async def scenario(app, pilot):
+        app.theme = "nord"
+        await toast(pilot, "the theme is not remembered")
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_a_name_is_picked_and_copied_to_the_clipboard():
     async def scenario(app, pilot):
         copied = []

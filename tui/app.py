@@ -59,6 +59,7 @@ from engine.protocol import (
 from tui.client import EngineClient
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
+from tui.preferences import load_theme, save_theme, settings_path
 from tui.screens.confirm import ConfirmScreen, QuitScreen
 from tui.screens.dialog import Palette, ViewScreen, nothing_done
 from tui.screens.prompt import PromptScreen
@@ -160,6 +161,14 @@ class MakemoreApp(App[int]):
         if problem:
             self.notify(problem, severity="error", timeout=15, markup=False)
         self.set_keymap(keymap)
+        # In a browser, not: a class's sessions run as one user, and one student's pick is not
+        # the next one's.
+        self._remembers_theme = not self.is_web
+        if self._remembers_theme:
+            theme, problem = load_theme(settings_path(), self.available_themes)
+            if problem:
+                self.notify(problem, severity="warning", timeout=15, markup=False)
+            self.theme = theme or self.theme
         self.theme_changed_signal.subscribe(self, self._retheme)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
         # (cooked mode, main screen, no mouse reporting) and the engine ends.
@@ -186,10 +195,13 @@ class MakemoreApp(App[int]):
         os._exit(code)
 
     def _retheme(self, _theme: object) -> None:
-        """The texts coloured for the theme: the legend and the status line."""
+        """The texts coloured for the theme: the legend and the status line; and the theme
+        remembered for the next start."""
         for panel in (self.status, self.loss):
             if panel.view is not None:
                 panel.show(panel.view)
+        if self._remembers_theme and (problem := save_theme(settings_path(), self.theme)):
+            self.notify(problem, severity="warning", markup=False)
 
     def on_unmount(self) -> None:
         self.engine.stop()  # however the app ends, the engine stops within one step

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import replace
 from pathlib import Path
 
 from textual.binding import Binding
 from textual.keys import Keys, key_to_character
+
+from tui.preferences import config_dir
 
 BINDINGS = [
     Binding("space", "toggle_run", "Run", tooltip="start or pause training"),
@@ -157,14 +158,9 @@ RESERVED = {
 
 
 def keymap_path() -> Path | None:
-    """Where a user remaps keys: $XDG_CONFIG_HOME/makemore-tui/keys.toml; None with no
-    XDG_CONFIG_HOME and no home directory."""
-    if os.environ.get("XDG_CONFIG_HOME"):
-        return Path(os.environ["XDG_CONFIG_HOME"]) / "makemore-tui" / "keys.toml"
-    try:
-        return Path.home() / ".config" / "makemore-tui" / "keys.toml"
-    except RuntimeError:  # HOME unset, and a user the system does not know
-        return None
+    """Where a user remaps keys: keys.toml in the app's config directory."""
+    directory = config_dir()
+    return None if directory is None else directory / "keys.toml"
 
 
 def load_keymap(path: Path | None) -> tuple[dict[str, str], str | None]:
