@@ -39,6 +39,19 @@ def test_counting_is_vectorized_and_exact(small):
     assert torch.equal(model.counts, expected)
 
 
+@pytest.mark.parametrize("possible", [60, 10**12], ids=["table", "merged"])
+def test_counts_added_step_by_step_are_the_counts_of_all_at_once(possible):
+    from engine.counting import add_counts
+
+    generator = torch.Generator().manual_seed(0)
+    steps = [torch.randint(0, min(possible, 5000), (n,), generator=generator) for n in range(60)]
+    keys = counts = torch.zeros(0, dtype=torch.long)
+    for new in steps:
+        keys, counts = add_counts(keys, counts, new, possible)
+    expected_keys, expected_counts = torch.cat(steps).unique(return_counts=True)
+    assert torch.equal(keys, expected_keys) and torch.equal(counts, expected_counts)
+
+
 def test_one_epoch_of_steps_gives_exactly_the_training_counts(names):
     trainer = Trainer(names, families.preset("bigram"))
     counts_seen = []
