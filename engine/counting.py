@@ -4,6 +4,7 @@ them."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 DENSE_KEYS = 2**22  # counts are made in a table of every possible key up to this many (32 MiB)
@@ -50,17 +51,15 @@ def add_counts(
     at = torch.searchsorted(keys, added)
     found = keys[at.clamp(max=len(keys) - 1)] == added if len(keys) else at < 0
     counts = counts.index_add(0, at[found], times[found])
-    fresh, gaps, fresh_times = added[~found], at[~found], times[~found]
-    if not len(fresh):
+    fresh = ~found
+    if not fresh.any():
         return keys, counts
-    # A fresh key goes after the old keys below it and the fresh keys before it; the old keys
-    # fill the other places, in their order.
-    is_fresh = torch.zeros(len(keys) + len(fresh), dtype=torch.bool)
-    is_fresh[gaps + torch.arange(len(fresh))] = True
-    merged, merged_counts = keys.new_empty(len(is_fresh)), counts.new_empty(len(is_fresh))
-    merged[is_fresh], merged_counts[is_fresh] = fresh, fresh_times
-    merged[~is_fresh], merged_counts[~is_fresh] = keys, counts
-    return merged, merged_counts
+    # Each fresh key before the old keys above it, in one pass: torch has no insert.
+    before = at[fresh].numpy()
+    merged = np.insert(keys.numpy(), before, added[fresh].numpy())
+    return torch.from_numpy(merged), torch.from_numpy(
+        np.insert(counts.numpy(), before, times[fresh].numpy())
+    )
 
 
 def sparse_rows(
