@@ -683,6 +683,23 @@ def test_the_theme_picked_is_the_one_the_next_start_has(runs_home):
     drive(start, RECORDED["start"])
 
 
+def test_in_a_browser_the_theme_is_neither_read_nor_written(runs_home, monkeypatch):
+    from textual.app import App
+
+    path = runs_home / "config" / "makemore-tui" / "settings.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('theme = "nord"\n')
+    monkeypatch.setattr(App, "is_web", property(lambda app: True))
+
+    async def scenario(app, pilot):
+        assert app.theme == "textual-dark"
+        app.theme = "gruvbox"
+        await settle(pilot)
+
+    drive(scenario, RECORDED["start"])
+    assert path.read_text() == 'theme = "nord"\n'
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [('theme = "no-such-theme"', "no theme named 'no-such-theme'"), ("theme = [", "Invalid")],
