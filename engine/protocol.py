@@ -282,11 +282,12 @@ class RunRow:
     parameters: int  # weights, or the counts a counting model keeps
     current: bool  # the run of one of this session's models now
     kept: bool = False  # its weights kept by this session: it can be brought back itself
+    same_data: bool = True  # trained on the data the session has open
 
 
 @dataclass(frozen=True)
 class RunsView:
-    rows: list[RunRow]  # the best val loss first
+    rows: list[RunRow]  # those on the data open first, each group the best val loss first
     path: str  # the file they are kept in
     skipped: int = 0  # lines of the file that were no run (damaged, or of another version)
 

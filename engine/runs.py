@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.dataset import visible
+from engine.dataset import Dataset, visible
 from engine.families import config_from_dict
 from engine.families.base import Config
 from engine.files import FileRefused, read_regular, write_atomic
@@ -65,7 +65,13 @@ class Run:
     def name(self) -> str:
         return run_name(self.config, self.changes)
 
-    def row(self, current: bool, kept: bool) -> RunRow:
+    def trained_on(self, dataset: Dataset) -> bool:
+        """Whether it trained on this data: the same items (a row written before the table
+        kept their digest: the same file name)."""
+        digest = self.extra.get("sha256")
+        return digest == dataset.sha256 if isinstance(digest, str) else self.dataset == dataset.name
+
+    def row(self, current: bool, kept: bool, same_data: bool = True) -> RunRow:
         config = self.config
         return RunRow(
             id=self.id,
@@ -82,6 +88,7 @@ class Run:
             parameters=self.parameters,
             current=current,
             kept=kept,
+            same_data=same_data,
         )
 
 
@@ -119,10 +126,11 @@ class RunLog:
             best_test=trainer.best_test() if has_best else None,
             parameters=trainer.model.parameter_count(),
             extra={
+                "sha256": trainer.dataset.sha256,
                 "curves": {
                     "train": downsampled(trainer.train_history, CURVE_POINTS),
                     "val": downsampled(trainer.val_history, CURVE_POINTS),
-                }
+                },
             },
         )
         self.runs[run.id] = run
@@ -172,11 +180,26 @@ class RunLog:
         self.runs = {**theirs, **mine}
         self._written = {**theirs, **{r.id: r for r in changed}}
 
-    def rows(self, current: set[str], kept: set[str] = frozenset()) -> list[RunRow]:
-        """Every run, the best val loss first; runs without one last. `current`: the runs of
-        the session's models now; `kept`: those whose weights the session keeps."""
-        rows = [run.row(run.id in current, run.id in kept) for run in self.runs.values()]
-        return sorted(rows, key=lambda r: (r.best_val is None, r.best_val or 0.0))
+    def rows(
+        self, current: set[str], kept: set[str] = frozenset(), data: Dataset | None = None
+    ) -> list[RunRow]:
+        """Every run, the best val loss first, runs without one last; with `data`, the runs
+        on it before the others (losses on other data do not compare), these by dataset.
+        `current`: the runs of the session's models now; `kept`: those whose weights the
+        session keeps."""
+        rows = [
+            run.row(run.id in current, run.id in kept, data is None or run.trained_on(data))
+            for run in self.runs.values()
+        ]
+        return sorted(
+            rows,
+            key=lambda r: (
+                not r.same_data,
+                "" if r.same_data else r.dataset,
+                r.best_val is None,
+                r.best_val or 0.0,
+            ),
+        )
 
     def config_of(self, run_id: str) -> Config:
         return config_from_dict(self._run(run_id).config)

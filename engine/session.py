@@ -275,7 +275,7 @@ class Session:
         self.record_runs()
         current = {t.started for t in self.trainers.values()}
         where = "nowhere (no home directory)" if self.runs.path is None else str(self.runs.path)
-        rows = self.runs.rows(current, self.kept.ids())
+        rows = self.runs.rows(current, self.kept.ids(), self.dataset)
         return RunsView(rows, visible(where), self.runs.skipped)
 
     def restore_run(self, run_id: str) -> str:

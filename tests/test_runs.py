@@ -41,6 +41,26 @@ def test_every_run_gets_a_row_kept_across_sessions(small, runs_home):
     assert again.trainer.step == 0
 
 
+def test_the_runs_on_the_data_open_come_first(small, runs_home):
+    """Losses on other data do not compare: those runs follow, by dataset, even when their
+    val loss is lower; a file of the same name with other items is other data."""
+    from engine.dataset import Dataset
+
+    other = Dataset.from_items(["ab", "ba", "aab", "bba", "abab"] * 20, name="ab.txt")
+    renamed = Dataset.from_items(small.items[1:], name=small.name)  # same name, other items
+    for data in (other, renamed, small):
+        session = Session(data)
+        session.active = "mlp"
+        session.trainers["mlp"] = Trainer(data, preset("small"))
+        session.train(20)
+        session.trainer.evaluate(("val",))
+        session.record_runs()
+    rows = session.runs_view().rows
+    assert [r.same_data for r in rows] == [True, False, False]
+    assert rows[0].best_val > rows[1].best_val  # the ab list's loss is far lower: after
+    assert [r.dataset for r in rows[1:]] == sorted(r.dataset for r in rows[1:])
+
+
 def test_the_test_loss_is_that_of_the_best_weights(small):
     trainer = Trainer(small, preset("small").with_values(eval_every=10))
     trainer.run(10)

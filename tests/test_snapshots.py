@@ -153,10 +153,16 @@ def test_the_full_bigram_grid_maximised(snap_compare, keys):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_runs_table(snap_compare, size):
+    """The runs on the data open, then one on other data: lower, and dimmed."""
+    other = replace(
+        THREE_RUNS.rows[1], id="2026-11-24T09:00", dataset="cities.txt", best_val=1.8123
+    )
+    view = replace(THREE_RUNS, rows=[*THREE_RUNS.rows, replace(other, same_data=False)])
+
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("t")
-        pilot.app.engine.play([THREE_RUNS])
+        pilot.app.engine.play([view])
         await settle(pilot)
 
     assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)

@@ -100,7 +100,7 @@ BINDINGS = [
         "runs",
         "Runs",
         show=False,
-        tooltip="the runs table: every run so far, best val first; Enter brings one back",
+        tooltip="the runs table: every run so far, this data's first, best val first",
     ),
     Binding(
         "L",

@@ -1,6 +1,6 @@
-"""The runs table: every run so far, the best val loss first, for the seed post's exercise
-"improve the neural network". Enter brings a run back (itself, where its weights are kept,
-else a new run with its settings); x writes them to CSV."""
+"""The runs table: every run so far, those on the data open first, each the best val loss
+first, for the seed post's exercise "improve the neural network". Enter brings a run back
+(itself, where its weights are kept, else a new run with its settings); x writes them to CSV."""
 
 from __future__ import annotations
 
@@ -48,7 +48,12 @@ def fit_changes(rows: list[tuple[Text, ...]], width: int) -> list[tuple[Text, ..
     )
     room = max(CHANGES_LEAST, width - others - 2)
     return [
-        (*row[:CHANGES], Text(cut(row[CHANGES].plain, room)), *row[CHANGES + 1 :]) for row in rows
+        (
+            *row[:CHANGES],
+            Text(cut(row[CHANGES].plain, room), row[CHANGES].style),
+            *row[CHANGES + 1 :],
+        )
+        for row in rows
     ]
 
 
@@ -61,7 +66,8 @@ def _duration(seconds: float) -> str:
 
 
 def cells(row: RunRow, chosen: bool = False) -> tuple[Text, ...]:
-    """The row's cells as Text: a dataset named like markup ([/]) is shown as it is."""
+    """The row's cells as Text: a dataset named like markup ([/]) is shown as it is; a run
+    on other data than the session's, dimmed."""
     changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "–"
     values = (
         CHOSEN if chosen else "",
@@ -76,7 +82,7 @@ def cells(row: RunRow, chosen: bool = False) -> tuple[Text, ...]:
         f"{row.parameters:,}",
         row.dataset,
     )
-    return tuple(Text(value) for value in values)
+    return tuple(Text(value, style="" if row.same_data else "dim") for value in values)
 
 
 class RunsScreen(ViewScreen[RunsView]):
@@ -107,7 +113,7 @@ class RunsScreen(ViewScreen[RunsView]):
         frame = self.frame(
             Vertical,
             "runs",
-            "Runs · best val first",
+            "Runs · on this data first, best val first",
             "Enter brings a run back · space chooses, c compares · x CSV · Escape",
         )
         with frame:
@@ -143,7 +149,8 @@ class RunsScreen(ViewScreen[RunsView]):
                 "on another row, Enter starts a new run with its values. Space chooses rows and "
                 "c draws their curves side by side in the loss panel (c with none chosen: "
                 "each model's current run again). test is the loss of the weights with the "
-                "best val loss." + skipped
+                "best val loss. Runs on other data follow, dimmed: their losses do not compare "
+                "with these." + skipped
                 if view.rows
                 else "No runs yet: train a model (space), then come back." + skipped
             )
