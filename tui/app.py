@@ -168,7 +168,8 @@ class MakemoreApp(App[int]):
             theme, problem = load_theme(settings_path(), self.available_themes)
             if problem:
                 self.notify(problem, severity="warning", timeout=15, markup=False)
-            self.theme = theme or self.theme
+            if theme:
+                self.theme = theme
         self.theme_changed_signal.subscribe(self, self._retheme)
         # A kill or a dropped SSH session: leave as q does, so that the terminal is restored
         # (cooked mode, main screen, no mouse reporting) and the engine ends.
