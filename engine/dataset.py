@@ -46,6 +46,18 @@ def visible(text: str) -> str:
     )
 
 
+# What a copied name never carries as it is: controls (ESC begins a terminal's sequences), line
+# and paragraph separators, and the marks that reorder text (U+202E: what is read is not what
+# is there).
+UNPASTEABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def pasteable(text: str) -> str:
+    """The text as copying it gives: the emoji joiner, variation selectors and skin tones as
+    themselves, where visible() escapes them; UNPASTEABLE as visible() escapes it."""
+    return UNPASTEABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
 # How the boundary may be drawn, first choice first: the lectures' '.', then symbols no list
 # of names is likely to hold; a vocabulary that holds them all (a crafted file) gets the
 # control pictures (U+2400...), then a name in brackets.

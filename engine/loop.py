@@ -42,7 +42,7 @@ from engine.commands import (
     WatchDiagnostics,
     WatchInside,
 )
-from engine.dataset import visible
+from engine.dataset import pasteable, visible
 from engine.errors import AskFirst
 from engine.judge import StopReason
 from engine.lesson import Guide
@@ -88,6 +88,12 @@ def shown(record: Record) -> Record:
         case Answer(serial, error, question):
             return Answer(serial, error and visible(error), question and visible(question))
     return record
+
+
+def _shown(sample: Sample) -> Sample:
+    """A generated name made safe to show, and what copying it gives where that differs."""
+    text, copy = visible(sample.text), pasteable(sample.text)
+    return replace(sample, text=text, copy=copy if copy != text else None)
 
 
 class EngineLoop:
@@ -440,7 +446,7 @@ class EngineLoop:
             self._report(Names())
             return
         if isinstance(event, list):  # the finished Samples
-            shown = [replace(s, text=visible(s.text)) for s in event]
+            shown = [_shown(s) for s in event]
             self._report(Names(finished=shown))
             self._stream = None
             self._dirty = True  # the lesson's caption may name them

@@ -69,6 +69,9 @@ class Sample:
     logprob: float  # log-probability of the whole name under the model, end included
     tag: str  # 'train', 'val' or 'test' when the name is in that split, else 'new'
     cut: bool = False  # ended by the length limit, not by the model
+    # What copying it gives, where that is not text: the characters text shows as escapes
+    # that a paste can carry (an emoji's joiner, a skin tone), as themselves (pasteable)
+    copy: str | None = None
 
 
 Curve = tuple[list[float], list[float]]  # steps, losses

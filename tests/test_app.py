@@ -741,6 +741,21 @@ def test_a_name_is_picked_and_copied_to_the_clipboard():
     drive(scenario, RECORDED["mlp 1500 steps, 21 names"])
 
 
+def test_a_name_shown_with_escapes_is_copied_as_itself():
+    shown = Sample("👍\\U0001f3fd", -3.2, "new", copy="👍🏽")
+
+    async def scenario(app, pilot):
+        copied = []
+        app.copy_to_clipboard = copied.append
+        app.engine.play([Names(finished=[shown])])
+        await settle(pilot)
+        await press(pilot, "tab", "tab", "tab", "tab", "down", "enter")
+        assert copied == ["👍🏽"]
+        await toast(pilot, "Copied '👍\\U0001f3fd'")  # the toast shows it as the panel does
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_a_backspace_and_a_character_in_one_read_are_both_typed():
     """Textual bug #6605: both keys from one read of the terminal, as over a slow SSH link."""
     from textual import events

@@ -154,6 +154,13 @@ def test_visible_escapes_only_what_needs_it():
     assert visible("zoë 李娜 Αλέξης") == "zoë 李娜 Αλέξης"
 
 
+def test_a_copied_name_carries_an_emojis_parts_but_no_control():
+    from engine.dataset import pasteable
+
+    assert pasteable("👍🏽🏳️\u200d🌈") == "👍🏽🏳️\u200d🌈"
+    assert pasteable("a\x1bb\x07\u202ec\u2028") == "a\\x1bb\\x07\\u202ec\\u2028"
+
+
 def test_the_seed_preset_stops_at_its_1000_steps_by_itself(capsys):
     code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--preset", "seed", "--json")
     result = json.loads(out.strip().splitlines()[-1])

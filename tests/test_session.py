@@ -191,6 +191,17 @@ def test_export_writes_the_names_the_session_made(session, tmp_path):
     assert loss[0] == "model,split,step,loss,run,run_id" and loss[1].startswith("bigram,train,1,")
 
 
+def test_a_name_shown_with_escapes_says_what_copying_it_gives(tmp_path):
+    """The emoji's skin tone is an escape on screen, itself in the copy."""
+    data = tmp_path / "thumbs.txt"
+    data.write_text("\n".join(["👍🏽a", "b👍🏽", "ab", "ba"] * 30) + "\n")
+    records = record([OpenDataset(str(data)), Step(5), Generate(20)])
+    names = [n for r in records if isinstance(r, Names) for n in r.finished]
+    escaped = [n for n in names if "\\U0001f3fd" in n.text]
+    assert escaped and all(n.copy == n.text.replace("\\U0001f3fd", "🏽") for n in escaped)
+    assert all(n.copy is None for n in names if n not in escaped)
+
+
 def test_the_server_answers_each_request_and_sends_only_changed_views():
     records = record(
         [

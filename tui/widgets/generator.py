@@ -120,9 +120,9 @@ class NameList(Widget):
         if self.selected is None or self.selected >= len(self.finished):
             self.notify("Tab to this panel, pick a name with the arrows, then Enter copies it.")
             return
-        name = self.finished[self.selected].text
-        self.app.copy_to_clipboard(name)
-        self.notify(f"Copied {name!r} to the clipboard.", markup=False)
+        name = self.finished[self.selected]
+        self.app.copy_to_clipboard(name.copy or name.text)
+        self.notify(f"Copied '{name.text}' to the clipboard.", markup=False)  # as shown
 
     def _lines_of_finished(self, width: int) -> list[Strip]:
         key = (width, self.selected, self.rich_style)  # the style: the theme's colours
