@@ -18,16 +18,17 @@ from tui.screens.dialog import ViewScreen
 from tui.widgets.strips import cut
 
 CHOSEN = "✓"  # a row chosen to compare (space)
+# The losses next to what made them: on the narrowest screen they are what must show
 COLUMNS = (
     "",
     "",
     "model",
     "preset",
+    "best val",
+    "test",
     "changes",
     "steps",
     "time",
-    "best val",
-    "test",
     "params",
     "data",
 )
@@ -74,11 +75,11 @@ def cells(row: RunRow, chosen: bool = False) -> tuple[Text, ...]:
         "●" if row.current else "○" if row.kept else "",
         row.model,
         row.preset or "–",
+        _loss(row.best_val),
+        _loss(row.best_test),
         changes,
         f"{row.steps:,}",
         _duration(row.seconds),
-        _loss(row.best_val),
-        _loss(row.best_test),
         f"{row.parameters:,}",
         row.dataset,
     )
