@@ -145,13 +145,11 @@ class RunsScreen(ViewScreen[RunsView]):
         )
         self.summary.update(
             Text(
-                f"{len(view.rows)} runs, listed in {view.path}. ● this session's current runs; "
-                "○ runs whose weights this session keeps: Enter brings the run itself back; "
-                "on another row, Enter starts a new run with its values. Space chooses rows and "
-                "c draws their curves side by side in the loss panel (c with none chosen: "
-                "each model's current run again). test is the loss of the weights with the "
-                "best val loss. Runs on other data follow, dimmed: their losses do not compare "
-                "with these." + skipped
+                f"{len(view.rows)} runs, in {view.path}. ● current; ○ weights kept: Enter "
+                "brings the run itself back, elsewhere a new run with its values. c draws the "
+                "rows chosen (space) side by side in the loss panel; with none, each model's "
+                "current run. test: of the best val's weights. Dimmed: runs on other data, "
+                "whose losses do not compare." + skipped
                 if view.rows
                 else "No runs yet: train a model (space), then come back." + skipped
             )
