@@ -49,7 +49,9 @@ def add_counts(
         return merged, table[merged]
     added, times = torch.unique(new, return_counts=True)
     at = torch.searchsorted(keys, added)
-    found = keys[at.clamp(max=len(keys) - 1)] == added if len(keys) else at < 0
+    found = torch.zeros(len(added), dtype=torch.bool)
+    if len(keys):
+        found = keys[at.clamp(max=len(keys) - 1)] == added
     counts = counts.index_add(0, at[found], times[found])
     fresh = ~found
     if not fresh.any():
