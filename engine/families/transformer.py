@@ -4,9 +4,9 @@ logits at every position of the item."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -42,27 +42,39 @@ class KeysAndValues:
     position: int = 0
 
 
+# torch's CPU softmax takes a slow path on rows shorter than a vector register (16 floats with
+# AVX-512): attention pads its rows, and the keys and values under them, to at least this many.
+ATTENTION_MIN_WIDTH = 16
+
+
 class Items:
     """A batch of items (B, T) whose positions past an item's end (padding: a boundary
     after the first position, Examples.segment_batch) are left out: every layer but
-    attention works on the N real positions alone, (N, C)."""
+    attention works on the N real positions alone, (N, C); attention on (B, width, C), its
+    rows padded to at least ATTENTION_MIN_WIDTH."""
 
     def __init__(self, idx: torch.Tensor) -> None:
-        self.shape = idx.shape
+        B, T = self.shape = idx.shape
+        self.width = max(T, ATTENTION_MIN_WIDTH)
         real = idx != BOUNDARY
         real[:, 0] = True
         self.rows = None if bool(real.all()) else real.flatten().nonzero().squeeze(1)
+        wide = F.pad(real, (0, self.width - T))
+        self.wide_rows = self.rows if self.width == T else wide.flatten().nonzero().squeeze(1)
 
-    def pack(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, k) to the real positions' (N, k)."""
+    def pack(self, x: torch.Tensor, wide: bool = False) -> torch.Tensor:
+        """(B, T, k), or with `wide` (B, width, k), to the real positions' (N, k)."""
+        rows = self.wide_rows if wide else self.rows
         x = x.reshape(-1, x.shape[-1])
-        return x if self.rows is None else x.index_select(0, self.rows)
+        return x if rows is None else x.index_select(0, rows)
 
-    def unpack(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, k) back to (B, T, k), zeros at the padding."""
-        if self.rows is not None:
-            x = x.new_zeros(self.shape.numel(), x.shape[-1]).index_copy(0, self.rows, x)
-        return x.view(*self.shape, -1)
+    def unpack(self, x: torch.Tensor, wide: bool = False) -> torch.Tensor:
+        """(N, k) back to (B, T, k), or with `wide` (B, width, k), zeros at the padding."""
+        B, T = self.shape
+        rows, length = (self.wide_rows, self.width) if wide else (self.rows, T)
+        if rows is not None:
+            x = x.new_zeros(B * length, x.shape[-1]).index_copy_(0, rows, x)
+        return x.view(B, length, x.shape[-1])
 
 
 class CausalSelfAttention(nn.Module):
@@ -101,15 +113,19 @@ class CausalSelfAttention(nn.Module):
             weights = (k @ q[..., None] * head**-0.5).softmax(2)  # (R, heads, at + 1, 1)
             return self.proj((weights * v).sum(2).reshape(-1, C))
         B, T = items.shape
+        W = items.width
         q, k, v = (
-            items.unpack(qkv).view(B, T, 3, self.n_head, head).permute(2, 0, 3, 1, 4).flatten(1, 2)
-        )  # each (B * heads, T, head)
-        weights = torch.baddbmm(self._mask(T), q, k.transpose(1, 2), alpha=head**-0.5).softmax(-1)
+            items.unpack(qkv, wide=True)
+            .view(B, W, 3, self.n_head, head)
+            .permute(2, 0, 3, 1, 4)
+            .flatten(1, 2)
+        )  # each (B * heads, W, head)
+        weights = torch.baddbmm(self._mask(W), q, k.transpose(1, 2), alpha=head**-0.5).softmax(-1)
         if maps is not None:
-            maps.append(weights.view(B, self.n_head, T, T))
+            maps.append(weights.view(B, self.n_head, W, W)[:, :, :T, :T])
         weights = drop(weights)
-        y = weights.bmm(v).view(B, self.n_head, T, head).transpose(1, 2)
-        return self.proj(items.pack(y.reshape(B, T, C)))
+        y = weights.bmm(v).view(B, self.n_head, W, head).transpose(1, 2)
+        return self.proj(items.pack(y.reshape(B, W, C), wide=True))
 
     def _mask(self, T: int) -> torch.Tensor:
         """-inf above the diagonal: no position looks ahead."""
@@ -128,23 +144,14 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(shape)
         self.fc = nn.Linear(shape.n_embd, 4 * shape.n_embd, bias=gpt2)
         self.fc_proj = nn.Linear(4 * shape.n_embd, shape.n_embd, bias=gpt2)
-        self.activation = gelu_tanh if gpt2 else F.relu
+        # GPT-2's GELU is the tanh form, as makemore's
+        self.activation = partial(F.gelu, approximate="tanh") if gpt2 else F.relu
 
     def forward(
         self, x: torch.Tensor, drop: Callable[[torch.Tensor], torch.Tensor], **attention: object
     ) -> torch.Tensor:
         x = x + drop(self.attn(self.ln_1(x), drop=drop, **attention))
         return x + drop(self.fc_proj(self.activation(self.fc(self.ln_2(x)))))
-
-
-def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    """GPT-2's GELU, 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), written as x · sigmoid(2u):
-    the same function, and here faster than F.gelu's tanh form, forward and backward."""
-    return x * torch.sigmoid(x * (GELU_A + GELU_B * x * x))
-
-
-GELU_A = 2 * math.sqrt(2 / math.pi)
-GELU_B = GELU_A * 0.044715
 
 
 class RMSNorm(nn.Module):
