@@ -8,6 +8,7 @@ import io
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import Field, fields
 from typing import Any, NoReturn
 
@@ -16,14 +17,14 @@ import torch
 from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
 from engine.cli_output import UsageError, shown_name, strict_json
-from engine.config import FROM_TEXT, RunConfig
+from engine.config import FROM_TEXT, RunConfig, kind_words
 from engine.dataset import DatasetError, DataSize, visible
 from engine.families import DEFAULT, FAMILIES, NAMES, preset, preset_names
 from engine.families.base import Config
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure
 from engine.protocol import NameTrace
-from engine.sampling import SampleOptions, sample
+from engine.sampling import SAMPLING_HINTS, SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trace import trace
 from engine.train_command import train
@@ -60,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="go on when val stops improving (by default the run stops: see --patience)",
     )
-    train.add_argument("--samples", type=int, default=10, help="names to sample at the end")
+    train.add_argument(
+        "--samples", type=in_words(int), default=10, help="names to sample at the end"
+    )
     train.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
     train.add_argument(
         "--diagnostics",
@@ -72,17 +75,39 @@ def build_parser() -> argparse.ArgumentParser:
         "lr-find", help="sweep the learning rate on the model's first steps and suggest one"
     )
     _add_run_arguments(finder)
-    finder.add_argument("--sweep-steps", type=int, default=STEPS, help=f"rates (default {STEPS})")
+    finder.add_argument(
+        "--sweep-steps", type=in_words(int), default=STEPS, help=f"rates (default {STEPS})"
+    )
     finder.add_argument("--json", action="store_true", help="print one JSON line on stdout")
 
     samp = commands.add_parser("sample", help="sample names from a checkpoint")
-    samp.add_argument("--checkpoint", required=True, metavar="FILE")
-    samp.add_argument("-n", type=int, default=20, help="how many names (default 20)")
-    samp.add_argument("--temperature", type=finite, default=1.0)
-    samp.add_argument("--top-k", type=int)
-    samp.add_argument("--prefix", default="")
-    samp.add_argument("--max-length", type=int, default=32)
-    samp.add_argument("--seed", type=int, help="the same seed, the same names")
+    samp.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="FILE",
+        help="a run saved by train --save, or by s in the app",
+    )
+    samp.add_argument("-n", type=in_words(int), default=20, help="how many names (default 20)")
+    samp.add_argument(
+        "--temperature",
+        type=finite,
+        default=SampleOptions.temperature,
+        help=f"{SAMPLING_HINTS['temperature']} (default {SampleOptions.temperature:g})",
+    )
+    samp.add_argument(
+        "--top-k",
+        type=in_words(int),
+        help=SAMPLING_HINTS["top_k"].split(";")[0] + " (default: all)",
+    )
+    samp.add_argument("--prefix", default="", help=SAMPLING_HINTS["prefix"])
+    samp.add_argument(
+        "--max-length",
+        type=in_words(int),
+        default=SampleOptions.max_length,
+        help=f"characters per name at most, the prefix's included "
+        f"(default {SampleOptions.max_length})",
+    )
+    samp.add_argument("--seed", type=in_words(int), help="the same seed, the same names")
     samp.add_argument(
         "--greedy", action="store_true", help="the likeliest next letter each time: one name"
     )
@@ -93,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "score",
         help="trace names letter by letter: each next character's probability and -ln p",
     )
-    score.add_argument("names", nargs="+", metavar="NAME")
+    score.add_argument("names", nargs="+", metavar="NAME", help="the names to trace")
     score.add_argument(
         "--checkpoint",
         metavar="FILE",
@@ -109,10 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def finite(text: str) -> float:
     """A float flag: a number, never nan or inf (`--seconds nan` would never end)."""
-    value = float(text)
+    value = in_words(float)(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
     return value
+
+
+def in_words(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A FROM_TEXT converter for argparse: a bad value says what it must be, in words (not
+    "invalid _boolean value")."""
+
+    def convert(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {kind_words(kind)}, not {text!r}") from None
+
+    return convert
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,10 +164,12 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         + "; ".join(f"{f.name}: {', '.join(f.presets)}" for f in FAMILIES)
         + f" (a name two models share: the {DEFAULT}'s, unless --model names another)",
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument(
+        "--threads", type=in_words(int), default=1, help="torch threads (default 1)"
+    )
     for field in setting_fields():
         flag = "--" + field.name.replace("_", "-")
-        kind = finite if field.type == "float" else FROM_TEXT[field.type]
+        kind = finite if field.type == "float" else in_words(FROM_TEXT[field.type])
         choices = field.metadata.get("choices") or None
         hint = setting_help(field.name) or field.metadata.get("help") or None
         parser.add_argument(flag, type=kind, choices=choices, dest=field.name, help=hint)

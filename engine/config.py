@@ -83,7 +83,7 @@ class Settings:
             try:
                 converted[name] = kind(value)
             except (TypeError, ValueError):
-                raise ValueError(f"{name} must be {_article(kind)}, not {value!r}") from None
+                raise ValueError(f"{name} must be {kind_words(kind)}, not {value!r}") from None
         return replace(self, **converted)
 
     @classmethod
@@ -217,7 +217,13 @@ class RunConfig(Settings):
         help="val and samples from weights averaged over about 1/(1-average) steps: "
         "0.999 evens out a noisy run",
     )
-    eval_every: int = setting(0, 0, 1_000_000)  # steps between two val losses; 0: by the data
+    eval_every: int = setting(
+        0,
+        0,
+        1_000_000,
+        help="steps between two val losses; 0: by the size of val, so that measuring takes "
+        "about a twentieth of the time",
+    )
     # val losses without a new best before the run counts as overfitting, or, once the
     # schedule is done, as converged (Trainer.converged)
     patience: int = setting(
@@ -234,7 +240,11 @@ class RunConfig(Settings):
         rule="from 0 (no budget) to 1000000000",
         help="the run's budget: it pauses (train: ends) at this step; 0: no budget",
     )
-    fit_data: bool = False  # size the model and the schedule by the data (its family's rule)
+    fit_data: bool = setting(
+        False,
+        help="yes: the preset sizes the model and its schedule by the data (its family's "
+        "rule), as the default presets do",
+    )
     seed: int = setting(
         42,
         0,
@@ -297,5 +307,6 @@ def _boolean(value: object) -> bool:
 FROM_TEXT = {"int": int, "float": float, "str": str, "bool": _boolean}  # by a field's type
 
 
-def _article(kind: object) -> str:
+def kind_words(kind: object) -> str:
+    """What a value of this FROM_TEXT converter must be, in words."""
     return {int: "a whole number", float: "a number", str: "text", _boolean: "true or false"}[kind]

@@ -95,6 +95,19 @@ def test_bad_arguments_exit_2_with_one_error_line(capsys, argv):
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["train", "--fit-data", "maybe"], "--fit-data: must be true or false, not 'maybe'"),
+        (["train", "--steps", "ten"], "--steps: must be a whole number, not 'ten'"),
+        (["train", "--learning-rate", "fast"], "--learning-rate: must be a number, not 'fast'"),
+        (["sample", "--checkpoint", "x", "-n", "many"], "-n: must be a whole number, not 'many'"),
+    ],
+)
+def test_a_bad_value_is_told_what_it_must_be(capsys, argv, said):
+    assert said in run(capsys, *argv)[2]
+
+
 def test_sample_with_bad_options(capsys, tmp_path):
     save = tmp_path / "b.pt"
     assert run(capsys, "train", "--model", "bigram", "--save", str(save))[0] == 0
@@ -191,3 +204,18 @@ def test_a_flag_families_word_differently_says_each_wording(capsys):
     assert "mlp: characters of context it reads" in text
     assert "rnn, gru, bow, transformer: positions it reads at once" in text
     assert "0: the longest item and its end, up to 64" in text
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import argparse
+
+    from engine.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    silent = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, parser in commands.choices.items()
+        for action in parser._actions
+        if action.help is None
+    ]
+    assert silent == []
