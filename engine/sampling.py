@@ -15,6 +15,10 @@ from engine.protocol import Sample
 # The one temperature range: below 1 sharper and safer names, above 1 wilder ones.
 TEMPERATURE_MIN, TEMPERATURE_MAX = 0.1, 10.0
 TEMPERATURE_STEP = 0.1  # what + and - change it by
+# A name is cut at max_length characters; by default at twice the training split's longest
+# item, so that a list of long lines is not sampled as names: never below SHORTEST_CUT, never
+# above LONGEST_CUT.
+SHORTEST_CUT, LONGEST_CUT = 32, 1000
 
 
 SAMPLING_HINTS = {  # a line on each field of the sampling form
@@ -31,7 +35,7 @@ class SampleOptions:
     temperature: float = 1.0
     top_k: int | None = None  # draw only from the k likeliest next characters
     prefix: str = ""  # every name starts with this
-    max_length: int = 32  # characters per name at most (prefix included)
+    max_length: int = 0  # characters per name at most (prefix included); 0: by the data
     greedy: bool = False  # always the likeliest next character: one name, the likeliest path
     # Names drawn from this seed on (the lectures': 2147483647); set again, they come again
     seed: int | None = None
@@ -44,12 +48,23 @@ class SampleOptions:
             )
         if self.top_k is not None and self.top_k < 1:
             raise ValueError(f"top_k must be at least 1, not {self.top_k}")
-        if not 1 <= self.max_length <= 1000:
-            raise ValueError(f"max length must be from 1 to 1000, not {self.max_length}")
-        if len(self.prefix) >= self.max_length:
+        if not 0 <= self.max_length <= LONGEST_CUT:
+            raise ValueError(
+                f"max length must be from 1 to {LONGEST_CUT} (0: by the data), "
+                f"not {self.max_length}"
+            )
+        if self.max_length and len(self.prefix) >= self.max_length:
             raise ValueError("the prefix must be shorter than the maximum length")
         if self.seed is not None and not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, not {self.seed}")
+
+    def cut(self, dataset: Dataset) -> int:
+        """Characters a name may have, its prefix's included: max_length, or by the data."""
+        longest = dataset.train_size().longest_item
+        cut = self.max_length or min(LONGEST_CUT, max(SHORTEST_CUT, 2 * longest))
+        if len(self.prefix) >= cut:
+            raise ValueError(f"the prefix must be shorter than the maximum length ({cut})")
+        return cut
 
     def count(self, n: int) -> int:
         """How many names to draw when n are asked for: greedy makes the same one each time."""
@@ -114,23 +129,25 @@ def _generate(
     n: int,
     options: SampleOptions,
     generator: torch.Generator,
+    cut: int,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Yield (tokens, done, logprob) for all n names after each step, one batched draw a step."""
+    """Yield (tokens, done, logprob) for all n names after each step, one batched draw a step;
+    a name reaching `cut` characters ends there."""
     n = options.count(n)
     prefix = torch.tensor(dataset.vocab.encode(options.prefix), dtype=torch.long)
     # Window over one buffer: the context of step t is columns t .. t + block_size - 1.
     block = model.block_size
-    buffer = torch.full((n, block + options.max_length + 1), BOUNDARY, dtype=torch.long)
+    buffer = torch.full((n, block + cut + 1), BOUNDARY, dtype=torch.long)
     done = torch.zeros(n, dtype=torch.bool)
     logprob = torch.zeros(n, dtype=torch.float64)
     plain = options.temperature == 1.0 and options.top_k is None
     alive = torch.arange(n)  # only unfinished names are computed: most end within 8 letters
     next_logits = model.sampler(n)
-    for position in range(options.max_length + 1):
+    for position in range(cut + 1):
         logp = next_logits(buffer, alive, position).float().log_softmax(1)
         if position < len(prefix):
             nxt = prefix[position].expand(len(alive))
-        elif position == options.max_length:
+        elif position == cut:
             nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
         elif options.greedy:
             nxt = logp.argmax(1)
@@ -184,8 +201,9 @@ def sample(
     """n names at once: each step is one batched draw for all of them, not a loop over names."""
     options = options or SampleOptions()
     generator = generator or _generator(seed)
-    ((tokens, _, logprob),) = deque(_generate(model, dataset, n, options, generator), maxlen=1)
-    return _finish(dataset, tokens, logprob, options.max_length)
+    cut = options.cut(dataset)
+    ((tokens, _, logprob),) = deque(_generate(model, dataset, n, options, generator, cut), maxlen=1)
+    return _finish(dataset, tokens, logprob, cut)
 
 
 def stream(
@@ -199,12 +217,12 @@ def stream(
     """Yield a StreamState after each character, and the finished Samples last."""
     options = options or SampleOptions()
     generator = generator or _generator(seed)
-    decode = dataset.vocab.decode
-    for state in _generate(model, dataset, n, options, generator):
+    decode, cut = dataset.vocab.decode, options.cut(dataset)
+    for state in _generate(model, dataset, n, options, generator, cut):
         tokens, done, _ = state
         yield StreamState([decode(row) for row in tokens.tolist()], done.tolist())
     tokens, _, logprob = state
-    yield _finish(dataset, tokens, logprob, options.max_length)
+    yield _finish(dataset, tokens, logprob, cut)
 
 
 def _generator(seed: int | None) -> torch.Generator:
@@ -217,10 +235,10 @@ def _generator(seed: int | None) -> torch.Generator:
 
 
 def _finish(
-    dataset: Dataset, tokens: torch.Tensor, logprob: torch.Tensor, max_length: int
+    dataset: Dataset, tokens: torch.Tensor, logprob: torch.Tensor, cut: int
 ) -> list[Sample]:
     texts = [dataset.vocab.decode(row) for row in tokens.tolist()]
     return [
-        Sample(text, lp, dataset.tag(text), cut=len(text) >= max_length)
+        Sample(text, lp, dataset.tag(text), cut=len(text) >= cut)
         for text, lp in zip(texts, logprob.tolist(), strict=True)
     ]

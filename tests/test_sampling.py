@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from engine.dataset import Dataset
 from engine.families import preset
 from engine.sampling import Sample, SampleOptions, StreamState, sample, stream
 from engine.trainer import Trainer
@@ -107,3 +108,23 @@ def test_a_draw_follows_the_probabilities_and_never_takes_an_impossible_one():
     assert (_draw(one_left, generator) == 2).all()
     with pytest.raises(ValueError, match="no valid probabilities"):
         _draw(torch.tensor([[0.5, float("nan")]]), generator)
+
+
+def test_names_are_cut_by_the_data_unless_told(names):
+    """A list of long lines is not sampled as names: by default the cut is twice the longest
+    training item (at least 32); max_length sets it."""
+    rng = torch.Generator().manual_seed(0)
+    letters = torch.randint(0, 3, (40, 50), generator=rng).tolist()
+    long = Dataset.from_items(["".join("ab "[i] for i in line) for line in letters], "long")
+    counted = Trainer(long, preset("bigram"))
+    counted.run(10**6)
+    model = counted.model  # a line ends after 1 letter in 50
+    drawn = sample(model, long, 200, seed=1)
+    assert max(len(s.text) for s in drawn) == 2 * 50
+    assert all(s.cut == (len(s.text) == 100) for s in drawn)
+    assert any(s.cut for s in drawn) and not all(s.cut for s in drawn)
+    told = sample(model, long, 50, SampleOptions(max_length=40), seed=1)
+    assert max(len(s.text) for s in told) == 40
+    assert SampleOptions().cut(names) == 32  # names: at most 15 letters
+    with pytest.raises(ValueError, match=r"shorter than the maximum length \(100\)"):
+        sample(model, long, 1, SampleOptions(prefix="ab" * 50))
