@@ -60,7 +60,7 @@ def test_help_screen(snap_compare, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_quit_asks_about_a_run_not_saved(snap_compare, size):
-    status = next(r for r in RECORDED["mlp"] if isinstance(r, StatusView))
+    status = next(r for r in RECORDED["mlp"] if isinstance(r, StatusView) and r.model == "mlp")
     unsaved = replace(status, step=3000, unsaved="the mlp's 3,000 steps (1 min 4 s of training)")
 
     async def run_before(pilot):
