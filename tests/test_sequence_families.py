@@ -17,6 +17,7 @@ from engine.families import family
 from engine.families.sequence import StepModel
 from engine.inside import inside_view
 from engine.lesson import STEPS, Guide
+from engine.protocol import InsideView
 from engine.sampling import SampleOptions, sample
 from engine.session import Session
 from engine.trainer import Trainer
@@ -154,6 +155,21 @@ def test_each_letter_of_a_head_keeps_its_two_columns_whatever_its_width():
     for letter, row in zip(letters[:4], rows, strict=False):
         assert row.plain.startswith(letter) and cell_len(row.plain[: len(letter)]) <= 2
     assert rows[3].plain[1:].split() == ["3"] * 4  # after 中 (two columns): a quarter each
+
+
+def test_a_name_too_long_for_the_width_shows_its_first_letters_in_whole_rows():
+    """At 80 columns a head of 64 letters wrapped its header and rows onto the next line,
+    out of line; now it shows the first letters that fit, and says so."""
+    letters = ["."] + list("ab" * 32)
+    weights = [[1 / (t + 1)] * (t + 1) + [0.0] * (len(letters) - t - 1) for t in range(65)]
+    view = InsideView("transformer", 3, "ab" * 32, letters, attention=[[weights]], cut=0)
+    lines = attention_text(view, 72).plain.splitlines()
+    assert lines[0] == "Its first 35 letters of 65: a wider terminal shows more."
+    head = lines[lines.index(next(line for line in lines if line.startswith("layer 1"))) :]
+    assert all(len(line.rstrip()) <= 72 for line in head)
+    assert head[1].split() == letters[:35] and not head[2 + 35].strip()
+    assert head[2 + 34].split()[1:] == ["0"] * 35  # the 35th letter's row, whole: 1/35 each
+    assert attention_text(view, 140).plain.startswith("layer 1")  # all 65 fit
 
 
 @pytest.mark.parametrize("model", STEP_FAMILIES)

@@ -60,11 +60,20 @@ def head_lines(letters: list[str], weights: list[list[float]], title: str) -> li
 
 
 def attention_text(view: InsideView, width: int) -> Text:
-    """Every layer, its heads side by side as many as fit in `width` columns."""
+    """Every layer, its heads side by side as many as fit in `width` columns. Of a name too
+    long for one head to fit, the first letters: a letter looks back only, so their rows
+    are whole."""
+    shown = min(len(view.letters), max(1, (width - 2) // 2))
     text = Text()
+    if shown < len(view.letters):
+        text.append(
+            f"Its first {shown} letters of {len(view.letters)}: a wider terminal shows more.\n\n",
+            style="italic",
+        )
+    letters = view.letters[:shown]
     for number, layer in enumerate(view.attention or [], 1):
         blocks = [
-            head_lines(view.letters, head, f"layer {number} · head {h}")
+            head_lines(letters, [row[:shown] for row in head[:shown]], f"layer {number} · head {h}")
             for h, head in enumerate(layer, 1)
         ]
         per_row = max(1, (width + 2) // (blocks[0][0].cell_len + 2))
