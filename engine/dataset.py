@@ -142,7 +142,7 @@ class Vocab:
         text = read_back(text, stoi)
         unknown = sorted({ch for ch in text if ch not in stoi})
         if unknown:
-            raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")
+            raise ValueError(f"characters not in the vocabulary: {', '.join(map(repr, unknown))}")
         return [stoi[ch] for ch in text]
 
     def shown(self, indices: list[int]) -> str:

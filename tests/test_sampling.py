@@ -78,8 +78,8 @@ def test_bad_options():
 
 
 def test_prefix_outside_the_vocabulary(trained, names):
-    with pytest.raises(ValueError, match="not in the vocabulary: 'Z'"):
-        sample(trained.model, names, 3, SampleOptions(prefix="Zed"))
+    with pytest.raises(ValueError, match="not in the vocabulary: '!', 'Z'$"):
+        sample(trained.model, names, 3, SampleOptions(prefix="Zed!"))
 
 
 def test_stream_grows_letter_by_letter_and_ends_with_the_samples(trained, names):
