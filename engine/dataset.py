@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import os
@@ -398,6 +399,32 @@ def _encode_some(
     return tokens.to(dtype), depth.clamp(max=DEPTH_MAX).to(torch.uint8)
 
 
+def _text(raw: bytes, name: str) -> str:
+    """UTF-8 (a BOM or not), or UTF-16 with its BOM, as Windows' Notepad saves "Unicode";
+    a DatasetError names a NUL (a binary file) or the first byte that is not text."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise DatasetError(f"{name}: not valid UTF-16 (at byte {error.start})") from None
+        if "\0" in text:
+            line = text.count("\n", 0, text.find("\0")) + 1
+            raise DatasetError(f"{name}: binary file (NUL character at line {line})")
+        return text
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise DatasetError(f"{name}: binary file (NUL byte at line {line}, byte {nul})")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DatasetError(
+            f"{name}: not UTF-8 (invalid byte 0x{raw[error.start]:02x} at line {line}, "
+            f"byte {error.start}); save it as UTF-8"
+        ) from None
+
+
 def load_dataset(path: str | Path, seed: int = 42, max_bytes: int = DEFAULT_MAX_BYTES) -> Dataset:
     """Read a UTF-8 file, one item per line; raise DatasetError with one clear line on bad input."""
     if not str(path).strip():
@@ -412,19 +439,7 @@ def load_dataset(path: str | Path, seed: int = 42, max_bytes: int = DEFAULT_MAX_
         raw = read_regular(path, max_bytes)
     except FileRefused as error:
         raise DatasetError(str(error)) from None
-    nul = raw.find(b"\0")
-    if nul >= 0:
-        line = raw.count(b"\n", 0, nul) + 1
-        raise DatasetError(f"{name}: binary file (NUL byte at line {line}, byte {nul})")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise DatasetError(
-            f"{name}: not UTF-8 (invalid byte 0x{raw[error.start]:02x} at line {line}, "
-            f"byte {error.start})"
-        ) from None
-    items = [line.strip() for line in text.splitlines()]
+    items = [line.strip() for line in _text(raw, name).splitlines()]
     items = [item for item in items if item]
     if not items:
         raise DatasetError(f"{name}: no items (the file is empty or has only blank lines)")

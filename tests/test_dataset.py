@@ -104,6 +104,8 @@ def test_boundary_never_clashes_with_a_character():
         (b"\n  \n\t\n", "no items"),
         (b"anna\nbob\n\xff\xfeoops\n", "not UTF-8 (invalid byte 0xff at line 3, byte 9)"),
         (b"anna\n\x00\x01\x02binary", "binary file (NUL byte at line 2"),
+        ("\ufeffanna\n\x00".encode("utf-16-le"), "binary file (NUL character at line 2)"),
+        (b"\xff\xfea\x00\x00\xd8", "not valid UTF-16 (at byte 4)"),
         (b"anna\nbob\ncarl\n", "3 items is too few"),
     ],
 )
@@ -115,6 +117,15 @@ def test_bad_files_get_one_clear_line(tmp_path, content, message):
         load_dataset(path)
     text = str(error.value)
     assert message in text and str(path) in text and "\n" not in text
+
+
+def test_utf16_with_its_bom_is_read_as_notepad_saves_unicode(tmp_path):
+    items = ["José", "Zoë", "Наталья", "中文", "anna", "bob", "carl", "dora", "emil", "fay"]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{encoding}.txt"
+        text = "\ufeff" + "\r\n".join(items) + "\r\n"
+        path.write_bytes(text.encode(encoding))
+        assert sorted(load_dataset(path).items) == sorted(items)
 
 
 def test_a_directory_and_a_file_too_large(tmp_path):
