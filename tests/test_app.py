@@ -248,6 +248,17 @@ def test_an_error_answer_and_a_note_are_shown():
     drive(scenario, RECORDED["start"], errors={Load: "missing.pt: no such checkpoint file"})
 
 
+def test_a_note_said_again_is_shown_once():
+    """Space twice on a counting model counted all again: the same note stood twice."""
+
+    async def scenario(app, pilot):
+        counted = "counted all 2,572 pairs of the 240 training items"
+        app.engine.play([Note("Saved."), Note(counted), Note(counted)])
+        await until(pilot, lambda: app.notes.shown() == ["Saved.", counted])
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_help_screen_and_escape():
     async def scenario(app, pilot):
         await pilot.press("question_mark")

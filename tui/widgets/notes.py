@@ -30,6 +30,8 @@ class NoteLines(Widget):
         self.display = False
 
     def add(self, text: str, severity: str, timeout: float) -> None:
+        for same in [n for n in self.notes if (n.text, n.severity) == (text, severity)]:
+            self._remove(same)  # said again: shown once, its time counted from now
         note = ShownNote(text, severity)
         note.timer = self.set_timer(timeout, lambda: self._remove(note))
         self.notes.append(note)
