@@ -59,8 +59,9 @@ class Items:
         real = idx != BOUNDARY
         real[:, 0] = True
         self.rows = None if bool(real.all()) else real.flatten().nonzero().squeeze(1)
-        wide = F.pad(real, (0, self.width - T))
-        self.wide_rows = self.rows if self.width == T else wide.flatten().nonzero().squeeze(1)
+        self.wide_rows = self.rows
+        if self.width > T:
+            self.wide_rows = F.pad(real, (0, self.width - T)).flatten().nonzero().squeeze(1)
 
     def pack(self, x: torch.Tensor, wide: bool = False) -> torch.Tensor:
         """(B, T, k), or with `wide` (B, width, k), to the real positions' (N, k)."""
