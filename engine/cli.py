@@ -24,7 +24,7 @@ from engine.families.base import Config
 from engine.lr_finder import HIGHEST, LOWEST, RULE, STEPS, LearningRateFinder
 from engine.memory import allocation_failure
 from engine.protocol import NameTrace
-from engine.sampling import SAMPLING_HINTS, SHORTEST_CUT, SampleOptions, sample
+from engine.sampling import SAMPLING_HINTS, SampleOptions, sample
 from engine.sources import NAMES_URL, fetch_names, open_dataset
 from engine.trace import trace
 from engine.train_command import train
@@ -104,8 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-length",
         type=in_words(int),
         default=SampleOptions.max_length,
-        help="characters per name at most, the prefix's included (default: twice the "
-        f"longest training item, at least {SHORTEST_CUT})",
+        help=SAMPLING_HINTS["max_length"],
     )
     samp.add_argument("--seed", type=in_words(int), help="the same seed, the same names")
     samp.add_argument(

@@ -25,6 +25,8 @@ SAMPLING_HINTS = {  # a line on each field of the sampling form
     "temperature": "divides the logits: below 1 sharper and safer names, above 1 wilder ones",
     "top_k": "draw only from the k likeliest next characters; empty: from all of them",
     "prefix": "every name starts with these characters",
+    "max_length": "characters a name may have, its prefix's included; none given: twice the "
+    f"training split's longest item, at least {SHORTEST_CUT}",
     "greedy": "yes: always the likeliest next character (one name per prefix); no: drawn",
     "seed": "the same seed draws the same names again; empty: new names each time",
 }
@@ -50,8 +52,7 @@ class SampleOptions:
             raise ValueError(f"top_k must be at least 1, not {self.top_k}")
         if not 0 <= self.max_length <= LONGEST_CUT:
             raise ValueError(
-                f"max length must be from 1 to {LONGEST_CUT} (0: by the data), "
-                f"not {self.max_length}"
+                f"max_length must be from 1 to {LONGEST_CUT}, or none given, not {self.max_length}"
             )
         if self.max_length and len(self.prefix) >= self.max_length:
             raise ValueError("the prefix must be shorter than the maximum length")
@@ -76,6 +77,7 @@ class SampleOptions:
             "temperature": f"{self.temperature:g}",
             "top_k": "" if self.top_k is None else str(self.top_k),
             "prefix": self.prefix,
+            "max_length": str(self.max_length or ""),
             "greedy": "yes" if self.greedy else "no",
             "seed": "" if self.seed is None else str(self.seed),
         }
@@ -89,21 +91,21 @@ class SampleOptions:
             raise ValueError(
                 f"temperature must be a number, not {merged['temperature']!r}"
             ) from None
-        top_k_text, seed_text = merged["top_k"].strip(), merged["seed"].strip()
-        if top_k_text and not top_k_text.isdigit():
-            raise ValueError(f"top_k must be a whole number or empty, not {top_k_text!r}")
-        if seed_text and not seed_text.isdigit():
-            raise ValueError(f"seed must be a whole number or empty, not {seed_text!r}")
+        numbers = {k: merged[k].strip() for k in ("top_k", "max_length", "seed")}
+        for key, text in numbers.items():
+            if text and not text.isdigit():
+                raise ValueError(f"{key} must be a whole number or empty, not {text!r}")
         greedy = merged["greedy"].strip().lower()
         if greedy not in ("yes", "no"):
             raise ValueError(f"greedy must be yes or no, not {greedy!r}")
         return replace(
             self,
             temperature=temperature,
-            top_k=int(top_k_text) if top_k_text else None,
+            top_k=int(numbers["top_k"]) if numbers["top_k"] else None,
             prefix=merged["prefix"],
+            max_length=int(numbers["max_length"] or 0),
             greedy=greedy == "yes",
-            seed=int(seed_text) if seed_text else None,
+            seed=int(numbers["seed"]) if numbers["seed"] else None,
         )
 
     def nudged(self, up: bool) -> SampleOptions:

@@ -129,6 +129,7 @@ def test_the_forms_offer_what_applies_to_the_model(session):
         "temperature": "1",
         "top_k": "",
         "prefix": "",
+        "max_length": "",
         "greedy": "no",
         "seed": "",
     }
@@ -162,12 +163,19 @@ def test_sampling_options_from_text(session):
         ({"temperature": "0"}, "temperature must be from 0.1 to 10"),
         ({"top_k": "0"}, "top_k must be at least 1"),
         ({"top_k": "3.5"}, "top_k must be a whole number"),
+        ({"max_length": "long"}, "max_length must be a whole number or empty"),
+        ({"max_length": "2000"}, "max_length must be from 1 to 1000, or none given"),
+        ({"max_length": "2"}, "the prefix must be shorter than the maximum length"),
     ]:
         with pytest.raises(ValueError, match=error):
             session.set_sampling(values)
     assert (session.options.top_k, session.options.prefix) == (3, "ma")  # unchanged
     session.set_sampling({"top_k": ""})
     assert session.options.top_k is None
+    session.set_sampling({"max_length": "12", "prefix": ""})
+    assert session.options.cut(session.dataset) == 12
+    session.set_sampling({"max_length": ""})  # none given: by the data
+    assert session.options.max_length == 0 and session.options.cut(session.dataset) == 32
 
 
 def test_the_temperature_stays_in_its_one_range(session):
