@@ -241,7 +241,7 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         raise UsageError("--threads must be from 1 to 256")
     torch.set_num_threads(args.threads)
     dataset = open_dataset(args.data, seed=args.seed if args.seed is not None else 42)
-    return Trainer(dataset, config_from_args(args, dataset.train_size()))
+    return Trainer(dataset, config_from_args(args, dataset.train_size))
 
 
 def _find_learning_rate(args: argparse.Namespace) -> int:

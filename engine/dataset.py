@@ -222,6 +222,7 @@ class Dataset:
             self._examples[split] = _encode(self.items_of(split), self.vocab)
         return self._examples[split]
 
+    @functools.cached_property
     def train_size(self) -> DataSize:
         """What sizing a model reads of the training split (Config.for_data)."""
         train = self.splits["train"]

@@ -54,14 +54,13 @@ class SampleOptions:
             raise ValueError(
                 f"max_length must be from 1 to {LONGEST_CUT}, or none given, not {self.max_length}"
             )
-        if self.max_length and len(self.prefix) >= self.max_length:
-            raise ValueError("the prefix must be shorter than the maximum length")
         if self.seed is not None and not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, not {self.seed}")
 
     def cut(self, dataset: Dataset) -> int:
-        """Characters a name may have, its prefix's included: max_length, or by the data."""
-        longest = dataset.train_size().longest_item
+        """Characters a name may have, its prefix's included: max_length, or by the data; a
+        ValueError if the prefix leaves no room."""
+        longest = dataset.train_size.longest_item
         cut = self.max_length or min(LONGEST_CUT, max(SHORTEST_CUT, 2 * longest))
         if len(self.prefix) >= cut:
             raise ValueError(f"the prefix must be shorter than the maximum length ({cut})")

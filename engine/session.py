@@ -228,6 +228,7 @@ class Session:
         nothing."""
         options = self.options.with_text(values)
         self.dataset.vocab.encode(options.prefix)
+        options.cut(self.dataset)  # a prefix as long as the cut is refused here, not at g
         self.options = options
         if options.seed is not None:  # the names from this seed on, again
             self._seeded = torch.Generator().manual_seed(options.seed)

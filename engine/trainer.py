@@ -61,7 +61,7 @@ class Trainer:
 
     def __init__(self, dataset: Dataset, config: Config) -> None:
         self.dataset = dataset
-        self.data_size = dataset.train_size()
+        self.data_size = dataset.train_size
         self.config = config.for_data(self.data_size).for_vocab(dataset.vocab.size)
         needed = self.config.memory_needed(dataset.vocab.size, self.train_examples)
         available = available_memory()
