@@ -104,6 +104,9 @@ class EngineClient:
         resource_tracker.ensure_running()
         self._connection, self._child_connection = self._context.Pipe()
         self._process: multiprocessing.process.BaseProcess | None = None
+        # Set once reports() has reaped the engine: the one thread that calls waitpid, as two
+        # at once race and the loser reads no exit code.
+        self._ended = threading.Event()
         # Every request sent is answered and the app has drawn what it changed: tests and
         # scripts wait on it, never on a clock.
         self.idle = threading.Event()
@@ -236,6 +239,7 @@ class EngineClient:
                 self._child_connection.close()  # once the engine has gone, reads meet EOF
             yield from self._read(self._connection)
             self._process.join()
+            self._ended.set()
             if not self.stopped and self._process.exitcode != 0:
                 yield Note(self._obituary(self._process.exitcode, log), "error")
         finally:
@@ -269,9 +273,8 @@ class EngineClient:
 
     def wait(self, timeout: float) -> int | None:
         """The engine's exit code once it has ended; None if it still runs after `timeout`."""
-        if self._process is None:
+        if self._process is None or not self._ended.wait(timeout):
             return None
-        self._process.join(timeout)
         return self._process.exitcode
 
     def autosave_age(self) -> float | None:
@@ -303,10 +306,8 @@ class EngineClient:
         if process is not None and process.pid is not None:
             with suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGTERM)  # cancels a step under way
-            threading.Thread(target=self._reap, args=(process,), daemon=True).start()
+            threading.Thread(target=self._kill_late, args=(process,), daemon=True).start()
 
-    @staticmethod
-    def _reap(process: multiprocessing.process.BaseProcess) -> None:
-        process.join(QUIT_SECONDS)
-        if process.exitcode is None:
+    def _kill_late(self, process: multiprocessing.process.BaseProcess) -> None:
+        if not self._ended.wait(QUIT_SECONDS):
             process.kill()
