@@ -104,7 +104,7 @@ def _zeros(session: Session) -> str:
     counts = _bigram_counts(session)
     if counts is None:
         return "not counted yet"
-    return f"{_pair(session, '.', 'a')}; {int((counts == 0).sum())} pairs are 0"
+    return f"{_pair(session, '.', 'a')}; {int((counts == 0).sum()):,} pairs are 0"
 
 
 def _smoothed(session: Session) -> str:
@@ -127,16 +127,21 @@ def _probabilities(session: Session) -> str:
     return f"{start}{tiny} cells below .001, shown <.001"
 
 
-def _names_of(model: str, shown: int = 10) -> Measure:
-    """The names drawn last, `shown` of them (the mean length is of ten)."""
+def _names_of(model: str, shown: int = 10, learns: bool = False) -> Measure:
+    """The names drawn last, `shown` of them (the mean length is of ten); a model that
+    `learns` and has not yet trained says so, as its names are its random weights'."""
 
     def names(session: Session) -> str:
-        made = [m.sample.text for m in session.names if m.model == model][:10]
-        if not made:
+        last = [m for m in session.names if m.model == model][:10]
+        if not last:
             return "press g for names"
+        made = [m.sample.text for m in last]
         mean = sum(len(n) for n in made) / len(made)
         more = ", …" if len(made) > shown else ""
-        return f"{', '.join(list(reversed(made))[:shown])}{more} (mean length {mean:.1f})"
+        random = learns and not last[0].step
+        shown_names = ", ".join(list(reversed(made))[:shown])
+        before = "untrained, so random: " if random else ""
+        return f"{before}{shown_names}{more} (mean length {mean:.1f})"
 
     return names
 
@@ -431,7 +436,7 @@ STEPS = (
         "sampling the net",
         "The same loop as the bigram's, the context moving on by one character each time.",
         "dal, masty, hmit, nakeyuru, …",
-        _names_of("mlp"),
+        _names_of("mlp", learns=True),
         "g draws more names",
         Setup("mlp", POST_NET, names=10, panel="names"),
     ),

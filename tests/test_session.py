@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 from recording import load, record, record_all
+from test_seed_lessons import NAMES300
 
 from engine.commands import (
     FindLearningRate,
@@ -24,6 +26,7 @@ from engine.commands import (
 from engine.errors import AskFirst
 from engine.families import NAMES
 from engine.families.base import Config
+from engine.lesson import STEPS, Guide
 from engine.loop import COUNT_STEP_SECONDS
 from engine.protocol import (
     Answer,
@@ -479,3 +482,19 @@ def test_runs_compared_side_by_side_each_labelled_also_from_the_file(session):
     session.compare_runs(())
     view = next(v for v in session.views(False, None) if isinstance(v, LossView))
     assert not view.compared and view.models[0] == "bigram"
+
+
+def test_the_lessons_net_names_say_when_they_are_an_untrained_nets():
+    """A learner who skips the training step meets the names of random weights: it says so."""
+    session = Session.open(str(NAMES300))
+    guide = Guide()
+    sampling = next(i for i, step in enumerate(STEPS) if step.title == "sampling the net")
+
+    def names_drawn_at(move: int) -> str:
+        list(session.stream_names(guide.go(session, move)))
+        return guide.view(session).ours
+
+    assert names_drawn_at(sampling).startswith("untrained, so random: ")
+    guide.go(session, -1)
+    session.train(5)
+    assert re.fullmatch(r"\w+(, \w+)* \(mean length [\d.]+\)", names_drawn_at(1))
