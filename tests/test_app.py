@@ -41,6 +41,7 @@ from engine.commands import (
 )
 from engine.protocol import DiagnosticsView, EmbeddingView, Names, Note, RateSweepView, Sample
 from tui.keys import BINDINGS, UNLISTED
+from tui.screens.form import FOCUS_MARK
 from tui.screens.help import shown_key
 
 RECORDED = load()
@@ -200,6 +201,24 @@ def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
         await settle(pilot)
         sent = app.engine.sent[-1].values
         assert sent["preset"] == "lecture" and sent["activation"] == "relu"
+
+    drive(scenario, RECORDED["mlp"])
+
+
+def test_the_arrows_walk_the_forms_fields_as_tab_does():
+    """Down and Up move between the fields, never scroll the form away from the one in focus."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "e")
+        form = app.screen
+        names = list(form.view.values)
+        await pilot.press(*["down"] * 4, *"30")
+        assert form.focused.id == f"field-{names[4]}"
+        assert form.query_one(f"#label-{names[4]}").content.startswith(FOCUS_MARK)
+        await pilot.press("up")
+        assert form.focused.id == f"field-{names[3]}"
+        await pilot.press("up", "up", "up", "up")  # past the first: the last, as shift+tab
+        assert form.focused.id == f"field-{names[-1]}"
 
     drive(scenario, RECORDED["mlp"])
 

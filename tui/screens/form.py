@@ -1,5 +1,5 @@
-"""A small form: one field per value, a value of a few picked with ←/→, a line on the field in
-focus. The engine checks what was sent: its answer either closes the form or shows why
+"""A small form: one field per value, ↑/↓ (or Tab) from one to the next, a value of a few picked
+with ←/→, a line on the field in focus. The engine checks what was sent: its answer either closes the form or shows why
 nothing changed."""
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ class FormScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "submit", "Apply", show=False),  # an Input sends its own Submitted
+        # Before the fields' scroll, which would take them to scroll the form, not move on
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(self, view: FormView, submit: Submit, field: str = "") -> None:
