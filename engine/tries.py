@@ -24,8 +24,8 @@ TRIES = (
     Try(
         "minibatches of 32, 30,000 steps",
         {"batch_size": "32", "steps": "30000"},
-        "a step on 32 examples is noisy but thousands of times cheaper than one on all of "
-        "them: 30,000 take seconds where 1,000 full ones take minutes, and pass the bigram",
+        "a step on 32 examples is noisy but cheap: 30,000 of them take about as long as the "
+        "post's 1,000 steps on every example, and pass the bigram where those do not",
     ),
     Try(
         "tanh, with scaled init",
