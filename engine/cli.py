@@ -117,7 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         "score",
         help="trace names letter by letter: each next character's probability and -ln p",
     )
-    score.add_argument("names", nargs="+", metavar="NAME", help="the names to trace")
+    score.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="the names to trace; - reads them from standard input, one a line",
+    )
     score.add_argument(
         "--checkpoint",
         metavar="FILE",
@@ -306,13 +311,21 @@ def _score(args: argparse.Namespace) -> int:
             while trainer.stopped is None:
                 trainer.run(1_000)
     traced = []
-    for name in args.names:
+    for name in (n for arg in args.names for n in (_stdin_lines() if arg == "-" else [arg])):
         try:
             traced.append((name, [trace(t, name) for t in trainers]))
         except ValueError as error:
             raise ValueError(f"{name!r}: {error}") from None
+    if not traced:
+        raise UsageError("no names on standard input")
+    # Over several names, each model's loss on them all: -ln p per character predicted
+    letters = sum(len(ts[0].letters) for _, ts in traced)
+    overall = [sum(ts[i].total for _, ts in traced) / letters for i in range(len(trainers))]
     if args.json:
-        print(strict_json({"names": [_trace_record(n, ts) for n, ts in traced]}))
+        record = {"names": [_trace_record(n, ts) for n, ts in traced]}
+        if len(traced) > 1:
+            record["overall"] = {"names": len(traced), "letters": letters, "means": overall}
+        print(strict_json(record))
         return 0
     for name, traces in traced:
         print(f"{shown_name(name)}")
@@ -326,7 +339,19 @@ def _score(args: argparse.Namespace) -> int:
             print(f"  {label:<12}{cells}")
         print(f"  {'sum':<12}" + "".join(f"{t.total:>18.3f}" for t in traces))
         print(f"  {'mean':<12}" + "".join(f"{t.mean:>18.4f}" for t in traces))
+    if len(traced) > 1:
+        print(f"{len(traced):,} names, {letters:,} characters to predict")
+        print(f"  {'mean':<12}" + "".join(f"{m:>18.4f}" for m in overall))
     return 0
+
+
+def _stdin_lines() -> list[str]:
+    """The names piped in, one a line, as a dataset's items are (stripped, blanks skipped)."""
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"standard input is not UTF-8 (byte {error.start + 1})") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _trace_record(name: str, traces: list[NameTrace]) -> dict[str, object]:

@@ -331,7 +331,13 @@ class Trainer:
             items = self.dataset.describe_items(self.counted_split)
             text = self.family.counted(self.tokens_seen, items)
             self.stopped = Stop(StopReason.COUNTED, text)
+            if self.model.fits_on_val:  # counted, it is fit, whether or not val is measured
+                self._fit_on_val()
         return self.model.loss_sum(x, y) / len(y)
+
+    def _fit_on_val(self) -> None:
+        rows = slice(self.evaluated_examples("val"))
+        self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
 
     @property
     def eval_every(self) -> int:
@@ -358,8 +364,7 @@ class Trainer:
     ) -> Chunked[dict[str, float]]:
         """evaluate() a chunk of examples at a time, of `model` (the averaged weights)."""
         if self.model.fits_on_val and "val" in splits:
-            rows = slice(self.evaluated_examples("val"))
-            self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
+            self._fit_on_val()
         losses = {}
         for split in splits:
             losses[split] = yield from self.split_loss_chunks(split, model)

@@ -5,12 +5,14 @@ too, and a character outside the vocabulary is one line, not a crash."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 
 import pytest
 from test_cli import NAMES300, run
 
+from engine.dataset import load_dataset
 from engine.evaluation import finish, split_loss_chunks
 from engine.families import preset
 from engine.trace import trace
@@ -127,3 +129,27 @@ def test_score_without_a_checkpoint_uses_the_counting_models_and_refuses_a_stray
     code, out, err = run(capsys, "score", "emma", "zoë", "--data", str(NAMES300))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: 'zoë'") and "ë" in err
+
+
+def test_score_reads_names_from_standard_input_and_gives_their_loss_over_all(capsys, monkeypatch):
+    """`score -` takes the names piped in; over the test split, the loss it gives every
+    counting model is that model's test loss (the ngram's mix fit on val, as when trained)."""
+    dataset = load_dataset(str(NAMES300))
+    piped = "\n\n".join(dataset.items_of("test")) + "\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(piped.encode())))
+    code, out, _ = run(capsys, "score", "-", "--data", str(NAMES300), "--json")
+    assert code == 0
+    scored = json.loads(out)
+    assert [s["name"] for s in scored["names"]] == list(dataset.items_of("test"))
+    models = [m["model"] for m in scored["names"][0]["models"]]
+    overall = dict(zip(models, scored["overall"]["means"], strict=True))
+    for model in ("bigram", "ngram"):
+        trainer = Trainer(dataset, preset("", model))
+        while trainer.stopped is None:
+            trainer.run(1_000)
+        # as `train` reports it: val first, on which the ngram fits its mix
+        test = trainer.evaluate(("val", "test"))["test"]
+        assert overall[model] == pytest.approx(test, rel=1e-6)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\n\n")))
+    code, _, err = run(capsys, "score", "-", "--data", str(NAMES300))
+    assert code == 2 and err == "error: no names on standard input\n"
