@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -46,7 +47,7 @@ class SampleOptions:
         if not TEMPERATURE_MIN <= self.temperature <= TEMPERATURE_MAX:
             raise ValueError(
                 f"temperature must be from {TEMPERATURE_MIN:g} to {TEMPERATURE_MAX:g}, "
-                f"not {self.temperature!r}"
+                f"not {self.temperature:g}"
             )
         if self.top_k is not None and self.top_k < 1:
             raise ValueError(f"top_k must be at least 1, not {self.top_k}")
@@ -92,7 +93,7 @@ class SampleOptions:
             ) from None
         numbers = {k: merged[k].strip() for k in ("top_k", "max_length", "seed")}
         for key, text in numbers.items():
-            if text and not text.isdigit():
+            if text and not re.fullmatch(r"-?\d+", text):  # -3 too: the range then says why
                 raise ValueError(f"{key} must be a whole number or empty, not {text!r}")
         greedy = merged["greedy"].strip().lower()
         if greedy not in ("yes", "no"):

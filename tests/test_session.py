@@ -163,7 +163,9 @@ def test_sampling_options_from_text(session):
     for values, error in [
         ({"prefix": "Zed"}, "not in the vocabulary"),
         ({"temperature": "hot"}, "temperature must be a number"),
-        ({"temperature": "0"}, "temperature must be from 0.1 to 10"),
+        ({"temperature": "0"}, "temperature must be from 0.1 to 10, not 0"),
+        ({"top_k": "-3"}, "top_k must be at least 1, not -3"),
+        ({"top_k": "²"}, "top_k must be a whole number or empty, not '²'"),
         ({"top_k": "0"}, "top_k must be at least 1"),
         ({"top_k": "3.5"}, "top_k must be a whole number"),
         ({"max_length": "long"}, "max_length must be a whole number or empty"),
