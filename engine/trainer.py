@@ -98,6 +98,7 @@ class Trainer:
         self.step = 0
         self.tokens_seen = 0
         self.items_seen = 0  # a counting model consumes the training items in order
+        self._fitted_on: int | None = None  # tokens_seen when an ngram last fit its mix on val
         self.last_loss = math.nan
         self.initial_loss: float | None = None  # the first batch's, before any step
         self.train_history = LossHistory()
@@ -157,6 +158,7 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.step, self.tokens_seen = state["step"], state["tokens_seen"]
+        self._fitted_on = None
         self.items_seen, self.last_loss = state["items_seen"], state["last_loss"]
         self.initial_loss = state.get("initial_loss")
         self.stopped = self._saved_stop(state)
@@ -336,8 +338,11 @@ class Trainer:
         return self.model.loss_sum(x, y) / len(y)
 
     def _fit_on_val(self) -> None:
+        if self._fitted_on == self.tokens_seen:  # on these counts already: the same fit again
+            return
         rows = slice(self.evaluated_examples("val"))
         self.model.fit(*self.dataset.examples("val").batch(rows, self.model.block_size))
+        self._fitted_on = self.tokens_seen
 
     @property
     def eval_every(self) -> int:
