@@ -482,8 +482,28 @@ def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
         assert all(loss in shown for loss in ("2.0213", "2.1744", "2.5097", "2.0275", "2.5188"))
         if size[0] >= 80:  # at 64 the changes start at the edge, one scroll away
             assert "n_embd=24" in shown and "…" in shown  # its changes, cut
+        if size[0] >= 160:  # where there is room, past them the parameters whole
+            assert "23,253" in shown
 
     drive(scenario, RECORDED["start"], size=size)
+
+
+def test_a_runs_table_longer_than_the_screen_keeps_every_column_but_the_datas_whole():
+    """Its scrollbar takes its room from the changes, not from the parameters."""
+    from dataclasses import replace
+
+    many = {"n_embd": "24", "n_hidden": "300", "learning_rate": "0.05", "dropout": "0.2"}
+    first, second, third = THREE_RUNS.rows
+    rows = [replace(first, changes=many), second, *(replace(third, id=str(i)) for i in range(60))]
+
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        app.engine.play([replace(THREE_RUNS, rows=rows)])
+        await settle(pilot)
+        assert app.screen.table.scrollable_content_region.height < len(rows)  # it scrolls
+        assert "23,253" in app.export_screenshot()
+
+    drive(scenario, RECORDED["start"], size=(100, 30))
 
 
 @pytest.mark.parametrize("answer", ["y", "n"])

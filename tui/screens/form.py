@@ -1,6 +1,6 @@
 """A small form: one field per value, ↑/↓ (or Tab) from one to the next, a value of a few picked
-with ←/→, a line on the field in focus. The engine checks what was sent: its answer either closes the form or shows why
-nothing changed."""
+with ←/→, a line on the field in focus. The engine checks what was sent: its answer either
+closes the form or shows why nothing changed."""
 
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ COLUMNS = (
 )
 
 
+CHOSEN_COLUMN = 0
 CHANGES = COLUMNS.index("changes")
 CHANGES_LEAST = 12  # cells a row's changes keep however narrow the screen
 
@@ -45,8 +46,9 @@ def fit_changes(rows: list[tuple[Text, ...]], width: int) -> list[tuple[Text, ..
     others = sum(
         max([cell_len(label), *(row[i].cell_len for row in rows)]) + 2  # a cell's padding
         for i, label in enumerate(COLUMNS[:-1])
-        if i != CHANGES
+        if i not in (CHOSEN_COLUMN, CHANGES)
     )
+    others += len(CHOSEN) + 2  # its width, fixed
     room = max(CHANGES_LEAST, width - others - 2)
     return [
         (
@@ -124,7 +126,7 @@ class RunsScreen(ViewScreen[RunsView]):
     def on_mount(self) -> None:
         # Before ViewScreen's on_mount draws (Textual calls both); the chosen column is empty
         # at first, so it is sized here
-        self.table.add_column("", width=1)
+        self.table.add_column("", width=len(CHOSEN))
         self.table.add_columns(*COLUMNS[1:])
 
     def draw(self, view: RunsView) -> None:
@@ -133,9 +135,9 @@ class RunsScreen(ViewScreen[RunsView]):
         if not self.table.size.width:  # not laid out yet: the room is known once it is
             self.call_after_refresh(self.draw, view)
             return
-        rows = fit_changes(
-            [cells(r, r.id in self.chosen) for r in view.rows], self.table.size.width
-        )
+        # The vertical scrollbar's room is kept whether or not there are rows enough for it
+        width = self.table.size.width - self.table.styles.scrollbar_size_vertical
+        rows = fit_changes([cells(r, r.id in self.chosen) for r in view.rows], width)
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
