@@ -266,7 +266,8 @@ class TransformerFamily(SequenceFamily):
             makemore_run(average=AVERAGE),
         ),
         "microgpt": Preset(
-            "Karpathy's microgpt: one layer, 16 wide, 4 heads, one name a step, 1,000 steps",
+            "Karpathy's microgpt: one layer, 16 wide, 4 heads, one name a step, 1,000 steps; "
+            "it draws its names at temperature 0.5 (here: p, or -)",
             TransformerShape(block_size=16, n_layer=1, n_embd=16, variant="microgpt"),
             makemore_run(
                 batch_size=1,
