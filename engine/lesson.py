@@ -138,9 +138,9 @@ def _names_of(model: str, shown: int = 10, learns: bool = False) -> Measure:
         made = [m.sample.text for m in last]
         mean = sum(len(n) for n in made) / len(made)
         more = ", …" if len(made) > shown else ""
-        random = learns and not last[0].step
+        untrained = learns and not last[0].step
         shown_names = ", ".join(list(reversed(made))[:shown])
-        before = "untrained, so random: " if random else ""
+        before = "untrained, so random: " if untrained else ""
         return f"{before}{shown_names}{more} (mean length {mean:.1f})"
 
     return names

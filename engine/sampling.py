@@ -47,7 +47,7 @@ class SampleOptions:
         if not TEMPERATURE_MIN <= self.temperature <= TEMPERATURE_MAX:
             raise ValueError(
                 f"temperature must be from {TEMPERATURE_MIN:g} to {TEMPERATURE_MAX:g}, "
-                f"not {self.temperature:g}"
+                f"not {repr(self.temperature).removesuffix('.0')}"  # as typed: 0, 10.0000001
             )
         if self.top_k is not None and self.top_k < 1:
             raise ValueError(f"top_k must be at least 1, not {self.top_k}")

@@ -121,6 +121,8 @@ def test_ctrl_c_saves_the_best_weights_so_far(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As in a terminal's foreground: a shell's background job, the suite's, ignores Ctrl+C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stderr is not None and process.stdout is not None
     for line in process.stderr:  # the progress line: training has started
