@@ -295,8 +295,16 @@ class EngineLoop:
                     Note(f"Saved {session.active} at step {session.trainer.step:,} to {path}.")
                 )
             case Load(path):
+                data = session.dataset
                 warning = session.load_checkpoint(path)
                 self._clear_names()
+                if session.dataset is not data:
+                    self._report(
+                        Note(
+                            f"Opened {session.dataset.path}, the data this run was trained on; "
+                            f"the runs on {data.name} are kept (t)."
+                        )
+                    )
                 if warning:
                     self._report(Note(warning, "warning"))
                 self._report(

@@ -249,9 +249,17 @@ class Session:
         self.names.clear()
 
     def load_checkpoint(self, path: str) -> str | None:
-        """Load a run; returns a warning if it was trained on another version of the data."""
+        """Load a run; returns a warning if it was trained on another version of the data. A
+        run whose characters are not these data's brings its own data back where that file
+        still is (the runs so far are kept, as by open_dataset)."""
         state = checkpoint.read(path)
-        trainer = checkpoint.restore(state, self.dataset, path)
+        saved, dataset = state["dataset"], self.dataset
+        elsewhere = saved["path"] is not None and Path(saved["path"]).is_file()
+        if checkpoint.checkpoint_vocab(state) != dataset.vocab and elsewhere:
+            dataset = open_dataset(saved["path"], seed=saved["seed"])
+        trainer = checkpoint.restore(state, dataset, path)
+        if dataset is not self.dataset:
+            self._switch_to(dataset)
         self._replace(trainer)
         self._mark_saved(trainer)
         return checkpoint.dataset_warning(state, self.dataset)

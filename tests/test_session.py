@@ -10,6 +10,7 @@ import pytest
 from recording import load, record, record_all
 from test_seed_lessons import NAMES300
 
+from engine.checkpoint import CheckpointError
 from engine.commands import (
     FindLearningRate,
     Generate,
@@ -500,3 +501,25 @@ def test_the_lessons_net_names_say_when_they_are_an_untrained_nets():
     guide.go(session, -1)
     session.train(5)
     assert re.fullmatch(r"\w+(, \w+)* \(mean length [\d.]+\)", names_drawn_at(1))
+
+
+def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path):
+    """l on a run of another alphabet opens the file it was trained on, where that still is,
+    and keeps the runs so far; without that file it is refused, and nothing changes."""
+    cyrillic = str.maketrans("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопярстуввхыз")
+    russian = tmp_path / "ru.txt"
+    russian.write_text(NAMES300.read_text().translate(cyrillic), encoding="utf-8")
+    theirs = Session.open(str(russian))
+    theirs.train(3)
+    theirs.save_checkpoint(str(tmp_path / "ru.pt"))
+    session = Session.open(str(NAMES300))
+    session.train(2)
+    assert session.load_checkpoint(str(tmp_path / "ru.pt")) is None
+    assert session.dataset.path == str(russian) and session.trainer.step == 3
+    assert session.trainer.dataset is session.dataset
+    assert [r.steps for r in session.runs_view().rows if r.dataset == "names300.txt"] == [2]
+    russian.unlink()
+    session = Session.open(str(NAMES300))
+    with pytest.raises(CheckpointError, match="its vocabulary does not match names300.txt's"):
+        session.load_checkpoint(str(tmp_path / "ru.pt"))
+    assert session.dataset.name == "names300.txt"
