@@ -174,14 +174,21 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
 
 
 def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
-    """A line when the run was trained on another version of this file (its sha256 differs)."""
-    saved = state["dataset"].get("sha256")
-    if saved and saved != dataset.sha256:
+    """A line when the run was trained on other data (its sha256 differs): another file, or
+    another version of this one."""
+    saved = state["dataset"]
+    digest = saved.get("sha256")
+    if not digest or digest == dataset.sha256:
+        return None
+    if saved.get("path") != dataset.path:
         return (
-            f"{dataset.name} has changed since this run was saved (sha256 {saved[:12]}… then, "
-            f"{dataset.sha256[:12]}… now): its losses and tags are for other data"
+            f"this run was trained on {saved['name']}, not {dataset.name}: its losses so far "
+            "are on that data, and what it measures from now on is on these"
         )
-    return None
+    return (
+        f"{dataset.name} has changed since this run was saved (sha256 {digest[:12]}… then, "
+        f"{dataset.sha256[:12]}… now): its losses and tags are for other data"
+    )
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

@@ -348,3 +348,14 @@ def test_hostile_cases_end_in_one_error_line_within_bounded_memory(tmp_path, cas
     assert message in one_error(err) and "Traceback" not in err
     assert int(peak.read_text()) < 800 * 1024  # KiB: torch itself takes about 300 MiB
     assert victim.read_text() == "emma\nava\n" and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_run_of_another_file_says_so_not_that_the_file_changed(capsys, tmp_path):
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text(NAMES300.read_text())
+    second.write_text("\n".join(reversed(NAMES300.read_text().split())))  # same letters
+    saved = tmp_path / "run.pt"
+    assert run(capsys, *TRAIN[:2], str(first), *TRAIN[3:], "--save", str(saved))[0] == 0
+    code, _, err = run(capsys, "sample", "--checkpoint", str(saved), "--data", str(second))
+    assert code == 0 and "warning: this run was trained on first.txt, not second.txt" in err
+    assert "has changed" not in err
