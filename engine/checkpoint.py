@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from engine import files
 from engine.dataset import Dataset, Vocab, visible
 from engine.files import expand, write_atomic
 from engine.judge import StopReason
+from engine.sources import open_dataset
 from engine.trainer import Trainer
 
 FORMAT = "makemore-tui checkpoint"
@@ -189,6 +191,16 @@ def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
         f"{dataset.name} has changed since this run was saved (sha256 {digest[:12]}… then, "
         f"{dataset.sha256[:12]}… now): its losses and tags are for other data"
     )
+
+
+def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) -> Dataset:
+    """The data to restore a run on: `data`, else the file it was trained on, split as then."""
+    chosen = data or state["dataset"]["path"]
+    if chosen is None or not data and not os.path.lexists(chosen):
+        raise CheckpointError(
+            f"{path}: its dataset {chosen or '(none)'} is not there; name one with --data"
+        )
+    return open_dataset(chosen, seed=state["dataset"]["seed"])  # says what is wrong with it
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

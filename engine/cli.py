@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import Field, fields
@@ -287,12 +286,7 @@ def _find_learning_rate(args: argparse.Namespace) -> int:
 def _restored(path: str, data: str | None) -> Trainer:
     """A checkpoint's run, on `data` or on the dataset it was trained on."""
     state = checkpoint.read(path)
-    chosen = data or state["dataset"]["path"]
-    if chosen is None or not data and not os.path.lexists(chosen):
-        raise UsageError(
-            f"{path}: its dataset {chosen or '(none)'} is not there; name one with --data"
-        )
-    dataset = open_dataset(chosen, seed=state["dataset"]["seed"])  # says what is wrong with it
+    dataset = checkpoint.data_of(state, path, data)
     trainer = checkpoint.restore(state, dataset, path)
     warning = checkpoint.dataset_warning(state, dataset)
     if warning:

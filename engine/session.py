@@ -114,8 +114,7 @@ class Session:
     def open(cls, data: str | None = None, checkpoint_path: str | None = None) -> Session:
         if checkpoint_path is not None:
             state = checkpoint.read(checkpoint_path)
-            saved = state["dataset"]["path"]
-            dataset = open_dataset(data or saved, seed=state["dataset"]["seed"])
+            dataset = checkpoint.data_of(state, checkpoint_path, data)
             trainer = checkpoint.restore(state, dataset, checkpoint_path)
             session = cls(dataset, {trainer.config.model: trainer}, active=trainer.config.model)
             session._mark_saved(trainer)

@@ -4,10 +4,13 @@ import pickle
 
 import pytest
 import torch
+from test_seed_lessons import NAMES300
 
 from engine import checkpoint, families
 from engine.checkpoint import CheckpointError
+from engine.cli import main
 from engine.dataset import Dataset
+from engine.session import Session
 from engine.trainer import StopReason, Trainer
 
 
@@ -119,3 +122,23 @@ def test_a_checkpoint_of_the_previous_version_still_loads(small, tmp_path):
     trainer.run(10)
     restored.run(10)
     assert restored.last_loss == trainer.last_loss
+
+
+def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(tmp_path, capsys):
+    """The app's --checkpoint and the CLI's say the same: the file is not there, and how to
+    name another."""
+    data = tmp_path / "gone.txt"
+    data.write_text(NAMES300.read_text())
+    session = Session.open(str(data))
+    session.train(3)
+    saved = str(tmp_path / "run.pt")
+    session.save_checkpoint(saved)
+    data.unlink()
+    said = f"{saved}: its dataset {data} is not there; name one with --data"
+    with pytest.raises(CheckpointError) as refused:
+        Session.open(checkpoint_path=saved)
+    assert str(refused.value) == said
+    assert main(["sample", "--checkpoint", saved]) == 2
+    assert capsys.readouterr().err == f"error: {said}\n"
+    reopened = Session.open(str(NAMES300), saved)
+    assert reopened.trainer.step == 3 and reopened.dataset.name == "names300.txt"
