@@ -543,13 +543,17 @@ def cached_names() -> Path | None:
     return None
 
 
-def data_note(session: Session, names_txt: bool) -> str:
-    """What the lesson says about its data: nothing on names.txt."""
+def data_note(session: Session, names_txt: bool, first: bool) -> str:
+    """What the lesson says about its data: nothing on names.txt; elsewhere that the figures
+    differ, and on its `first` step how to get the post's data (later, a line: the caption's
+    few lines go to the step)."""
     if names_txt:
         return ""
     dataset = session.dataset
     embedded = dataset.path is not None and Path(dataset.path) == DEFAULT_DATASET
     what = "the embedded names" if embedded else visible(dataset.name)
+    if not first:
+        return f"On {what}, not the post's names.txt, the figures differ."
     get = (
         "o, then names, opens it (it is in the cache)"
         if cached_names()
@@ -599,7 +603,7 @@ class Guide:
             post=step.post,
             ours=visible(step.ours(session)),
             keys=step.keys,
-            note=data_note(session, self.on_names_txt(session)),
+            note=data_note(session, self.on_names_txt(session), first=self.step == 0),
             panel=step.setup.panel,
             probabilities=step.setup.probabilities,
             source=step.source,

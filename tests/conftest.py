@@ -84,11 +84,12 @@ def small():
 
 @pytest.fixture(autouse=True)
 def runs_home(tmp_path_factory, monkeypatch):
-    """The runs table's file, and the keymap, in directories of each test's own, never the
-    user's."""
+    """The runs table's file, the keymap and the names.txt cache, in directories of each
+    test's own, never the user's (a cached names.txt changes where the lesson starts)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     # A terminal of millions of colours, whatever runs the tests: the app draws some things
     # otherwise in 16 colours (its snapshot test says so).
     monkeypatch.setenv("COLORTERM", "truecolor")

@@ -523,3 +523,15 @@ def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path):
     with pytest.raises(CheckpointError, match="its vocabulary does not match names300.txt's"):
         session.load_checkpoint(str(tmp_path / "ru.pt"))
     assert session.dataset.name == "names300.txt"
+
+
+def test_the_lessons_note_on_other_data_says_how_to_get_the_posts_on_its_first_step():
+    """After it, a line: the caption's few lines go to the step."""
+    session, guide = Session.open(str(NAMES300)), Guide()
+    guide.go(session, 0)
+    assert "not makemore's names.txt" in guide.view(session).note
+    assert "o, then names" in guide.view(session).note
+    guide.go(session, 1)
+    assert (
+        guide.view(session).note == "On names300.txt, not the post's names.txt, the figures differ."
+    )

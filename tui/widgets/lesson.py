@@ -10,6 +10,9 @@ from textual.widget import Widget
 from engine.protocol import LessonView
 from tui.widgets.styles import legible
 
+# On the caption's top rule, where a long step or a note on other data never pushes them out
+MOVES = "] next · [ back · L leaves"
+
 
 class LessonCaption(Widget):
     """A few lines under the panels, so that it never covers the figure it talks about."""
@@ -20,6 +23,7 @@ class LessonCaption(Widget):
         super().__init__(**kwargs)
         self.view: LessonView | None = None
         self.display = False
+        self.border_title = MOVES
 
     def show(self, view: LessonView) -> None:
         self.view = view
@@ -44,8 +48,9 @@ class LessonCaption(Widget):
             (view.ours, f"bold {accent}"),
             "\n",
         )
+        if view.keys:
+            text.append(f" {view.keys}\n", style="dim")
         if view.note:
             text.append(f" {view.note}\n", style=legible("orange", self.app))
-        keys = [k for k in (view.keys, "] next", "[ back", "L leaves") if k]
-        text.append(" " + " · ".join(keys), style="dim")
+        text.rstrip()
         return text
