@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,10 +253,10 @@ class Session:
         run whose characters are not these data's brings its own data back where that file
         still is (the runs so far are kept, as by open_dataset)."""
         state = checkpoint.read(path)
-        saved, dataset = state["dataset"], self.dataset
-        elsewhere = saved["path"] is not None and Path(saved["path"]).is_file()
-        if checkpoint.checkpoint_vocab(state) != dataset.vocab and elsewhere:
-            dataset = open_dataset(saved["path"], seed=saved["seed"])
+        dataset = self.dataset
+        if checkpoint.checkpoint_vocab(state) != dataset.vocab:
+            with suppress(checkpoint.CheckpointError):  # not there: restore says what differs
+                dataset = checkpoint.data_of(state, path)
         trainer = checkpoint.restore(state, dataset, path)
         if dataset is not self.dataset:
             self._switch_to(dataset)
