@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from fake_engine import THREE_RUNS
@@ -615,8 +616,16 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         assert f"N {bigram.letters[1].count:,}" in row[2]
         sums = [str(c) for c in table.get_row_at(5)]
         assert f"{bigram.total:5.2f}" in sums[2]
+        summary = app.screen.query_one("#trace-summary")
+        assert "N: the bigram's count" in str(summary.render())
         await pilot.press("ctrl+u", *"zoë", "enter")
         assert app.engine.sent[-1] == TraceName("zoë")
+        # no model that counts pairs: the note on N goes with its column
+        uncounted = [t for t in traced.traces if t.model not in ("bigram", "ngram")]
+        app.engine.play([replace(traced, traces=uncounted)])
+        await settle(pilot)
+        assert len(table.columns) == 1 + len(uncounted)
+        assert "N: the" not in str(summary.render())
 
     drive(scenario, RECORDED["start"])
 

@@ -77,11 +77,13 @@ class TraceScreen(ViewScreen[TraceView]):
             Text("mean", style="bold"), *(Text(f"      {t.mean:.3f}", style="bold") for t in traces)
         )
         letters = len(traces[0].letters)
+        counted = any(letter.count is not None for t in traces for letter in t.letters)
         self.summary.update(
             Text(
                 f"'{view.name}': {letters} characters to predict (its letters and the end). "
                 "Each cell: the probability p the model gave the next character, and -ln p; "
                 f"the name's loss is their mean, the sum over {letters}. {SURPRISE} the "
-                "letter each model found least likely. N: the bigram's count of the pair."
+                "letter each model found least likely."
+                + (" N: the bigram's count of the pair." if counted else "")
             )
         )
