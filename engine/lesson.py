@@ -553,7 +553,7 @@ def data_note(session: Session, names_txt: bool, first: bool) -> str:
     embedded = dataset.path is not None and Path(dataset.path) == DEFAULT_DATASET
     what = "the embedded names" if embedded else visible(dataset.name)
     if not first:
-        return f"On {what}, not the post's names.txt, the figures differ."
+        return f"On {what}, not names.txt: the figures differ."
     get = (
         "o, then names, opens it (it is in the cache)"
         if cached_names()

@@ -533,5 +533,5 @@ def test_the_lessons_note_on_other_data_says_how_to_get_the_posts_on_its_first_s
     assert "o, then names" in guide.view(session).note
     guide.go(session, 1)
     assert (
-        guide.view(session).note == "On names300.txt, not the post's names.txt, the figures differ."
+        guide.view(session).note == "On names300.txt, not names.txt: the figures differ."
     )
