@@ -131,6 +131,14 @@ class ExportRuns:
 
 
 @dataclass(frozen=True)
+class ForgetRuns:
+    """Take these runs out of the runs table and its file, once the user `confirmed`."""
+
+    run_ids: tuple[str, ...]
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
 class CompareRuns:
     """The loss panel draws these runs' curves side by side; none: the current runs again."""
 
@@ -195,6 +203,7 @@ Command = (
     | ListRuns
     | RestoreRun
     | ExportRuns
+    | ForgetRuns
     | TraceName
     | TryChange
     | CompareRuns

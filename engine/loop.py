@@ -19,6 +19,7 @@ from engine.commands import (
     Export,
     ExportRuns,
     FindLearningRate,
+    ForgetRuns,
     Generate,
     Lesson,
     ListRuns,
@@ -72,6 +73,7 @@ LEAVE_THE_WEIGHTS = (
     WatchDiagnostics,
     WatchInside,
     ExportRuns,
+    ForgetRuns,
     CloseLesson,
     Quit,
 )
@@ -327,6 +329,9 @@ class EngineLoop:
                 self._report(Note(restored))
             case CompareRuns(run_ids):
                 session.compare_runs(run_ids)
+            case ForgetRuns(run_ids, confirmed):
+                self._report(Note(session.forget_runs(run_ids, confirmed)))
+                self._report(session.runs_view())
             case TryChange(index):
                 self._report(Note(session.try_change(index)))
                 self._clear_names()

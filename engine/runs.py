@@ -142,6 +142,27 @@ class RunLog:
         if self.path is not None:
             self._guarded(self._append)
 
+    def forget(self, run_ids: set[str]) -> None:
+        """Take these runs out, of the file too: it is written again without them."""
+        for run_id in run_ids:
+            self.runs.pop(run_id, None)
+            self._own.discard(run_id)
+        if self.path is not None:
+            self._guarded(lambda: self._rewrite_without(run_ids))
+
+    def _rewrite_without(self, run_ids: set[str]) -> None:
+        assert self.path is not None
+        if not os.path.lexists(self.path):
+            return
+        with _locked(self.path):
+            _check_regular(self.path)
+            theirs, self.skipped, _ = _parse(read_regular(self.path, MAX_RUNS_BYTES))
+            left = [run for run in theirs.values() if run.id not in run_ids]
+            _write(self.path, left)
+        mine = {r.id: r for r in self.runs.values() if r.id in self._own}
+        self.runs = {**{r.id: r for r in left}, **mine}
+        self._written = {r.id: r for r in left}
+
     def _guarded(self, action: Callable[[], None]) -> None:
         try:
             action()
@@ -168,9 +189,7 @@ class RunLog:
                 _check_regular(self.path)
                 theirs, self.skipped, lines = _parse(read_regular(self.path, MAX_RUNS_BYTES))
             if lines + len(changed) > 2 * KEEP_RUNS:  # trim: the newest runs, rewritten
-                newest = list({**theirs, **mine}.values())[-KEEP_RUNS:]
-                text = "".join(json.dumps(asdict(r)) + "\n" for r in newest).encode()
-                write_atomic(self.path, lambda file: file.write(text))
+                _write(self.path, list({**theirs, **mine}.values())[-KEEP_RUNS:])
             elif changed:
                 flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NO_FOLLOW
                 with os.fdopen(os.open(self.path, flags, 0o666), "ab") as file:
@@ -271,6 +290,12 @@ def _parse(raw: bytes) -> tuple[dict[str, Run], int, int]:
         runs.pop(run.id, None)  # a run appended again is at its newest place
         runs[run.id] = run
     return runs, skipped, lines
+
+
+def _write(path: Path, runs: list[Run]) -> None:
+    """The file as these runs alone, one line each."""
+    text = "".join(json.dumps(asdict(run)) + "\n" for run in runs).encode()
+    write_atomic(path, lambda file: file.write(text))
 
 
 def _run(values: object) -> Run:

@@ -304,6 +304,31 @@ class Session:
         self._replace(kept)
         return f"Brought back the {name} run, at step {kept.step:,}."
 
+    def forget_runs(self, run_ids: tuple[str, ...], confirmed: bool = False) -> str:
+        """Take runs out of the table and its file, and their kept weights with them, once
+        the user has confirmed (AskFirst); a current run stays, its row written as it trains."""
+        current = {t.started for t in self.trainers.values()}
+        chosen = [i for i in dict.fromkeys(run_ids) if i in self.runs.runs]
+        gone = [i for i in chosen if i not in current]
+        stays = (
+            " The current run stays: its row is the run as it trains."
+            if current & set(chosen)
+            else ""
+        )
+        if not gone:
+            raise ValueError(stays.strip() or "no such run in the table")
+        runs = f"{len(gone)} run{'s' if len(gone) > 1 else ''}"
+        weights = sum(i in self.kept for i in gone)
+        if not confirmed:
+            also = f", with the weights kept of {weights} of them" if weights else ""
+            raise AskFirst(
+                f"Forget {runs} for good? They leave the runs table and its file{also}.{stays}"
+            )
+        for run_id in gone:
+            self.kept.take(run_id)
+        self.runs.forget(set(gone))
+        return f"Forgot {runs}.{stays}"
+
     def try_change(self, index: int) -> str:
         """A new run of the post's net with one change (engine/tries.py); the run it replaces
         is kept."""

@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from engine.commands import Command, Export, Reconfigure, Reset, Save
+from engine.commands import Command, Export, ForgetRuns, Reconfigure, Reset, Save
 from engine.protocol import Answer, Idle, Record, RunRow, RunsView
 from tui.client import EngineClient
 
@@ -38,7 +38,7 @@ class FakeEngine(EngineClient):
             self.sent.append(command)
             serial = len(self.sent)
         agreed = (isinstance(command, Save | Export) and command.replace) or (
-            isinstance(command, Reset | Reconfigure) and command.confirmed
+            isinstance(command, Reset | Reconfigure | ForgetRuns) and command.confirmed
         )
         question = None if agreed else self.questions.get(type(command))
         self.records.put(Answer(serial, self.errors.get(type(command)), question))

@@ -21,6 +21,7 @@ from engine.commands import (
     EndLearningRateSearch,
     Export,
     FindLearningRate,
+    ForgetRuns,
     Generate,
     Lesson,
     ListRuns,
@@ -462,6 +463,28 @@ def test_a_runs_settings_are_brought_back():
         assert not app.screen.is_modal
 
     drive(scenario, RECORDED["start"])
+
+
+@pytest.mark.parametrize("choose", [False, True])
+def test_runs_are_forgotten_once_the_user_agrees(choose):
+    """Delete forgets the rows chosen, else the one under the cursor; the engine asks first."""
+    first, second, third = THREE_RUNS.rows
+    forgotten = (second.id, third.id) if choose else (second.id,)
+
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        app.engine.play([THREE_RUNS])
+        await settle(pilot)
+        await press(pilot, "down", *(["space", "down", "space"] if choose else []), "delete")
+        assert app.engine.sent[-1] == ForgetRuns(forgotten)
+        assert "for good?" in str(app.screen.query_one(".form-title").render())
+        await press(pilot, "y")
+        assert app.engine.sent[-1] == ForgetRuns(forgotten, confirmed=True)
+        app.engine.play([replace(THREE_RUNS, rows=[first])])
+        await settle(pilot)
+        assert app.screen.table.row_count == 1 and app.screen.chosen == []
+
+    drive(scenario, RECORDED["start"], questions={ForgetRuns: "Forget 1 run for good? ..."})
 
 
 @pytest.mark.parametrize("size", [(64, 20), (80, 24), (160, 48)])  # at 160, a 120-wide frame

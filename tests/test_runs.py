@@ -88,3 +88,35 @@ def test_the_table_exports_to_csv(small, tmp_path):
 def test_an_unknown_run_is_refused(small):
     with pytest.raises(ValueError, match="no run"):
         Session(small).restore_run("1999")
+
+
+def test_runs_are_forgotten_once_confirmed_and_the_current_one_stays(small, runs_home):
+    """Forgetting asks first; the rows go from the file (another session no longer sees
+    them) and a forgotten run's kept weights go with it; the current run's row stays."""
+    from engine.errors import AskFirst
+
+    session = Session(small)
+    session.active = "mlp"
+    session.trainers["mlp"] = Trainer(small, preset("small"))
+    for hidden in ("20", "30"):
+        session.train(20)
+        session.reconfigure({"n_hidden": hidden}, confirmed=True)  # the run above is kept
+    session.train(20)
+    before = {r.id: r for r in session.runs_view().rows}
+    current = next(r.id for r in before.values() if r.current)
+    kept = [r.id for r in before.values() if r.kept]
+    assert len(kept) == 2
+
+    with pytest.raises(AskFirst, match="Forget 1 run for good.*weights kept of 1"):
+        session.forget_runs((kept[0], current))
+    assert len(session.runs_view().rows) == 3  # nothing yet
+    note = session.forget_runs((kept[0], current), confirmed=True)
+    assert note.startswith("Forgot 1 run.") and "current run stays" in note
+    assert kept[0] not in session.kept and kept[1] in session.kept
+    assert {r.id for r in session.runs_view().rows} == set(before) - {kept[0]}
+    assert {r.id for r in Session(small).runs_view().rows} == set(before) - {kept[0]}
+
+    with pytest.raises(ValueError, match="current run stays"):
+        session.forget_runs((current,))
+    session.forget_runs(tuple(before), confirmed=True)
+    assert [r.id for r in Session(small).runs_view().rows] == [current]  # written as it trains

@@ -532,6 +532,4 @@ def test_the_lessons_note_on_other_data_says_how_to_get_the_posts_on_its_first_s
     assert "not makemore's names.txt" in guide.view(session).note
     assert "o, then names" in guide.view(session).note
     guide.go(session, 1)
-    assert (
-        guide.view(session).note == "On names300.txt, not names.txt: the figures differ."
-    )
+    assert guide.view(session).note == "On names300.txt, not names.txt: the figures differ."

@@ -466,7 +466,12 @@ class MakemoreApp(App[int]):
     def action_runs(self) -> None:
         from tui.screens.runs import RunsScreen
 
-        runs = RunsScreen(self.engine.restore_run, self._export_runs, self.engine.compare_runs)
+        runs = RunsScreen(
+            self.engine.restore_run,
+            self._export_runs,
+            self.engine.compare_runs,
+            lambda run_ids: self._ask_first(self.engine.forget_runs, run_ids, confirmed=True),
+        )
         if self._open(runs):
             self.engine.list_runs()
 

@@ -27,6 +27,7 @@ from engine.commands import (
     Export,
     ExportRuns,
     FindLearningRate,
+    ForgetRuns,
     Generate,
     Lesson,
     ListRuns,
@@ -185,6 +186,9 @@ class EngineClient:
 
     def compare_runs(self, run_ids: tuple[str, ...]) -> int:
         return self.send(CompareRuns(run_ids))
+
+    def forget_runs(self, run_ids: tuple[str, ...], confirmed: bool = False) -> int:
+        return self.send(ForgetRuns(run_ids, confirmed))
 
     def try_change(self, index: int) -> int:
         return self.send(TryChange(index))

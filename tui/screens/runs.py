@@ -1,6 +1,7 @@
 """The runs table: every run so far, those on the data open first, each the best val loss
 first, for the seed post's exercise "improve the neural network". Enter brings a run back
-(itself, where its weights are kept, else a new run with its settings); x writes them to CSV."""
+(itself, where its weights are kept, else a new run with its settings); x writes them to CSV;
+Delete forgets runs."""
 
 from __future__ import annotations
 
@@ -96,6 +97,7 @@ class RunsScreen(ViewScreen[RunsView]):
         Binding("x", "export", "Export CSV"),
         Binding("space", "choose", "Choose to compare"),
         Binding("c", "compare", "Compare the chosen"),
+        Binding("delete,backspace", "forget", "Forget the chosen, or this row"),
     ]
 
     def __init__(
@@ -103,9 +105,11 @@ class RunsScreen(ViewScreen[RunsView]):
         restore: Callable[[str], object],
         export: Callable[[], object],
         compare: Callable[[tuple[str, ...]], object],
+        forget: Callable[[tuple[str, ...]], object],
     ) -> None:
         super().__init__()
         self.restore, self.export, self.compare = restore, export, compare
+        self.forget = forget
         self.chosen: list[str] = []  # run ids, in the order chosen
         self.table: DataTable[str] = DataTable(
             id="runs-table", cursor_type="row", zebra_stripes=True
@@ -117,7 +121,7 @@ class RunsScreen(ViewScreen[RunsView]):
             Vertical,
             "runs",
             "Runs · on this data first, best val first",
-            "Enter brings a run back · space chooses, c compares · x CSV · Escape",
+            "Enter brings back · space chooses, c compares · Del forgets · x CSV · Esc",
         )
         with frame:
             yield self.table
@@ -150,8 +154,9 @@ class RunsScreen(ViewScreen[RunsView]):
                 f"{len(view.rows)} runs, in {view.path}. ● current; ○ weights kept: Enter "
                 "brings the run itself back, elsewhere a new run with its values. c draws the "
                 "rows chosen (space) side by side in the loss panel; with none, each model's "
-                "current run. test: of the best val's weights. Dimmed: runs on other data, "
-                "whose losses do not compare." + skipped
+                "current run. Delete forgets the rows chosen, or the one under the cursor "
+                "(it asks first). test: of the best val's weights. Dimmed: runs on other "
+                "data, whose losses do not compare." + skipped
                 if view.rows
                 else "No runs yet: train a model (space), then come back." + skipped
             )
@@ -166,20 +171,32 @@ class RunsScreen(ViewScreen[RunsView]):
     def action_export(self) -> None:
         self.export()
 
-    def action_choose(self) -> None:
+    def _cursor_run(self) -> str | None:
         if not self.table.row_count:
-            return
+            return None
         row_key, _ = self.table.coordinate_to_cell_key(self.table.cursor_coordinate)
-        run_id = str(row_key.value)
+        return str(row_key.value)
+
+    def action_choose(self) -> None:
+        run_id = self._cursor_run()
+        if run_id is None:
+            return
         if run_id in self.chosen:
             self.chosen.remove(run_id)
         else:
             self.chosen.append(run_id)
         self.table.update_cell(
-            row_key,
+            run_id,
             self.table.ordered_columns[0].key,
             Text(CHOSEN if run_id in self.chosen else ""),
         )
+
+    def action_forget(self) -> None:
+        """The rows chosen, else the one under the cursor: the engine asks first."""
+        under_cursor = self._cursor_run()
+        run_ids = tuple(self.chosen) or ((under_cursor,) if under_cursor else ())
+        if run_ids:
+            self.forget(run_ids)
 
     def action_compare(self) -> None:
         self.compare(tuple(self.chosen))
