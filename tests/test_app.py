@@ -487,6 +487,23 @@ def test_runs_are_forgotten_once_the_user_agrees(choose):
     drive(scenario, RECORDED["start"], questions={ForgetRuns: "Forget 1 run for good? ..."})
 
 
+def test_in_a_browser_runs_are_not_forgotten(monkeypatch):
+    """A class's sessions share one runs table: a student's Delete would take the others'."""
+    from textual.app import App
+
+    monkeypatch.setattr(App, "is_web", property(lambda app: True))
+
+    async def scenario(app, pilot):
+        await press(pilot, "t")
+        app.engine.play([THREE_RUNS])
+        await settle(pilot)
+        await press(pilot, "delete")
+        await toast(pilot, "forgotten in a terminal")
+        assert not any(isinstance(c, ForgetRuns) for c in app.engine.sent)
+
+    drive(scenario, RECORDED["start"])
+
+
 @pytest.mark.parametrize("size", [(64, 20), (80, 24), (160, 48)])  # at 160, a 120-wide frame
 def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
     """On the smallest screen the app allows too, with the longest model and preset names."""

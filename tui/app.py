@@ -470,7 +470,11 @@ class MakemoreApp(App[int]):
             self.engine.restore_run,
             self._export_runs,
             self.engine.compare_runs,
-            lambda run_ids: self._ask_first(self.engine.forget_runs, run_ids, confirmed=True),
+            # In a browser, not: a class's sessions share one table, and a student's Delete
+            # would take the others' runs
+            None
+            if self.is_web
+            else lambda run_ids: self._ask_first(self.engine.forget_runs, run_ids, confirmed=True),
         )
         if self._open(runs):
             self.engine.list_runs()

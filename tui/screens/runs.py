@@ -105,7 +105,7 @@ class RunsScreen(ViewScreen[RunsView]):
         restore: Callable[[str], object],
         export: Callable[[], object],
         compare: Callable[[tuple[str, ...]], object],
-        forget: Callable[[tuple[str, ...]], object],
+        forget: Callable[[tuple[str, ...]], object] | None,
     ) -> None:
         super().__init__()
         self.restore, self.export, self.compare = restore, export, compare
@@ -193,6 +193,11 @@ class RunsScreen(ViewScreen[RunsView]):
 
     def action_forget(self) -> None:
         """The rows chosen, else the one under the cursor: the engine asks first."""
+        if self.forget is None:
+            self.notify(
+                "In a browser the table is the whole class's: runs are forgotten in a terminal."
+            )
+            return
         under_cursor = self._cursor_run()
         run_ids = tuple(self.chosen) or ((under_cursor,) if under_cursor else ())
         if run_ids:
