@@ -385,9 +385,9 @@ def _sample(args: argparse.Namespace) -> int:
     )
     names = sample(trainer.model, dataset, args.n, options, seed=args.seed)
     if args.json:
-        rows = [{"text": n.text, "logprob": n.logprob, "tag": n.tag} for n in names]
+        rows = [{"text": n.text, "logprob": n.logprob, "tag": n.tag, "cut": n.cut} for n in names]
         print(strict_json({"samples": rows}))
     else:
         for n in names:
-            print(f"{shown_name(n.text):<20} {n.logprob:8.2f}  {n.tag}")
+            print(f"{shown_name(n.text, n.cut):<20} {n.logprob:8.2f}  {n.tag}")
     return 0

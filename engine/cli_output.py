@@ -31,8 +31,9 @@ def strict_json(value: Any) -> str:
     return json.dumps(finite(value), allow_nan=False)
 
 
-def shown_name(text: str) -> str:
-    return visible(text) or "(empty)"
+def shown_name(text: str, cut: bool = False) -> str:
+    """A name as printed; "…" after one ended by the length limit, not by the model."""
+    return (visible(text) or "(empty)") + ("…" if cut else "")
 
 
 class Progress:

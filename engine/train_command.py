@@ -212,4 +212,4 @@ def _save(trainer: Trainer, path: str) -> str | None:
 
 
 def _tagged(name: Sample) -> str:
-    return shown_name(name.text) + ("" if name.tag == "new" else f" ({name.tag})")
+    return shown_name(name.text, name.cut) + ("" if name.tag == "new" else f" ({name.tag})")

@@ -197,6 +197,19 @@ def test_sample_repeats_with_a_seed_and_greedy_gives_the_likeliest_name(capsys, 
     assert len(greedy) == 1 and greedy == names("--greedy", "--seed", "9")
 
 
+def test_a_name_ended_by_the_length_limit_says_so(capsys, tmp_path):
+    """As the app's generator marks it: … in the text, "cut" in the JSON."""
+    save = str(tmp_path / "mlp.pt")
+    assert run(capsys, "train", "--data", str(NAMES300), "--steps", "50", "--save", save)[0] == 0
+    argv = ["sample", "--checkpoint", save, "-n", "20", "--max-length", "3", "--seed", "1"]
+    code, out, _ = run(capsys, *argv)
+    rows = json.loads(run(capsys, *argv, "--json")[1])["samples"]
+    assert code == 0 and any(r["cut"] for r in rows) and not all(r["cut"] for r in rows)
+    for row, line in zip(rows, out.splitlines(), strict=True):
+        assert line.split()[0] == row["text"] + ("…" if row["cut"] else "")
+        assert row["cut"] == (len(row["text"]) == 3)
+
+
 def test_a_flag_families_word_differently_says_each_wording(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
