@@ -304,21 +304,32 @@ def _score(args: argparse.Namespace) -> int:
         for trainer in trainers:
             while trainer.stopped is None:
                 trainer.run(1_000)
-    traced = []
-    for name in (n for arg in args.names for n in (_stdin_lines() if arg == "-" else [arg])):
-        try:
-            traced.append((name, [trace(t, name) for t in trainers]))
-        except ValueError as error:
-            raise ValueError(f"{name!r}: {error}") from None
+    traced, skipped = [], []
+    for arg in args.names:
+        for name in _stdin_lines() if arg == "-" else [arg]:
+            try:
+                traced.append((name, [trace(t, name) for t in trainers]))
+            except ValueError as error:
+                if arg != "-":  # a name asked for by itself
+                    raise ValueError(f"{name!r}: {error}") from None
+                skipped.append(f"{name!r}: {error}")
+    if skipped:  # a list piped in: its other names are scored all the same
+        more = f" (and {len(skipped) - 1:,} more)" if len(skipped) > 1 else ""
+        print(f"warning: skipped {visible(skipped[0])}{more}", file=sys.stderr)
     if not traced:
-        raise UsageError("no names on standard input")
+        raise UsageError("no names to score on standard input")
     # Over several names, each model's loss on them all: -ln p per character predicted
     letters = sum(len(ts[0].letters) for _, ts in traced)
     overall = [sum(ts[i].total for _, ts in traced) / letters for i in range(len(trainers))]
     if args.json:
         record = {"names": [_trace_record(n, ts) for n, ts in traced]}
         if len(traced) > 1:
-            record["overall"] = {"names": len(traced), "letters": letters, "means": overall}
+            record["overall"] = {
+                "names": len(traced),
+                "letters": letters,
+                "means": overall,
+                "skipped": len(skipped),
+            }
         print(strict_json(record))
         return 0
     for name, traces in traced:
@@ -334,7 +345,8 @@ def _score(args: argparse.Namespace) -> int:
         print(f"  {'sum':<12}" + "".join(f"{t.total:>18.3f}" for t in traces))
         print(f"  {'mean':<12}" + "".join(f"{t.mean:>18.4f}" for t in traces))
     if len(traced) > 1:
-        print(f"{len(traced):,} names, {letters:,} characters to predict")
+        also = f" ({len(skipped):,} skipped)" if skipped else ""
+        print(f"{len(traced):,} names{also}, {letters:,} characters to predict")
         print(f"  {'mean':<12}" + "".join(f"{m:>18.4f}" for m in overall))
     return 0
 

@@ -150,6 +150,12 @@ def test_score_reads_names_from_standard_input_and_gives_their_loss_over_all(cap
         # as `train` reports it: val first, on which the ngram fits its mix
         test = trainer.evaluate(("val", "test"))["test"]
         assert overall[model] == pytest.approx(test, rel=1e-6)
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\n\n")))
+    # a piped name of letters the data has not: said, and the others scored all the same
+    piped = "zoë\n" + piped + "ZOË\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(piped.encode())))
+    code, out, err = run(capsys, "score", "-", "--data", str(NAMES300), "--json")
+    assert code == 0 and err.startswith("warning: skipped 'zoë': ") and "(and 1 more)" in err
+    assert json.loads(out)["overall"] == {**scored["overall"], "skipped": 2}
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\n\nzoë\n".encode())))
     code, _, err = run(capsys, "score", "-", "--data", str(NAMES300))
-    assert code == 2 and err == "error: no names on standard input\n"
+    assert code == 2 and err.endswith("error: no names to score on standard input\n")
