@@ -53,7 +53,8 @@ TOOLS = """
   a applies it.
 - **Inside the net** (d): activations, saturation and dead units per layer, the gradients, and
   update:data per weight (healthy near -3), live.
-- **Runs** (t): every run so far, this data's first, the best val first; Enter brings one back.
+- **Runs** (t): every run so far, this data's first, the best val first; Enter brings one back,
+  space chooses rows and c draws their curves side by side, Delete forgets runs (it asks).
 - **Zoom** (z): the focused panel (Tab moves the focus) fills the screen; at 100x32 the Bigrams
   panel then shows the whole grid.
 """
