@@ -483,6 +483,7 @@ def test_runs_are_forgotten_once_the_user_agrees(choose):
         app.engine.play([replace(THREE_RUNS, rows=[first])])
         await settle(pilot)
         assert app.screen.table.row_count == 1 and app.screen.chosen == []
+        assert str(app.screen.summary.render()).startswith("1 run, in ")
 
     drive(scenario, RECORDED["start"], questions={ForgetRuns: "Forget 1 run for good? ..."})
 

@@ -145,13 +145,15 @@ class RunsScreen(ViewScreen[RunsView]):
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
-            f" {view.skipped:,} lines of the file were skipped: damaged, or of another version."
+            f" {view.skipped:,} line{'s' if view.skipped > 1 else ''} of the file "
+            f"{'were' if view.skipped > 1 else 'was'} skipped: damaged, or of another version."
             if view.skipped
             else ""
         )
         self.summary.update(
             Text(
-                f"{len(view.rows)} runs, in {view.path}. ● current; ○ weights kept: Enter "
+                f"{len(view.rows):,} run{'s' if len(view.rows) > 1 else ''}, in {view.path}. "
+                "● current; ○ weights kept: Enter "
                 "brings the run itself back, elsewhere a new run with its values. c draws the "
                 "rows chosen (space) side by side in the loss panel; with none, each model's "
                 "current run. Delete forgets the rows chosen, or the one under the cursor "
