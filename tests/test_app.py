@@ -14,7 +14,7 @@ from recording import load
 from rich.console import Console
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
-from tui_helpers import drive, press, settle, toast, until
+from tui_helpers import drive, press, settle, show_runs, toast, until
 
 from engine.commands import (
     CloseLesson,
@@ -456,8 +456,7 @@ def test_a_runs_settings_are_brought_back():
     async def scenario(app, pilot):
         await press(pilot, "t")
         assert app.engine.sent[-1] == ListRuns()
-        app.engine.play([THREE_RUNS])
-        await settle(pilot)
+        await show_runs(pilot, THREE_RUNS)
         await press(pilot, "down", "enter")  # the second row: the lecture run
         assert app.engine.sent[-1] == RestoreRun("2026-11-25T10:01")
         assert not app.screen.is_modal
@@ -473,8 +472,7 @@ def test_runs_are_forgotten_once_the_user_agrees(choose):
 
     async def scenario(app, pilot):
         await press(pilot, "t")
-        app.engine.play([THREE_RUNS])
-        await settle(pilot)
+        await show_runs(pilot, THREE_RUNS)
         await press(pilot, "down", *(["space", "down", "space"] if choose else []), "delete")
         assert app.engine.sent[-1] == ForgetRuns(forgotten)
         assert "for good?" in str(app.screen.query_one(".form-title").render())
@@ -496,8 +494,7 @@ def test_in_a_browser_runs_are_not_forgotten(monkeypatch):
 
     async def scenario(app, pilot):
         await press(pilot, "t")
-        app.engine.play([THREE_RUNS])
-        await settle(pilot)
+        await show_runs(pilot, THREE_RUNS)
         await press(pilot, "delete")
         await toast(pilot, "forgotten in a terminal")
         assert not any(isinstance(c, ForgetRuns) for c in app.engine.sent)
@@ -518,8 +515,7 @@ def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
 
     async def scenario(app, pilot):
         await press(pilot, "t")
-        app.engine.play([runs])
-        await settle(pilot)
+        await show_runs(pilot, runs)
         shown = app.export_screenshot()
         assert all(loss in shown for loss in ("2.0213", "2.1744", "2.5097", "2.0275", "2.5188"))
         if size[0] >= 80:  # at 64 the changes start at the edge, one scroll away
@@ -540,8 +536,7 @@ def test_a_runs_table_longer_than_the_screen_keeps_every_column_but_the_datas_wh
 
     async def scenario(app, pilot):
         await press(pilot, "t")
-        app.engine.play([replace(THREE_RUNS, rows=rows)])
-        await settle(pilot)
+        await show_runs(pilot, replace(THREE_RUNS, rows=rows))
         assert app.screen.table.scrollable_content_region.height < len(rows)  # it scrolls
         assert "23,253" in app.export_screenshot()
 

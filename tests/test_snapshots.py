@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from fake_engine import THREE_RUNS, FakeEngine
 from recording import error_of, load
-from tui_helpers import press, settle
+from tui_helpers import press, settle, show_runs
 
 from engine.commands import Reconfigure
 from engine.protocol import StatusView, TraceView
@@ -162,8 +162,7 @@ def test_runs_table(snap_compare, size):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("t")
-        pilot.app.engine.play([view])
-        await settle(pilot)
+        await show_runs(pilot, view)
 
     assert snap_compare(replaying("start"), terminal_size=size, run_before=run_before)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
+from engine.protocol import RunsView
 from tui.app import MakemoreApp, create_app
 
 
@@ -42,6 +43,15 @@ async def settle(pilot: Pilot) -> None:
     app: MakemoreApp = pilot.app
     await until(pilot, app.engine.idle.is_set)
     await pilot.pause()  # let the widgets repaint what they were told
+
+
+async def show_runs(pilot: Pilot, view: RunsView) -> None:
+    """The open runs table given this view, until its rows are drawn: that waits for the
+    table's width, which may be known only a refresh later."""
+    pilot.app.engine.play([view])
+    await settle(pilot)
+    await until(pilot, lambda: pilot.app.screen.table.row_count == len(view.rows))
+    await pilot.pause()
 
 
 async def press(pilot: Pilot, *keys: str) -> None:
