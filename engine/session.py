@@ -317,13 +317,18 @@ class Session:
         )
         if not gone:
             raise ValueError(stays.strip() or "no such run in the table")
-        runs = f"{len(gone)} run{'s' if len(gone) > 1 else ''}"
         weights = sum(i in self.kept for i in gone)
-        if not confirmed:
-            also = f", with the weights kept of {weights} of them" if weights else ""
-            raise AskFirst(
-                f"Forget {runs} for good? They leave the runs table and its file{also}.{stays}"
+        if len(gone) == 1:
+            runs = f"the run {self.runs.name_of(gone[0])}"
+            leave = "It leaves the runs table and its file" + (
+                ", its weights too" if weights else ""
             )
+        else:
+            runs = f"{len(gone)} runs"
+            also = f", the weights of {weights} of them too" if weights else ""
+            leave = f"They leave the runs table and its file{also}"
+        if not confirmed:
+            raise AskFirst(f"Forget {runs} for good? {leave}.{stays}")
         for run_id in gone:
             self.kept.take(run_id)
         self.runs.forget(set(gone))

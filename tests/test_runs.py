@@ -107,11 +107,11 @@ def test_runs_are_forgotten_once_confirmed_and_the_current_one_stays(small, runs
     kept = [r.id for r in before.values() if r.kept]
     assert len(kept) == 2
 
-    with pytest.raises(AskFirst, match="Forget 1 run for good.*weights kept of 1"):
+    with pytest.raises(AskFirst, match="Forget the run mlp small for good.*, its weights too"):
         session.forget_runs((kept[0], current))
     assert len(session.runs_view().rows) == 3  # nothing yet
     note = session.forget_runs((kept[0], current), confirmed=True)
-    assert note.startswith("Forgot 1 run.") and "current run stays" in note
+    assert note.startswith("Forgot the run mlp small.") and "current run stays" in note
     assert kept[0] not in session.kept and kept[1] in session.kept
     assert {r.id for r in session.runs_view().rows} == set(before) - {kept[0]}
     assert {r.id for r in Session(small).runs_view().rows} == set(before) - {kept[0]}
