@@ -726,6 +726,28 @@ def test_a_diagnostics_finding_opens_the_form_on_its_setting():
     drive(scenario, RECORDED["mlp"])
 
 
+def test_a_relu_layers_zeros_are_no_saturation_warning():
+    """Half a ReLU layer's outputs at 0 is healthy: its line and caption say what is, and the
+    warning meant for tanh (above 5%: a smaller init gain) is not shown."""
+    (tanh,) = [
+        v for v in RECORDED["diagnostics, randn init and tanh"] if isinstance(v, DiagnosticsView)
+    ]
+    layer = replace(tanh.layers[0], saturation=0.664)
+    relu = replace(tanh, activation="relu", layers=[layer])
+
+    async def scenario(app, pilot):
+        await press(pilot, "d")
+        for view, shown, hidden in ((tanh, "saturated", "ReLU"), (relu, "at 0: 66.4%", "above 5%")):
+            app.engine.play([view])
+            await settle(pilot)
+            screen = app.screens[DiagnosticsView]
+            text = " ".join(str(w.render()) for w in screen.query("Static"))
+            assert shown in text and hidden not in text
+        assert "a ReLU passes nothing back where it is 0" in text
+
+    drive(scenario, RECORDED["mlp"])
+
+
 def write_keys_toml(home, text: str) -> None:
     keys = home / "config" / "makemore-tui" / "keys.toml"
     keys.parent.mkdir(parents=True)

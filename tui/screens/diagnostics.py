@@ -67,7 +67,9 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         self.weights = Static(id="diagnostics-weights")
         self.updates = UpdateRatioPlot(classes="diagnostics-plot")
         self.checks = Static(id="diagnostics-checks")
-        self._layers: list[tuple[HistogramPlot, HistogramPlot, Static, Static, Static, Static]] = []
+        self._layers: list[
+            tuple[HistogramPlot, HistogramPlot, Static, Static, Static, Static, Static]
+        ] = []
 
     def compose(self) -> ComposeResult:
         frame = self.frame(
@@ -112,13 +114,17 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
             self.levels_tree.update(tree_text(view.context or [], view.levels))
         while len(self._layers) < len(view.layers):
             self._add_layer()
-        for (activations, gradients, stats, norm, dead_line, dead), layer in zip(
+        for (activations, gradients, stats, norm, caption, dead_line, dead), layer in zip(
             self._layers, view.layers, strict=False
         ):
             # Built in a thread, as the loss plot while training: keys never wait for them
             activations.show(layer.act_histogram, "cyan", background=True)
             gradients.show(layer.grad_histogram, "magenta", background=True)
             stats.update(_layer_line(layer, view.activation))
+            caption.update(
+                f"Left: the activations ({HISTOGRAMS_CAPTION[view.activation]}); right: the "
+                "gradient at the layer's output."
+            )
             norm.display = layer.norm is not None
             if layer.norm is not None:
                 norm.update(norm_text(layer.norm, view.activation))
@@ -142,33 +148,39 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         activations = HistogramPlot(classes="diagnostics-plot")
         gradients = HistogramPlot(classes="diagnostics-plot")
         stats, norm, dead_line, dead = Static(), Static(), Static(), Static(classes="dead-map")
-        self._layers.append((activations, gradients, stats, norm, dead_line, dead))
+        caption = Static(classes="form-help")
+        self._layers.append((activations, gradients, stats, norm, caption, dead_line, dead))
         self.body.mount(
             stats,
             norm,
             Horizontal(activations, gradients, classes="diagnostics-row"),
-            Static(
-                "Left: the activations (a healthy tanh layer spreads over -1..1 without piling "
-                "at the ends); right: the gradient at the layer's output.",
-                classes="form-help",
-            ),
+            caption,
             dead_line,
             dead,
         )
 
 
+HISTOGRAMS_CAPTION = {
+    "tanh": "a healthy tanh layer spreads over -1..1 without piling at the ends",
+    "relu": "a ReLU passes nothing back where it is 0: a healthy layer has about half its "
+    "outputs there, and no unit at 0 for every example (dead, below)",
+}
+
+
 def _layer_line(layer: LayerStats, activation: str) -> Text:
-    what = "|tanh| > 0.97" if activation == "tanh" else "ReLU at 0"
     text = Text.assemble(
         (f"{layer.name}", "bold"),
         f" ({layer.units} units): mean {layer.act_mean:+.2f} std {layer.act_std:.2f} ",
     )
-    saturated = f"saturated {layer.saturation:.1%} ({what})"
-    if layer.saturation > SATURATION_WARNING:
-        text.append(saturated, style="bold black on yellow")
+    if activation != "tanh":  # ReLU's zeros are its dead units' business, not a saturation
+        text.append(f"at 0: {layer.saturation:.1%}")
+    elif layer.saturation > SATURATION_WARNING:
+        text.append(
+            f"saturated {layer.saturation:.1%} (|tanh| > 0.97)", style="bold black on yellow"
+        )
         text.append(" above 5%: a smaller init gain, or a lower rate", style="yellow")
     else:
-        text.append(saturated, style="green")
+        text.append(f"saturated {layer.saturation:.1%} (|tanh| > 0.97)", style="green")
     text.append(f"; gradient std {layer.grad_std:.2e}")
     return text
 
