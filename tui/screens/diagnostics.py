@@ -25,6 +25,12 @@ RATIO_RANGE = (-4.0, -2.0)  # log10 update:data outside this: the rate is far of
 MOST_FINDINGS = 3  # keys 1 to 3 open the form on a finding's setting
 NORM_UNITS_SHOWN = 60  # a BatchNorm's units drawn one column each: what fits at 80 columns
 SPARKS = "▁▂▃▄▅▆▇█"
+# What the activations' histogram of a healthy layer looks like
+HISTOGRAMS_CAPTION = {
+    "tanh": "a healthy tanh layer spreads over -1..1 without piling at the ends",
+    "relu": "a ReLU passes nothing back where it is 0: a healthy layer has about half its "
+    "outputs there, and no unit at 0 for every example (dead, below)",
+}
 
 
 def findings(view: DiagnosticsView) -> list[tuple[str, str]]:
@@ -160,27 +166,19 @@ class DiagnosticsScreen(ViewScreen[DiagnosticsView]):
         )
 
 
-HISTOGRAMS_CAPTION = {
-    "tanh": "a healthy tanh layer spreads over -1..1 without piling at the ends",
-    "relu": "a ReLU passes nothing back where it is 0: a healthy layer has about half its "
-    "outputs there, and no unit at 0 for every example (dead, below)",
-}
-
-
 def _layer_line(layer: LayerStats, activation: str) -> Text:
     text = Text.assemble(
         (f"{layer.name}", "bold"),
         f" ({layer.units} units): mean {layer.act_mean:+.2f} std {layer.act_std:.2f} ",
     )
+    saturated = f"saturated {layer.saturation:.1%} (|tanh| > 0.97)"
     if activation != "tanh":  # ReLU's zeros are its dead units' business, not a saturation
         text.append(f"at 0: {layer.saturation:.1%}")
     elif layer.saturation > SATURATION_WARNING:
-        text.append(
-            f"saturated {layer.saturation:.1%} (|tanh| > 0.97)", style="bold black on yellow"
-        )
+        text.append(saturated, style="bold black on yellow")
         text.append(" above 5%: a smaller init gain, or a lower rate", style="yellow")
     else:
-        text.append(f"saturated {layer.saturation:.1%} (|tanh| > 0.97)", style="green")
+        text.append(saturated, style="green")
     text.append(f"; gradient std {layer.grad_std:.2e}")
     return text
 
