@@ -4,6 +4,7 @@ imports Textual."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -437,6 +438,9 @@ class EngineLoop:
         """About CHUNK_SECONDS of the evaluation under way; its figures once it is done."""
         if self.evaluations.advance(CHUNK_SECONDS):
             self._dirty = True
+            trainer = self.session.trainer
+            if trainer.last_val is not None and not math.isfinite(trainer.last_val[1]):
+                self._say_once(f"val loss infinite: {trainer.family.loss_note(trainer.config)}.")
             if self.evaluations.judging:
                 self._pause_if_stalled()
 

@@ -533,3 +533,27 @@ def test_the_lessons_note_on_other_data_says_how_to_get_the_posts_on_its_first_s
     assert "o, then names" in guide.view(session).note
     guide.go(session, 1)
     assert guide.view(session).note == "On names300.txt, not names.txt: the figures differ."
+
+
+def test_an_infinite_val_loss_is_said_not_hidden(few_names):
+    """With smoothing 0, a val pair never counted has probability 0: the status says val inf,
+    as `train` does, where it said nothing of val at all."""
+    from engine.protocol import StatusView
+    from engine.session import Session
+
+    session = Session(few_names)
+    session.reconfigure({"smoothing": "0"})
+    while session.trainer.stopped is None:
+        session.train(1_000)
+    session.trainer.evaluate(("val",))
+    status = next(v for v in session.views(False, None) if isinstance(v, StatusView))
+    assert status.val_loss == math.inf and status.best_val is None
+    assert not session.trainer.val_history.values  # no point of the curve at infinity
+    # the engine says why, once, in the family's words, as `train --json` does
+    notes = [
+        r.text for r in record([Reconfigure({"smoothing": "0"}), Step(210)]) if isinstance(r, Note)
+    ]
+    assert (
+        notes.count("val loss infinite: with smoothing 0, a pair never counted has probability 0.")
+        == 1
+    )
