@@ -654,8 +654,12 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         assert f"{bigram.total:5.2f}" in sums[2]
         summary = app.screen.query_one("#trace-summary")
         assert "N: the bigram's count" in str(summary.render())
-        await pilot.press("ctrl+u", *"zoë", "enter")
+        await pilot.press(*"zoë", "enter")  # the name drawn is selected: typing replaces it
         assert app.engine.sent[-1] == TraceName("zoë")
+        app.engine.play([replace(traced, name="zoë")])  # as the engine draws it
+        await settle(pilot)
+        await pilot.press(*"ava", "enter")  # and the next replaces the one drawn
+        assert app.engine.sent[-1] == TraceName("ava")
         # no model that counts pairs: the note on N goes with its column
         uncounted = [t for t in traced.traces if t.model not in ("bigram", "ngram")]
         app.engine.play([replace(traced, traces=uncounted)])
@@ -664,6 +668,24 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         assert "N: the" not in str(summary.render())
 
     drive(scenario, RECORDED["start"])
+
+
+def test_inside_the_net_a_name_typed_replaces_the_one_drawn():
+    """The box holds the name drawn; typing went on after it ('emmaava'), not in its place."""
+    from engine.commands import WatchInside
+    from engine.protocol import InsideView
+
+    (drawn,) = [v for v in RECORDED["inside, transformer"] if isinstance(v, InsideView)][-1:]
+
+    async def scenario(app, pilot):
+        await press(pilot, "d")
+        app.engine.play([drawn])
+        await settle(pilot)
+        assert app.screen.name_box.value == "emma"
+        await pilot.press(*"ava", "enter")
+        assert app.engine.sent[-1] == WatchInside(True, "ava")
+
+    drive(scenario, RECORDED["inside, transformer"])
 
 
 @pytest.mark.parametrize("key", ["w", "d"])

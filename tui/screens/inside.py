@@ -155,6 +155,7 @@ class InsideScreen(ViewScreen[InsideView]):
     def draw(self, view: InsideView) -> None:
         if view.name != self.drawn_name:  # a new name: in the box; the user's typing stays
             self.name_box.value, self.drawn_name = view.name, view.name
+            self.name_box.select_all()  # typing replaces it, as on the screen's first focus
         width = self.size.width - MARGIN
         last = "letter" if view.cut == 1 else f"{view.cut} letters"
         cut = f" (its last {last} left out: past the context)" if view.cut else ""

@@ -62,6 +62,7 @@ class TraceScreen(ViewScreen[TraceView]):
 
     def draw(self, view: TraceView) -> None:
         self.name_box.value = view.name  # the name drawn
+        self.name_box.select_all()  # typing replaces it, as on the screen's first focus
         self.table.clear(columns=True)
         if view.error or not view.traces:
             self.summary.update(Text(f"✗ {view.error}" if view.error else ""))
