@@ -166,7 +166,7 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         app.engine.errors.clear()
         await press(pilot, "e")
         app.screen.query_one("#field-learning_rate").focus()  # Tab walks the fields: above
-        await pilot.press("ctrl+u", *"0.01", "enter")
+        await pilot.press(*"0.01", "enter")
         await settle(pilot)
         assert app.engine.sent[-1] == Reconfigure({"learning_rate": "0.01"})
         assert not app.screen.is_modal  # accepted: the form has closed
@@ -217,6 +217,7 @@ def test_the_arrows_walk_the_forms_fields_as_tab_does():
         await pilot.press(*["down"] * 4, *"30")
         assert form.focused.id == f"field-{names[4]}"
         assert form.query_one(f"#label-{names[4]}").content.startswith(FOCUS_MARK)
+        assert form.focused.value == "30"  # a value typed in a field replaces it, not "6430"
         await pilot.press("up")
         assert form.focused.id == f"field-{names[3]}"
         await pilot.press("up", "up", "up", "up")  # past the first: the last, as shift+tab
@@ -251,7 +252,7 @@ def test_the_sampling_form_sends_what_was_typed():
 def test_each_path_prompt_sends_its_command(key, typed, command):
     async def scenario(app, pilot):
         await press(pilot, key)
-        await pilot.press("ctrl+u", *typed, "enter")
+        await pilot.press(*typed, "enter")  # in place of a default name, not after it
         await settle(pilot)
         assert app.engine.sent == [command]
 

@@ -59,7 +59,7 @@ class FormScreen(Dialog[None]):
     def _field(self, name: str, value: str) -> Widget:
         if name in self.view.choices:
             return ChoiceField(self.view.choices[name], value, id=f"field-{name}")
-        return OrderedInput(value, id=f"field-{name}", compact=True, select_on_focus=False)
+        return OrderedInput(value, id=f"field-{name}", compact=True)
 
     def values(self) -> dict[str, str]:
         """What each field holds now."""

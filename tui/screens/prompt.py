@@ -22,7 +22,7 @@ class PromptScreen(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with self.frame(Vertical, "prompt"):
             yield Static(self.title_text, classes="form-title")
-            yield OrderedInput(self.value, id="prompt-input", select_on_focus=False)
+            yield OrderedInput(self.value, id="prompt-input")
             yield Static(self.hint + "Enter confirms, Escape cancels.", classes="form-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

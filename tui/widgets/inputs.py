@@ -19,7 +19,9 @@ from textual.widgets import Input, Static
 
 class OrderedInput(Input):
     """An Input whose own editing keys run in the order they came; its cursor steady, as a
-    blinking one redraws twice a second (over SSH too)."""
+    blinking one redraws twice a second (over SSH too). Focused, its text is selected
+    (Textual's default), as a browser's form field tabbed into: a value typed replaces it,
+    and → or End leave it to be edited."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
