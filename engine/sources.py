@@ -46,8 +46,8 @@ def fetch_names(url: str = NAMES_URL, directory: Path | None = None, timeout: fl
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise DatasetError(
-            f"cannot download names.txt from {url} ({reason}); are you offline? "
-            "Any local file works too: makemore-tui --data FILE"
+            f"cannot download names.txt from {url} ({reason}); are you offline? A copy of "
+            "it, or any text file, works too: its path in place of 'names'"
         ) from None
     digest = _sha256(data)
     if digest != NAMES_SHA256:

@@ -147,6 +147,7 @@ def test_fetch_names_offline(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     code, _, err = run(capsys, "fetch-names", "--url", f"http://127.0.0.1:{port}/names.txt")
     assert code == 2 and "are you offline?" in err and err.count("\n") == 1
+    assert "its path in place of 'names'" in err  # the way out, in the CLI and in the app's o
 
 
 def test_characters_from_a_file_reach_the_terminal_escaped(capsys, tmp_path):
