@@ -59,6 +59,8 @@ class Judge:
         the training loss kept falling; and the best came after a whole epoch: a net that
         starts from a prior, or at a high rate, may first get worse on both before it learns."""
         self.last_val = (step, val)
+        if not math.isfinite(val):  # said, not judged: counts of 0 make an unseen pair's loss inf
+            return
         if val < self.best_val:
             self.best_val, self.best_step, self._train_at_best = val, step, train
             self._best_epoch = epoch

@@ -373,11 +373,9 @@ class Trainer:
         losses = {}
         for split in splits:
             losses[split] = yield from self.split_loss_chunks(split, model)
-        if "val" in losses and not math.isfinite(losses["val"]):
-            # said, not judged: counts of 0 (smoothing 0) make an unseen pair's loss infinite
-            self.judge.last_val = (self.step, losses["val"])
-        elif "val" in losses:
-            self.val_history.append(self.step, losses["val"])
+        if "val" in losses:
+            if math.isfinite(losses["val"]):  # no point of the curve at infinity
+                self.val_history.append(self.step, losses["val"])
             train = self.train_history.values[-1] if self.train_history.values else math.inf
             weights = None if self.family.counts else model.state_dict()
             patience = self.config.run.patience
