@@ -15,7 +15,7 @@ import torch
 
 from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
-from engine.cli_output import UsageError, shown_name, strict_json
+from engine.cli_output import UsageError, ljust_cells, shown_name, strict_json
 from engine.config import FROM_TEXT, RunConfig, kind_words
 from engine.dataset import DatasetError, DataSize, visible
 from engine.families import DEFAULT, FAMILIES, NAMES, preset, preset_names
@@ -341,7 +341,7 @@ def _score(args: argparse.Namespace) -> int:
             cells = "".join(
                 f"{t.letters[i].probability:>10.4f}{t.letters[i].nll:>8.3f}" for t in traces
             )
-            print(f"  {label:<12}{cells}")
+            print(f"  {ljust_cells(label, 12)}{cells}")
         print(f"  {'sum':<12}" + "".join(f"{t.total:>18.3f}" for t in traces))
         print(f"  {'mean':<12}" + "".join(f"{t.mean:>18.4f}" for t in traces))
     if len(traced) > 1:
@@ -401,5 +401,5 @@ def _sample(args: argparse.Namespace) -> int:
         print(strict_json({"samples": rows}))
     else:
         for n in names:
-            print(f"{shown_name(n.text, n.cut):<20} {n.logprob:8.2f}  {n.tag}")
+            print(f"{ljust_cells(shown_name(n.text, n.cut), 20)} {n.logprob:8.2f}  {n.tag}")
     return 0

@@ -1,14 +1,15 @@
 """What the headless commands share in what they print: one-line usage errors, strict JSON,
-names made safe to show, and a progress line."""
+names made safe to show and padded by the cells a terminal gives them, and a progress line."""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+import unicodedata
 from typing import Any
 
-from engine.dataset import visible
+from engine.dataset import HANGUL_JOINING, visible
 from engine.trainer import StepReport
 
 
@@ -34,6 +35,22 @@ def strict_json(value: Any) -> str:
 def shown_name(text: str, cut: bool = False) -> str:
     """A name as printed; "…" after one ended by the length limit, not by the model."""
     return (visible(text) or "(empty)") + ("…" if cut else "")
+
+
+def cell_width(text: str) -> int:
+    """The terminal cells text takes: a wide character (CJK, kana, Hangul syllables) two,
+    a mark that combines with the letter before it none."""
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf") or HANGUL_JOINING.match(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def ljust_cells(text: str, width: int) -> str:
+    """text padded on the right to width terminal cells, as f"{text:<width}" pads ASCII."""
+    return text + " " * max(0, width - cell_width(text))
 
 
 class Progress:

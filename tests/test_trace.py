@@ -8,10 +8,12 @@ import dataclasses
 import io
 import json
 import math
+import re
 
 import pytest
 from test_cli import NAMES300, run
 
+from engine.cli_output import cell_width
 from engine.dataset import load_dataset
 from engine.evaluation import finish, split_loss_chunks
 from engine.families import preset
@@ -129,6 +131,20 @@ def test_score_without_a_checkpoint_uses_the_counting_models_and_refuses_a_stray
     code, out, err = run(capsys, "score", "emma", "zoë", "--data", str(NAMES300))
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: 'zoë'") and "ë" in err
+
+
+def test_score_lines_up_its_columns_in_terminal_cells(capsys, tmp_path):
+    """Kana and Hangul take two cells and a combining mark none: the table pads by cells, so
+    every row's figures start in the same column of the terminal."""
+    data = tmp_path / "kana.txt"
+    data.write_text("あすか\nくみ子\nはると\n건우\nzoé\n" * 4, encoding="utf-8")
+    code, out, _ = run(capsys, "score", "あすか", "건우", "zoé", "--data", str(data))
+    assert code == 0
+    rows = [line for line in out.splitlines() if "→" in line]
+    assert len(rows) == 4 + 3 + 4
+    starts = {cell_width(row[: re.search(r"→ \S+ +", row).end()]) for row in rows}
+    assert len(starts) == 1
+    assert cell_width("あ건") == 4 and cell_width("e\u0301") == 1 and cell_width("abc") == 3
 
 
 def test_score_reads_names_from_standard_input_and_gives_their_loss_over_all(capsys, monkeypatch):
