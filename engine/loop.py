@@ -44,7 +44,7 @@ from engine.commands import (
     WatchDiagnostics,
     WatchInside,
 )
-from engine.dataset import pasteable, visible
+from engine.dataset import Dataset, pasteable, visible
 from engine.errors import AskFirst
 from engine.judge import StopReason
 from engine.lesson import Guide
@@ -301,13 +301,7 @@ class EngineLoop:
                 data = session.dataset
                 warning = session.load_checkpoint(path)
                 self._clear_names()
-                if session.dataset is not data:
-                    self._report(
-                        Note(
-                            f"Opened {session.dataset.path}, the data this run was trained on; "
-                            f"the runs on {data.name} are kept (t)."
-                        )
-                    )
+                self._say_data_came_back(data)
                 if warning:
                     self._report(Note(warning, "warning"))
                 self._report(
@@ -325,8 +319,10 @@ class EngineLoop:
                 self._report(session.runs_view())
             case RestoreRun(run_id):
                 self._set_running(False)
+                data = session.dataset
                 restored = session.restore_run(run_id)
                 self._clear_names()
+                self._say_data_came_back(data)
                 self._report(Note(restored))
             case CompareRuns(run_ids):
                 session.compare_runs(run_ids)
@@ -354,6 +350,18 @@ class EngineLoop:
             return self._stream
         self._clear_names()
         return self.session.stream_names(names)
+
+    def _say_data_came_back(self, before: Dataset) -> None:
+        """A run of other characters brings its own data with it (load, the runs table): the
+        learner is told, or the list would change under them unsaid."""
+        data = self.session.dataset
+        if data is not before:
+            self._report(
+                Note(
+                    f"Opened {data.path or data.name}, the data this run was trained on; "
+                    f"the runs on {before.name} are kept (t)."
+                )
+            )
 
     def _clear_names(self) -> None:
         """Another model, or the same one started over: the names shown were not its own."""

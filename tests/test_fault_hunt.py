@@ -273,9 +273,12 @@ def test_a_full_disk_for_the_autosave_never_stops_the_run(monkeypatch, tmp_path)
     assert not any(n.startswith("Stopped") for n in notes)
 
 
-def _engine_notes_and_answers(commands, autosave=None, until_step=None, timeout=120.0):
-    """Every Note and Answer of an engine for these commands: until the last is answered
-    and the engine idle, or (until_step) until its status shows that step."""
+def _engine_notes_and_answers(
+    commands, autosave=None, until_step=None, timeout=120.0, session=None
+):
+    """Every Note and Answer of an engine (on `session`, else a new one) for these commands:
+    until the last is answered and the engine idle, or (until_step) until its status shows
+    that step."""
     import threading
     from multiprocessing import Pipe
 
@@ -286,7 +289,8 @@ def _engine_notes_and_answers(commands, autosave=None, until_step=None, timeout=
 
     ours, theirs = Pipe()
     cancel = threading.Event()
-    loop = threading.Thread(target=EngineLoop(Session.open(), theirs, cancel, autosave).run)
+    session = session or Session.open()
+    loop = threading.Thread(target=EngineLoop(session, theirs, cancel, autosave).run)
     loop.start()
     records = []
     try:

@@ -107,6 +107,27 @@ def test_a_run_kept_of_another_dataset_brings_its_data_back(session, tmp_path):
     assert session.dataset is first and session.trainer.started == old
 
 
+def test_a_run_that_brings_its_data_back_says_so(session, tmp_path):
+    """From the runs table as from a checkpoint: the list changed, and the learner is told."""
+    from test_fault_hunt import _engine_notes_and_answers
+
+    from engine.commands import RestoreRun
+    from engine.protocol import Note
+
+    session.select_model("mlp")
+    session.train(3)
+    first, old = session.dataset, session.trainer.started
+    other = tmp_path / "other.txt"
+    other.write_text("anna\nbob\ncarl\ndora\n" * 20)
+    session.open_dataset(str(other))
+    records = _engine_notes_and_answers([RestoreRun(old)], session=session)
+    assert [r.text for r in records if isinstance(r, Note)] == [
+        f"Opened {first.path}, the data this run was trained on; the runs on other.txt are "
+        "kept (t).",
+        "Brought back the mlp default run, at step 3.",
+    ]
+
+
 def _drawn(session):
     *_, names = session.stream_names(5)
     return names
