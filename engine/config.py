@@ -65,10 +65,11 @@ class Settings:
             elif meta.get("low") is not None and not _within(value, meta):
                 rule = meta["rule"] or _range(f.type, meta["low"], meta["high"])
                 found.append(f"{f.name} must be {rule}, not {value}")
-        return found + self.joint_problems()
+        return found or self.joint_problems()  # a joint rule may divide by a field
 
     def joint_problems(self) -> list[str]:
-        """Rules between fields (none by default)."""
+        """Rules between fields (none by default), asked only of fields each within its own
+        bounds."""
         return []
 
     def with_values(self, **values: Any) -> Self:

@@ -3,6 +3,7 @@ over every adapter): a family is tested the moment it is registered."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -94,3 +95,22 @@ def test_the_views_a_family_declares_are_sent_and_the_others_are_not(few_names, 
     else:
         with pytest.raises(ValueError, match="counts: it has no learning rate"):
             LearningRateFinder(session.trainer)
+
+
+@pytest.mark.parametrize("model", [f.name for f in FAMILIES])
+def test_a_value_out_of_its_bounds_is_refused_by_name(model):
+    """Each bounded setting just outside its range, below and above: one ValueError naming
+    that field (a rule between fields is not asked of it: n_head 0 divided by zero)."""
+    config = family(model).preset("")
+    for settings in (config.shape, config.run):
+        for f in dataclasses.fields(settings):
+            meta = f.metadata
+            if meta.get("low") is None:
+                continue
+            step = 1 if f.type == "int" else 1e-3
+            for bad in (meta["low"] - (0 if meta["above"] else step), meta["high"] + step):
+                if math.isinf(bad):
+                    continue
+                bad = int(bad) if f.type == "int" else bad
+                with pytest.raises(ValueError, match=f"^{f.name} must be"):
+                    settings.with_values(**{f.name: bad})
