@@ -156,7 +156,11 @@ class RunConfig(Settings):
         "cosine: it eases down to lr_min; linear: it falls evenly to lr_min",
     )
     lr_min: float = setting(
-        0.01, 0, 100, help="the rate at the end of the schedule: a lower one settles finer"
+        0.01,
+        0,
+        100,
+        help="the rate at the end of the schedule (learning_rate, if that is lower: a rate "
+        "never rises): a lower one settles finer",
     )
     decay_steps: int = setting(
         100_000,
@@ -276,21 +280,25 @@ class RunConfig(Settings):
         """The rate of this step under the schedule."""
         if self.lr_schedule == "constant":
             return self.learning_rate
-        decay_steps = self.schedule_steps(epoch_size)
+        decay_steps, end = self.schedule_steps(epoch_size), self.end_rate
         if step >= decay_steps:
-            return self.lr_min
+            return end
         if self.lr_schedule == "step":
             return self.learning_rate
         progress = step / decay_steps
         if self.lr_schedule == "linear":
-            return self.learning_rate + (self.lr_min - self.learning_rate) * progress
-        return self.lr_min + 0.5 * (self.learning_rate - self.lr_min) * (
-            1 + math.cos(math.pi * progress)
-        )
+            return self.learning_rate + (end - self.learning_rate) * progress
+        return end + 0.5 * (self.learning_rate - end) * (1 + math.cos(math.pi * progress))
+
+    @property
+    def end_rate(self) -> float:
+        """Where the schedule ends: lr_min, but never above the rate it starts from (a rate
+        the finder suggests, or one typed, may be below the preset's lr_min)."""
+        return min(self.lr_min, self.learning_rate)
 
     def describe(self) -> str:
         """The optimizer, its rate and the batch, in a few words."""
-        decay = "" if self.lr_schedule == "constant" else f"→{self.lr_min:g}"
+        decay = "" if self.lr_schedule == "constant" else f"→{self.end_rate:g}"
         batch = self.batch_size or "full"
         return f"{self.optimizer} lr {self.learning_rate:g}{decay} batch {batch}"
 

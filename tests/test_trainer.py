@@ -57,6 +57,10 @@ def test_schedules():
     assert rates == sorted(rates, reverse=True)
     step = Trainer(data, preset("lecture").with_values(decay_steps=3))
     assert [step.learning_rate() for _ in range(1) if step.run(3)] == [0.01]
+    # a rate typed (or found) below the preset's lr_min: the schedule stays there, not rises
+    run = preset("default").with_values(learning_rate=1e-4, lr_min=3e-4, decay_steps=10).run
+    rates = [run.learning_rate_at(step, 1) for step in (0, 5, 10, 20)]
+    assert rates == [1e-4] * 4 and "lr 0.0001→0.0001" in run.describe()
 
 
 def test_a_cancelled_run_stops_between_steps(small):
