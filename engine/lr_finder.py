@@ -28,7 +28,9 @@ class LearningRateFinder:
         self, trainer: Trainer, steps: int = STEPS, low: float = LOWEST, high: float = HIGHEST
     ) -> None:
         if trainer.family.counts:
-            raise ValueError(f"the {trainer.config.model} counts: it has no learning rate")
+            raise ValueError(
+                f"the {trainer.config.model} takes no gradient steps: it has no learning rate"
+            )
         self.trial = trainer.trial_copy()
         self.schedule = [low * (high / low) ** (i / (steps - 1)) for i in range(steps)]
         self.losses: list[float] = []

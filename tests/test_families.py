@@ -93,7 +93,7 @@ def test_the_views_a_family_declares_are_sent_and_the_others_are_not(few_names, 
         finder.advance(20)
         assert finder.done
     else:
-        with pytest.raises(ValueError, match="counts: it has no learning rate"):
+        with pytest.raises(ValueError, match="takes no gradient steps: it has no learning rate"):
             LearningRateFinder(session.trainer)
 
 
