@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -260,3 +261,17 @@ def test_sigterm_ends_every_session_at_once_and_idle_connections_are_closed(serv
     running.process.send_signal(signal.SIGTERM)
     running.process.wait(timeout=30)
     wait_until(lambda: not any(_alive_pid(p) for p in processes), 10, "every session ended")
+
+
+def test_an_address_already_taken_is_one_error_line_and_nothing_announced():
+    """The banner comes once the server listens: before, a taken port printed its address
+    as if serving, then the error."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [MAKEMORE_TUI, "serve", "--port", str(port)], capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"error: 127.0.0.1:{port}: ") and "in use" in done.stderr

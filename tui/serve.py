@@ -284,12 +284,15 @@ class ClassServer(Server):
             port=self.port,
             handle_signals=False,
             loop=loop,
-            print=lambda *args: None,
+            print=lambda *args: self.announce(),  # called once every site listens
             shutdown_timeout=SHUTDOWN_SECONDS,
             keepalive_timeout=IDLE_SECONDS,
         )
 
     async def on_startup(self, app: web.Application) -> None:
+        """Nothing said yet: the address may still be taken (announce says it once bound)."""
+
+    def announce(self) -> None:
         self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")
         self.console.print(f"At most {self.max_sessions} browsers at a time.")
 
