@@ -173,6 +173,21 @@ def test_housekeeping_of_saves(small, tmp_path, monkeypatch):
     assert (tmp_path / "home.pt").is_file()
 
 
+def test_a_save_refused_by_the_system_names_the_file_asked_for(small, tmp_path, monkeypatch):
+    """A folder the user may not write in: the app said '[Errno 13] Permission denied:
+    '/x/.run.pt.4242.k2j1.tmp'', our temporary file's name, not theirs."""
+    from engine.memory import failure_text
+
+    def refused(dir, prefix, suffix):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}k2j1{suffix}")
+
+    monkeypatch.setattr("engine.files.tempfile.mkstemp", refused)
+    with pytest.raises(PermissionError) as error:
+        Session(small).save_checkpoint(str(tmp_path / "run.pt"))
+    assert failure_text(error.value) == f"{tmp_path / 'run.pt'}: Permission denied"
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_changed_dataset_is_warned_of(capsys, tmp_path):
     data = tmp_path / "names.txt"
     data.write_text(NAMES300.read_text())
