@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.dataset import Dataset, visible
+from engine.errors import AskFirst
 from engine.inside import inside_view
 from engine.protocol import LessonView
 from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cache_dir
@@ -616,6 +617,7 @@ def enter(session: Session, index: int, confirmed: bool) -> None:
     setup = STEPS[index].setup
     if setup.model is None:
         return
+    before = session.active
     if setup.model != session.active:
         session.select_model(setup.model, setup.values.get("preset", ""))
     trainer = session.trainer
@@ -625,7 +627,11 @@ def enter(session: Session, index: int, confirmed: bool) -> None:
     if preset is not None and preset != trainer.config.preset:
         changed = dict(values)
     if changed:
-        session.reconfigure(changed, confirmed)
+        try:
+            session.reconfigure(changed, confirmed)
+        except AskFirst:  # not yet agreed to: the step the learner is on stays as it was
+            session.select_model(before)
+            raise
         trainer = session.trainer
     if setup.count and trainer.family.counts and trainer.stopped is None:
         while trainer.stopped is None:

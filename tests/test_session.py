@@ -524,6 +524,23 @@ def test_the_lessons_net_names_say_when_they_are_an_untrained_nets():
     assert re.fullmatch(r"\w+(, \w+)* \(mean length [\d.]+\)", names_drawn_at(1))
 
 
+def test_a_lesson_step_declined_leaves_the_step_before_as_it_was():
+    """] onto a step that would replace a trained run asks first; until the learner agrees,
+    the model is still the one the caption is about (it had switched to the next step's)."""
+    session, guide = Session.open(str(NAMES300)), Guide()
+    uniform = next(i for i, step in enumerate(STEPS) if step.setup.model == "uniform")
+    assert STEPS[uniform + 1].setup.model == "mlp"
+    session.select_model("mlp")
+    session.train(5)
+    guide.go(session, uniform)
+    assert session.active == "uniform"
+    with pytest.raises(AskFirst, match="preset seed starts a new mlp"):
+        guide.go(session, 1)
+    assert session.active == "uniform" and guide.view(session).step == uniform
+    guide.go(session, 1, confirmed=True)
+    assert session.active == "mlp" and session.trainer.config.preset == "seed"
+
+
 def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path):
     """l on a run of another alphabet opens the file it was trained on, where that still is,
     and keeps the runs so far; without that file it is refused, and nothing changes."""
