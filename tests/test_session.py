@@ -95,19 +95,7 @@ def test_a_replaced_run_is_kept_and_brought_back_itself(session):
     assert any(r.kept and r.steps == 5 for r in session.runs_view().rows)
 
 
-def test_a_run_kept_of_another_dataset_brings_its_data_back(session, tmp_path):
-    session.select_model("mlp")
-    session.train(3)
-    first, old = session.dataset, session.trainer.started
-    other = tmp_path / "other.txt"
-    other.write_text("anna\nbob\ncarl\ndora\n" * 20)
-    session.open_dataset(str(other))
-    assert session.dataset is not first
-    session.restore_run(old)
-    assert session.dataset is first and session.trainer.started == old
-
-
-def test_a_run_that_brings_its_data_back_says_so(session, tmp_path):
+def test_a_run_kept_of_another_dataset_brings_its_data_back_and_says_so(session, tmp_path):
     """From the runs table as from a checkpoint: the list changed, and the learner is told."""
     from test_fault_hunt import _engine_notes_and_answers
 
@@ -120,7 +108,9 @@ def test_a_run_that_brings_its_data_back_says_so(session, tmp_path):
     other = tmp_path / "other.txt"
     other.write_text("anna\nbob\ncarl\ndora\n" * 20)
     session.open_dataset(str(other))
+    assert session.dataset is not first
     records = _engine_notes_and_answers([RestoreRun(old)], session=session)
+    assert session.dataset is first and session.trainer.started == old
     assert [r.text for r in records if isinstance(r, Note)] == [
         f"Opened {first.path}, the data this run was trained on; the runs on other.txt are "
         "kept (t).",
