@@ -112,6 +112,8 @@ def gibibytes(size: int) -> str:
 def failure_text(error: BaseException) -> str:
     """An error in one line for the user: a failed allocation said as one, a file's as its
     path and what the system said of it."""
+    if (failed := allocation_failure(error)) is not None:
+        return failed
     if isinstance(error, OSError) and error.strerror:
         return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
-    return allocation_failure(error) or str(error) or type(error).__name__
+    return str(error) or type(error).__name__
