@@ -787,6 +787,20 @@ def test_keys_are_remapped_from_keys_toml(runs_home):
     drive(scenario, RECORDED["start"])
 
 
+def test_ctrl_z_suspends_to_the_shell_where_a_terminal_can(runs_home, monkeypatch):
+    """ctrl+z suspends, as a terminal program does (Textual's action: a no-op where the
+    driver cannot, as in a browser); keys.toml remaps it by its id, suspend."""
+    suspended = []
+    monkeypatch.setattr("textual.app.App.action_suspend_process", lambda app: suspended.append(1))
+    write_keys_toml(runs_home, 'suspend = "ctrl+b"\n')
+
+    async def scenario(app, pilot):
+        await press(pilot, "ctrl+b", "ctrl+z")
+        assert suspended == [1] and app.engine.sent == [] and app.is_running
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_a_keys_toml_with_a_mistake_changes_nothing_and_says_why(runs_home):
     write_keys_toml(runs_home, 'stpe = "j"\n')
 

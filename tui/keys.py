@@ -125,6 +125,13 @@ BINDINGS = [
         show=False,
         tooltip="the lesson's step before",
     ),
+    Binding(
+        "ctrl+z",
+        "suspend_process",
+        "Suspend",
+        show=False,
+        tooltip="back to the shell, the engine still running; fg returns (in a terminal)",
+    ),
     Binding("question_mark", "help", "More keys", key_display="?", tooltip="this help: every key"),
     Binding("q", "quit", "Quit", tooltip="quit"),
     Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit"),
@@ -139,6 +146,7 @@ IDS = {
     "temperature(False)": "temperature_down",
     "lesson_move(1)": "lesson_next",
     "lesson_move(-1)": "lesson_back",
+    "suspend_process": "suspend",
 }
 BINDINGS = [
     b if b.key in UNLISTED else replace(b, id=IDS.get(b.action, b.action)) for b in BINDINGS
