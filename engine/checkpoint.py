@@ -13,7 +13,7 @@ from engine import files
 from engine.dataset import Dataset, Vocab, visible
 from engine.files import expand, write_atomic
 from engine.judge import StopReason
-from engine.sources import open_dataset
+from engine.sources import NAMES_SHA256, known_dataset, open_dataset
 from engine.trainer import Trainer
 
 FORMAT = "makemore-tui checkpoint"
@@ -194,13 +194,22 @@ def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
 
 
 def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) -> Dataset:
-    """The data to restore a run on: `data`, else the file it was trained on, split as then."""
-    chosen = data or state["dataset"]["path"]
-    if chosen is None or not data and not os.path.lexists(chosen):
-        raise CheckpointError(
-            f"{path}: its dataset {chosen or '(none)'} is not there; name one with --data"
-        )
-    return open_dataset(chosen, seed=state["dataset"]["seed"])  # says what is wrong with it
+    """The data to restore a run on: `data`, else the file it was trained on, split as then;
+    where that file is not, the embedded names or names.txt if the run was trained on them."""
+    saved = state["dataset"]
+    chosen = data or saved["path"]
+    if not data and (chosen is None or not os.path.lexists(chosen)):
+        chosen = known_dataset(saved.get("sha256"))
+        if chosen is None:
+            which = (
+                "it was makemore's names.txt: --data names fetches it"
+                if saved.get("sha256") == NAMES_SHA256
+                else "name one with --data"
+            )
+            raise CheckpointError(
+                f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}"
+            )
+    return open_dataset(str(chosen), seed=saved["seed"])  # says what is wrong with it
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

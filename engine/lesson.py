@@ -18,7 +18,7 @@ from engine.dataset import Dataset, visible
 from engine.errors import AskFirst
 from engine.inside import inside_view
 from engine.protocol import LessonView
-from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cache_dir
+from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cached_names
 
 if TYPE_CHECKING:  # the session imports no lesson
     from engine.session import Session
@@ -531,17 +531,6 @@ def is_names_txt(dataset: Dataset) -> bool:
     if path is None or not Path(path).is_file():
         return False
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() == NAMES_SHA256
-
-
-def cached_names() -> Path | None:
-    """names.txt in the cache, if it was fetched."""
-    try:
-        path = cache_dir() / "names.txt"
-    except ValueError:
-        return None
-    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == NAMES_SHA256:
-        return path
-    return None
 
 
 def data_note(session: Session, names_txt: bool, first: bool) -> str:

@@ -74,5 +74,26 @@ def open_dataset(spec: str | None = None, seed: int = 42) -> Dataset:
     return load_dataset(spec, seed=seed)
 
 
+def cached_names() -> Path | None:
+    """names.txt in the cache, if it was fetched."""
+    try:
+        path = cache_dir() / "names.txt"
+    except ValueError:
+        return None
+    if path.is_file() and _sha256(path.read_bytes()) == NAMES_SHA256:
+        return path
+    return None
+
+
+def known_dataset(digest: str | None) -> Path | None:
+    """The embedded default or makemore's names.txt (if fetched) whose items have this digest
+    (Dataset.sha256): a run trained on either finds it again in another install or checkout,
+    where its path is not the same."""
+    for path in (DEFAULT_DATASET, cached_names()):
+        if digest and path is not None and load_dataset(path).sha256 == digest:
+            return path
+    return None
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

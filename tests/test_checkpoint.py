@@ -142,3 +142,33 @@ def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(tmp_pa
     assert capsys.readouterr().err == f"error: {said}\n"
     reopened = Session.open(str(NAMES300), saved)
     assert reopened.trainer.step == 3 and reopened.dataset.name == "names300.txt"
+
+
+def test_a_run_on_the_embedded_names_or_names_txt_finds_them_in_another_install(
+    tmp_path, names_path, monkeypatch, capsys
+):
+    """A run's file is gone (another checkout, a copy sent to a student): where its items are
+    the embedded names', or names.txt's in the cache, it is opened on those; a names.txt run
+    without the cache says how to get it."""
+    from engine.sources import DEFAULT_DATASET
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    runs = {}
+    for source in (DEFAULT_DATASET, names_path):
+        copy = tmp_path / source.name
+        copy.write_bytes(source.read_bytes())
+        session = Session.open(str(copy))
+        session.train(3)
+        runs[source] = str(tmp_path / f"{len(runs)}.pt")
+        session.save_checkpoint(runs[source])
+        copy.unlink()
+    assert Session.open(checkpoint_path=runs[DEFAULT_DATASET]).dataset.path == str(DEFAULT_DATASET)
+    assert main(["sample", "--checkpoint", runs[names_path], "-n", "1"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "it was makemore's names.txt: --data names fetches it\n"
+    )
+    cached = tmp_path / "cache" / "makemore-tui" / "names.txt"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(names_path.read_bytes())
+    restored = Session.open(checkpoint_path=runs[names_path])
+    assert restored.dataset.path == str(cached) and restored.trainer.step == 3
