@@ -90,7 +90,7 @@ def known_dataset(digest: str | None) -> Path | None:
     (Dataset.sha256): a run trained on either finds it again in another install or checkout,
     where its path is not the same."""
     for path in (DEFAULT_DATASET, cached_names()):
-        if digest and path is not None and load_dataset(path).sha256 == digest:
+        if digest and path is not None and path.is_file() and load_dataset(path).sha256 == digest:
             return path
     return None
 
