@@ -27,6 +27,20 @@ class Exists(FileRefused, AskFirst):
     """The target is a file of ours that exists: replaced only when the user says so."""
 
 
+def data_dir() -> Path | None:
+    """Where the app keeps its runs (the table, and the runs of apps that ended without
+    quitting): $MAKEMORE_TUI_HOME, or the XDG data directory; None with neither and no home
+    directory."""
+    if os.environ.get("MAKEMORE_TUI_HOME"):
+        return Path(os.environ["MAKEMORE_TUI_HOME"])
+    if os.environ.get("XDG_DATA_HOME"):
+        return Path(os.environ["XDG_DATA_HOME"]) / "makemore-tui"
+    try:
+        return Path.home() / ".local" / "share" / "makemore-tui"
+    except RuntimeError:  # HOME unset, and a user the system does not know
+        return None
+
+
 def expand(path: str | Path) -> Path:
     """A path as typed: `~` is the home directory, as in a shell (a FileRefused if there is
     no such user, or no home: HOME unset for a user the system does not know)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from engine.dataset import Dataset, visible
 from engine.families import config_from_dict
 from engine.families.base import Config
-from engine.files import FileRefused, read_regular, write_atomic
+from engine.files import FileRefused, data_dir, read_regular, write_atomic
 from engine.history import downsampled
 from engine.kept import run_name
 from engine.protocol import Curve, RunRow
@@ -26,19 +26,6 @@ from engine.trainer import Trainer
 
 KEEP_RUNS = 1000  # the file keeps the newest this many
 CURVE_POINTS = 100  # each run's train and val curves, downsampled to this many points
-
-
-def data_dir() -> Path | None:
-    """Where the app keeps its runs: $MAKEMORE_TUI_HOME, or the XDG data directory; None
-    with neither and no home directory."""
-    if os.environ.get("MAKEMORE_TUI_HOME"):
-        return Path(os.environ["MAKEMORE_TUI_HOME"])
-    if os.environ.get("XDG_DATA_HOME"):
-        return Path(os.environ["XDG_DATA_HOME"]) / "makemore-tui"
-    try:
-        return Path.home() / ".local" / "share" / "makemore-tui"
-    except RuntimeError:  # HOME unset, and a user the system does not know
-        return None
 
 
 def runs_path() -> Path | None:

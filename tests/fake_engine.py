@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 from engine.commands import Command, Export, ForgetRuns, Reconfigure, Reset, Save
 from engine.protocol import Answer, Idle, Record, RunRow, RunsView
@@ -18,6 +19,7 @@ class FakeEngine(EngineClient):
         *played: list[Record],
         errors: dict[type, str] | None = None,
         questions: dict[type, str] | None = None,
+        runs_kept: list[Path] | None = None,
     ) -> None:
         # No process and no pipe: only what the app sees of a client.
         self.sent: list[Command] = []
@@ -27,6 +29,7 @@ class FakeEngine(EngineClient):
         self.stopped = False
         self.saved_age: float | None = None  # as if the engine had saved the run this long ago
         self.restarts: list[FakeEngine] = []  # the engines started again after a death
+        self.runs_kept = runs_kept or []  # as if apps killed before had left these runs
         self.lock = threading.Lock()
         self.records: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
         for records in played:
@@ -64,9 +67,12 @@ class FakeEngine(EngineClient):
         while (record := self.records.get()) is not None:
             yield record
 
-    def stop(self) -> None:
-        self.stopped = True
+    def stop(self, keep_run: bool = False) -> None:
+        self.stopped, self.kept_run = True, keep_run
         self.records.put(None)
+
+    def keep_runs(self) -> list[Path]:
+        return self.runs_kept
 
     def die(self) -> None:
         """The engine process ends, unasked."""

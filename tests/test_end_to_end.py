@@ -236,11 +236,19 @@ def test_engine_imports_no_textual():
 
 
 def test_the_app_imports_no_torch_and_only_the_protocol_and_entry_of_the_engine():
-    """So that the first frame comes before torch's second of importing."""
+    """So that the first frame comes before torch's second of importing; engine.files (the
+    standard library's alone) says where the user's data directory is, for runs kept."""
     modules = _modules_after("import tui.app, tui.cli, tui.screens.form, tui.widgets.plots")
     assert "textual" in modules and "torch" not in modules
     engine = {m for m in modules if m.startswith("engine")}
-    assert engine == {"engine", "engine.commands", "engine.protocol", "engine.process"}
+    assert engine == {
+        "engine",
+        "engine.commands",
+        "engine.protocol",
+        "engine.process",
+        "engine.files",
+        "engine.errors",
+    }
 
 
 def test_the_app_process_never_loads_torch():
@@ -289,6 +297,34 @@ def test_a_kill_or_a_dropped_session_restores_the_terminal(signum):
         )
     assert restored and b"\x1b[?1000l" in terminal.raw[-2000:]
     terminal.stop()
+
+
+@pytest.mark.slow
+def test_a_dropped_session_keeps_its_run_for_the_next_start(tmp_path, monkeypatch):
+    """SIGHUP leaves no time to ask: the run, as the engine last saved it, is found by the
+    next start in a terminal, kept in the data directory, and said; l loads it."""
+    from bench.terminal import Terminal
+    from bench.web import wait_until
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # no other test's start takes it
+    monkeypatch.setenv("MAKEMORE_TUI_HOME", str(tmp_path / "home"))
+    first = Terminal(100, 30)
+    first.start()
+    first.wait_for("paused")
+    first.send("mm ")  # the mlp, training: the engine saves it for a restart at once
+    wait_until(lambda: any(tmp_path.glob("makemore-tui-*/autosave.pt")), 60, "a save")
+    os.kill(first.pid, signal.SIGHUP)
+    os.waitpid(first.pid, 0)
+    first.stop()
+    second = Terminal(100, 30)
+    second.start()
+    second.wait_for("An earlier session")
+    second.stop()
+    (kept,) = (tmp_path / "home").glob("unsaved-*.pt")
+    from engine.session import Session
+
+    session = Session.open(checkpoint_path=str(kept))
+    assert session.active == "mlp" and session.trainer.step >= 1
 
 
 def test_a_restart_after_another_file_was_opened_resumes_on_that_file(tmp_path):

@@ -599,6 +599,58 @@ def test_leftovers_of_apps_that_died_are_removed_at_the_next_start(tmp_path):
     assert not theirs.exists() and not log.exists() and ours.exists() and other.exists()
 
 
+def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp_path):
+    """A kill, or an SSH session dropped, with no time to ask: the app's folder is marked
+    (a terminal's app, not a browser's), and the next terminal start moves the run as last
+    saved into the data directory, the newest KEPT_RUNS of them; a start that keeps nothing
+    (a browser's) leaves the folder for one that does."""
+    from tui.client import KEEP_MARK, KEPT_RUNS, WORKDIR, remove_leftovers
+
+    dead = _finished_pid()
+    keep_in = tmp_path / "home"
+    for minute in range(KEPT_RUNS + 2):
+        folder = tmp_path / f"{WORKDIR}{dead}-{minute}"
+        folder.mkdir()
+        (folder / KEEP_MARK).touch()
+        (folder / "autosave.pt").write_bytes(bytes([minute]))
+        os.utime(folder / "autosave.pt", (1_800_000_000 + 60 * minute,) * 2)
+    browsers = tmp_path / f"{WORKDIR}{dead}-web"  # no mark: removed, as before
+    browsers.mkdir()
+    (browsers / "autosave.pt").write_bytes(b"x")
+    assert remove_leftovers(tmp_path) == [] and not browsers.exists()
+    assert len(list(tmp_path.glob(f"{WORKDIR}*"))) == KEPT_RUNS + 2  # left for a terminal
+    kept = remove_leftovers(tmp_path, keep_in)
+    assert len(kept) == KEPT_RUNS + 2 and not list(tmp_path.glob(f"{WORKDIR}*"))
+    newest = sorted(keep_in.glob("unsaved-*.pt"))
+    assert len(newest) == KEPT_RUNS and newest[-1] == max(kept)
+    assert [p.read_bytes()[0] for p in newest] == list(range(2, KEPT_RUNS + 2))
+
+
+def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):
+    """The client's side: stopped after a kill, a marked folder with a run saved stays for
+    the next start; stopped by quitting (the run asked about), it goes."""
+    from tui.client import EngineClient
+
+    monkeypatch.setenv("MAKEMORE_TUI_HOME", str(tmp_path / "home"))
+    for keep_run in (True, False):
+        client = EngineClient(workdir=tmp_path / f"work-{keep_run}")
+        client.autosave.parent.mkdir()
+        assert client.keep_runs() == []
+        client.autosave.write_bytes(b"x")
+        client.stop(keep_run=keep_run)
+        assert client.autosave.exists() == keep_run
+
+
+def test_a_start_that_kept_runs_says_where(tmp_path):
+    from tui_helpers import toast, toasts
+
+    async def scenario(app, pilot):
+        await toast(pilot, "An earlier session ended without quitting")
+        assert any(f"{tmp_path / 'unsaved-1.pt'} (l loads it)" in t for t in toasts(app))
+
+    drive(scenario, RECORDED["start"], runs_kept=[tmp_path / "unsaved-1.pt"])
+
+
 def _finished_pid() -> int:
     import subprocess
 

@@ -114,6 +114,7 @@ class MakemoreApp(App[int]):
         # to send again if the user says yes.
         self.on_yes: dict[int, Callable[[], object]] = {}
         self._frozen = False
+        self._signalled = False  # ended by a kill or a dropped session, not by quitting
         # They take the terminal's own colours, which plotext cannot name: the plots lose
         # their axes.
         for theme in ("ansi-dark", "ansi-light"):
@@ -164,6 +165,16 @@ class MakemoreApp(App[int]):
         # In a browser, not: a class's sessions run as one user, and one student's pick is not
         # the next one's.
         self._remembers_theme = not self.is_web
+        if not self.is_web:
+            kept = self.engine.keep_runs()
+            if kept:
+                self.notify(
+                    f"An earlier session ended without quitting (a kill, a dropped connection): "
+                    f"its run, as last saved, is in {kept[-1]} (l loads it).",
+                    severity="warning",
+                    timeout=20,
+                    markup=False,
+                )
         if self._remembers_theme:
             theme, problem = load_theme(settings_path(), self.available_themes)
             if problem:
@@ -182,13 +193,14 @@ class MakemoreApp(App[int]):
         # A Python handler, not the loop's: it runs even while the app is blocked in a write to
         # an output nobody reads (a browser gone, a terminal stopped), which the loop never is.
         code = 128 + signum
+        self._signalled = True  # no time to ask: the run as last saved is kept
         self._loop_for_signals.call_soon_threadsafe(partial(self.exit, return_code=code))
         threading.Thread(target=self._end_anyway, args=(code,), daemon=True).start()
 
     def _end_anyway(self, code: int) -> None:
         """If the app has not ended in END_SECONDS, end it and the engine without drawing."""
         time.sleep(END_SECONDS)
-        self.engine.stop()
+        self.engine.stop(keep_run=True)
         attrs = getattr(self._driver, "attrs_before", None)  # a terminal's cooked mode
         if attrs is not None:
             with suppress(termios.error, OSError):
@@ -205,7 +217,8 @@ class MakemoreApp(App[int]):
             self.notify(problem, severity="warning", markup=False)
 
     def on_unmount(self) -> None:
-        self.engine.stop()  # however the app ends, the engine stops within one step
+        # However the app ends, the engine stops within one step.
+        self.engine.stop(keep_run=self._signalled)
 
     @work(thread=True, exclusive=True, name="engine")
     def read_engine(self) -> None:

@@ -51,6 +51,7 @@ from engine.commands import (
     WatchDiagnostics,
     WatchInside,
 )
+from engine.files import data_dir
 from engine.process import engine_main
 from engine.protocol import Idle, Note, Record
 
@@ -59,10 +60,17 @@ WORKDIR = "makemore-tui-"  # then the app's pid: the autosave's folder in the te
 ENGINE_LOG = "makemore-tui-engine-"  # then the app's pid: the engine's output
 
 
-def remove_leftovers(directory: Path | None = None) -> None:
-    """The autosave folders and engine logs of apps that are no longer running (killed, or
-    out of memory), in the temporary directory."""
+KEEP_MARK = "keep"  # in a terminal app's folder: a later start keeps its autosave
+KEPT_RUNS = 5  # the newest runs kept that way; older ones go
+
+
+def remove_leftovers(directory: Path | None = None, keep_in: Path | None = None) -> list[Path]:
+    """The autosave folders and engine logs of apps that are no longer running (killed, out
+    of memory, their SSH session dropped), in the temporary directory. A terminal app's run,
+    as last saved, is moved to `keep_in` first (a browser's are not: a class shares it);
+    without `keep_in`, such a folder stays for a start that keeps it. Returns the runs kept."""
     directory = directory or Path(tempfile.gettempdir())
+    kept = []
     for prefix in (ENGINE_LOG, WORKDIR):
         for path in directory.glob(f"{prefix}*"):
             pid = path.name[len(prefix) :].split("-")[0]
@@ -70,9 +78,27 @@ def remove_leftovers(directory: Path | None = None) -> None:
                 continue
             with suppress(OSError):
                 if path.is_dir():
+                    autosave = path / "autosave.pt"
+                    if (path / KEEP_MARK).exists() and autosave.is_file():
+                        if keep_in is None:
+                            continue
+                        kept.append(_keep(autosave, keep_in))
                     shutil.rmtree(path)
                 elif path.name.endswith(".log"):
                     path.unlink()
+    return kept
+
+
+def _keep(autosave: Path, keep_in: Path) -> Path:
+    """The autosave as keep_in/unsaved-DATE-TIME.pt, named by when it was saved; the oldest
+    beyond KEPT_RUNS removed."""
+    keep_in.mkdir(parents=True, exist_ok=True)
+    saved = time.strftime("%Y-%m-%d-%H%M%S", time.localtime(autosave.stat().st_mtime))
+    target = keep_in / f"unsaved-{saved}.pt"
+    os.replace(autosave, target)
+    for old in sorted(keep_in.glob("unsaved-*.pt"))[:-KEPT_RUNS]:
+        old.unlink(missing_ok=True)
+    return target
 
 
 def _running(pid: int) -> bool:
@@ -296,15 +322,26 @@ class EngineClient:
         # replaced by another file since (o).
         return EngineClient(None, str(restart), self._workdir)
 
-    def stop(self) -> None:
+    def keep_runs(self) -> list[Path]:
+        """For a terminal's app: should it end without quitting, its run as last saved is
+        kept by the next start; the runs so left by apps before it are kept now, in the
+        data directory (returned)."""
+        with suppress(OSError):
+            (self._workdir / KEEP_MARK).touch()
+        keep_in = data_dir()
+        return [] if keep_in is None else remove_leftovers(keep_in=keep_in)
+
+    def stop(self, keep_run: bool = False) -> None:
         """The engine stops within one training step, and its process ends; one that does not
-        end within QUIT_SECONDS is killed."""
+        end within QUIT_SECONDS is killed. `keep_run` (a kill, a dropped SSH session): the
+        run as last saved stays for the next start."""
         with self._lock:
             if self.stopped:
                 return
             self.stopped = True
             process = self._process
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        if not (keep_run and (self._workdir / KEEP_MARK).exists() and self.autosave.is_file()):
+            shutil.rmtree(self._workdir, ignore_errors=True)
         self._outbox.put(Request(0, Quit()))
         self._outbox.put(None)  # the sender ends after it
         if process is not None and process.pid is not None:
