@@ -8,9 +8,11 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import struct
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -26,8 +28,12 @@ class Terminal:
 
     ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()=>].?")
 
-    def __init__(self, width: int = 100, height: int = 30) -> None:
+    def __init__(self, width: int = 100, height: int = 30, tmpdir: Path | None = None) -> None:
         self.width, self.height = width, height
+        # The program's temporary folder: its own, removed at stop(), unless one is given. A
+        # program ended by stop()'s SIGTERM leaves its run there for a later start to keep.
+        self._own_tmpdir = tmpdir is None
+        self.tmpdir = tmpdir or Path(tempfile.mkdtemp(prefix="terminal-"))
         self.output = bytearray()  # appended to in place: copying it would slow the timing
         self.raw = bytearray()  # the same with its escape sequences
         self.arrived = threading.Condition()
@@ -41,7 +47,10 @@ class Terminal:
         if self.pid == 0:  # the child: the program, as over SSH
             os.chdir(cwd)
             os.environ.update(
-                TERM="xterm-256color", COLUMNS=str(self.width), LINES=str(self.height)
+                TERM="xterm-256color",
+                COLUMNS=str(self.width),
+                LINES=str(self.height),
+                TMPDIR=str(self.tmpdir),
             )
             os.execv(argv[0], argv)
         size = struct.pack("HHHH", self.height, self.width, 0, 0)
@@ -98,3 +107,5 @@ class Terminal:
         self._reader.join()
         for fd in (self.fd, self._wake, self._woken):
             os.close(fd)
+        if self._own_tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)

@@ -306,9 +306,8 @@ def test_a_dropped_session_keeps_its_run_for_the_next_start(tmp_path, monkeypatc
     from bench.terminal import Terminal
     from bench.web import wait_until
 
-    monkeypatch.setenv("TMPDIR", str(tmp_path))  # no other test's start takes it
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(tmp_path / "home"))
-    first = Terminal(100, 30)
+    first = Terminal(100, 30, tmpdir=tmp_path)  # the two starts' own: no other test's
     first.start()
     first.wait_for("paused")
     first.send("mm ")  # the mlp, training: the engine saves it for a restart at once
@@ -316,7 +315,7 @@ def test_a_dropped_session_keeps_its_run_for_the_next_start(tmp_path, monkeypatc
     os.kill(first.pid, signal.SIGHUP)
     os.waitpid(first.pid, 0)
     first.stop()
-    second = Terminal(100, 30)
+    second = Terminal(100, 30, tmpdir=tmp_path)
     second.start()
     second.wait_for("An earlier session")
     second.stop()
