@@ -613,7 +613,7 @@ def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp
         folder.mkdir()
         (folder / KEEP_MARK).touch()
         (folder / "autosave.pt").write_bytes(bytes([minute]))
-        os.utime(folder / "autosave.pt", (1_800_000_000 + 60 * minute,) * 2)
+        os.utime(folder / "autosave.pt", (1_800_000_000 + 60 * (minute // 2 * 2),) * 2)
     browsers = tmp_path / f"{WORKDIR}{dead}-web"  # no mark: removed, as before
     browsers.mkdir()
     (browsers / "autosave.pt").write_bytes(b"x")
@@ -621,9 +621,9 @@ def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp
     assert len(list(tmp_path.glob(f"{WORKDIR}*"))) == KEPT_RUNS + 2  # left for a terminal
     kept = remove_leftovers(tmp_path, keep_in)
     assert len(kept) == KEPT_RUNS + 2 and not list(tmp_path.glob(f"{WORKDIR}*"))
-    newest = sorted(keep_in.glob("unsaved-*.pt"))
-    assert len(newest) == KEPT_RUNS and newest[-1] == max(kept)
-    assert [p.read_bytes()[0] for p in newest] == list(range(2, KEPT_RUNS + 2))
+    assert len(set(kept)) == KEPT_RUNS + 2  # two saved in the same second: both kept
+    newest = list(keep_in.glob("unsaved-*.pt"))
+    assert len(newest) == KEPT_RUNS and {p.read_bytes()[0] for p in newest} >= {5, 6}
 
 
 def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):

@@ -94,7 +94,10 @@ def _keep(autosave: Path, keep_in: Path) -> Path:
     beyond KEPT_RUNS removed."""
     keep_in.mkdir(parents=True, exist_ok=True)
     saved = time.strftime("%Y-%m-%d-%H%M%S", time.localtime(autosave.stat().st_mtime))
-    target = keep_in / f"unsaved-{saved}.pt"
+    target, same_second = keep_in / f"unsaved-{saved}.pt", 1
+    while target.exists():  # another app's, saved in the same second
+        same_second += 1
+        target = keep_in / f"unsaved-{saved}-{same_second}.pt"
     os.replace(autosave, target)
     for old in sorted(keep_in.glob("unsaved-*.pt"))[:-KEPT_RUNS]:
         old.unlink(missing_ok=True)
