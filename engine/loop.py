@@ -175,11 +175,13 @@ class EngineLoop:
                 self._report(Idle(self._answered))
                 self._idle_reported = self._answered
 
-    def _save_for_restart(self, now: float) -> None:
-        """The run as it is, for the app to restart from if this process dies."""
+    def _save_for_restart(self, now: float, pausing: bool = False) -> None:
+        """The run as it is, for the app to restart from if this process dies (or to keep, if
+        the app is killed): now and then while training, and as it pauses."""
         when, step = self._autosaved
         trainer = self.session.trainer
-        if self._autosave and now - when >= AUTOSAVE_SECONDS and trainer.step != step:
+        due = pausing or now - when >= AUTOSAVE_SECONDS
+        if self._autosave and due and trainer.step != step:
             self._autosaved = (now, trainer.step)
             try:
                 save_checkpoint(trainer, self._autosave)
@@ -391,6 +393,7 @@ class EngineLoop:
         stopped = session.trainer.stopped
         if self._running and not running:  # the val loss shown while paused is for this step
             self._evaluate(judging=False)
+            self._save_for_restart(time.perf_counter(), pausing=True)
         if running and stopped is None and self.policy.at_budget():
             session.reconfigure({"steps": "0"})
             self._report(Note(f"Past its budget of {session.trainer.step:,} steps: no budget now."))

@@ -273,6 +273,28 @@ def test_a_full_disk_for_the_autosave_never_stops_the_run(monkeypatch, tmp_path)
     assert not any(n.startswith("Stopped") for n in notes)
 
 
+def test_a_run_is_saved_for_a_restart_as_it_pauses(monkeypatch, tmp_path):
+    """Not only every AUTOSAVE_SECONDS while training: the steps since the last save were
+    lost to a kill after a pause (or to the engine dying, for the restart)."""
+    import threading
+    from multiprocessing import Pipe
+
+    from engine import checkpoint, loop
+    from engine.session import Session
+
+    monkeypatch.setattr(loop, "AUTOSAVE_SECONDS", 1e9)  # never by the clock in this test
+    session = Session.open(str(NAMES300))
+    session.select_model("mlp")
+    autosave = tmp_path / "a.pt"
+    ours, theirs = Pipe()
+    engine = loop.EngineLoop(session, theirs, threading.Event(), str(autosave))
+    engine._set_running(True)
+    session.train(30)
+    assert not autosave.exists()
+    engine._set_running(False)
+    assert checkpoint.read(autosave)["run"]["step"] == 30
+
+
 def _engine_notes_and_answers(
     commands, autosave=None, until_step=None, timeout=120.0, session=None
 ):
