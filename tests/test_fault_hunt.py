@@ -629,23 +629,28 @@ def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp
     from tui.client import KEEP_MARK, KEPT_RUNS, WORKDIR, remove_leftovers
 
     dead = _finished_pid()
-    keep_in = tmp_path / "home"
-    for minute in range(KEPT_RUNS + 2):
-        folder = tmp_path / f"{WORKDIR}{dead}-{minute}"
-        folder.mkdir()
-        (folder / KEEP_MARK).touch()
-        (folder / "autosave.pt").write_bytes(bytes([minute]))
-        os.utime(folder / "autosave.pt", (1_800_000_000 + 60 * (minute // 2 * 2),) * 2)
+
+    def killed(runs: int, keep_in: Path) -> list[Path]:
+        """Folders of `runs` killed apps, two saved in each second."""
+        for run in range(runs):
+            folder = tmp_path / f"{WORKDIR}{dead}-{keep_in.name}-{run}"
+            folder.mkdir()
+            (folder / KEEP_MARK).touch()
+            (folder / "autosave.pt").write_bytes(bytes([run]))
+            os.utime(folder / "autosave.pt", (1_800_000_000 + run // 2,) * 2)
+        assert remove_leftovers(tmp_path) == []  # a browser's start: left for a terminal's
+        assert len(list(tmp_path.glob(f"{WORKDIR}*"))) == runs
+        return remove_leftovers(tmp_path, keep_in)
+
     browsers = tmp_path / f"{WORKDIR}{dead}-web"  # no mark: removed, as before
     browsers.mkdir()
     (browsers / "autosave.pt").write_bytes(b"x")
-    assert remove_leftovers(tmp_path) == [] and not browsers.exists()
-    assert len(list(tmp_path.glob(f"{WORKDIR}*"))) == KEPT_RUNS + 2  # left for a terminal
-    kept = remove_leftovers(tmp_path, keep_in)
-    assert len(kept) == KEPT_RUNS + 2 and not list(tmp_path.glob(f"{WORKDIR}*"))
-    assert len(set(kept)) == KEPT_RUNS + 2  # two saved in the same second: both kept
-    newest = list(keep_in.glob("unsaved-*.pt"))
-    assert len(newest) == KEPT_RUNS and {p.read_bytes()[0] for p in newest} >= {5, 6}
+    three = killed(3, tmp_path / "a")
+    assert not browsers.exists() and not list(tmp_path.glob(f"{WORKDIR}*"))
+    assert sorted(p.read_bytes()[0] for p in three) == [0, 1, 2]  # same second: both kept
+    newest = killed(KEPT_RUNS + 2, tmp_path / "b")
+    assert sorted(p.read_bytes()[0] for p in newest) == list(range(2, KEPT_RUNS + 2))
+    assert set(newest) == set((tmp_path / "b").iterdir())
 
 
 def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):

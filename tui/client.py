@@ -86,7 +86,7 @@ def remove_leftovers(directory: Path | None = None, keep_in: Path | None = None)
                     shutil.rmtree(path)
                 elif path.name.endswith(".log"):
                     path.unlink()
-    return kept
+    return [path for path in kept if path.exists()]  # the newest KEPT_RUNS
 
 
 def _keep(autosave: Path, keep_in: Path) -> Path:
@@ -98,7 +98,7 @@ def _keep(autosave: Path, keep_in: Path) -> Path:
     while target.exists():  # another app's, saved in the same second
         same_second += 1
         target = keep_in / f"unsaved-{saved}-{same_second}.pt"
-    os.replace(autosave, target)
+    shutil.move(autosave, target)  # /tmp is often another file system than the home
     for old in sorted(keep_in.glob("unsaved-*.pt"))[:-KEPT_RUNS]:
         old.unlink(missing_ok=True)
     return target
