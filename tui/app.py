@@ -166,15 +166,7 @@ class MakemoreApp(App[int]):
         # the next one's.
         self._remembers_theme = not self.is_web
         if not self.is_web:
-            kept = self.engine.keep_runs()
-            if kept:
-                self.notify(
-                    f"An earlier session ended without quitting (a kill, a dropped connection): "
-                    f"its run, as last saved, is in {kept[-1]} (l loads it).",
-                    severity="warning",
-                    timeout=20,
-                    markup=False,
-                )
+            self.call_after_refresh(self._keep_runs)
         if self._remembers_theme:
             theme, problem = load_theme(settings_path(), self.available_themes)
             if problem:
@@ -188,6 +180,19 @@ class MakemoreApp(App[int]):
         for signum in (signal.SIGTERM, signal.SIGHUP):
             with suppress(ValueError):  # not the main thread: a test's
                 signal.signal(signum, self._on_signal)
+
+    def _keep_runs(self) -> None:
+        """A terminal's app: its run is kept should it be killed, and so were those of apps
+        killed before it; said once the first frame is up."""
+        kept = self.engine.keep_runs()
+        if kept:
+            self.notify(
+                "An earlier session ended without quitting (a kill, a dropped connection): "
+                f"its run, as last saved, is in {kept[-1]} (l loads it).",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         # A Python handler, not the loop's: it runs even while the app is blocked in a write to
