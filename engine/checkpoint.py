@@ -198,18 +198,19 @@ def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) ->
     where that file is not, the embedded names or names.txt if the run was trained on them."""
     saved = state["dataset"]
     chosen = data or saved["path"]
-    if not data and (chosen is None or not os.path.lexists(chosen)):
-        chosen = known_dataset(saved.get("sha256"))
-        if chosen is None:
-            which = (
-                "it was makemore's names.txt: --data names fetches it"
-                if saved.get("sha256") == NAMES_SHA256
-                else "name one with --data"
-            )
-            raise CheckpointError(
-                f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}"
-            )
-    return open_dataset(str(chosen), seed=saved["seed"])  # says what is wrong with it
+    if data or chosen is not None and os.path.lexists(chosen):
+        return open_dataset(chosen, seed=saved["seed"])  # says what is wrong with it
+    known = known_dataset(saved.get("sha256"), saved["seed"])
+    if known is None:
+        which = (
+            "it was makemore's names.txt: --data names fetches it"
+            if saved.get("sha256") == NAMES_SHA256
+            else "name one with --data"
+        )
+        raise CheckpointError(
+            f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}"
+        )
+    return known
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

@@ -71,8 +71,8 @@ class FakeEngine(EngineClient):
         self.stopped, self.kept_run = True, keep_run
         self.records.put(None)
 
-    def keep_runs(self) -> list[Path]:
-        return self.runs_kept
+    def tidy_leftovers(self, keep: bool) -> list[Path]:
+        return self.runs_kept if keep else []
 
     def die(self) -> None:
         """The engine process ends, unasked."""

@@ -659,10 +659,12 @@ def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):
     from tui.client import EngineClient
 
     monkeypatch.setenv("MAKEMORE_TUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))  # no other app's leftovers
+    (tmp_path / "tmp").mkdir()
     for keep_run in (True, False):
         client = EngineClient(workdir=tmp_path / f"work-{keep_run}")
         client.autosave.parent.mkdir()
-        assert client.keep_runs() == []
+        assert client.tidy_leftovers(keep=True) == []
         client.autosave.write_bytes(b"x")
         client.stop(keep_run=keep_run)
         assert client.autosave.exists() == keep_run

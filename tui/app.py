@@ -165,8 +165,7 @@ class MakemoreApp(App[int]):
         # In a browser, not: a class's sessions run as one user, and one student's pick is not
         # the next one's.
         self._remembers_theme = not self.is_web
-        if not self.is_web:
-            self.call_after_refresh(self._keep_runs)
+        self.call_after_refresh(self._tidy_leftovers)
         if self._remembers_theme:
             theme, problem = load_theme(settings_path(), self.available_themes)
             if problem:
@@ -181,10 +180,11 @@ class MakemoreApp(App[int]):
             with suppress(ValueError):  # not the main thread: a test's
                 signal.signal(signum, self._on_signal)
 
-    def _keep_runs(self) -> None:
-        """A terminal's app: its run is kept should it be killed, and so were those of apps
-        killed before it; said once the first frame is up."""
-        kept = self.engine.keep_runs()
+    def _tidy_leftovers(self) -> None:
+        """Once the first frame is up: what killed apps left is removed, and in a terminal
+        (not a browser, whose class shares one data directory) their runs are kept, and this
+        app's would be; the runs kept are said."""
+        kept = self.engine.tidy_leftovers(keep=not self.is_web)
         if kept:
             self.notify(
                 "An earlier session ended without quitting (a kill, a dropped connection): "

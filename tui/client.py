@@ -124,7 +124,6 @@ class EngineClient:
         # Where the engine saves the run while training, for a restart if it dies; removed
         # when the app stops the engine, or at a later start if the app was killed (its pid
         # in the name says whose it is).
-        remove_leftovers()
         self._workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{WORKDIR}{os.getpid()}-"))
         self.autosave = self._workdir / "autosave.pt"
         # spawn: a fresh interpreter, not a fork of this threaded one. Its helper process has
@@ -325,14 +324,15 @@ class EngineClient:
         # replaced by another file since (o).
         return EngineClient(None, str(restart), self._workdir)
 
-    def keep_runs(self) -> list[Path]:
-        """For a terminal's app: should it end without quitting, its run as last saved is
-        kept by the next start; the runs so left by apps before it are kept now, in the
-        data directory (returned)."""
-        with suppress(OSError):
-            (self._workdir / KEEP_MARK).touch()
-        keep_in = data_dir()
-        return [] if keep_in is None else remove_leftovers(keep_in=keep_in)
+    def tidy_leftovers(self, keep: bool) -> list[Path]:
+        """What apps no longer running left (remove_leftovers), once a start; `keep` (a
+        terminal's app, not a browser's): should this app end without quitting, its run as
+        last saved is kept by the next start, and the runs so left before are kept now, in
+        the data directory (returned)."""
+        if keep:
+            with suppress(OSError):
+                (self._workdir / KEEP_MARK).touch()
+        return remove_leftovers(keep_in=data_dir() if keep else None)
 
     def stop(self, keep_run: bool = False) -> None:
         """The engine stops within one training step, and its process ends; one that does not
