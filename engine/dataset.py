@@ -181,7 +181,7 @@ class Dataset:
         empty = [s for s in SPLITS if not splits[s]]
         if empty:
             raise DatasetError(
-                f"{path or name}: {n} items is too few to split 80/10/10 "
+                f"{path or name}: {n} item{'s are' if n > 1 else ' is'} too few to split 80/10/10 "
                 f"(the {' and '.join(empty)} split would be empty; at least 6 are needed)"
             )
         vocab = Vocab(tuple(sorted(set("".join(items)))))

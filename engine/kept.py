@@ -50,8 +50,9 @@ class KeptRuns:
         if not dropped:
             return None
         names = "; ".join(_described(t) for t in dropped)
+        newest = f"{len(self._trainers)} run{'s' if len(self._trainers) != 1 else ''}"
         return (
-            f"Dropped the weights of {names} to keep the newest {len(self._trainers)} runs "
+            f"Dropped the weights of {names} to keep the newest {newest} "
             f"within {gibibytes(int(budget))}: its row stays, and Enter on it starts a new run "
             "with its values."
         )

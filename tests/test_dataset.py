@@ -106,7 +106,8 @@ def test_boundary_never_clashes_with_a_character():
         (b"anna\n\x00\x01\x02binary", "binary file (NUL byte at line 2"),
         ("\ufeffanna\n\x00".encode("utf-16-le"), "binary file (NUL character at line 2)"),
         (b"\xff\xfea\x00\x00\xd8", "not valid UTF-16 (at byte 4)"),
-        (b"anna\nbob\ncarl\n", "3 items is too few"),
+        (b"anna\nbob\ncarl\n", "3 items are too few"),
+        (b"anna\n", "1 item is too few"),
     ],
 )
 def test_bad_files_get_one_clear_line(tmp_path, content, message):
