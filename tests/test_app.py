@@ -43,6 +43,7 @@ from engine.commands import (
 )
 from engine.protocol import DiagnosticsView, EmbeddingView, Names, Note, RateSweepView, Sample
 from tui.keys import BINDINGS, UNLISTED
+from tui.preferences import save_theme
 from tui.screens.form import FOCUS_MARK
 from tui.screens.help import shown_key
 
@@ -872,6 +873,25 @@ def test_a_settings_file_with_a_mistake_keeps_the_default_theme_and_says_why(
         assert app.theme == "textual-dark"
 
     drive(scenario, RECORDED["start"])
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ('# mine\ntheme = "nord"\n[later]\nx = 1\n', '# mine\ntheme = "gruvbox"\n[later]\nx = 1\n'),
+        ("theme = [\n", 'theme = "gruvbox"\n'),  # the mistake was the theme's own line
+        ("# mine\n", 'theme = "gruvbox"\n# mine\n'),
+        ("x = [\n", None),  # a mistake elsewhere: the file stays as the user left it
+    ],
+)
+def test_remembering_the_theme_keeps_the_rest_of_the_settings_file(tmp_path, before, after):
+    path = tmp_path / "settings.toml"
+    path.write_text(before)
+    problem = save_theme(path, "gruvbox")
+    assert path.read_text() == (after or before)
+    assert (problem is None) == (after is not None)
+    if after is None:
+        assert "not written over" in problem
 
 
 def test_a_theme_that_cannot_be_remembered_is_said(runs_home):

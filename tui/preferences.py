@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Container
 from pathlib import Path
+
+from engine.files import write_atomic
 
 
 def config_dir() -> Path | None:
@@ -43,12 +46,35 @@ def load_theme(path: Path | None, themes: Container[str]) -> tuple[str | None, s
 
 
 def save_theme(path: Path | None, theme: str) -> str | None:
-    """Write the theme to the file; what went wrong, if anything."""
+    """Write the theme into the file, leaving the user's other lines and comments as they
+    are; what went wrong, if anything. A file whose mistake is not in its theme line is
+    not written over."""
     if path is None:
         return "no home directory to remember the theme in"
+    line = f"theme = {json.dumps(theme)}"  # a TOML string
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"theme = {json.dumps(theme)}\n", encoding="utf-8")  # a TOML string
-    except OSError as error:
-        return f"{path}: {error.strerror or error}; the theme is not remembered"
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        candidates = [f"{line}\n{text}"]
+        if _THEME_LINE.search(text):
+            candidates.insert(0, _THEME_LINE.sub(line, text, count=1))
+        written = next((c for c in candidates if _theme_of(c) == theme), None)
+        if written is None:
+            tomllib.loads(text)  # says what is wrong with the file
+            return f"{path}: no place for the theme that keeps its other lines as they are"
+        write_atomic(path, lambda file: file.write(written.encode("utf-8")))
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
+        return f"{path}: {error}; not written over, so the theme is not remembered"
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else None
+        return f"{path}: {reason or error}; the theme is not remembered"
     return None
+
+
+_THEME_LINE = re.compile(r"^[ \t]*theme[ \t]*=.*$", re.MULTILINE)
+
+
+def _theme_of(text: str) -> object:
+    try:
+        return tomllib.loads(text).get("theme")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return None
