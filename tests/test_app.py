@@ -599,7 +599,11 @@ def test_things_to_try_start_a_new_run_with_one_key():
         await press(pilot, "T")
         listed = app.screen.query_one("#tries-list")
         assert listed.option_count == len(app.tries.tries)
-        assert "minibatches of 32" in str(listed.get_option_at_index(0).prompt)
+        console = Console(width=40, file=io.StringIO(), record=True)
+        console.print(listed.get_option_at_index(0).prompt)
+        first, *wrapped = console.export_text().splitlines()
+        assert first.startswith(" 1. minibatches of 32")
+        assert wrapped and all(line.startswith("    ") for line in wrapped)  # under the title
         await pilot.press("down", "enter")
         await settle(pilot)
         assert app.engine.sent[-1] == TryChange(1) and not app.screen.is_modal

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,12 +46,18 @@ class TriesScreen(Dialog[None]):
 
     def _options(self) -> list[Option]:
         options = []
+        width = len(f"{len(self.view.tries)}.")
         for index, entry in enumerate(self.view.tries):
             text = Text()
-            text.append(f"{index + 1}. {entry.title}", style="bold")
+            text.append(entry.title, style="bold")
             text.append(f"  ({entry.change})\n", style="dim")
-            text.append(f"   {entry.lesson}")
-            options.append(Option(text, id=str(index)))
+            text.append(entry.lesson)
+            # A grid, so that every wrapped line stands under the title, not under the number.
+            row = Table.grid(padding=(0, 1))
+            row.add_column(no_wrap=True)
+            row.add_column(ratio=1)
+            row.add_row(Text(f"{index + 1}.".rjust(width), style="bold"), text)
+            options.append(Option(row, id=str(index)))
         return options
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
