@@ -248,6 +248,7 @@ class EngineLoop:
             case Step(steps):
                 report = session.train(steps, self._cancel)
                 self._evaluate(judging=False)
+                self._save_for_restart(time.perf_counter())  # a run stepped by n is kept too
                 if report.stopped:
                     self._report(Note(report.stopped.text))
             case Lesson(move, confirmed):

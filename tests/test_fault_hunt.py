@@ -295,6 +295,29 @@ def test_a_run_is_saved_for_a_restart_as_it_pauses(monkeypatch, tmp_path):
     assert checkpoint.read(autosave)["run"]["step"] == 30
 
 
+def test_a_run_taken_step_by_step_is_saved_for_a_restart(monkeypatch, tmp_path):
+    """A learner who only presses n (the lesson goes step by step) lost every step to a kill."""
+    import threading
+    from multiprocessing import Pipe
+
+    from engine import checkpoint, loop
+    from engine.commands import Step
+    from engine.session import Session
+
+    session = Session.open(str(NAMES300))
+    session.select_model("mlp")
+    autosave = tmp_path / "a.pt"
+    ours, theirs = Pipe()
+    engine = loop.EngineLoop(session, theirs, threading.Event(), str(autosave))
+    engine._do(Step(3))
+    assert checkpoint.read(autosave)["run"]["step"] == 3
+    engine._do(Step(3))  # within AUTOSAVE_SECONDS of the last save: not yet
+    assert checkpoint.read(autosave)["run"]["step"] == 3
+    monkeypatch.setattr(loop, "AUTOSAVE_SECONDS", 0.0)
+    engine._do(Step(3))
+    assert checkpoint.read(autosave)["run"]["step"] == 9
+
+
 def _engine_notes_and_answers(
     commands, autosave=None, until_step=None, timeout=120.0, session=None
 ):
