@@ -16,7 +16,7 @@ import torch
 from engine import checkpoint, freeze_survivors
 from engine.checkpoint import CheckpointError
 from engine.cli_output import UsageError, ljust_cells, shown_name, strict_json
-from engine.config import FROM_TEXT, RunConfig, kind_words
+from engine.config import FROM_TEXT, RunConfig, kind_words, whole
 from engine.dataset import DatasetError, DataSize, visible
 from engine.families import DEFAULT, FAMILIES, NAMES, preset, preset_names
 from engine.families.base import Config
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="go on when val stops improving (by default the run stops: see --patience)",
     )
     train.add_argument(
-        "--samples", type=in_words(int), default=10, help="names to sample at the end"
+        "--samples", type=in_words(whole), default=10, help="names to sample at the end"
     )
     train.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
     train.add_argument(
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_arguments(finder)
     finder.add_argument(
-        "--sweep-steps", type=in_words(int), default=STEPS, help=f"rates (default {STEPS})"
+        "--sweep-steps", type=in_words(whole), default=STEPS, help=f"rates (default {STEPS})"
     )
     finder.add_argument("--json", action="store_true", help="print one JSON line on stdout")
 
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a run saved by train --save, or by s in the app",
     )
-    samp.add_argument("-n", type=in_words(int), default=20, help="how many names (default 20)")
+    samp.add_argument("-n", type=in_words(whole), default=20, help="how many names (default 20)")
     samp.add_argument(
         "--temperature",
         type=finite,
@@ -95,17 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     samp.add_argument(
         "--top-k",
-        type=in_words(int),
+        type=in_words(whole),
         help=SAMPLING_HINTS["top_k"].split(";")[0] + " (default: all)",
     )
     samp.add_argument("--prefix", default="", help=SAMPLING_HINTS["prefix"])
     samp.add_argument(
         "--max-length",
-        type=in_words(int),
+        type=in_words(whole),
         default=SampleOptions.max_length,
         help=SAMPLING_HINTS["max_length"],
     )
-    samp.add_argument("--seed", type=in_words(int), help="the same seed, the same names")
+    samp.add_argument("--seed", type=in_words(whole), help="the same seed, the same names")
     samp.add_argument(
         "--greedy", action="store_true", help="the likeliest next letter each time: one name"
     )
@@ -168,7 +168,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         + f" (a name two models share: the {DEFAULT}'s, unless --model names another)",
     )
     parser.add_argument(
-        "--threads", type=in_words(int), default=1, help="torch threads (default 1)"
+        "--threads", type=in_words(whole), default=1, help="torch threads (default 1)"
     )
     for field in setting_fields():
         flag = "--" + field.name.replace("_", "-")

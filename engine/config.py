@@ -4,6 +4,7 @@ declared: its default, its range or choices, and whether changing it needs a new
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Self
 
@@ -313,9 +314,26 @@ def _boolean(value: object) -> bool:
     raise ValueError(value)
 
 
-FROM_TEXT = {"int": int, "float": float, "str": str, "bool": _boolean}  # by a field's type
+def whole(value: object) -> int:
+    """A whole number, also as the app prints one ("30,000") or in powers of ten ("3e4")."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text):
+        text = text.replace(",", "")
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise
+        return int(number)
+
+
+FROM_TEXT = {"int": whole, "float": float, "str": str, "bool": _boolean}  # by a field's type
 
 
 def kind_words(kind: object) -> str:
     """What a value of this FROM_TEXT converter must be, in words."""
-    return {int: "a whole number", float: "a number", str: "text", _boolean: "true or false"}[kind]
+    words = {whole: "a whole number", float: "a number", str: "text", _boolean: "true or false"}
+    return words[kind]

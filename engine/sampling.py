@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import torch
 
+from engine.config import whole
 from engine.dataset import BOUNDARY, Dataset
 from engine.families.base import Model
 from engine.protocol import Sample
@@ -91,21 +91,24 @@ class SampleOptions:
             raise ValueError(
                 f"temperature must be a number, not {merged['temperature']!r}"
             ) from None
-        numbers = {k: merged[k].strip() for k in ("top_k", "max_length", "seed")}
-        for key, text in numbers.items():
-            if text and not re.fullmatch(r"-?\d+", text):  # -3 too: the range then says why
-                raise ValueError(f"{key} must be a whole number or empty, not {text!r}")
+        numbers: dict[str, int | None] = {}
+        for key in ("top_k", "max_length", "seed"):
+            text = merged[key].strip()
+            try:
+                numbers[key] = whole(text) if text else None  # -3 too: the range says why
+            except ValueError:
+                raise ValueError(f"{key} must be a whole number or empty, not {text!r}") from None
         greedy = merged["greedy"].strip().lower()
         if greedy not in ("yes", "no"):
             raise ValueError(f"greedy must be yes or no, not {greedy!r}")
         return replace(
             self,
             temperature=temperature,
-            top_k=int(numbers["top_k"]) if numbers["top_k"] else None,
+            top_k=numbers["top_k"],
             prefix=merged["prefix"],
-            max_length=int(numbers["max_length"] or 0),
+            max_length=numbers["max_length"] or 0,
             greedy=greedy == "yes",
-            seed=int(numbers["seed"]) if numbers["seed"] else None,
+            seed=numbers["seed"],
         )
 
     def nudged(self, up: bool) -> SampleOptions:

@@ -179,6 +179,12 @@ def test_values_from_text():
     assert (config.shape.n_hidden, config.run.learning_rate) == (64, 3e-3)
     with pytest.raises(ValueError, match="n_hidden must be a whole number, not 'lots'"):
         families.preset("lecture").with_values(n_hidden="lots")
+    # a whole number as the app prints one, or in powers of ten; never a fraction cut off
+    for text, value in [("30,000", 30_000), ("3e4", 30_000), ("64.0", 64), (" 64 ", 64)]:
+        assert families.preset("lecture").with_values(steps=text).run.steps == value
+    for text in ["64.5", "3,00", "1e400", "nan"]:
+        with pytest.raises(ValueError, match="steps must be a whole number"):
+            families.preset("lecture").with_values(steps=text)
 
 
 def test_the_counts_are_sparse_and_the_same_at_any_vocabulary_size(small):

@@ -187,6 +187,8 @@ def test_sampling_options_from_text(session):
         with pytest.raises(ValueError, match=error):
             session.set_sampling(values)
     assert (session.options.top_k, session.options.prefix) == (3, "ma")  # unchanged
+    session.set_sampling({"top_k": "1e1", "seed": "1,000"})
+    assert (session.options.top_k, session.options.seed) == (10, 1000)
     session.set_sampling({"top_k": ""})
     assert session.options.top_k is None
     session.set_sampling({"max_length": "12", "prefix": ""})
