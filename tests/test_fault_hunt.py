@@ -676,6 +676,20 @@ def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp
     assert set(newest) == set((tmp_path / "b").iterdir())
 
 
+def test_another_users_leftovers_are_neither_kept_nor_removed(tmp_path, monkeypatch):
+    """On a shared machine a folder in the temporary directory may be anyone's: one made to
+    look like a killed app's must not push the user's own kept runs out."""
+    from tui.client import KEEP_MARK, WORKDIR, remove_leftovers
+
+    folder = tmp_path / f"{WORKDIR}{_finished_pid()}-planted"
+    folder.mkdir()
+    (folder / KEEP_MARK).touch()
+    (folder / "autosave.pt").write_bytes(b"x")
+    monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)
+    assert remove_leftovers(tmp_path, tmp_path / "home") == []
+    assert (folder / "autosave.pt").exists() and not (tmp_path / "home").exists()
+
+
 def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):
     """The client's side: stopped after a kill, a marked folder with a run saved stays for
     the next start; stopped by quitting (the run asked about), it goes."""

@@ -77,6 +77,8 @@ def remove_leftovers(directory: Path | None = None, keep_in: Path | None = None)
             if not pid.isdigit() or _running(int(pid)) or path.is_symlink():
                 continue
             with suppress(OSError):
+                if path.lstat().st_uid != os.getuid():  # another user's, on a shared machine
+                    continue
                 if path.is_dir():
                     autosave = path / "autosave.pt"
                     if (path / KEEP_MARK).exists() and autosave.is_file():
