@@ -39,6 +39,7 @@ def test_a_browser_gets_its_own_app_and_both_processes_end_when_it_goes(server):
     running = server()
     page = asyncio.run(_page(running.url))
     assert f"ws://127.0.0.1:{running.port}/ws" in page
+    assert 'addEventListener("beforeunload"' in page  # closing the tab asks first
 
     async def visit() -> set[int]:
         browser = await Browser(running).open()

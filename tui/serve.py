@@ -55,6 +55,20 @@ slow them all down.</p>
 """
 
 
+# Closing or reloading the tab ends the session and its run, which a browser's app never
+# keeps: the browser asks first, while the session lives (not once it has ended).
+ASK_BEFORE_LEAVING = """<script>
+  window.addEventListener("beforeunload", (event) => {
+    const page = document.body.classList;
+    if (page.contains("-first-byte") && !page.contains("-closed")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+</script>
+"""
+
+
 LOOPBACK_NAMES = ("localhost",)  # a name no web page can take (DNS rebinding needs its own)
 
 
@@ -227,7 +241,9 @@ class ClassServer(Server):
             "config": {"static": {"url": f"{origin}{static}".rstrip("/") + "/"}},
             "application": {"name": self.title},
         }
-        return aiohttp_jinja2.render_template("app_index.html", request, context)
+        page = aiohttp_jinja2.render_string("app_index.html", request, context)
+        page = page.replace("</body>", f"{ASK_BEFORE_LEAVING}</body>", 1)
+        return web.Response(text=page, content_type="text/html")
 
     def full_page(self) -> web.Response:
         return web.Response(
