@@ -952,6 +952,43 @@ def test_a_backspace_and_a_character_in_one_read_are_both_typed():
     drive(scenario, RECORDED["start"])
 
 
+def test_tab_completes_a_path_as_a_shell_does(tmp_path):
+    for name in ("names-300.txt", "names-3000.txt", "notes.txt", ".hidden.txt"):
+        (tmp_path / name).write_text("anna\n")
+    (tmp_path / "runs").mkdir()
+
+    async def scenario(app, pilot):
+        await press(pilot, "o")
+        field = app.screen.query_one("#prompt-input")
+        listed = app.screen.query_one("#prompt-matches")
+        await pilot.press(*f"{tmp_path}/na", "tab")
+        assert field.value == f"{tmp_path}/names-300"  # what both names share
+        await pilot.press("tab")  # nothing more to add: the names that fit are listed
+        await until(pilot, lambda: listed.has_class("-listed"))
+        assert str(listed.render()) == "names-300.txt  names-3000.txt"
+        await pilot.press(".", "tab")
+        assert field.value == f"{tmp_path}/names-300.txt" and not listed.has_class("-listed")
+        await pilot.press(*["backspace"] * len("names-300.txt"), "r", "tab")
+        assert field.value == f"{tmp_path}/runs/"  # a folder, with its slash
+        await pilot.press(*["backspace"] * len("runs/"), "tab")
+        await until(pilot, lambda: listed.has_class("-listed"))
+        assert ".hidden.txt" not in str(listed.render())  # as ls: hidden unless asked for
+
+    drive(scenario, RECORDED["start"])
+
+
+def test_the_names_that_fit_are_listed_in_three_lines_at_most():
+    from tui.screens.prompt import listing
+
+    names = [f"name-{i:02}.txt" for i in range(30)]
+    lines = listing(names, 40).splitlines()
+    assert len(lines) == 3 and all(len(line) <= 40 for line in lines)
+    assert lines[-1].endswith("more") and lines[0].startswith("name-00.txt  name-01.txt")
+    shown = sum(line.count(".txt") for line in lines)
+    assert lines[-1].endswith(f"… {30 - shown} more")
+    assert listing(["a" * 50, "b"], 40) == "a" * 50 + "\nb"  # too long: on a line of its own
+
+
 @pytest.mark.parametrize("size", [(80, 24), (100, 32), (160, 48)])
 def test_the_scatter_draws_every_letter_of_a_trained_embedding(size):
     async def scenario(app, pilot):
