@@ -162,6 +162,10 @@ def test_the_hyperparameter_form_shows_the_engines_answer():
         await settle(pilot)
         assert app.engine.sent == [Reconfigure({"block_size": "x"})]
         assert str(app.screen.query_one("#form-error").render()) == f"✗ {error}"
+        await pilot.press("escape")  # what was typed is not dropped at once
+        assert app.screen.is_modal and "Escape again drops what you changed (block_size)" in str(
+            app.screen.query_one("#form-error").render()
+        )
         await pilot.press("escape")
         assert not app.screen.is_modal
         app.engine.errors.clear()

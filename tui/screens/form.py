@@ -22,7 +22,8 @@ FOCUS_MARK = "▸ "  # the field in focus, for a terminal that shows no colours
 
 
 class FormScreen(Dialog[None]):
-    """Enter sends the changed values and waits for the answer; Escape cancels."""
+    """Enter sends the changed values and waits for the answer; Escape cancels (twice, if
+    values were changed)."""
 
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
 
@@ -40,6 +41,7 @@ class FormScreen(Dialog[None]):
         if field in view.values:  # opened on this field (a finding of the diagnostics)
             self.AUTO_FOCUS = f"#field-{field}"
         self.waiting: int | None = None  # the serial of the request sent, until answered
+        self.warned = False  # that Escape drops the values changed
 
     def compose(self) -> ComposeResult:
         # The subtitle: in view, however long the help
@@ -105,8 +107,11 @@ class FormScreen(Dialog[None]):
         event.stop()
         self.action_submit()
 
+    def changed(self) -> dict[str, str]:
+        return {k: v for k, v in self.values().items() if v != self.view.values[k]}
+
     def action_submit(self) -> None:
-        changed = {k: v for k, v in self.values().items() if v != self.view.values[k]}
+        changed = self.changed()
         if not changed:
             self.dismiss()
             return
@@ -121,4 +126,13 @@ class FormScreen(Dialog[None]):
             self.dismiss()
 
     def action_cancel(self) -> None:
+        """Values typed are not lost to a stray Escape: the first one with changes says so."""
+        changed = self.changed()
+        if changed and not self.warned:
+            self.warned = True
+            dropped = ", ".join(changed)
+            self.query_one("#form-error", Static).update(
+                Text(f"! Escape again drops what you changed ({dropped}); Enter applies it.")
+            )
+            return
         self.dismiss()
