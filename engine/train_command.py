@@ -151,10 +151,14 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         ),
         file=sys.stderr if args.json else sys.stdout,
     )
-    if trainer.evaluated_examples("train") < trainer.train_examples:
+    cut = [
+        f"{split} on the first {trainer.evaluated_examples(split):,} of its {every:,}"
+        for split in SPLITS
+        if trainer.evaluated_examples(split) < (every := len(trainer.dataset.examples(split)))
+    ]
+    if cut:
         print(
-            f"losses on the first {trainer.evaluated_examples('train'):,} examples of each "
-            "split (items shuffled)",
+            f"losses measured on part of a large split (items shuffled): {'; '.join(cut)}",
             file=sys.stderr if args.json else sys.stdout,
         )
     if names and not args.json:
