@@ -24,7 +24,8 @@ def inside_view(trainer: Trainer, name: str) -> InsideView:
     tokens = tokens[: len(tokens) - cut]
     idx = torch.tensor([tokens])
     letters = [vocab.symbol(t) for t in tokens]
-    view = InsideView(trainer.config.model, trainer.step, shown, letters, cut=cut)
+    read = vocab.shown(tokens)
+    view = InsideView(trainer.config.model, trainer.step, shown, letters, cut=cut, read=read)
     with trainer.averaged():
         if Capability.ATTENTION in trainer.family.capabilities:
             maps = model.attention_maps(idx)

@@ -269,6 +269,7 @@ class InsideView:
     states: list[list[float]] | None = None  # letter, unit: -1 to 1
     gates: dict[str, list[list[float]]] | None = None  # "reset", "update": letter, unit: 0 to 1
     cut: int = 0  # letters of the name left out: it reads at most its context length
+    read: str = ""  # the name as far as it is read: all of it unless cut
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,20 @@ def test_a_heads_weights_on_screen_are_the_models_softmax_rows_for_that_name(emb
         assert shown == [min(9, int(w * 10 + 0.5)) for w in row[: t + 1]]
 
 
+def test_a_name_past_the_context_is_quoted_as_far_as_it_is_read(embedded):
+    """A long line's whole text filled the screen above its heads."""
+    from tui.screens.inside import reading
+
+    trainer = _trained(embedded, "transformer")
+    context = trainer.model.block_size - 1  # letters after the boundary
+    name = "ab" * 600
+    view = inside_view(trainer, name)
+    assert (view.read, view.cut) == (name[:context], len(name) - context)
+    left_out = f"its last {len(name) - context:,} letters left out: past the context"
+    assert reading(view) == f"'{name[:context]}…' ({left_out})"
+    assert reading(inside_view(trainer, "olivia")) == "'olivia'"
+
+
 def test_each_letter_of_a_head_keeps_its_two_columns_whatever_its_width():
     """A mark on its dotted circle, a wide character, an escape: each whole in its two
     columns (only the first code point was shown: the circle without its mark, half an

@@ -118,6 +118,15 @@ def states_text(view: InsideView, width: int) -> Text:
     return text
 
 
+def reading(view: InsideView) -> str:
+    """The name as the header quotes it: of a name cut to the context, only the part read
+    (the rest of a long line would fill the screen), and how much is left out."""
+    if not view.cut:
+        return f"'{view.name}'"
+    last = "letter" if view.cut == 1 else f"{view.cut:,} letters"
+    return f"'{view.read}…' (its last {last} left out: past the context)"
+
+
 class InsideScreen(ViewScreen[InsideView]):
     VIEW = InsideView
     AUTO_FOCUS = "#inside-name"
@@ -157,12 +166,11 @@ class InsideScreen(ViewScreen[InsideView]):
             self.name_box.value, self.drawn_name = view.name, view.name
             self.name_box.select_all()  # typing replaces it, as on the screen's first focus
         width = self.size.width - MARGIN
-        last = "letter" if view.cut == 1 else f"{view.cut} letters"
-        cut = f" (its last {last} left out: past the context)" if view.cut else ""
+        read = reading(view)
         if view.attention is not None:
             self.header.update(
                 Text(
-                    f"The {view.model} at step {view.step:,} reads '{view.name}'{cut}. A row is "
+                    f"The {view.model} at step {view.step:,} reads {read}. A row is "
                     "the letter being read; its cells, how much each head looks at each "
                     "letter so far (tenths: 9 is 0.9 or more; each row sums to 1)."
                 )
@@ -171,7 +179,7 @@ class InsideScreen(ViewScreen[InsideView]):
         else:
             self.header.update(
                 Text(
-                    f"The {view.model} at step {view.step:,} reads '{view.name}'{cut}, one "
+                    f"The {view.model} at step {view.step:,} reads {read}, one "
                     "letter at a time, carrying its state from each letter to the next."
                 )
             )
