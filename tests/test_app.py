@@ -676,6 +676,11 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         await settle(pilot)
         assert len(table.columns) == 1 + len(uncounted)
         assert "N: the" not in str(summary.render())
+        long = "emma" * 400  # a long line: quoted in part, or the table had no room left
+        app.engine.play([session.trace(long)])
+        await settle(pilot)
+        quoted = str(summary.render())
+        assert quoted.startswith(f"'{long[:59]}…': 1,601 characters") and long not in quoted
 
     drive(scenario, RECORDED["start"])
 

@@ -15,9 +15,11 @@ from textual.widgets import DataTable, Input, Static
 from engine.protocol import NameTrace, TraceView
 from tui.screens.dialog import ViewScreen
 from tui.widgets.inputs import OrderedInput
+from tui.widgets.strips import cut
 
 SURPRISE = "▲"  # the letter a model gave the lowest probability
 CONTEXT_SHOWN = 4  # tokens of context in a row's label, at most: 80 columns hold 5 models
+QUOTED_CELLS = 60  # of a long name, the summary quotes this much: the table needs the room
 
 
 def cell(trace: NameTrace, index: int) -> Text:
@@ -81,9 +83,10 @@ class TraceScreen(ViewScreen[TraceView]):
         counted = any(letter.count is not None for t in traces for letter in t.letters)
         self.summary.update(
             Text(
-                f"'{view.name}': {letters} characters to predict (its letters and the end). "
+                f"'{cut(view.name, QUOTED_CELLS)}': {letters:,} characters to predict (its "
+                "letters and the end). "
                 "Each cell: the probability p the model gave the next character, and -ln p; "
-                f"the name's loss is their mean, the sum over {letters}. {SURPRISE} the "
+                f"the name's loss is their mean, the sum over {letters:,}. {SURPRISE} the "
                 "letter each model found least likely."
                 + (" N: the bigram's count of the pair." if counted else "")
             )
