@@ -528,6 +528,10 @@ def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
             assert "n_embd=24" in shown and "…" in shown  # its changes, cut
         if size[0] >= 160:  # where there is room, past them the parameters whole
             assert "23,253" in shown
+        # the row under the cursor says its changes whole, below the table
+        await until(pilot, lambda: str(app.screen.query_one("#runs-row").render()))
+        whole = str(app.screen.query_one("#runs-row").render())
+        assert all(f"{k}={v}" in whole for k, v in many.items()), whole
 
     drive(scenario, RECORDED["start"], size=size)
 

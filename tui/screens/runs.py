@@ -115,6 +115,8 @@ class RunsScreen(ViewScreen[RunsView]):
             id="runs-table", cursor_type="row", zebra_stripes=True
         )
         self.summary = Static("Loading…", id="runs-summary")
+        self.under_cursor = Static(id="runs-row")  # its changes whole: the column cuts them
+        self.rows: dict[str, RunRow] = {}
 
     def compose(self) -> ComposeResult:
         frame = self.frame(
@@ -125,6 +127,7 @@ class RunsScreen(ViewScreen[RunsView]):
         )
         with frame:
             yield self.table
+            yield self.under_cursor
             yield self.summary
 
     def on_mount(self) -> None:
@@ -142,6 +145,7 @@ class RunsScreen(ViewScreen[RunsView]):
         # The vertical scrollbar's room is kept whether or not there are rows enough for it
         width = self.table.size.width - self.table.styles.scrollbar_size_vertical
         rows = fit_changes([cells(r, r.id in self.chosen) for r in view.rows], width)
+        self.rows = {row.id: row for row in view.rows}
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
@@ -163,6 +167,14 @@ class RunsScreen(ViewScreen[RunsView]):
                 else "No runs yet: train a model (space), then come back." + skipped
             )
         )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = self.rows.get(str(event.row_key.value))
+        if row is not None:
+            changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "none"
+            self.under_cursor.update(
+                Text(f"▸ {row.model} {row.preset or ''}, changes: {changes} · {row.dataset}")
+            )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row: the run itself, or a new one with its settings."""
