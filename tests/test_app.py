@@ -965,6 +965,24 @@ def test_a_backspace_and_a_character_in_one_read_are_both_typed():
     drive(scenario, RECORDED["start"])
 
 
+def test_the_loss_panel_points_to_the_lesson_only_while_it_is_closed():
+    from engine.protocol import LessonView
+
+    opened = next(v for v in RECORDED["lesson, counting"] if isinstance(v, LessonView))
+
+    async def scenario(app, pilot):
+        hint = app.loss._hint
+        assert "New here? L follows the post" in str(hint.render())
+        app.engine.play([replace(opened, open=True)])
+        await settle(pilot)
+        assert "New here" not in str(hint.render()) and "No training yet" in str(hint.render())
+        app.engine.play([replace(opened, open=False)])
+        await settle(pilot)
+        assert "New here? L follows the post" in str(hint.render())
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_tab_completes_a_path_as_a_shell_does(tmp_path):
     for name in ("names-300.txt", "names-3000.txt", "notes.txt", ".hidden.txt"):
         (tmp_path / name).write_text("anna\n")

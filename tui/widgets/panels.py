@@ -100,9 +100,9 @@ class LossPanel(PlotPanel[LossView]):
     VIEW = LossView
     TITLE = "Loss"
     HINT = (
-        "New here? L follows the post step by step.\n"
         "No training yet: space runs, n takes one step, m switches model, ? explains every panel."
     )
+    NEW_HERE = "New here? L follows the post step by step.\n"  # said while the lesson is closed
 
     # Log scale by itself when the curves span more than this factor: the seed post's net
     # starts at 26 and ends at 2.5, and on a linear axis its learning would be a flat line.
@@ -111,6 +111,7 @@ class LossPanel(PlotPanel[LossView]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chosen_scale: bool | None = None  # log or not, as the user chose with y; None: auto
+        self.in_lesson = False
         self.view: LossView | None = None
 
     @property
@@ -121,6 +122,9 @@ class LossPanel(PlotPanel[LossView]):
         now = self.view.loss
         values = [v for _, losses in self.view.train_curves.values() for v in losses[:50]]
         return bool(now and values) and max(values) > self.WIDE_RANGE * now
+
+    def hint(self, view: LossView) -> str:
+        return self.HINT if self.in_lesson else self.NEW_HERE + self.HINT
 
     def make_plot(self) -> Plot:
         from tui.widgets.plots import LossPlot
