@@ -100,8 +100,9 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
     if args.samples:
         draw = partial(sample, trainer.model, dataset, args.samples, seed=config.run.seed)
         names = attempt("sampling", draw, [])
-    if counting:
-        weights = "counted"
+    if counting:  # cut short by --seconds or --steps, the counts are of part of the data
+        share = min(1.0, trainer.epoch)
+        weights = "counted" if share == 1 else f"counted {share:.1%} of the training split"
     else:
         weights = "last" if args.keep_last else f"best (step {trainer.best_step:,})"
     result: dict[str, Any] = {

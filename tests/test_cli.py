@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,12 @@ def test_every_option_of_every_command_says_what_it_does():
         if action.help is None
     ]
     assert silent == []
+
+
+def test_counts_cut_short_say_how_much_they_counted(capsys):
+    """A bar for the nets must be the counts of every training item: one cut short by
+    --steps or --seconds said 'counted' all the same."""
+    code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--model", "ngram", "--steps", "1")
+    assert code == 0 and re.search(r"; counted \d\d\.\d% of the training split: loss", out)
+    code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--model", "ngram")
+    assert code == 0 and "; counted: loss" in out
