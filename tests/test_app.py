@@ -529,9 +529,13 @@ def test_a_run_of_many_changes_leaves_every_runs_losses_on_the_screen(size):
         if size[0] >= 160:  # where there is room, past them the parameters whole
             assert "23,253" in shown
         # the row under the cursor says its changes whole, below the table
-        await until(pilot, lambda: str(app.screen.query_one("#runs-row").render()))
-        whole = str(app.screen.query_one("#runs-row").render())
+        under_cursor = app.screen.query_one("#runs-row")
+        await until(pilot, lambda: str(under_cursor.render()))
+        whole = str(under_cursor.render())
         assert all(f"{k}={v}" in whole for k, v in many.items()), whole
+        app.engine.play([replace(runs, rows=[])])  # every run forgotten: no row, no line
+        await settle(pilot)
+        assert app.is_running and not str(under_cursor.render()).strip()
 
     drive(scenario, RECORDED["start"], size=size)
 

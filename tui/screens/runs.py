@@ -146,6 +146,8 @@ class RunsScreen(ViewScreen[RunsView]):
         width = self.table.size.width - self.table.styles.scrollbar_size_vertical
         rows = fit_changes([cells(r, r.id in self.chosen) for r in view.rows], width)
         self.rows = {row.id: row for row in view.rows}
+        if not view.rows:
+            self.under_cursor.update("")
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
@@ -169,7 +171,7 @@ class RunsScreen(ViewScreen[RunsView]):
         )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        row = self.rows.get(str(event.row_key.value))
+        row = self.rows.get(str(event.row_key.value)) if event.row_key else None  # none: empty
         if row is not None:
             changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "none"
             self.under_cursor.update(
