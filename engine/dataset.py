@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -167,6 +168,8 @@ class Dataset:
     seed: int = 42
     _split_of: dict[str, str] = field(default_factory=dict, repr=False)
     _examples: dict[str, Examples] = field(default_factory=dict, repr=False)
+    # What is computed from it once and shared by every model on it (the ngram priors)
+    derived: dict[object, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_items(

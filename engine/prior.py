@@ -15,6 +15,15 @@ PRIOR_CACHE_VALUES = 2**25  # a split's log-probabilities kept up to this many v
 
 
 class Prior:
+    @classmethod
+    def of(cls, dataset: Dataset, order: int) -> Prior:
+        """The dataset's prior of this order, counted once for every net on it: it never
+        changes, and on a list of millions of items counting it takes seconds."""
+        key = (cls, order)
+        if key not in dataset.derived:
+            dataset.derived[key] = cls(dataset, order)
+        return dataset.derived[key]
+
     def __init__(self, dataset: Dataset, order: int) -> None:
         # its rows of |V| are all it makes: a net's own chunks, sized by its widest layer,
         # would take it hundreds of passes over a split

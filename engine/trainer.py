@@ -111,7 +111,7 @@ class Trainer:
         self._item_offsets = self.dataset.item_offsets(self.counted_split)
         order = cfg.family.prior_order(cfg.shape)
         if order and (self.prior is None or self.prior.model.order != order):
-            self.prior = Prior(self.dataset, order)  # the counts stay
+            self.prior = Prior.of(self.dataset, order)
         elif not order:
             self.prior = None
         self.model.prior = self.prior.model if self.prior else None

@@ -140,3 +140,17 @@ def test_an_average_lets_go_of_untrained_weights_but_keeps_to_a_priors_start(emb
         averaged = list(on_prior.model.parameters())
         for a, s, m in zip(averaged, start, moved, strict=True):
             assert (a - s).norm() < 0.2 * (m - s).norm()
+
+
+def test_the_nets_on_one_dataset_share_its_prior(small):
+    """Counted once a dataset and order: on a list of millions of items each net spent
+    seconds counting the same 5-gram again when the learner switched to it."""
+    from engine.families import family
+
+    mlp = Trainer(small, family("mlp").preset("default"))
+    wavenet = Trainer(small, family("wavenet").preset("default"))
+    assert mlp.prior is not None and mlp.prior is wavenet.prior
+    fourgram = Trainer(small, family("mlp").preset("default").with_values(prior_order=4))
+    assert fourgram.prior is not mlp.prior and fourgram.prior.model.order == 4
+    mlp.reset()
+    assert mlp.prior is wavenet.prior
