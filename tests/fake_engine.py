@@ -58,6 +58,12 @@ class FakeEngine(EngineClient):
                 self.records.put(record)
         self.records.put(Idle(serial))
 
+    def answered(self, serial: int) -> None:
+        """Every command is answered at once (Answer records, above)."""
+
+    def waited(self) -> float:
+        return 0.0
+
     def drawn(self, idle: Idle) -> None:
         with self.lock:
             if idle.serial == len(self.sent):

@@ -969,6 +969,23 @@ def test_a_backspace_and_a_character_in_one_read_are_both_typed():
     drive(scenario, RECORDED["start"])
 
 
+def test_the_status_line_says_the_engine_is_at_work_while_a_request_waits():
+    """Switching to a net on a list of millions counts its prior for seconds: the key was
+    seen to do nothing."""
+    from tui.app import WORKING_AFTER_SECONDS
+
+    async def scenario(app, pilot):
+        shown = lambda: app.status.render().plain  # noqa: E731
+        await until(pilot, lambda: "step" in shown())
+        assert "working" not in shown()
+        app.engine.waited = lambda: WORKING_AFTER_SECONDS + 1  # a request still unanswered
+        await until(pilot, lambda: "⧗ working…" in shown())
+        app.engine.waited = lambda: 0.0
+        await until(pilot, lambda: "working" not in shown())
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_the_loss_panel_points_to_the_lesson_only_while_it_is_closed():
     from engine.protocol import LessonView
 

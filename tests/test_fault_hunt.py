@@ -707,6 +707,23 @@ def test_a_kill_keeps_the_run_a_quit_does_not(tmp_path, monkeypatch):
         assert client.autosave.exists() == keep_run
 
 
+def test_the_client_knows_how_long_its_oldest_unanswered_request_has_waited(tmp_path):
+    from engine.commands import Step
+    from tui.client import EngineClient
+
+    client = EngineClient(workdir=tmp_path / "work")
+    try:
+        assert client.waited() == 0.0
+        first, second = client.send(Step()), client.send(Step())
+        assert client.waited() > 0.0
+        client.answered(second)
+        assert client.waited() > 0.0  # the first still waits
+        client.answered(first)
+        assert client.waited() == 0.0
+    finally:
+        client.stop()
+
+
 def test_a_start_that_kept_runs_says_where(tmp_path):
     from tui_helpers import toast, toasts
 

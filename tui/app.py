@@ -79,6 +79,8 @@ RUN_STEPS = (100, 1_000, 10_000)  # the palette's "Run N steps"
 # The top row of panels keeps at least this many rows when the bottom one grows for the grid
 TOP_ROWS = 12
 END_SECONDS = 5.0  # after SIGTERM or SIGHUP, longer than a normal quit ever takes
+WORKING_AFTER_SECONDS = 0.5  # a request unanswered this long: the status line says so
+WORKING_CHECK_SECONDS = 0.25
 
 
 class MakemoreApp(App[int]):
@@ -166,6 +168,7 @@ class MakemoreApp(App[int]):
         # the next one's.
         self._remembers_theme = not self.is_web
         self.call_after_refresh(self._tidy_leftovers)
+        self.set_interval(WORKING_CHECK_SECONDS, self._show_working)
         if self._remembers_theme:
             theme, problem = load_theme(settings_path(), self.available_themes)
             if problem:
@@ -244,6 +247,15 @@ class MakemoreApp(App[int]):
             )
             self.push_screen(ConfirmScreen(question), lambda yes: yes and self._restart_engine())
 
+    def _answered(self, serial: int) -> None:
+        self.engine.answered(serial)
+        self._show_working()
+
+    def _show_working(self) -> None:
+        """A key whose answer takes a while (a net counting its prior on a list of millions,
+        a pause measuring val) is seen to be at work, not ignored."""
+        self.status.working(self.engine.waited() > WORKING_AFTER_SECONDS)
+
     def _restart_engine(self) -> None:
         self.engine = self.engine.restarted()
         self.status.restarting()
@@ -256,10 +268,12 @@ class MakemoreApp(App[int]):
             case Note(text, severity):
                 self.notify(text, severity=severity, timeout=8, markup=False)
             case Answer(serial, _, question) if question:
+                self._answered(serial)
                 again = self.on_yes.pop(serial, None)
                 if again is not None:
                     self.push_screen(ConfirmScreen(question), lambda yes: yes and again())
             case Answer(serial, error):
+                self._answered(serial)
                 self.on_yes.pop(serial, None)
                 if self.form is not None and self.form.is_current and self.form.waiting == serial:
                     self.form.answer(error)

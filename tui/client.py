@@ -142,6 +142,7 @@ class EngineClient:
         # scripts wait on it, never on a clock.
         self.idle = threading.Event()
         self._serial = 0
+        self._unanswered: dict[int, float] = {}  # serial: when it was sent
         self._lock = threading.Lock()  # serial and idle change together; never held to send
         self.stopped = False
         # Requests go to the pipe from a thread of their own: with the engine busy (a long
@@ -239,8 +240,20 @@ class EngineClient:
             self._serial += 1
             self.idle.clear()
             serial = self._serial
+            self._unanswered[serial] = time.monotonic()
         self._outbox.put(Request(serial, command))
         return serial
+
+    def answered(self, serial: int) -> None:
+        """The engine has answered this request."""
+        with self._lock:
+            self._unanswered.pop(serial, None)
+
+    def waited(self) -> float:
+        """Seconds the oldest request not yet answered has waited; 0 if none waits."""
+        with self._lock:
+            oldest = min(self._unanswered.values(), default=None)
+        return 0.0 if oldest is None else time.monotonic() - oldest
 
     def _send_all(self) -> None:
         while (request := self._outbox.get()) is not None:

@@ -11,6 +11,9 @@ from engine.protocol import StatusView
 from tui.widgets.numbers import compact
 from tui.widgets.styles import legible
 
+# Shown while a request waits on the engine (the app checks, MakemoreApp._show_working)
+WORKING = Text(" ⧗ working… ", style="bold black on cyan")
+
 
 class StatusLine(Widget):
     """A Widget that renders, not a Static: Static.update lays out the whole screen again,
@@ -26,13 +29,20 @@ class StatusLine(Widget):
         # the hyperparameters, the dataset.
         self.parts: list[tuple[int, Text]] = []
         self.view: StatusView | None = None
+        self.busy = False  # a request the engine has not answered for a while
+
+    def working(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.refresh()
 
     def render(self) -> Text:
         if not self.parts:
             return self.line
+        parts = [*self.parts[:1], (0, WORKING), *self.parts[1:]] if self.busy else self.parts
         width = self.size.width
-        for keep in range(max(p for p, _ in self.parts), -1, -1):
-            line = Text().join(text for p, text in self.parts if p <= keep)
+        for keep in range(max(p for p, _ in parts), -1, -1):
+            line = Text().join(text for p, text in parts if p <= keep)
             if line.cell_len <= width:
                 return line
         return line
