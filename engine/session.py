@@ -24,7 +24,7 @@ from engine.diagnostics import diagnose
 from engine.errors import AskFirst
 from engine.families import FAMILIES, NAMES, family, switch_preset
 from engine.families.base import NEW_MODEL_MARK
-from engine.files import Exists, check_target, expand, write_atomic
+from engine.files import Exists, FileRefused, check_target, expand, write_atomic
 from engine.history import LossHistory
 from engine.inside import inside_view
 from engine.kept import KEPT_NOTE, KeptRuns, run_name
@@ -393,6 +393,8 @@ class Session:
         """Write the names made so far (with tag and log-probability) and the loss curves of
         every run it has (each named, with its id); an
         existing file is replaced only with `replace` (files.Exists until then)."""
+        if stem.endswith(os.sep):  # a folder, as Tab completes one: it names no files
+            raise FileRefused(f"{stem}: a folder; add a name for the files, as {stem}makemore")
         base = expand(stem)
         targets = [base.with_name(base.name + suffix) for suffix in ("-names.tsv", "-loss.csv")]
         if not replace and any(os.path.lexists(t) for t in targets):

@@ -216,6 +216,10 @@ def test_export_writes_the_names_the_session_made(session, tmp_path):
     assert rows[1].split("\t")[3:] == ["bigram", "50", "1", "", ""]
     loss = written[1].read_text().splitlines()
     assert loss[0] == "model,split,step,loss,run,run_id" and loss[1].startswith("bigram,train,1,")
+    # a folder, as Tab completes one, names no files: not 'out-names.tsv' beside it
+    with pytest.raises(ValueError, match="a folder; add a name for the files"):
+        session.export(f"{tmp_path / 'out'}/")
+    assert not (tmp_path / "out-names.tsv").exists()
 
 
 def test_a_name_shown_with_escapes_says_what_copying_it_gives(tmp_path):
