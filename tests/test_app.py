@@ -443,6 +443,23 @@ def test_the_suggested_rate_is_applied_with_one_key():
     drive(scenario, RECORDED["mlp"])
 
 
+def test_a_sweep_without_a_suggestion_says_why_a_applies_nothing():
+    async def scenario(app, pilot):
+        await press(pilot, "f")
+        sweeping = [v for v in RECORDED["small preset, lr finder"] if isinstance(v, RateSweepView)]
+        app.engine.play([replace(sweeping[0], done=False, suggested=None)])
+        await settle(pilot)
+        await press(pilot, "a")
+        await toast(pilot, "No rate to apply: the sweep has not ended.")
+        app.engine.play([replace(sweeping[-1], suggested=None)])
+        await settle(pilot)
+        await press(pilot, "a")
+        await toast(pilot, "No rate to apply: the sweep suggested none.")
+        assert not any(isinstance(c, Reconfigure) for c in app.engine.sent)
+
+    drive(scenario, RECORDED["mlp"])
+
+
 def test_a_maximised_panel_is_restored_by_escape_or_z():
     async def scenario(app, pilot):
         await press(pilot, "z")

@@ -60,7 +60,9 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
 
     def action_apply(self) -> None:
         if self.view is None or self.view.suggested is None:
-            self.notify("No rate to apply yet.", severity="warning")
+            done = self.view is not None and self.view.done
+            why = "the sweep suggested none" if done else "the sweep has not ended"
+            self.notify(f"No rate to apply: {why}.", severity="warning")
             return
         self.apply(self.view.suggested)
         self.dismiss()
