@@ -12,7 +12,7 @@ from tui.widgets.numbers import compact
 from tui.widgets.styles import legible
 
 # Shown while a request waits on the engine (the app checks, MakemoreApp._show_working)
-WORKING = Text(" ⧗ working… ", style="bold black on cyan")
+WORKING = Text(" working… ", style="bold black on cyan")  # no rare glyph: any font has it
 
 
 class StatusLine(Widget):
