@@ -264,3 +264,21 @@ def test_lesson_steps(snap_compare, size, scenario):
         pilot.app.clear_notifications()  # the notes of the setup would hide a corner
 
     assert snap_compare(replaying(scenario), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("picture", "snapshot"),
+    [
+        ("screenshot.svg", "test_generator_with_names[160x48]"),
+        ("screenshot-80x24.svg", "test_after_mlp_steps[80x24]"),
+        ("lr-finder.svg", "test_learning_rate_finder"),
+        ("bigram-grid.svg", "test_the_full_bigram_grid_maximised[N]"),
+    ],
+)
+def test_the_readmes_pictures_are_todays_snapshots(picture, snapshot):
+    """Copied by hand, they showed the app of weeks before."""
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    copied = (tests.parent / "docs" / picture).read_bytes()
+    assert copied == (tests / "__snapshots__" / "test_snapshots" / f"{snapshot}.svg").read_bytes()
