@@ -89,8 +89,10 @@ def known_dataset(digest: str | None, seed: int = 42) -> Dataset | None:
     """The embedded default or makemore's names.txt (if fetched) whose items have this digest
     (Dataset.sha256), split by `seed`: a run trained on either finds it again in another
     install or checkout, where its path is not the same."""
+    if not digest:
+        return None
     for path in (DEFAULT_DATASET, cached_names()):
-        if digest and path is not None and path.is_file():
+        if path is not None and path.is_file():
             dataset = load_dataset(path, seed=seed)
             if dataset.sha256 == digest:
                 return dataset

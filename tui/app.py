@@ -291,10 +291,7 @@ class MakemoreApp(App[int]):
                     self._follow_the_model(form)
             case LessonView() as view:
                 self.lesson.show(view)
-                if self.loss.in_lesson != view.open:  # its hint names the lesson when closed
-                    self.loss.in_lesson = view.open
-                    if self.loss.view is not None and not self.loss.has_data(self.loss.view):
-                        self.loss.show(self.loss.view)
+                self.loss.lesson_open(view.open)
                 self._set_up_for(view)
                 self.call_after_refresh(self._fit_the_grid)  # the caption takes rows
             case (

@@ -69,10 +69,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
 
 
+def changes_of(row: RunRow, none: str = "–") -> str:
+    return " ".join(f"{k}={v}" for k, v in row.changes.items()) or none
+
+
 def cells(row: RunRow, chosen: bool = False) -> tuple[Text, ...]:
     """The row's cells as Text: a dataset named like markup ([/]) is shown as it is; a run
     on other data than the session's, dimmed."""
-    changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "–"
+    changes = changes_of(row)
     values = (
         CHOSEN if chosen else "",
         "●" if row.current else "○" if row.kept else "",
@@ -116,7 +120,6 @@ class RunsScreen(ViewScreen[RunsView]):
         )
         self.summary = Static("Loading…", id="runs-summary")
         self.under_cursor = Static(id="runs-row")  # its changes whole: the column cuts them
-        self.rows: dict[str, RunRow] = {}
 
     def compose(self) -> ComposeResult:
         frame = self.frame(
@@ -145,7 +148,6 @@ class RunsScreen(ViewScreen[RunsView]):
         # The vertical scrollbar's room is kept whether or not there are rows enough for it
         width = self.table.size.width - self.table.styles.scrollbar_size_vertical
         rows = fit_changes([cells(r, r.id in self.chosen) for r in view.rows], width)
-        self.rows = {row.id: row for row in view.rows}
         if not view.rows:
             self.under_cursor.update("")
         for row, values in zip(view.rows, rows, strict=True):
@@ -171,12 +173,12 @@ class RunsScreen(ViewScreen[RunsView]):
         )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        row = self.rows.get(str(event.row_key.value)) if event.row_key else None  # none: empty
+        key = event.row_key.value if event.row_key else None  # none: the table is empty
+        rows = self.view.rows if self.view else []
+        row = next((r for r in rows if r.id == key), None)
         if row is not None:
-            changes = " ".join(f"{k}={v}" for k, v in row.changes.items()) or "none"
-            self.under_cursor.update(
-                Text(f"▸ {row.model} {row.preset or ''}, changes: {changes} · {row.dataset}")
-            )
+            what = f"{row.model} {row.preset or ''}, changes: {changes_of(row, 'none')}"
+            self.under_cursor.update(Text(f"▸ {what} · {row.dataset}"))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row: the run itself, or a new one with its settings."""

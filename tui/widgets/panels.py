@@ -126,6 +126,13 @@ class LossPanel(PlotPanel[LossView]):
     def hint(self, view: LossView) -> str:
         return self.HINT if self.in_lesson else self.NEW_HERE + self.HINT
 
+    def lesson_open(self, is_open: bool) -> None:
+        """The hint names the lesson only while it is closed."""
+        if self.in_lesson != is_open:
+            self.in_lesson = is_open
+            if self.view is not None and not self.has_data(self.view):
+                self.show(self.view)
+
     def make_plot(self) -> Plot:
         from tui.widgets.plots import LossPlot
 

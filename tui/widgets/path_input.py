@@ -18,9 +18,9 @@ from tui.widgets.inputs import OrderedInput
 def path_matches(typed: str) -> list[str]:
     """The names in the typed path's folder that start as its last part does, a folder's with
     '/' after it, sorted; hidden ones only when the last part starts with '.'."""
-    folder, slash, start = typed.rpartition("/")
     if typed == "~":
         return ["~/"]
+    folder, slash, start = typed.rpartition("/")
     directory = os.path.expanduser(folder + slash) if slash else "."
     try:
         with os.scandir(directory) as entries:
