@@ -403,6 +403,27 @@ def test_the_palette_switches_to_a_model_by_name():
     drive(scenario, RECORDED["start"])
 
 
+def test_the_palette_finds_a_command_by_the_words_of_its_help():
+    """'checkpoint' is in the help of Save and Load, not in their names; names come first."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "ctrl+p")
+        commands = app.screen.query_one(CommandList)
+
+        async def found(query: str) -> list[str]:
+            app.screen.query_one(Input).value = query
+            await until(pilot, lambda: commands.option_count)
+            await settle(pilot)
+            options = (commands.get_option_at_index(i) for i in range(commands.option_count))
+            return [str(option.prompt).split("\n")[0] for option in options]
+
+        assert sorted(await found("checkpoint")) == ["Load", "Save"]
+        assert (await found("save check")) == ["Save"]
+        assert (await found("lesson"))[0] == "Lesson"
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_the_palette_opens_again_while_the_one_just_dismissed_is_being_removed():
     """Escape then ctrl+p in one read: the first palette's removal is still under way."""
 

@@ -57,6 +57,7 @@ from engine.protocol import (
     TriesView,
 )
 from tui.client import EngineClient
+from tui.commands import CommandsByNameAndHelp
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.preferences import load_theme, save_theme, settings_path
@@ -87,6 +88,7 @@ class MakemoreApp(App[int]):
     CSS_PATH = Path(__file__).resolve().with_name("app.tcss")
     TITLE = "makemore-tui"
     BINDINGS = BINDINGS
+    COMMANDS = {CommandsByNameAndHelp}
     # a maximised panel keeps the status line and the lesson's caption
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, #status, #lesson, #notes"
     AUTO_FOCUS = None  # no panel stands out until Tab picks one
