@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -37,7 +38,7 @@ REQUIRED = {
     "best",
     "average",
 }
-OPTIONAL = {"initial_loss", "stop_reason"}
+OPTIONAL = {"initial_loss", "stop_reason", "seconds"}
 
 
 class CheckpointError(ValueError):
@@ -166,6 +167,11 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
     for name in ("step", "tokens_seen", "items_seen"):
         if not isinstance(run[name], int) or isinstance(run[name], bool) or run[name] < 0:
             return f"{name} is not a count"
+    seconds = run.get("seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return "seconds is not a duration"
+    if not (math.isfinite(seconds) and seconds >= 0):
+        return "seconds is not a duration"
     if not isinstance(run["generator"], torch.Tensor):
         return "random state is not a tensor"
     if not isinstance(run["stopped"], str | None):

@@ -139,6 +139,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "generator": self.generator.get_state(),
             "step": self.step,
+            "seconds": self.seconds,
             "tokens_seen": self.tokens_seen,
             "items_seen": self.items_seen,
             "last_loss": self.last_loss,
@@ -158,6 +159,7 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.step, self.tokens_seen = state["step"], state["tokens_seen"]
+        self.seconds = state.get("seconds", 0.0)  # not in checkpoints before 2026-12-07
         self._fitted_on = None
         self.items_seen, self.last_loss = state["items_seen"], state["last_loss"]
         self.initial_loss = state.get("initial_loss")

@@ -106,6 +106,20 @@ def test_a_stopped_run_keeps_why_and_an_older_checkpoint_gets_the_reason_it_can_
     assert checkpoint.load(path, small).stopped == counted.stopped
 
 
+def test_a_loaded_run_keeps_its_time_trained_and_an_older_checkpoint_starts_at_0(small, tmp_path):
+    """The runs table's time: a run loaded, or kept at a restart, went on from 0 s."""
+    trainer = Trainer(small, families.preset("default"))
+    trainer.run(20)
+    path = tmp_path / "run.pt"
+    checkpoint.save(trainer, path)
+    assert trainer.seconds > 0
+    assert checkpoint.load(path, small).seconds == trainer.seconds
+    state = torch.load(path, weights_only=True)
+    del state["run"]["seconds"]  # as releases before it was kept wrote it
+    torch.save(state, path)
+    assert checkpoint.load(path, small).seconds == 0.0
+
+
 def test_a_checkpoint_of_the_previous_version_still_loads(small, tmp_path):
     """Version 2 kept the run's entries beside the envelope's, and every family's fields in
     its config: it goes on exactly as the run it was saved from."""

@@ -541,6 +541,8 @@ def test_a_file_named_with_escapes_is_shown_escaped(capsys, tmp_path):
         ({"vocab": 5}, "vocabulary is not a list"),
         ({"vocab": [["a"], ["b"]]}, "vocabulary is not a list"),
         ({"step": "many"}, "step is not a count"),
+        ({"seconds": float("nan")}, "seconds is not a duration"),
+        ({"seconds": "5"}, "seconds is not a duration"),
         ({"config": ...}, "missing config"),
         ({"payload": [1, 2]}, "it holds 'payload'"),
     ],
