@@ -12,10 +12,13 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def steps_per_second(train: Callable[[int], object], seconds: float, chunk: int = 200) -> float:
-    """Run train(chunk) for about `seconds`; the steps it did per second."""
+CHUNK = 200  # steps between two looks at the clock
+
+
+def steps_per_second(train: Callable[[int], object], seconds: float) -> float:
+    """Run train(CHUNK) for about `seconds`; the steps it did per second."""
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        train(chunk)
-        steps += chunk
+        train(CHUNK)
+        steps += CHUNK
     return steps / (time.perf_counter() - start)
