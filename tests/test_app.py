@@ -111,6 +111,17 @@ def test_texts_take_colours_that_read_on_the_theme_and_only_working_themes_are_o
     drive(scenario, RECORDED["mlp 600 steps"])
 
 
+def test_every_model_has_a_marker_of_its_own_and_none_is_vals():
+    """Runs compared in the loss panel (c) never look alike, even without colour: the
+    Transformer's curve was drawn in val's x, and the MLP's and the GRU's were one style."""
+    from engine.families import FAMILIES
+    from tui.widgets.styles import style
+
+    models = [family.name for family in FAMILIES]
+    markers = [style(model, models)[1] for model in models]
+    assert len(set(markers)) == len(models) and "x" not in markers
+
+
 def test_names_are_listed_with_their_tags():
     async def scenario(app, pilot):
         lines = [app.names.render_line(y).text for y in range(app.names.size.height)]

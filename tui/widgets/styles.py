@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from textual.app import App
 
-# Colour and marker by place: the markers tell the curves apart without colour too, and the
-# legend in the panel's title shows each ("hd" half-blocks: a smooth line, cheap to build).
-STYLES = [("orange", "•"), ("magenta", "+"), ("cyan", "hd"), ("green", "*"), ("yellow", "x")]
+# Colour and marker by place: a marker of its own for each of the engine's ten models, so
+# that two runs compared never look alike, without colour too; none is val's "x". The legend
+# in the panel's title shows each ("hd" half-blocks: a smooth line, cheap to build).
+COLOURS = ["orange", "magenta", "cyan", "green", "yellow"]
+MARKERS = ["•", "+", "hd", "*", "-", "o", "~", "=", "^", "#"]
+STYLES = [(COLOURS[i % len(COLOURS)], marker) for i, marker in enumerate(MARKERS)]
 LEGEND = {"hd": "▀"}  # how a plotext marker name looks
 # The colours as hex values for texts (the legend, the status line): the ANSI ones turn dark
 # grey when NO_COLOR makes the app monochrome. Light on a dark theme, deep on a light one.
