@@ -168,9 +168,8 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
         if not isinstance(run[name], int) or isinstance(run[name], bool) or run[name] < 0:
             return f"{name} is not a count"
     seconds = run.get("seconds", 0.0)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        return "seconds is not a duration"
-    if not (math.isfinite(seconds) and seconds >= 0):
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if not (number and math.isfinite(seconds) and seconds >= 0):
         return "seconds is not a duration"
     if not isinstance(run["generator"], torch.Tensor):
         return "random state is not a tensor"
