@@ -72,6 +72,7 @@ class NudgeTemperature:
 @dataclass(frozen=True)
 class SetSampling:
     values: dict[str, str]  # field name -> text typed in the form
+    draw: int = 0  # names to draw with them, once they are set
 
 
 @dataclass(frozen=True)

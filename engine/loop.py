@@ -275,8 +275,10 @@ class EngineLoop:
                 self._stream = session.stream_names(count)
             case NudgeTemperature(up):
                 session.nudge_temperature(up)
-            case SetSampling(values):
+            case SetSampling(values, draw):
                 session.set_sampling(values)
+                if draw:
+                    self._stream = session.stream_names(draw)
             case Reconfigure(values, confirmed):
                 new_model = session.reconfigure(values, confirmed)
                 if new_model:

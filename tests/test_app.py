@@ -242,16 +242,20 @@ def test_the_arrows_walk_the_forms_fields_as_tab_does():
     drive(scenario, RECORDED["mlp"])
 
 
-def test_the_sampling_form_sends_what_was_typed():
+def test_the_sampling_form_sends_what_was_typed_and_enter_draws():
+    """The form says "Enter draws with these values": it drew nothing before."""
+
     async def scenario(app, pilot):
+        shown = max(4, app.names.size.height)
         await press(pilot, "p")
         await pilot.press("tab", "3", "tab", *"ma", "enter")
         await settle(pilot)
-        assert app.engine.sent == [SetSampling({"top_k": "3", "prefix": "ma"})]
+        assert app.engine.sent == [SetSampling({"top_k": "3", "prefix": "ma"}, draw=shown)]
         assert not app.screen.is_modal
         await press(pilot, "p")
-        await pilot.press("enter")  # nothing changed: nothing to send
-        assert not app.screen.is_modal and len(app.engine.sent) == 1
+        await pilot.press("enter")  # nothing changed: no values to send, names to draw
+        await settle(pilot)
+        assert not app.screen.is_modal and app.engine.sent[1:] == [Generate(shown)]
 
     drive(scenario, RECORDED["start"])
 

@@ -261,6 +261,16 @@ def test_the_server_answers_each_request_and_sends_only_changed_views():
     assert len(finished) == 1 and len(finished[0].finished) == 3
 
 
+def test_sampling_options_set_with_names_to_draw_draw_them_once_taken():
+    records = record(
+        [SetSampling({"prefix": "Zed"}, draw=3), SetSampling({"prefix": "ma"}, draw=3)]
+    )
+    answers = [r for r in records if isinstance(r, Answer)]
+    assert "not in the vocabulary" in answers[0].error and answers[1].error is None
+    finished = [r.finished for r in records if isinstance(r, Names) and r.finished]
+    assert len(finished) == 1 and [s.text[:2] for s in finished[0]] == ["ma"] * 3
+
+
 def _outcome(records):
     """What a replay leaves on screen: the last view of each kind, the notes, the names and
     the errors; not how the records happened to interleave in time."""

@@ -376,7 +376,11 @@ class MakemoreApp(App[int]):
         self.engine.next_model()
 
     def action_generate(self) -> None:
-        self.engine.generate(max(4, self.names.size.height))
+        self.engine.generate(self._names_to_draw())
+
+    def _names_to_draw(self) -> int:
+        """As many as the generator panel shows."""
+        return max(4, self.names.size.height)
 
     def action_temperature(self, up: bool) -> None:
         self.engine.nudge_temperature(up)
@@ -416,17 +420,27 @@ class MakemoreApp(App[int]):
             self._open_form(HyperparameterView, form.submit)
 
     def action_sampling(self) -> None:
-        self._open_form(SamplingView, self.engine.set_sampling)
+        # Enter draws with the values, changed or not, once the engine takes them (the form
+        # says so)
+        self._open_form(
+            SamplingView,
+            lambda values: self.engine.set_sampling(values, self._names_to_draw()),
+            unchanged=self.action_generate,
+        )
 
     def _open_form(
-        self, kind: type[FormView], submit: Callable[[dict[str, str]], int], field: str = ""
+        self,
+        kind: type[FormView],
+        submit: Callable[[dict[str, str]], int],
+        field: str = "",
+        unchanged: Callable[[], object] | None = None,
     ) -> None:
         from tui.screens.form import FormScreen
 
         if kind not in self.forms:
             self.notify("Still loading.")
             return
-        form = FormScreen(self.forms[kind], submit, field)
+        form = FormScreen(self.forms[kind], submit, field, unchanged)
         if self._push_once(form):
             self.form = form
 

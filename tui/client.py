@@ -182,8 +182,8 @@ class EngineClient:
     def nudge_temperature(self, up: bool) -> int:
         return self.send(NudgeTemperature(up))
 
-    def set_sampling(self, values: dict[str, str]) -> int:
-        return self.send(SetSampling(values))
+    def set_sampling(self, values: dict[str, str], draw: int = 0) -> int:
+        return self.send(SetSampling(values, draw))
 
     def reconfigure(self, values: dict[str, str], confirmed: bool = False) -> int:
         return self.send(Reconfigure(values, confirmed))

@@ -22,8 +22,9 @@ FOCUS_MARK = "▸ "  # the field in focus, for a terminal that shows no colours
 
 
 class FormScreen(Dialog[None]):
-    """Enter sends the changed values and waits for the answer; Escape cancels (twice, if
-    values were changed)."""
+    """Enter sends the changed values and waits for the answer, or with none changed does
+    `unchanged` (by default nothing) and closes; Escape cancels (twice, if values were
+    changed)."""
 
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
 
@@ -35,9 +36,15 @@ class FormScreen(Dialog[None]):
         Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
-    def __init__(self, view: FormView, submit: Submit, field: str = "") -> None:
+    def __init__(
+        self,
+        view: FormView,
+        submit: Submit,
+        field: str = "",
+        unchanged: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__()
-        self.view, self.submit = view, submit
+        self.view, self.submit, self.unchanged = view, submit, unchanged
         if field in view.values:  # opened on this field (a finding of the diagnostics)
             self.AUTO_FOCUS = f"#field-{field}"
         self.waiting: int | None = None  # the serial of the request sent, until answered
@@ -113,6 +120,8 @@ class FormScreen(Dialog[None]):
     def action_submit(self) -> None:
         changed = self.changed()
         if not changed:
+            if self.unchanged is not None:
+                self.unchanged()
             self.dismiss()
             return
         self.waiting = self.submit(changed)
