@@ -702,6 +702,17 @@ def test_runs_compared_beside_a_counting_models_bar_are_drawn(embedded):
     drive(scenario, session.views(False, None))
 
 
+def test_w_before_any_name_is_drawn_says_what_its_box_is_for():
+    """It opened as a blank screen: an empty box, no text, the hint only in the border."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "w")
+        box = app.screen.query_one("#trace-name")
+        assert box.value == "" and "type a name" in box.placeholder
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_w_traces_the_name_picked_in_the_generator(embedded):
     from engine.session import Session
 

@@ -17,6 +17,7 @@ from tui.screens.dialog import ViewScreen
 from tui.widgets.inputs import OrderedInput
 from tui.widgets.strips import cut
 
+NAME_PLACEHOLDER = "type a name (from the data or your own), then Enter"
 SURPRISE = "▲"  # the letter a model gave the lowest probability
 CONTEXT_SHOWN = 4  # tokens of context in a row's label, at most: 80 columns hold 5 models
 QUOTED_CELLS = 60  # of a long name, the summary quotes this much: the table needs the room
@@ -42,7 +43,10 @@ class TraceScreen(ViewScreen[TraceView]):
         super().__init__()
         self.trace_name = trace_name
         # Held, not queried: a view may come while the screen closes, its children gone
-        self.name_box = OrderedInput(name, id="trace-name", compact=True)
+        # Opened before any name was drawn, the box is empty: its placeholder says what it is for
+        self.name_box = OrderedInput(
+            name, placeholder=NAME_PLACEHOLDER, id="trace-name", compact=True
+        )
         self.table: DataTable[Text] = DataTable(id="trace-table", cursor_type="row")
         self.summary = Static("", id="trace-summary")
 
