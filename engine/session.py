@@ -320,13 +320,13 @@ class Session:
         weights = sum(i in self.kept for i in gone)
         if len(gone) == 1:
             runs = f"the run {self.runs.name_of(gone[0])}"
-            leave = "It leaves the runs table and its file" + (
-                ", its weights too" if weights else ""
+            leave = "Its row goes from the runs table and its file" + (
+                "; its kept weights are deleted" if weights else ""
             )
         else:
             runs = f"{len(gone)} runs"
-            also = f", the weights of {weights} of them too" if weights else ""
-            leave = f"They leave the runs table and its file{also}"
+            also = f"; the kept weights of {weights} of them are deleted" if weights else ""
+            leave = f"Their rows go from the runs table and its file{also}"
         if not confirmed:
             raise AskFirst(f"Forget {runs} for good? {leave}.{stays}")
         for run_id in gone:

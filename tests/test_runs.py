@@ -107,7 +107,9 @@ def test_runs_are_forgotten_once_confirmed_and_the_current_one_stays(small, runs
     kept = [r.id for r in before.values() if r.kept]
     assert len(kept) == 2
 
-    with pytest.raises(AskFirst, match="Forget the run mlp small for good.*, its weights too"):
+    with pytest.raises(
+        AskFirst, match="Forget the run mlp small for good.*; its kept weights are deleted"
+    ):
         session.forget_runs((kept[0], current))
     assert len(session.runs_view().rows) == 3  # nothing yet
     note = session.forget_runs((kept[0], current), confirmed=True)
