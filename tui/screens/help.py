@@ -57,6 +57,8 @@ TOOLS = """
   space chooses rows and c draws their curves side by side, Delete forgets runs (it asks).
 - **Zoom** (z): the focused panel (Tab moves the focus) fills the screen; at 100x32 the Bigrams
   panel then shows the whole grid.
+- **Command palette** (ctrl+p): every command by its name or by the words of what it does
+  ("checkpoint", "attention"), and each model by its name.
 """
 PRESETS = """
 ## Presets
