@@ -280,11 +280,12 @@ class EngineLoop:
                 if draw:
                     self._stream = session.stream_names(draw)
             case Reconfigure(values, confirmed):
+                changes = session.changes_in_words(values)
                 new_model = session.reconfigure(values, confirmed)
                 if new_model:
                     self._clear_names()
                 what = "new model, from step 0" if new_model else "applies from the next step"
-                self._report(Note(f"{', '.join(values)}: {what}"))
+                self._report(Note(f"{changes}: {what}"))
             case OpenDataset(path):
                 session.open_dataset(path)
                 self._clear_names()

@@ -22,7 +22,7 @@ from engine import checkpoint
 from engine.dataset import Dataset, visible
 from engine.diagnostics import diagnose
 from engine.errors import AskFirst
-from engine.families import FAMILIES, NAMES, family, switch_preset
+from engine.families import FAMILIES, NAMES, changes_in_words, family, switch_preset
 from engine.families.base import NEW_MODEL_MARK
 from engine.files import Exists, FileRefused, check_target, expand, write_atomic
 from engine.history import LossHistory
@@ -182,15 +182,16 @@ class Session:
         if not trainer.config.needs_new_model(config):
             return trainer.reconfigure(config)
         if not confirmed and self._unsaved(trainer):
-            # A preset: the fields it fills are its own values, not what the user changed
-            named = {"preset": values["preset"]} if "preset" in values else values
-            changed = ", ".join(f"{k} {v}" for k, v in named.items())
             raise AskFirst(
-                f"{changed} starts a new {self.active}: its {trainer.step:,} steps start over "
-                f"(not saved); {KEPT_NOTE} Go on?"
+                f"{self.changes_in_words(values)} starts a new {self.active}: its "
+                f"{trainer.step:,} steps start over (not saved); {KEPT_NOTE} Go on?"
             )
         self._replace(Trainer(self.dataset, config))
         return True
+
+    def changes_in_words(self, values: dict[str, str]) -> str:
+        """What a form's values change in the current model's settings, in a few words."""
+        return changes_in_words(self.trainer.config, values, self.trainer.data_size)
 
     def _unsaved(self, trainer: Trainer) -> bool:
         """It has trained since it was last saved or loaded, if ever."""

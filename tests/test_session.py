@@ -71,6 +71,21 @@ def test_reconfigure_applies_or_refuses_and_says_when_it_starts_over(session):
     assert session.trainer.step == 0 and session.trainer.config.shape.n_embd == 8
 
 
+def test_a_preset_chosen_in_the_form_is_named_alone_with_what_was_changed_on_top(session):
+    """The form sends every field a preset fills; the note and the question name the preset
+    and only the fields typed over its values, not all sixteen it filled."""
+    session.select_model("transformer")
+    microgpt = session.trainer.config.preset_values(session.trainer.data_size)["microgpt"]
+    shown = session.trainer.config.editable()
+    values = {k: v for k, v in microgpt.items() if shown[k] != v} | {"learning_rate": "0.02"}
+    assert len(values) > 5
+    assert session.changes_in_words(values) == "preset microgpt, learning_rate 0.02"
+    assert session.changes_in_words({"dropout": "0.2"}) == "dropout 0.2"
+    records = record([SelectModel("transformer"), Reconfigure(values)])
+    (note,) = [r.text for r in records if isinstance(r, Note)]
+    assert note == "preset microgpt, learning_rate 0.02: new model, from step 0"
+
+
 def test_a_replaced_run_is_kept_and_brought_back_itself(session):
     """A new seed, then Enter on the old run's row: its losses and its names, as they were."""
     session.select_model("mlp")
