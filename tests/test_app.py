@@ -223,6 +223,24 @@ def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
     drive(scenario, RECORDED["mlp"])
 
 
+@pytest.mark.parametrize("recorded", ["mlp", "diagnostics, wavenet", "inside, transformer"])
+def test_every_presets_line_of_help_is_whole_in_the_form_at_80x24(recorded):
+    """The preset's hint says what the chosen preset teaches, in the hint's three lines: a
+    fourth was cut off (microgpt's temperature, makemore's averaged weights)."""
+
+    async def scenario(app, pilot):
+        await press(pilot, "e")
+        form = app.screen
+        hint = form.query_one("#field-hint")
+        for _ in form.view.presets:
+            await pilot.press("right")
+            await pilot.pause()
+            lines = hint.get_content_height(hint.size, app.size, hint.content_size.width)
+            assert lines <= hint.content_size.height, form.values()["preset"]
+
+    drive(scenario, RECORDED[recorded], size=(80, 24))
+
+
 def test_the_arrows_walk_the_forms_fields_as_tab_does():
     """Down and Up move between the fields, never scroll the form away from the one in focus."""
 
