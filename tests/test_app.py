@@ -293,14 +293,26 @@ def test_each_path_prompt_sends_its_command(key, typed, command):
         await pilot.press(*typed, "enter")  # in place of a default name, not after it
         await settle(pilot)
         assert app.engine.sent == [command]
+        assert not app.screen.is_modal  # done: the dialog has closed
 
     drive(scenario, RECORDED["start"])
 
 
 def test_an_error_answer_and_a_note_are_shown():
+    """A path refused is said in its dialog, which stays open with the path to mend; an
+    error of a request no dialog waits for is a toast."""
+
     async def scenario(app, pilot):
         await press(pilot, "l")
         await pilot.press(*"missing.pt", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert "✗ missing.pt: no such checkpoint" in str(dialog.query_one("#form-error").render())
+        assert dialog.query_one("#prompt-input").value == "missing.pt"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not app.screen.is_modal
+        app.engine.load("missing.pt")  # a request no dialog waits for
         await toast(pilot, "no such checkpoint")
         app.engine.play([Note("Saved mlp at step 20 to run.pt.")])
         await toast(pilot, "Saved mlp at step 20")
@@ -639,7 +651,13 @@ def test_saving_over_a_checkpoint_asks_first(answer):
         await press(pilot, answer)
         replaced = [Save("run.pt"), Save("run.pt", replace=True)]
         assert app.engine.sent == (replaced if answer == "y" else replaced[:1])
-        assert not app.screen.is_modal
+        if answer == "y":
+            assert not app.screen.is_modal
+        else:  # the prompt again, the name typed still there, for another one
+            assert app.screen.query_one("#prompt-input").value == "run.pt"
+            await pilot.press("ctrl+u", *"other.pt", "enter")
+            await settle(pilot)
+            assert app.engine.sent[-1] == Save("other.pt")
 
     drive(scenario, RECORDED["start"], questions={Save: "run.pt exists. Replace it?"})
 

@@ -62,7 +62,7 @@ from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
 from tui.messages import EngineEnded, EngineReported
 from tui.preferences import load_theme, save_theme, settings_path
 from tui.screens.confirm import ConfirmScreen, QuitScreen
-from tui.screens.dialog import Palette, ViewScreen, nothing_done
+from tui.screens.dialog import Palette, RequestDialog, ViewScreen, nothing_done
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bigrams import BigramHeatmap
 from tui.widgets.generator import NameList
@@ -116,7 +116,7 @@ class MakemoreApp(App[int]):
         self.screens: dict[type, ViewScreen[Any]] = {}  # which open screen draws which view
         # Requests the engine may answer with a question (a file to replace), by serial: what
         # to send again if the user says yes.
-        self.on_yes: dict[int, Callable[[], object]] = {}
+        self.on_yes: dict[int, Callable[[], int]] = {}
         self._frozen = False
         self._signalled = False  # ended by a kill or a dropped session, not by quitting
         # They take the terminal's own colours, which plotext cannot name: the plots lose
@@ -273,12 +273,18 @@ class MakemoreApp(App[int]):
                 self._answered(serial)
                 again = self.on_yes.pop(serial, None)
                 if again is not None:
-                    self.push_screen(ConfirmScreen(question), lambda yes: yes and again())
+                    dialog = self._waiting_for(serial)
+                    if dialog is not None:
+                        dialog.waiting = None  # asked: it stays open, whatever the answer
+                    self.push_screen(
+                        ConfirmScreen(question), lambda yes: yes and self._yes(again, dialog)
+                    )
             case Answer(serial, error):
                 self._answered(serial)
                 self.on_yes.pop(serial, None)
-                if self.form is not None and self.form.is_current and self.form.waiting == serial:
-                    self.form.answer(error)
+                dialog = self._waiting_for(serial)
+                if dialog is not None:
+                    dialog.answer(error)
                 elif error:
                     self.notify(error, severity="error", timeout=8, markup=False)
             case Idle() as idle:
@@ -399,15 +405,8 @@ class MakemoreApp(App[int]):
 
     def _reconfigure(self, values: dict[str, str]) -> int:
         """The form's values; should they replace a trained run, sent again once the user
-        agrees, the form waiting for that answer."""
-        serial = self.engine.reconfigure(values)
-
-        def again() -> None:
-            if self.form is not None:
-                self.form.waiting = self.engine.reconfigure(values, confirmed=True)
-
-        self.on_yes[serial] = again
-        return serial
+        agrees."""
+        return self._ask_first(self.engine.reconfigure, values, confirmed=True)
 
     def _follow_the_model(self, view: HyperparameterView) -> None:
         """A form opened while a switch of model was under way shows the new model's fields:
@@ -444,8 +443,8 @@ class MakemoreApp(App[int]):
         if self._push_once(form):
             self.form = form
 
-    def _ask_path(self, title: str, value: str, send: Callable[[str], Any], hint: str = "") -> None:
-        self._push_once(PromptScreen(title, value, hint), lambda path: path and send(path))
+    def _ask_path(self, title: str, value: str, send: Callable[[str], int], hint: str = "") -> None:
+        self._push_once(PromptScreen(title, send, value, hint))
 
     def _push_once(self, screen: Screen[Any], done: Callable[[Any], object] | None = None) -> bool:
         """Push a dialog a key opens, unless one of its kind is open already (its command
@@ -471,10 +470,23 @@ class MakemoreApp(App[int]):
             lambda path: self._ask_first(self.engine.save, path, replace=True),
         )
 
-    def _ask_first(self, send: Callable[..., int], *args: object, **yes: bool) -> None:
+    def _ask_first(self, send: Callable[..., int], *args: object, **yes: bool) -> int:
         """Send a request that the engine may answer with a question; if the user says yes,
-        it is sent again with the `yes` values."""
-        self.on_yes[send(*args)] = partial(send, *args, **yes)
+        it is sent again with the `yes` values. Returns the first request's serial."""
+        serial = send(*args)
+        self.on_yes[serial] = partial(send, *args, **yes)
+        return serial
+
+    def _yes(self, again: Callable[[], int], dialog: RequestDialog | None) -> None:
+        """The request sent again once the user agreed; the dialog it came from waits for it."""
+        serial = again()
+        if dialog is not None:
+            dialog.waiting = serial
+
+    def _waiting_for(self, serial: int) -> RequestDialog | None:
+        """The open dialog that sent this request, if any: the answer is for it to show."""
+        waiting = (s for s in self.screen_stack if isinstance(s, RequestDialog))
+        return next((s for s in waiting if s.waiting == serial), None)
 
     def action_load(self) -> None:
         self._ask_path("Load a checkpoint", "", self.engine.load)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from textual.await_complete import AwaitComplete
 from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widget import Widget
+from textual.widgets import Static
 
 ResultType = TypeVar("ResultType")
 ViewType = TypeVar("ViewType")
@@ -64,6 +66,21 @@ class Dialog(DismissedOnce, ModalScreen[ResultType]):
         frame = kind(id=id, classes="frame")
         frame.border_title, frame.border_subtitle = title, subtitle
         return frame
+
+
+class RequestDialog(Dialog[None]):
+    """A dialog whose Enter sends a request to the engine and stays open until it is answered:
+    done closes it; an error is shown in it (#form-error), what was typed still there to mend.
+    The app hands each answer to the dialog waiting for it."""
+
+    waiting: int | None = None  # the serial of the request sent, until answered
+
+    def answer(self, error: str | None) -> None:
+        self.waiting = None
+        if error:
+            self.query_one("#form-error", Static).update(Text(f"✗ {error}"))
+        else:
+            self.dismiss()
 
 
 class ViewScreen(Dialog[None], Generic[ViewType]):

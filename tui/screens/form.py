@@ -14,14 +14,14 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from engine.protocol import FormView, HyperparameterView
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import RequestDialog
 from tui.widgets.inputs import ChoiceField, OrderedInput
 
 Submit = Callable[[dict[str, str]], int]  # sends the changed values; returns the request's serial
 FOCUS_MARK = "▸ "  # the field in focus, for a terminal that shows no colours
 
 
-class FormScreen(Dialog[None]):
+class FormScreen(RequestDialog):
     """Enter sends the changed values and waits for the answer, or with none changed does
     `unchanged` (by default nothing) and closes; Escape cancels (twice, if values were
     changed)."""
@@ -47,7 +47,6 @@ class FormScreen(Dialog[None]):
         self.view, self.submit, self.unchanged = view, submit, unchanged
         if field in view.values:  # opened on this field (a finding of the diagnostics)
             self.AUTO_FOCUS = f"#field-{field}"
-        self.waiting: int | None = None  # the serial of the request sent, until answered
         self.warned = False  # that Escape drops the values changed
 
     def compose(self) -> ComposeResult:
@@ -125,14 +124,6 @@ class FormScreen(Dialog[None]):
             self.dismiss()
             return
         self.waiting = self.submit(changed)
-
-    def answer(self, error: str | None) -> None:
-        """The engine's answer to what was sent: done, or why nothing changed."""
-        self.waiting = None
-        if error:
-            self.query_one("#form-error", Static).update(Text(f"✗ {error}"))
-        else:
-            self.dismiss()
 
     def action_cancel(self) -> None:
         """Values typed are not lost to a stray Escape: the first one with changes says so."""

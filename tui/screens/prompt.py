@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from tui.screens.dialog import Dialog
+from tui.screens.dialog import RequestDialog
 from tui.widgets.path_input import PathInput
 
 MATCHES_LINES = 3  # the names that fit, listed when Tab can add nothing to them
@@ -32,17 +34,23 @@ def listing(names: list[str], width: int) -> str:
     return "\n".join(lines)
 
 
-class PromptScreen(Dialog[str | None]):
+class PromptScreen(RequestDialog):
+    """Enter sends the path typed (`submit` returns the request's serial) and waits for the
+    engine's answer: a path refused stays, with why, to be mended."""
+
     AUTO_FOCUS = "*"  # the app focuses nothing at first; a dialog, its first field
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, value: str = "", hint: str = "") -> None:
+    def __init__(
+        self, title: str, submit: Callable[[str], int], value: str = "", hint: str = ""
+    ) -> None:
         super().__init__()
-        self.title_text, self.value, self.hint = title, value, hint
+        self.title_text, self.submit, self.value, self.hint = title, submit, value, hint
 
     def compose(self) -> ComposeResult:
         with self.frame(Vertical, "prompt"):
             yield Static(self.title_text, classes="form-title")
+            yield Static("", id="form-error")
             yield PathInput(self.value, id="prompt-input")
             yield Static(id="prompt-matches", classes="form-help")
             yield Static(
@@ -60,8 +68,9 @@ class PromptScreen(Dialog[str | None]):
         self.query_one("#prompt-matches", Static).set_class(False, "-listed")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
+        path = event.value.strip()
+        if path and self.waiting is None:  # Enter twice in one read sends it once
+            self.waiting = self.submit(path)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss()
