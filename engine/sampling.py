@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -150,14 +151,19 @@ def _generate(
     next_logits = model.sampler(n)
     for position in range(cut + 1):
         logp = next_logits(buffer, alive, position).float().log_softmax(1)
+        # No item is empty (blank lines are skipped), so neither is a name drawn; the name's
+        # log-probability stays the model's, whatever mass it gives an empty one
+        chosen_from = (
+            logp.index_fill(1, torch.tensor([BOUNDARY]), -math.inf) if position == 0 else logp
+        )
         if position < len(prefix):
             nxt = prefix[position].expand(len(alive))
         elif position == cut:
             nxt = torch.full((len(alive),), BOUNDARY, dtype=torch.long)  # the cap ends them
         elif options.greedy:
-            nxt = logp.argmax(1)
+            nxt = chosen_from.argmax(1)
         else:
-            probabilities = logp.exp() if plain else _shaped(logp, options)
+            probabilities = chosen_from.exp() if plain else _shaped(chosen_from, options)
             nxt = _draw(probabilities, generator)
         logprob[alive] += logp.gather(1, nxt[:, None]).squeeze(1).double()
         buffer[alive, block + position] = nxt

@@ -128,3 +128,28 @@ def test_names_are_cut_by_the_data_unless_told(names):
     assert SampleOptions().cut(names) == 32  # names: at most 15 letters
     with pytest.raises(ValueError, match=r"shorter than the maximum length \(100\)"):
         sample(model, long, 1, SampleOptions(prefix="ab" * 50))
+
+
+def test_a_name_is_never_drawn_empty_though_the_model_may_give_it_mass():
+    """No item is empty (blank lines are skipped), so no name is drawn empty: on 51 names of
+    one or two kanji the ngram gives an empty name a third of its mass, and a third of the
+    names drawn were '(empty)'. The log-probability stays the model's own."""
+    rng = torch.Generator().manual_seed(0)
+    pairs = torch.randint(0, 60, (51, 2), generator=rng).tolist()
+    kanji = [chr(0x4E00 + a) + chr(0x4E00 + b) * (a % 2) for a, b in pairs]
+    tiny = Dataset.from_items(kanji, "kanji")
+    counted = Trainer(tiny, preset("ngram"))
+    counted.run(10**6)
+    model = counted.model
+    start = model(torch.zeros((1, model.block_size), dtype=torch.long))  # log-probabilities
+    assert start[0, 0].exp() > 0.1  # the mass the model puts on an empty name
+    for options in (SampleOptions(), SampleOptions(temperature=2.0), SampleOptions(greedy=True)):
+        drawn = sample(model, tiny, 300, options, seed=1)
+        assert all(s.text for s in drawn)
+    block = model.block_size
+    for s in sample(model, tiny, 5, seed=2):
+        ids = [0] * block + tiny.vocab.encode(s.text) + [0]
+        windows = torch.tensor([ids[t : t + block] for t in range(len(ids) - block)])
+        targets = torch.tensor(ids[block:])
+        by_hand = model(windows).gather(1, targets[:, None]).sum().item()
+        assert s.logprob == pytest.approx(by_hand, rel=1e-5)  # not renormalised

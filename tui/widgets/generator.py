@@ -131,7 +131,7 @@ class NameList(Widget):
             lines = []
             for index, s in enumerate(list(self.finished)[: self.size.height]):
                 line = Text(style="reverse" if index == self.selected else "")
-                shown = fit(cut(s.text or "(empty)", name_width, s.cut), name_width)
+                shown = fit(cut(s.text, name_width, s.cut), name_width)
                 line.append(shown, style="bold" if s.tag == "new" else "")
                 line.append(f" {s.logprob:6.1f} ", style="dim")
                 line.append(f"{s.tag:<5}", style=TAG_STYLES[s.tag])
