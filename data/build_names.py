@@ -1,4 +1,4 @@
-"""Rebuild data/names.txt: the distinct ASCII first names of every Faker person provider.
+"""Rebuild data/first-names.txt: the distinct ASCII first names of every Faker person provider.
 
 Faker (https://github.com/joke2k/faker) is MIT licensed. Run with `pip install faker`, then
 `python data/build_names.py`. The result is sorted and lower-cased, one name per line, as
@@ -32,7 +32,7 @@ def first_names() -> set[str]:
 
 
 if __name__ == "__main__":
-    target = Path(__file__).with_name("names.txt")
+    target = Path(__file__).with_name("first-names.txt")
     names = sorted(first_names())
     target.write_text("\n".join(names) + "\n", encoding="utf-8")
     print(f"wrote {len(names):,} names to {target}")

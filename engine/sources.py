@@ -13,11 +13,11 @@ from engine.dataset import Dataset, DatasetError, load_dataset
 from engine.files import write_atomic
 
 # In a checkout, data/ beside the code; in an installed copy, where pyproject's data-files put it.
-_CHECKOUT_DATASET = Path(__file__).resolve().parent.parent / "data" / "names.txt"
+_CHECKOUT_DATASET = Path(__file__).resolve().parent.parent / "data" / "first-names.txt"
 DEFAULT_DATASET = (
     _CHECKOUT_DATASET
     if _CHECKOUT_DATASET.is_file()
-    else Path(sys.prefix) / "share" / "makemore-tui" / "names.txt"
+    else Path(sys.prefix) / "share" / "makemore-tui" / "first-names.txt"
 )
 NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt"
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"

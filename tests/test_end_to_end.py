@@ -95,10 +95,9 @@ def test_open_a_dataset_good_and_bad(tmp_path, monkeypatch):
         await press(pilot, "o")
         await pilot.press(*"bad.txt", "enter")
         await settle(pilot)
-        await toast(pilot, "not UTF-8")
-        assert app.status.view.dataset == "names.txt" and app.status.view.step == 3  # kept
-        await press(pilot, "o")
-        await pilot.press(*"cities.txt", "enter")
+        assert "not UTF-8" in str(app.screen.query_one("#form-error").render())  # in the dialog
+        assert app.status.view.dataset == "first-names.txt" and app.status.view.step == 3
+        await pilot.press(*["backspace"] * 7, *"cities.txt", "enter")  # the path mended
         await settle(pilot)
         assert app.status.view.dataset == "cities.txt" and app.status.view.items == 12
         assert app.status.view.step == 0
@@ -127,6 +126,7 @@ def test_save_load_and_export(tmp_path, monkeypatch):
         await pilot.press(*"missing.pt", "enter")
         await settle(pilot)
         assert app.status.view.step == 20  # a bad checkpoint changes nothing
+        await press(pilot, "escape")  # its dialog, open with why
         await press(pilot, "g", "x")
         await pilot.press("ctrl+u", *"out/run", "enter")
         await settle(pilot)
@@ -165,7 +165,7 @@ def test_a_bad_dataset_at_start_opens_the_default(tmp_path):
     bad.write_text("\n\n")
 
     async def scenario(app, pilot):
-        assert app.status.view.dataset == "names.txt"
+        assert app.status.view.dataset == "first-names.txt"
         await toast(pilot, "no items")
 
     drive(scenario, data=str(bad))

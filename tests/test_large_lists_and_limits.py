@@ -22,6 +22,7 @@ from engine.cli import main
 from engine.commands import ListRuns, NextModel, OpenDataset, Request, Step, ToggleRunning
 from engine.dataset import Dataset, load_dataset
 from engine.protocol import Answer, Idle, Note, StatusView
+from engine.sources import DEFAULT_DATASET
 from engine.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def errors(err: str) -> list[str]:
 def large_list(tmp_path_factory) -> Path:
     """90,000 distinct names made of halves of the embedded ones: a training split of about
     560,000 examples, more than twice the 262,144 that a loss is measured on."""
-    names = [line for line in (ROOT / "data" / "names.txt").read_text().split() if line]
+    names = [line for line in DEFAULT_DATASET.read_text().split() if line]
     rng, made = random.Random(0), set()
     while len(made) < 90_000:
         a, b = rng.choice(names), rng.choice(names)
