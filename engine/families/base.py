@@ -34,7 +34,7 @@ GRADIENT_SETTINGS = (
 )
 COUNTING_SETTINGS = ("batch_size",)  # ... and a counting one: how many items a step counts
 NEW_MODEL_MARK = "*"  # the form's fields whose change starts a new model
-PRESET_HINT = "the values a run starts from: choosing one fills the fields"
+PRESET_HINT = "choosing one fills every field"
 
 
 class Model(nn.Module):

@@ -266,8 +266,8 @@ class TransformerFamily(SequenceFamily):
             makemore_run(average=AVERAGE),
         ),
         "microgpt": Preset(
-            "Karpathy's microgpt: one layer, 16 wide, 4 heads, one name a step, 1,000 steps; "
-            "it draws its names at temperature 0.5 (here: p, or -)",
+            "Karpathy's microgpt: 1 layer of 4 heads, 16 wide, 1,000 steps of one name; "
+            "it sampled at temperature 0.5 (p sets it)",
             TransformerShape(block_size=16, n_layer=1, n_embd=16, variant="microgpt"),
             makemore_run(
                 batch_size=1,
