@@ -676,6 +676,13 @@ def test_the_run_of_a_terminal_app_that_was_killed_is_kept_at_the_next_start(tmp
     newest = killed(KEPT_RUNS + 2, tmp_path / "b")
     assert sorted(p.read_bytes()[0] for p in newest) == list(range(2, KEPT_RUNS + 2))
     assert set(newest) == set((tmp_path / "b").iterdir())
+    # An app of another data directory (MAKEMORE_TUI_HOME): its run goes to its own
+    theirs = tmp_path / f"{WORKDIR}{dead}-theirs"
+    theirs.mkdir()
+    (theirs / KEEP_MARK).write_text(str(tmp_path / "c"))
+    (theirs / "autosave.pt").write_bytes(b"c")
+    (kept,) = remove_leftovers(tmp_path, tmp_path / "a")
+    assert kept.parent == tmp_path / "c" and kept.read_bytes() == b"c"
 
 
 def test_another_users_leftovers_are_neither_kept_nor_removed(tmp_path, monkeypatch):

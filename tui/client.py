@@ -60,7 +60,8 @@ WORKDIR = "makemore-tui-"  # then the app's pid: the autosave's folder in the te
 ENGINE_LOG = "makemore-tui-engine-"  # then the app's pid: the engine's output
 
 
-KEEP_MARK = "keep"  # in a terminal app's folder: a later start keeps its autosave
+KEEP_MARK = "keep"  # in a terminal app's folder, naming its data directory: a later start
+# keeps its autosave there
 KEPT_RUNS = 5  # the newest runs kept that way; older ones go
 
 
@@ -80,15 +81,24 @@ def remove_leftovers(directory: Path | None = None, keep_in: Path | None = None)
                 if path.lstat().st_uid != os.getuid():  # another user's, on a shared machine
                     continue
                 if path.is_dir():
-                    autosave = path / "autosave.pt"
-                    if (path / KEEP_MARK).exists() and autosave.is_file():
+                    autosave, mark = path / "autosave.pt", path / KEEP_MARK
+                    if mark.exists() and autosave.is_file():
                         if keep_in is None:
                             continue
-                        kept.append(_keep(autosave, keep_in))
+                        kept.append(_keep_in_its_home(autosave, mark, keep_in))
                     shutil.rmtree(path)
                 elif path.name.endswith(".log"):
                     path.unlink()
     return [path for path in kept if path.exists()]  # the newest KEPT_RUNS
+
+
+def _keep_in_its_home(autosave: Path, mark: Path, keep_in: Path) -> Path:
+    """Kept in the data directory of the app that saved it (another MAKEMORE_TUI_HOME than
+    this start's, maybe), or in keep_in where the mark names none or none that can be used."""
+    try:
+        return _keep(autosave, Path(mark.read_text(encoding="utf-8").strip() or keep_in))
+    except (OSError, ValueError):  # not written there, or a mark that is no path
+        return _keep(autosave, keep_in)
 
 
 def _keep(autosave: Path, keep_in: Path) -> Path:
@@ -346,7 +356,7 @@ class EngineClient:
         the data directory (returned)."""
         if keep:
             with suppress(OSError):
-                (self._workdir / KEEP_MARK).touch()
+                (self._workdir / KEEP_MARK).write_text(str(data_dir()), encoding="utf-8")
         return remove_leftovers(keep_in=data_dir() if keep else None)
 
     def stop(self, keep_run: bool = False) -> None:
