@@ -82,6 +82,8 @@ def check_target(
     """The path to write `what` to, once it is safe to: a new path in a writable directory, or
     a regular file that is ours (a FileRefused if not; an Exists unless `replace`). With
     `force`, any regular file may be replaced."""
+    if str(path).endswith(os.sep):  # a folder, as Tab completes one: Path() drops the slash
+        raise FileRefused(f"{path}: a directory; name a file in it")
     target = expand(path)
     if os.path.lexists(target):
         mode = os.lstat(target).st_mode

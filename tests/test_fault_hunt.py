@@ -157,6 +157,21 @@ def test_the_runs_export_asks_before_replacing_and_never_writes_through_a_link(s
     assert not (tmp_path / "elsewhere.csv").exists()
 
 
+def test_a_path_that_ends_in_a_slash_names_a_folder_not_a_file(small, tmp_path):
+    """'out/' typed in s or in the runs table's x wrote a file named 'out' (a path drops its
+    last slash): it names a folder, as Tab completes one, so it is refused, as a folder
+    that exists is."""
+    from engine.files import FileRefused
+    from engine.session import Session
+
+    session = Session(small)
+    session.train(3)
+    for write in (session.save_checkpoint, session.export_runs):
+        with pytest.raises(FileRefused, match="a directory; name a file in it"):
+            write(f"{tmp_path / 'out'}/")
+        assert not (tmp_path / "out").exists()
+
+
 def test_two_sessions_sharing_the_runs_file_keep_each_others_runs(small, runs_home):
     from engine.runs import RunLog, runs_path
 
