@@ -144,7 +144,11 @@ class Vocab:
         text = read_back(text, stoi)
         unknown = sorted({ch for ch in text if ch not in stoi})
         if unknown:
-            raise ValueError(f"characters not in the vocabulary: {', '.join(map(repr, unknown))}")
+            lower = text.lower()  # "Emma" typed for a list written in lower case
+            hint = f" (try {lower!r})" if all(ch in stoi for ch in lower) else ""
+            raise ValueError(
+                f"characters not in the vocabulary: {', '.join(map(repr, unknown))}{hint}"
+            )
         return [stoi[ch] for ch in text]
 
     def shown(self, indices: list[int]) -> str:

@@ -88,6 +88,16 @@ def test_a_space_on_its_own_is_shown_as_an_open_box_unless_the_data_uses_one():
     assert boxed.vocab.symbol(boxed.vocab.encode(" ")[0]) == " "
 
 
+def test_a_name_typed_with_capitals_for_a_lower_case_list_is_told_the_way():
+    """'Emma' in w, p's prefix or score, on names in lower case: the refusal says what would
+    do; where lower case would not help either, it says only what is missing."""
+    data = Dataset.from_items(["emma", "ava", "mia"] * 5)
+    with pytest.raises(ValueError, match=r"^characters not in the vocabulary: 'E' \(try 'emma'\)$"):
+        data.vocab.encode("Emma")
+    with pytest.raises(ValueError, match=r"^characters not in the vocabulary: 'E', 'z'$"):
+        data.vocab.encode("Ezma")
+
+
 def test_boundary_never_clashes_with_a_character():
     data = Dataset.from_items(["a.b", "c.d", ".", "x"] * 5)
     assert "." in data.vocab.chars
