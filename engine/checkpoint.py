@@ -39,6 +39,10 @@ REQUIRED = {
     "average",
 }
 OPTIONAL = {"initial_loss", "stop_reason", "seconds"}
+# A checkpoint keeps its data's items up to this many characters in all, so that a run sent
+# without its file (to a student, to another machine) still samples, tags and trains on them;
+# a larger list's file is needed, as the checkpoint names it.
+ITEMS_KEPT_CHARACTERS = 2_000_000
 
 
 class CheckpointError(ValueError):
@@ -56,10 +60,16 @@ def save(trainer: Trainer, path: str | Path) -> None:
             "path": trainer.dataset.path,
             "sha256": trainer.dataset.sha256,
             "seed": trainer.dataset.seed,
+            "items": _kept_items(trainer.dataset),
         },
         "run": trainer.state_dict(),
     }
     write_atomic(expand(path), lambda file: torch.save(state, file))
+
+
+def _kept_items(dataset: Dataset) -> list[str] | None:
+    items = dataset.items
+    return list(items) if sum(map(len, items)) <= ITEMS_KEPT_CHARACTERS else None
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -156,6 +166,11 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
             return f"dataset {name} is {type(dataset[name]).__name__}"
     if not isinstance(dataset.get("sha256"), str | None):
         return "dataset sha256 is not text"
+    items = dataset.get("items")
+    if items is not None and not (
+        isinstance(items, list) and all(isinstance(i, str) and i and "\n" not in i for i in items)
+    ):
+        return "dataset items are not lines of text"
     if not isinstance(vocab, list) or not all(isinstance(c, str) and len(c) == 1 for c in vocab):
         return "vocabulary is not a list of characters"
     if len(set(vocab)) != len(vocab):
@@ -200,12 +215,13 @@ def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
 
 def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) -> Dataset:
     """The data to restore a run on: `data`, else the file it was trained on, split as then;
-    where that file is not, the embedded names or names.txt if the run was trained on them."""
+    where that file is not, the embedded names or names.txt if the run was trained on them,
+    else the items the checkpoint kept (ITEMS_KEPT_CHARACTERS)."""
     saved = state["dataset"]
     chosen = data or saved["path"]
     if data or chosen is not None and os.path.lexists(chosen):
         return open_dataset(chosen, seed=saved["seed"])  # says what is wrong with it
-    known = known_dataset(saved.get("sha256"), saved["seed"])
+    known = known_dataset(saved.get("sha256"), saved["seed"]) or _kept_dataset(saved)
     if known is None:
         which = (
             "it was makemore's names.txt: --data names fetches it"
@@ -216,6 +232,15 @@ def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) ->
             f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}"
         )
     return known
+
+
+def _kept_dataset(saved: dict[str, Any]) -> Dataset | None:
+    """The data from the items the checkpoint kept, if it kept them and they are the ones it
+    was trained on (their sha256)."""
+    if not saved.get("items"):
+        return None
+    kept = Dataset.from_items(saved["items"], saved["name"], saved["seed"])
+    return kept if kept.sha256 == saved.get("sha256") else None
 
 
 def checkpoint_vocab(state: dict[str, Any]) -> Vocab:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -138,9 +139,33 @@ def test_a_checkpoint_of_the_previous_version_still_loads(small, tmp_path):
     assert restored.last_loss == trainer.last_loss
 
 
-def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(tmp_path, capsys):
-    """The app's --checkpoint and the CLI's say the same: the file is not there, and how to
-    name another."""
+def test_a_run_whose_data_file_is_gone_is_opened_on_the_items_it_kept(tmp_path, capsys):
+    """A run sent without its file (to a student, another machine) samples and trains on the
+    items the checkpoint kept, split as before: it needed the file, for the prior's counts and
+    the tags, and was refused."""
+    data = tmp_path / "gone.txt"
+    data.write_text(NAMES300.read_text())
+    session = Session.open(str(data))
+    session.select_model("mlp")  # on the 5-gram: the items' counts, not only the weights
+    session.train(3)
+    saved = str(tmp_path / "run.pt")
+    session.save_checkpoint(saved)
+    val = session.trainer.split_loss("val")
+    data.unlink()
+    reopened = Session.open(checkpoint_path=saved)
+    assert reopened.dataset.items == session.dataset.items and reopened.trainer.step == 3
+    assert reopened.dataset.splits == session.dataset.splits
+    assert reopened.trainer.split_loss("val") == val
+    assert main(["sample", "--checkpoint", saved, "-n", "3", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["samples"]) == 3
+
+
+def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(
+    tmp_path, capsys, monkeypatch
+):
+    """The app's --checkpoint and the CLI's say the same: the file is not there (a list too
+    large for the checkpoint to keep), and how to name another."""
+    monkeypatch.setattr(checkpoint, "ITEMS_KEPT_CHARACTERS", 0)
     data = tmp_path / "gone.txt"
     data.write_text(NAMES300.read_text())
     session = Session.open(str(data))
@@ -160,13 +185,14 @@ def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(tmp_pa
 
 def test_a_run_on_the_embedded_names_or_names_txt_finds_them_in_another_install(
     tmp_path, names_path, monkeypatch, capsys
-):
+):  # as the checkpoint would not keep them, were they larger
     """A run's file is gone (another checkout, a copy sent to a student): where its items are
     the embedded names', or names.txt's in the cache, it is opened on those; a names.txt run
     without the cache says how to get it."""
     from engine.sources import DEFAULT_DATASET
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(checkpoint, "ITEMS_KEPT_CHARACTERS", 0)
     runs = {}
     for source in (DEFAULT_DATASET, names_path):
         copy = tmp_path / source.name

@@ -524,7 +524,9 @@ def test_a_crafted_checkpoints_dataset_path_reaches_no_terminal_raw(capsys, tmp_
     from engine.loop import shown
     from engine.protocol import Note
 
-    path = _saved_run(tmp_path, dataset_path=f"/nowhere/{OSC52}\x1b[31mred.txt")
+    path = _saved_run(  # without items kept: the path is what the error names
+        tmp_path, dataset_path=f"/nowhere/{OSC52}\x1b[31mred.txt", **{"dataset.items": None}
+    )
     assert main(["sample", "--checkpoint", str(path)]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\\x1b]52" in err
@@ -558,6 +560,9 @@ def test_a_file_named_with_escapes_is_shown_escaped(capsys, tmp_path):
         ({"step": "many"}, "step is not a count"),
         ({"seconds": float("nan")}, "seconds is not a duration"),
         ({"seconds": "5"}, "seconds is not a duration"),
+        ({"dataset.items": ["an\nna"]}, "dataset items are not lines of text"),
+        ({"dataset.items": ["", "x"]}, "dataset items are not lines of text"),
+        ({"dataset.items": "anna"}, "dataset items are not lines of text"),
         ({"config": ...}, "missing config"),
         ({"payload": [1, 2]}, "it holds 'payload'"),
     ],

@@ -10,6 +10,7 @@ import pytest
 from recording import load, record, record_all
 from test_seed_lessons import NAMES300
 
+from engine import checkpoint
 from engine.checkpoint import CheckpointError
 from engine.commands import (
     FindLearningRate,
@@ -562,9 +563,10 @@ def test_a_lesson_step_declined_leaves_the_step_before_as_it_was():
     assert session.active == "mlp" and session.trainer.config.preset == "seed"
 
 
-def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path):
+def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path, monkeypatch):
     """l on a run of another alphabet opens the file it was trained on, where that still is,
-    and keeps the runs so far; without that file it is refused, and nothing changes."""
+    and keeps the runs so far; without that file, the items the checkpoint kept; without
+    either (a list too large to keep) it is refused, and nothing changes."""
     cyrillic = str.maketrans("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопярстуввхыз")
     russian = tmp_path / "ru.txt"
     russian.write_text(NAMES300.read_text().translate(cyrillic), encoding="utf-8")
@@ -577,10 +579,16 @@ def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path):
     assert session.dataset.path == str(russian) and session.trainer.step == 3
     assert session.trainer.dataset is session.dataset
     assert [r.steps for r in session.runs_view().rows if r.dataset == "names300.txt"] == [2]
+    monkeypatch.setattr(checkpoint, "ITEMS_KEPT_CHARACTERS", 0)
+    theirs.save_checkpoint(str(tmp_path / "ru-large.pt"))
     russian.unlink()
     session = Session.open(str(NAMES300))
+    assert session.load_checkpoint(str(tmp_path / "ru.pt")) is None
+    assert session.dataset.name == "ru.txt" and session.dataset.path is None
+    assert session.trainer.step == 3
+    session = Session.open(str(NAMES300))
     with pytest.raises(CheckpointError, match="its vocabulary does not match names300.txt's"):
-        session.load_checkpoint(str(tmp_path / "ru.pt"))
+        session.load_checkpoint(str(tmp_path / "ru-large.pt"))
     assert session.dataset.name == "names300.txt"
 
 
