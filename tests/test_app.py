@@ -226,7 +226,7 @@ def test_a_preset_picked_fills_the_form_and_a_choice_is_never_typed():
 @pytest.mark.parametrize("recorded", ["mlp", "diagnostics, wavenet", "inside, transformer"])
 def test_every_presets_line_of_help_is_whole_in_the_form_at_80x24(recorded):
     """The preset's hint says what the chosen preset teaches, in the hint's three lines: a
-    fourth was cut off (microgpt's temperature, makemore's averaged weights)."""
+    fourth was cut off (microgpt's temperature)."""
 
     async def scenario(app, pilot):
         await press(pilot, "e")

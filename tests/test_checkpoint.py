@@ -185,10 +185,11 @@ def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(
 
 def test_a_run_on_the_embedded_names_or_names_txt_finds_them_in_another_install(
     tmp_path, names_path, monkeypatch, capsys
-):  # as the checkpoint would not keep them, were they larger
+):
     """A run's file is gone (another checkout, a copy sent to a student): where its items are
     the embedded names', or names.txt's in the cache, it is opened on those; a names.txt run
-    without the cache says how to get it."""
+    without the cache says how to get it. (The checkpoints here keep no items, as of a list
+    too large to keep.)"""
     from engine.sources import DEFAULT_DATASET
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
