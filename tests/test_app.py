@@ -493,6 +493,25 @@ def test_too_small_says_the_size_it_needs_and_recovers():
     drive(scenario, RECORDED["start"])
 
 
+def test_a_terminal_made_too_small_under_a_dialog_says_so_once_it_is_closed():
+    """The size was judged on the screen on top: made small with a dialog open, the main
+    screen kept its panels, crammed, after the dialog closed; made large again there, the
+    message stayed on it."""
+
+    async def scenario(app, pilot):
+        main = app.screen
+        await press(pilot, "s")
+        await pilot.resize_terminal(50, 14)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is main and main.has_class("too-small"))
+        await press(pilot, "s")
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is main and not main.has_class("too-small"))
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_the_suggested_rate_is_applied_with_one_key():
     async def scenario(app, pilot):
         await press(pilot, "f")

@@ -356,7 +356,8 @@ class MakemoreApp(App[int]):
         self._ask_first(self.engine.lesson, move, confirmed=True)
 
     def on_resize(self, event: Resize) -> None:
-        self.screen.set_class(not self.too_small.fits(event.size), "too-small")
+        # The main screen's, which holds the panels: not a dialog's open over it
+        self.screen_stack[0].set_class(not self.too_small.fits(event.size), "too-small")
         self.call_after_refresh(self._fit_the_grid)
 
     def _fit_the_grid(self) -> None:
