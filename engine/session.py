@@ -191,7 +191,7 @@ class Session:
 
     def changes_in_words(self, values: dict[str, str]) -> str:
         """What a form's values change in the current model's settings, in a few words."""
-        return changes_in_words(self.trainer.config, values, self.trainer.data_size)
+        return changes_in_words(self.trainer.config, values, self._preset_values())
 
     def _unsaved(self, trainer: Trainer) -> bool:
         """It has trained since it was last saved or loaded, if ever."""

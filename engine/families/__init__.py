@@ -81,13 +81,15 @@ def switch_preset(old: Config, values: dict[str, str], data: DataSize) -> Config
     return old.family.preset(name).for_data(data).with_values(**changed)
 
 
-def changes_in_words(old: Config, values: dict[str, str], data: DataSize) -> str:
+def changes_in_words(
+    old: Config, values: dict[str, str], presets: dict[str, dict[str, str]]
+) -> str:
     """A form's changes in a few words: a new preset by its name, then only the fields that
-    differ from its own values (the rest it filled itself)."""
+    differ from its own values (`presets`: Config.preset_values), the rest it filled itself."""
     name = values.get("preset", old.preset)
     if name == old.preset:
         named = values
     else:
-        own = old.family.preset(name).for_data(data).editable()
+        own = presets.get(name, {})  # none for a name it has not: reconfigure says so
         named = {"preset": name} | {k: v for k, v in values.items() if own.get(k) != v}
     return ", ".join(f"{k} {v}" for k, v in named.items())
