@@ -538,6 +538,7 @@ def test_a_sweep_without_a_suggestion_says_why_a_applies_nothing():
         await toast(pilot, "No rate to apply: the sweep has not ended.")
         app.engine.play([replace(sweeping[-1], suggested=None)])
         await settle(pilot)
+        assert app.screen.box.border_subtitle == "Escape closes"  # offers no a
         await press(pilot, "a")
         await toast(pilot, "No rate to apply: the sweep suggested none.")
         assert not any(isinstance(c, Reconfigure) for c in app.engine.sent)

@@ -14,6 +14,7 @@ from engine.protocol import RateSweepView
 from tui.screens.dialog import ViewScreen
 from tui.widgets.plots import RateSweepPlot
 
+APPLY_AND_CLOSE = "a applies the suggested rate · Escape closes"
 HELP = (
     "One training step at each rate, rising from 1e-4, on a copy of the model: the run is "
     "untouched. Too low and the loss hardly moves; too high and it blows up."
@@ -34,13 +35,8 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
         self.summary = Static("Sweeping…", id="sweep-summary")
 
     def compose(self) -> ComposeResult:
-        frame = self.frame(
-            Vertical,
-            "rate-finder",
-            "Learning-rate finder",
-            "a applies the suggested rate · Escape closes",
-        )
-        with frame:
+        self.box = self.frame(Vertical, "rate-finder", "Learning-rate finder", APPLY_AND_CLOSE)
+        with self.box:
             yield Static(HELP, classes="form-help")
             yield self.plot
             yield self.summary
@@ -51,6 +47,7 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
             summary = f"Sweeping the {view.model}'s rate: {len(view.rates)} steps so far…"
         elif view.suggested is None:
             summary = f"{view.reason}. No rate to suggest."
+            self.box.border_subtitle = "Escape closes"
         else:
             summary = (
                 f"Suggested: [b]{view.suggested:g}[/b] (the orange line): {view.rule}. "
