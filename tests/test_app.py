@@ -1199,3 +1199,30 @@ def test_the_lesson_opens_moves_and_leaves_with_its_keys():
         assert app.engine.sent[-1] == CloseLesson()
 
     drive(scenario, RECORDED["start"])
+
+
+def test_a_script_with_spacing_marks_stays_inside_its_panels(tmp_path):
+    """Devanagari's vowel signs (Unicode Mc) take a cell in a terminal (wcwidth, tmux,
+    xterm.js), where Rich gave them none: rows holding one ran past their panel's border.
+    Every line drawn is the terminal's width, measured as the terminal measures it."""
+    from engine.cli_output import cell_width
+    from engine.dataset import load_dataset
+    from engine.session import Session
+
+    data = tmp_path / "hindi.txt"
+    data.write_text("राम\nसीता\nगीता\nकमला\nअनिल\nसुनीता\nविनोद\n" * 3, encoding="utf-8")
+    session = Session(load_dataset(str(data)))
+    session.train(10_000)  # the bigram counts: its grid
+    session.select_model("mlp", "lecture")
+    session.train(30)  # the embedding's scatter
+    names = Names(finished=[Sample("सुनीता", -9.0, "train"), Sample("कोमिला", -12.0, "new")])
+
+    async def scenario(app, pilot):
+        app.names.update_names(names)
+        await settle(pilot)
+        strips = app.screen._compositor.render_strips()
+        lines = ["".join(segment.text for segment in strip) for strip in strips]
+        assert sum(line.count("ी") for line in lines) >= 3  # the grid, the scatter, a name
+        assert {cell_width(line) for line in lines} == {80}
+
+    drive(scenario, session.views(False, None), size=(80, 24))

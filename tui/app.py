@@ -56,6 +56,7 @@ from engine.protocol import (
     TraceView,
     TriesView,
 )
+from tui.cells import measure_as_terminals_do
 from tui.client import EngineClient
 from tui.commands import CommandsByNameAndHelp
 from tui.keys import BINDINGS, UNLISTED, keymap_path, load_keymap
@@ -94,6 +95,7 @@ class MakemoreApp(App[int]):
     AUTO_FOCUS = None  # no panel stands out until Tab picks one
 
     def __init__(self, engine: EngineClient, lesson: bool = False) -> None:
+        measure_as_terminals_do()
         super().__init__()
         self.engine = engine
         self.start_in_lesson = lesson
