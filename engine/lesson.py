@@ -492,7 +492,7 @@ STEPS = (
     Step(
         "next: BatchNorm",
         "The same net and weights, each unit's input normalised over the batch before tanh "
-        "(then a gain and a bias of its own): none saturate, whatever the init. t sets the "
+        "(then a gain and a bias of its own): whatever the init, few saturate. t sets the "
         "run without it beside this one.",
         "the MLP with BatchNorm: val about 2.10 after 200,000 steps",
         _saturation,
