@@ -81,3 +81,13 @@ class Progress:
     def done(self) -> None:
         if self.tty and self.last > -math.inf:
             print(file=sys.stderr)
+
+    def working(self, what: str) -> None:
+        """On a terminal, what the command is busy with after training, until `clear`: a large
+        split's losses (long lines, a sequence model) can take longer than the training."""
+        if self.tty:
+            print(f"{what}…", end="", file=sys.stderr, flush=True)
+
+    def clear(self) -> None:
+        if self.tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)

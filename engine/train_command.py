@@ -94,6 +94,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         return trainer.evaluate(("train", "val", "test"))
 
     unknown = dict.fromkeys(SPLITS, math.nan)
+    progress.working("measuring the losses on train, val and test")
     losses = attempt("the final evaluation", final_losses, unknown)
     save_error = _save(trainer, args.save) if args.save else None
     names = []
@@ -142,6 +143,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         result["best_test_loss"] = attempt(
             "the best weights' test loss", lambda: trainer.split_loss("test")
         )
+    progress.clear()
     print(
         f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"

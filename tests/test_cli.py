@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,15 @@ def test_counts_cut_short_say_how_much_they_counted(capsys):
     assert code == 0 and re.search(r"; counted \d\d\.\d% of the training split: loss", out)
     code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--model", "ngram")
     assert code == 0 and "; counted: loss" in out
+
+
+def test_train_on_a_terminal_says_while_it_measures_the_losses(capsys, monkeypatch):
+    """After the last step, a large split's losses can take longer than the training: on a
+    terminal a line says what it is doing, and is cleared before the summary; a log gets no
+    such line."""
+    code, _, err = run(capsys, "train", "--steps", "20", "--samples", "0")
+    assert code == 0 and "measuring" not in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, _, err = run(capsys, "train", "--steps", "20", "--samples", "0")
+    assert code == 0
+    assert err.endswith("\nmeasuring the losses on train, val and test…\r\033[K")
