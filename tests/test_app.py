@@ -1226,3 +1226,22 @@ def test_a_script_with_spacing_marks_stays_inside_its_panels(tmp_path):
         assert {cell_width(line) for line in lines} == {80}
 
     drive(scenario, session.views(False, None), size=(80, 24))
+
+
+@pytest.mark.parametrize("scenario_name", [k for k in RECORDED if k.startswith("lesson, ")])
+def test_at_the_smallest_size_the_lesson_keeps_its_figures_whole(scenario_name):
+    """At 64x20 a step's text and the two figures took more than the caption's lines, and
+    the last cut was ours, the learner's own result. Now the keys go first, then the end of
+    the step's text, cut with "…" (BatchNorm's)."""
+
+    async def scenario(app, pilot):
+        await settle(pilot)
+        strips = app.screen._compositor.render_strips()
+        shown = " ".join(" ".join(segment.text for segment in strip) for strip in strips).split()
+        view = app.lesson.view
+        for figure in (view.post, view.ours):
+            assert " ".join(figure.split()) in " ".join(shown)
+        if scenario_name == "lesson, BatchNorm":
+            assert any(word.endswith("…") for word in shown)
+
+    drive(scenario, RECORDED[scenario_name], size=(64, 20))
