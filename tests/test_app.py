@@ -528,6 +528,20 @@ def test_the_suggested_rate_is_applied_with_one_key():
     drive(scenario, RECORDED["mlp"])
 
 
+def test_a_sweep_the_engine_refuses_closes_its_screen():
+    """f on a counting model: the engine says it has no learning rate. The screen stayed open
+    over it, "Sweeping…" for ever."""
+    refusal = "the ngram takes no gradient steps: it has no learning rate"
+
+    async def scenario(app, pilot):
+        await press(pilot, "f")
+        await toast(pilot, refusal)
+        assert RateSweepView not in app.screens and not app.screen.is_modal
+        assert app.engine.sent[-2:] == [FindLearningRate(), EndLearningRateSearch()]
+
+    drive(scenario, RECORDED["start"], errors={FindLearningRate: refusal})
+
+
 def test_a_sweep_without_a_suggestion_says_why_a_applies_nothing():
     async def scenario(app, pilot):
         await press(pilot, "f")

@@ -288,6 +288,9 @@ class MakemoreApp(App[int]):
                 if dialog is not None:
                     dialog.answer(error)
                 elif error:
+                    for screen in list(self.screens.values()):
+                        if screen.request == serial:
+                            screen.dismiss()
                     self.notify(error, severity="error", timeout=8, markup=False)
             case Idle() as idle:
                 self.engine.drawn(idle)
@@ -505,8 +508,9 @@ class MakemoreApp(App[int]):
     def action_find_rate(self) -> None:
         from tui.screens.rate_finder import RateFinderScreen
 
-        if self._open(RateFinderScreen(self._apply_rate), self.engine.end_learning_rate_search):
-            self.engine.find_learning_rate()
+        finder = RateFinderScreen(self._apply_rate)
+        if self._open(finder, self.engine.end_learning_rate_search):
+            finder.request = self.engine.find_learning_rate()
 
     def _apply_rate(self, rate: float) -> None:
         self.engine.reconfigure({"learning_rate": f"{rate:g}"})

@@ -93,6 +93,9 @@ class ViewScreen(Dialog[None], Generic[ViewType]):
     def __init__(self) -> None:
         super().__init__()
         self.view: ViewType | None = None
+        # The request for its views, if the engine may refuse it: refused, it has nothing to
+        # show, and closes (the finder on a counting model).
+        self.request: int | None = None
 
     def on_mount(self) -> None:  # Textual calls a subclass's own on_mount first
         if self.view is not None:
