@@ -1,5 +1,5 @@
 """Text measured as the terminal draws it. A spacing combining mark (Unicode's Mc: most vowel
-signs of Devanagari, Bengali, Tamil, Thai's neighbours...) takes a cell of its own in wcwidth,
+signs of Devanagari, Bengali, Tamil and the scripts near them) takes a cell of its own in wcwidth,
 tmux and xterm.js, as in the CLI's `cell_width`; Rich's table gives it none, so every row
 that held one ran a cell past its panel's border. `measure_as_terminals_do` mends Rich's
 table, once, in the UI's process."""

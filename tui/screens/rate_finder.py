@@ -33,9 +33,9 @@ class RateFinderScreen(ViewScreen[RateSweepView]):
         self.apply = apply
         self.plot = RateSweepPlot(id="sweep-plot")
         self.summary = Static("Sweeping…", id="sweep-summary")
+        self.box = self.frame(Vertical, "rate-finder", "Learning-rate finder", APPLY_AND_CLOSE)
 
     def compose(self) -> ComposeResult:
-        self.box = self.frame(Vertical, "rate-finder", "Learning-rate finder", APPLY_AND_CLOSE)
         with self.box:
             yield Static(HELP, classes="form-help")
             yield self.plot

@@ -59,7 +59,7 @@ class LessonCaption(Widget):
         """The parts, one under another, in the caption's lines: where they do not fit (a
         narrow terminal), the keys go first, then the end of the step's text, cut with "…";
         the figures and the note on other data stay whole."""
-        width, lines = self.size.width, int(self.styles.max_height.value) - 1  # its top rule
+        width, height = self.size.width, int(self.styles.max_height.value) - 1  # its top rule
         parts = [head, figures, keys, note]
         if width <= 1:  # not laid out yet
             return Text("\n").join(p for p in parts if p is not None)
@@ -71,9 +71,9 @@ class LessonCaption(Widget):
             return lines
 
         rows = [wrapped(p) for p in parts]
-        if sum(map(len, rows)) > lines:
+        if sum(map(len, rows)) > height:
             rows[2] = []
-            room = max(1, lines - len(rows[1]) - len(rows[3]))
+            room = max(1, height - len(rows[1]) - len(rows[3]))
             if len(rows[0]) > room:
                 last = rows[0][room - 1]
                 last.truncate(width - 1)
