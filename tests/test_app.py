@@ -1259,3 +1259,15 @@ def test_at_the_smallest_size_the_lesson_keeps_its_figures_whole(scenario_name):
             assert any(word.endswith("…") for word in shown)
 
     drive(scenario, RECORDED[scenario_name], size=(64, 20))
+
+
+def test_a_growing_name_too_long_for_its_row_shows_its_end_cut_cleanly():
+    """The Generator shows a growing name's last letters: cut from the left a character at a
+    time, it began with the end of an escape ("0d" of \\u200d, the joiner in Hindi names) or
+    a vowel sign with no letter under it, and nothing said it was cut."""
+    from tui.widgets.strips import tail
+
+    assert tail("short", 8) == "short"
+    assert tail("abcdefghij", 5) == "…ghij"
+    assert tail("ab\\u200dcdef", 9) == "…cdef"  # not "…0dcdef"
+    assert tail("ae\u0301cd", 3) == "…cd"  # not an accent over nothing

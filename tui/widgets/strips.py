@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.style import Style
@@ -35,8 +38,21 @@ def cut(text: str, cells: int, cut_already: bool = False) -> str:
     return text
 
 
+# visible()'s escapes of the characters a terminal cannot show safely (\u200d, \x1b...)
+ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
 def tail(text: str, cells: int) -> str:
-    """The end of a text, in at most `cells` cells."""
-    while cell_len(text) > cells:
-        text = text[1:]
-    return text
+    """The end of a text in at most `cells` cells, "…" first where it is cut: never in an
+    escape (a "0d" left of "\u200d") nor before a mark with no letter under it."""
+    if cell_len(text) <= cells:
+        return text
+    inside = {i for m in ESCAPE.finditer(text) for i in range(m.start() + 1, m.end())}
+    start = 0
+    while start < len(text) and (
+        cell_len(text[start:]) > cells - 1
+        or start in inside
+        or unicodedata.category(text[start]).startswith("M")
+    ):
+        start += 1
+    return "…" + text[start:]
