@@ -137,6 +137,22 @@ class Vocab:
         ch = self.chars[index - 1]
         return self.space_symbol if ch == " " else standing_alone(ch)
 
+    def symbols(self, tokens: list[int]) -> list[str]:
+        """Tokens in a row (a context) as drawn, each as symbol() shows it, but a mark that
+        follows a letter (or a mark on its circle) joined to it, as in the name: one element,
+        so that the row is never cut between them."""
+        shown: list[str] = []
+        on_letter = False  # whether a mark drawn next would sit on what is drawn last
+        for token in tokens:
+            symbol = self.symbol(token)
+            ch = self.chars[token - 1] if token != BOUNDARY else ""
+            if on_letter and symbol == DOTTED_CIRCLE + ch:
+                shown[-1] += ch
+                continue
+            shown.append(symbol)
+            on_letter = symbol in (ch, DOTTED_CIRCLE + ch)
+        return shown
+
     def encode(self, text: str) -> list[int]:
         """Text the user typed (read_back: the escapes it was shown with are its characters)
         as tokens; a ValueError names the characters the vocabulary lacks."""

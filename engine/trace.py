@@ -40,7 +40,7 @@ def trace(trainer: Trainer, name: str) -> NameTrace:
     counts = None if found is None else found.tolist()
     letters = [
         TracedLetter(
-            context=[vocab.symbol(t) for t in context],
+            context=vocab.symbols(context),
             next=vocab.symbol(target),
             probability=math.exp(log_p),
             nll=-log_p,

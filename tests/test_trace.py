@@ -175,3 +175,27 @@ def test_score_reads_names_from_standard_input_and_gives_their_loss_over_all(cap
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("\n\nzoë\n".encode())))
     code, _, err = run(capsys, "score", "-", "--data", str(NAMES300))
     assert code == 2 and err.endswith("error: no names to score on standard input\n")
+
+
+def test_a_context_shows_a_vowel_sign_on_its_letter_and_alone_on_a_circle(capsys, tmp_path):
+    """A context is the name so far: its vowel signs sit on their letters ("कमला", as typed),
+    where they were each drawn on a dotted circle ("कमल◌ा"), and the part shown of a long
+    one never begins with a sign cut from its letter. A sign standing alone, after the start
+    or as the next character, keeps its circle."""
+    data = tmp_path / "hindi.txt"
+    data.write_text("कमला\nकिंशुक\nसीता\nगीता\nराम\nअनिल\n" * 3, encoding="utf-8")
+    code, out, _ = run(capsys, "score", "कमला", "किंशुक", "--data", str(data), "--json")
+    assert code == 0
+    contexts = {
+        letter["context"]
+        for name in json.loads(out)["names"]
+        for model in name["models"]
+        for letter in model["letters"]
+    }
+    assert "कमला" in contexts and "कमल◌ा" not in contexts  # the ngram's last four letters
+    assert "◌िंशु" in contexts  # cut from its letter: one circle for both its signs
+    assert "◌ा" in contexts  # the bigram's context: the sign alone
+    vocab = load_dataset(str(data)).vocab
+    alone = vocab.encode("ा")
+    assert vocab.symbols([0, *alone]) == [vocab.boundary_symbol, "◌ा"]  # after the start
+    assert vocab.symbols(vocab.encode("सकिं")) == ["स", "किं"]  # never cut from its letter
