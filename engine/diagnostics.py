@@ -93,6 +93,7 @@ def diagnose(trainer: Trainer, history: dict[str, list[tuple[int, float]]]) -> D
         gradient_checks=checks,
         context=[vocab.symbol(int(i)) for i in x[0]] if model.levels_seen() else None,
         levels=model.levels_seen() or None,
+        init=getattr(trainer.config.shape, "init", ""),
     )
 
 
@@ -111,12 +112,15 @@ def _norm(model: Model, walk: Walk, layer: int) -> NormStats | None:
 
 def _update_std(trainer: Trainer, p: torch.Tensor, lr: float) -> float:
     """The spread of the step's update to this weight: lr * grad under SGD (the lectures'
-    figure); under AdamW, lr times its normalised first moment, from the optimizer's state."""
-    state = trainer.optimizer.state.get(p) if isinstance(trainer.optimizer, AdamW) else None
-    if not state:
+    figure); under AdamW, lr times its normalised first moment, from the optimizer's state,
+    and before its first step lr times the gradient's sign (what that step is)."""
+    if not isinstance(trainer.optimizer, AdamW):
         return lr * p.grad.std().item()
-    beta1, beta2 = trainer.optimizer.param_groups[0]["betas"]
+    state = trainer.optimizer.state.get(p)
     eps = trainer.optimizer.param_groups[0]["eps"]
+    if not state:
+        return (lr * p.grad / (p.grad.abs() + eps)).std().item()
+    beta1, beta2 = trainer.optimizer.param_groups[0]["betas"]
     steps = float(state["step"])
     m = state["exp_avg"] / (1 - beta1**steps)
     v = state["exp_avg_sq"] / (1 - beta2**steps)

@@ -252,6 +252,7 @@ class DiagnosticsView:
     # level the span of context positions (first, last) each of its rows of units sees
     context: list[str] | None = None
     levels: list[list[tuple[int, int]]] | None = None
+    init: str = ""  # the MLP's init (seed: randn; scaled), what a finding's cure depends on
 
 
 @dataclass(frozen=True)

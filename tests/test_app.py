@@ -5,6 +5,7 @@ their views. tests/test_end_to_end.py drives the real engine."""
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import replace
 
@@ -925,6 +926,48 @@ def test_a_relu_layers_zeros_are_no_saturation_warning():
         assert "a ReLU passes nothing back where it is 0" in text
 
     drive(scenario, RECORDED["mlp"])
+
+
+def test_a_finding_offers_a_cure_the_net_has_not_already():
+    """The default MLP at step 0 was told "saturated 23%: scaled init", its init scaled
+    already, and "update:data below -4: a higher learning_rate" before any update (AdamW's
+    had no state, and the SGD rule stood in for it)."""
+    from engine.protocol import NormStats
+    from tui.screens.diagnostics import findings
+
+    (seed,) = [
+        v for v in RECORDED["diagnostics, randn init and tanh"] if isinstance(v, DiagnosticsView)
+    ]
+    saturated = replace(seed.layers[0], saturation=0.23, dead_units=[])
+    seed = replace(seed, layers=[saturated])
+    assert findings(seed)[0] == ("hidden 1 saturated 23%: scaled init", "init")
+    scaled = replace(seed, init="scaled")
+    assert findings(scaled)[0] == ("hidden 1 saturated 23%: BatchNorm", "norm")
+    norm = NormStats([0.0], [1.0], [0.0], [1.0])
+    assert findings(replace(seed, layers=[replace(saturated, norm=norm)])) == []  # BatchNorm's
+    slow = [replace(w, update_to_data_log10=-6.0) for w in seed.weights]
+    assert ("update:data below -4: a higher learning_rate", "learning_rate") in findings(
+        replace(scaled, weights=slow)
+    )
+    assert findings(replace(scaled, weights=slow, step=0)) == [
+        ("hidden 1 saturated 23%: BatchNorm", "norm")
+    ]
+
+
+def test_before_its_first_step_adamws_update_is_the_gradients_sign_times_the_rate(embedded):
+    from engine.diagnostics import diagnose
+    from engine.families import preset
+    from engine.trainer import Trainer
+
+    trainer = Trainer(embedded, preset("default", "mlp"))
+    view = diagnose(trainer, {})
+    lr = trainer.learning_rate()
+    matrices = [p for p in trainer.model.parameters() if p.ndim == 2]
+    assert len(view.weights) == len(matrices)
+    for weight, p in zip(view.weights, matrices, strict=True):
+        # each weight moves by about the rate, whatever its gradient's size (std of signs ~1)
+        expected = math.log10(lr / p.detach().std().item())
+        assert weight.update_to_data_log10 == pytest.approx(expected, abs=0.2)
 
 
 def write_keys_toml(home, text: str) -> None:

@@ -34,16 +34,22 @@ HISTOGRAMS_CAPTION = {
 
 
 def findings(view: DiagnosticsView) -> list[tuple[str, str]]:
-    """What looks wrong inside the net, each with the setting that changes it."""
+    """What looks wrong inside the net, each with the setting that changes it. Saturated or
+    dead tanh units: the lectures' scaled init, or BatchNorm where the init is scaled
+    already; none after a BatchNorm, which keeps the saturation low (the 5% of a normal's
+    tails). The update beside the data once there has been one (step 0: none yet)."""
     found = []
+    cure, setting = ("scaled init", "init") if view.init == "seed" else ("BatchNorm", "norm")
+    if view.activation == "relu":
+        cure, setting = "tanh", "activation"
     for layer in view.layers:
+        if layer.norm is not None:
+            continue
         if layer.saturation > SATURATION_WARNING and view.activation == "tanh":
-            found.append((f"{layer.name} saturated {layer.saturation:.0%}: scaled init", "init"))
+            found.append((f"{layer.name} saturated {layer.saturation:.0%}: {cure}", setting))
         if layer.dead_units:
-            cure = "tanh" if view.activation == "relu" else "scaled init"
-            setting = "activation" if view.activation == "relu" else "init"
             found.append((f"{layer.name}: {len(layer.dead_units)} dead units: {cure}", setting))
-    ratios = [w.update_to_data_log10 for w in view.weights]
+    ratios = [w.update_to_data_log10 for w in view.weights] if view.step else []
     if any(not math.isfinite(r) or r > RATIO_RANGE[1] for r in ratios):
         found.append(("update:data above -2: a lower learning_rate", "learning_rate"))
     elif any(r < RATIO_RANGE[0] for r in ratios):
