@@ -933,7 +933,7 @@ def test_a_finding_offers_a_cure_the_net_has_not_already():
     already, and "update:data below -4: a higher learning_rate" before any update (AdamW's
     had no state, and the SGD rule stood in for it)."""
     from engine.protocol import NormStats
-    from tui.screens.diagnostics import findings
+    from tui.screens.diagnostics import _layer_line, findings
 
     (seed,) = [
         v for v in RECORDED["diagnostics, randn init and tanh"] if isinstance(v, DiagnosticsView)
@@ -945,6 +945,8 @@ def test_a_finding_offers_a_cure_the_net_has_not_already():
     assert findings(scaled)[0] == ("hidden 1 saturated 23%: BatchNorm", "norm")
     norm = NormStats([0.0], [1.0], [0.0], [1.0])
     assert findings(replace(seed, layers=[replace(saturated, norm=norm)])) == []  # BatchNorm's
+    assert "above 5%" not in str(_layer_line(replace(saturated, norm=norm), "tanh"))
+    assert "above 5%" in str(_layer_line(saturated, "tanh"))
     slow = [replace(w, update_to_data_log10=-6.0) for w in seed.weights]
     assert ("update:data below -4: a higher learning_rate", "learning_rate") in findings(
         replace(scaled, weights=slow)

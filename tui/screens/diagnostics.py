@@ -180,7 +180,7 @@ def _layer_line(layer: LayerStats, activation: str) -> Text:
     saturated = f"saturated {layer.saturation:.1%} (|tanh| > 0.97)"
     if activation != "tanh":  # ReLU's zeros are its dead units' business, not a saturation
         text.append(f"at 0: {layer.saturation:.1%}")
-    elif layer.saturation > SATURATION_WARNING:
+    elif layer.saturation > SATURATION_WARNING and layer.norm is None:  # not BatchNorm's tails
         text.append(saturated, style="bold black on yellow")
         text.append(" above 5%: a smaller init gain, or a lower rate", style="yellow")
     else:
