@@ -1316,3 +1316,19 @@ def test_a_growing_name_too_long_for_its_row_shows_its_end_cut_cleanly():
     assert tail("abcdefghij", 5) == "…ghij"
     assert tail("ab\\u200dcdef", 9) == "…cdef"  # not "…0dcdef"
     assert tail("ae\u0301cd", 3) == "…cd"  # not an accent over nothing
+
+
+def test_the_recurrent_state_shows_every_unit_in_bands_as_wide_as_the_screen():
+    """A GRU of 249 units at 160 columns showed units 1 to 150, the rest nowhere. Now every
+    unit is drawn, in bands of the screen's width, each with its gates under it."""
+    from engine.protocol import InsideView
+    from tui.screens.inside import states_text
+
+    rows = [[0.5] * 100] * 3
+    view = InsideView("gru", 1, "ab", [".", "a", "b"], states=rows, gates={"reset": rows})
+    text = states_text(view, 40).plain
+    for band in ("units 1 to 38 of 100", "units 39 to 76 of 100", "units 77 to 100 of 100"):
+        assert band in text
+    assert text.count("reset gate") == 3
+    strips = [line for line in text.splitlines() if line[:1] in (".", "a", "b")]
+    assert sum(len(line) - 2 for line in strips) == 100 * 3 * 2  # every unit, state and gate

@@ -103,18 +103,25 @@ def strip_lines(letters: list[str], rows: list[list[float]], title: str, signed:
 
 
 def states_text(view: InsideView, width: int) -> Text:
-    units = max(8, width - 2)
-    letters, states = view.letters, [row[:units] for row in view.states or []]
-    shown = len(states[0]) if states else 0
-    total = len(view.states[0]) if view.states else 0
-    more = f" (units 1 to {shown} of {total})" if shown < total else f" ({total} units)"
-    text = strip_lines(letters, states, f"state after each letter{more}: -1 ▁ to 1 █", True)
-    for name, rows in (view.gates or {}).items():
-        meaning = "wipes the state where low" if name == "reset" else "takes the new where high"
-        text += "\n"
-        text += strip_lines(
-            letters, [r[:units] for r in rows], f"{name} gate: {meaning}, 0 ▁ to 1 █", False
-        )
+    """The state after each letter, and a GRU's gates, a column a unit: in bands as wide as
+    the screen, each band's state and gates together, so that every unit is shown."""
+    per_band = max(8, width - 2)
+    letters, states = view.letters, view.states or []
+    total = len(states[0]) if states else 0
+    text = Text()
+    for first in range(0, max(total, 1), per_band):
+        last = min(total, first + per_band)
+        which = f"units {first + 1} to {last} of {total}" if total > per_band else f"{total} units"
+        if first:
+            text += "\n"
+        band = [row[first:last] for row in states]
+        text += strip_lines(letters, band, f"state after each letter ({which}): -1 ▁ to 1 █", True)
+        for name, rows in (view.gates or {}).items():
+            meaning = "wipes the state where low" if name == "reset" else "takes the new where high"
+            text += "\n"
+            text += strip_lines(
+                letters, [r[first:last] for r in rows], f"{name} gate: {meaning}, 0 ▁ to 1 █", False
+            )
     return text
 
 
