@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from engine.files import FileRefused, expand, read_regular
+from engine.protocol import ESCAPE
 
 BOUNDARY = 0  # index of the token that starts and ends every item, as in makemore
 NO_TARGET = -1  # a position of a padded batch of items that has no target
@@ -65,8 +66,6 @@ def pasteable(text: str) -> str:
 # control pictures (U+2400...), then a name in brackets.
 BOUNDARY_SYMBOLS = (".", "·", "¶", "␃", *map(chr, range(0x2400, 0x2427)), "<end>")
 RESHAPING = re.compile("[\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0100-\U000e01ef]")
-# visible()'s escapes, as a user types or copies them back
-ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|t|r)")
 
 
 def read_back(text: str, chars: Container[str]) -> str:

@@ -5,9 +5,14 @@ without it. The engine owns every rule: the app shows what it is told.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
+
+# How text the engine sends shows a character a terminal cannot show safely (dataset.visible):
+# an escape, which the app must not cut in two, and which typed back is the character again.
+ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|t|r)")
 
 # Records: what the engine reports. Each panel has a view of its own, sent when it changed.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from rich.cells import cell_len, set_cell_size
@@ -10,6 +9,8 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
+
+from engine.protocol import ESCAPE
 
 
 def to_strip(line: Text, console: Console, width: int, style: Style) -> Strip:
@@ -36,10 +37,6 @@ def cut(text: str, cells: int, cut_already: bool = False) -> str:
     if cut_already:
         return cut(text + "…", cells)
     return text
-
-
-# visible()'s escapes of the characters a terminal cannot show safely (\u200d, \x1b...)
-ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 
 
 def tail(text: str, cells: int) -> str:
