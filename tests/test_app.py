@@ -1306,16 +1306,20 @@ def test_at_the_smallest_size_the_lesson_keeps_its_figures_whole(scenario_name):
     drive(scenario, RECORDED[scenario_name], size=(64, 20))
 
 
-def test_a_growing_name_too_long_for_its_row_shows_its_end_cut_cleanly():
+def test_a_name_too_long_for_its_row_is_cut_cleanly_at_either_end():
     """The Generator shows a growing name's last letters: cut from the left a character at a
     time, it began with the end of an escape ("0d" of \\u200d, the joiner in Hindi names) or
-    a vowel sign with no letter under it, and nothing said it was cut."""
-    from tui.widgets.strips import tail
+    a vowel sign with no letter under it, and nothing said it was cut; a name of 20,000
+    letters took a second a row to cut. A finished name is cut at its end, not inside an
+    escape either."""
+    from tui.widgets.strips import cut, tail
 
     assert tail("short", 8) == "short"
     assert tail("abcdefghij", 5) == "…ghij"
     assert tail("ab\\u200dcdef", 9) == "…cdef"  # not "…0dcdef"
     assert tail("ae\u0301cd", 3) == "…cd"  # not an accent over nothing
+    assert cut("ab\\u200dcdef", 6) == "ab…"  # a finished name's end: not "ab\\u20…"
+    assert cut("短い名前です", 5) == "短い…" and cut("abcde", 5, cut_already=True) == "abcd…"
 
 
 def test_the_recurrent_state_shows_every_unit_in_bands_as_wide_as_the_screen():

@@ -31,9 +31,16 @@ def fit(text: str, cells: int, align: str = "<") -> str:
 
 def cut(text: str, cells: int, cut_already: bool = False) -> str:
     """The text in at most `cells` cells (CJK takes two), ending in "…" where it is cut here
-    or was cut before (`cut_already`: a name ended by the length limit)."""
+    or was cut before (`cut_already`: a name ended by the length limit); never cut inside
+    an escape (a "\\u20…" of "\\u200d")."""
     if cell_len(text) > cells:
-        return set_cell_size(text, cells - 1) + "…"
+        inside, width, end = _inside_escapes(text), 0, 0
+        while end < len(text) and width + cell_len(text[end]) <= cells - 1:
+            width += cell_len(text[end])
+            end += 1
+        while end in inside:
+            end -= 1
+        return text[:end] + "…"
     if cut_already:
         return cut(text + "…", cells)
     return text
@@ -41,15 +48,20 @@ def cut(text: str, cells: int, cut_already: bool = False) -> str:
 
 def tail(text: str, cells: int) -> str:
     """The end of a text in at most `cells` cells, "…" first where it is cut: never in an
-    escape (a "0d" left of "\u200d") nor before a mark with no letter under it."""
+    escape (a "0d" left of "\\u200d") nor before a mark with no letter under it."""
     if cell_len(text) <= cells:
         return text
-    inside = {i for m in ESCAPE.finditer(text) for i in range(m.start() + 1, m.end())}
-    start = 0
+    inside, width, start = _inside_escapes(text), 0, len(text)
+    while start > 0 and width + cell_len(text[start - 1]) <= cells - 1:
+        start -= 1
+        width += cell_len(text[start])
     while start < len(text) and (
-        cell_len(text[start:]) > cells - 1
-        or start in inside
-        or unicodedata.category(text[start]).startswith("M")
+        start in inside or unicodedata.category(text[start]).startswith("M")
     ):
         start += 1
     return "…" + text[start:]
+
+
+def _inside_escapes(text: str) -> set[int]:
+    """The positions strictly inside the escapes of the text: no cut may fall there."""
+    return {i for m in ESCAPE.finditer(text) for i in range(m.start() + 1, m.end())}
