@@ -68,8 +68,7 @@ def save(trainer: Trainer, path: str | Path) -> None:
 
 
 def _kept_items(dataset: Dataset) -> list[str] | None:
-    items = dataset.items
-    return list(items) if sum(map(len, items)) <= ITEMS_KEPT_CHARACTERS else None
+    return list(dataset.items) if dataset.characters <= ITEMS_KEPT_CHARACTERS else None
 
 
 def is_checkpoint(path: Path) -> bool:

@@ -245,6 +245,11 @@ class Dataset:
         return self._examples[split]
 
     @functools.cached_property
+    def characters(self) -> int:
+        """Its items' characters in all."""
+        return sum(map(len, self.items))
+
+    @functools.cached_property
     def train_size(self) -> DataSize:
         """What sizing a model reads of the training split (Config.for_data)."""
         train = self.splits["train"]
