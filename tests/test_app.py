@@ -824,6 +824,9 @@ def test_w_traces_the_name_picked_in_the_generator(embedded):
         await settle(pilot)
         quoted = str(summary.render())
         assert quoted.startswith(f"'{long[:59]}…': 1,601 characters") and long not in quoted
+        app.engine.play([session.trace("")])  # Enter on an empty box: the empty name
+        await settle(pilot)
+        assert str(summary.render()).startswith("The empty name: only its end to predict.")
 
     drive(scenario, RECORDED["start"])
 

@@ -85,13 +85,18 @@ class TraceScreen(ViewScreen[TraceView]):
         )
         letters = len(traces[0].letters)
         counted = any(letter.count is not None for t in traces for letter in t.letters)
-        self.summary.update(
-            Text(
+        if view.name:
+            what = (
                 f"'{cut(view.name, QUOTED_CELLS)}': {letters:,} characters to predict (its "
                 "letters and the end). "
-                "Each cell: the probability p the model gave the next character, and -ln p; "
-                f"the name's loss is their mean, the sum over {letters:,}. {SURPRISE} the "
-                "letter each model found least likely."
+            )
+            loss = f"the name's loss is their mean, the sum over {letters:,}"
+        else:  # one row: a mean and a sum of one say nothing
+            what, loss = "The empty name: only its end to predict. ", "that is its loss"
+        self.summary.update(
+            Text(
+                f"{what}Each cell: the probability p the model gave the next character, and "
+                f"-ln p; {loss}. {SURPRISE} the letter each model found least likely."
                 + (" N: the bigram's count of the pair." if counted else "")
             )
         )
