@@ -11,6 +11,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 SHOWN = 2  # the newest notes on screen at once; older ones go first
+ROWS = 4  # the rows they may take from the panels: an older note gives way to a newer
 MARKS = {"information": "·", "warning": "!", "error": "✗"}
 
 
@@ -58,10 +59,17 @@ class NoteLines(Widget):
         self.refresh(layout=True)
 
     def render(self) -> Text:
-        lines = []
-        for note in self.notes:
+        """The newest note whole, and older ones while they fit in ROWS with it."""
+        width = self.size.width or self.app.size.width
+        shown: list[Text] = []
+        rows = 0
+        for note in reversed(self.notes):
             mark = MARKS.get(note.severity, MARKS["information"])
             colour = getattr(self.app.current_theme, note.severity, None)  # the theme's own
             style = f"bold {colour}" if colour and note.severity != "information" else "bold"
-            lines.append(Text.assemble((f" {mark} ", style), note.text))
-        return Text("\n").join(lines)
+            text = Text.assemble((f" {mark} ", style), note.text)
+            rows += len(text.wrap(self.app.console, width))
+            if shown and rows > ROWS:
+                break
+            shown.insert(0, text)
+        return Text("\n").join(shown)
