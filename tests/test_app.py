@@ -332,6 +332,38 @@ def test_a_note_said_again_is_shown_once():
     drive(scenario, RECORDED["start"])
 
 
+def test_the_newest_note_is_shown_whole_where_two_do_not_fit():
+    """At 80x24 a note of three lines and a newer one filled the four rows notes may take:
+    the newer was cut to its first line ("the mlp, wavenet, rnn, gru," and no more)."""
+    converged = (
+        "Converged at step 2,100: val has not improved since step 1,050 (2.4850), 1,050 steps "
+        "at the schedule's last rate. Paused; the best weights are kept. Space goes on."
+    )
+    nothing = (
+        "The bow has nothing inside to look at; the mlp, wavenet, rnn, gru and transformer "
+        "have: switch with m."
+    )
+
+    async def scenario(app, pilot):
+        app.engine.play([Note(converged), Note(nothing)])
+        await until(pilot, lambda: app.notes.shown() == [converged, nothing])
+        await settle(pilot)
+        rows = app.notes.size.height
+        on_screen = " ".join(app.notes.render_line(y).text.strip() for y in range(rows))
+        assert on_screen.endswith("switch with m.") and rows <= 4
+
+    drive(scenario, RECORDED["start"], size=(80, 24))
+
+
+def test_d_on_a_model_with_nothing_inside_names_those_that_have():
+    async def scenario(app, pilot):
+        await press(pilot, "d")
+        await toast(pilot, "the mlp, wavenet, rnn, gru and transformer have: press m")
+        assert not app.screen.is_modal
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_help_screen_and_escape():
     async def scenario(app, pilot):
         await pilot.press("question_mark")

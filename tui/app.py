@@ -583,10 +583,10 @@ class MakemoreApp(App[int]):
         inside = {f.name: kinds & set(f.capabilities) for f in self.families}
         status = self.status.view
         if status is not None and inside and not inside.get(status.model, True):
-            having = [name for name, found in inside.items() if found]
+            *having, last = [name for name, found in inside.items() if found]
             self.notify(
                 f"The {status.model} has nothing inside to look at; the "
-                f"{', '.join(having)} have: press m to reach one."
+                f"{', '.join(having)} and {last} have: press m to reach one."
             )
             return
         if status is not None and Capability.DIAGNOSTICS not in inside.get(status.model, kinds):
