@@ -145,7 +145,8 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         )
     progress.clear()
     print(
-        f"{trainer.step:,} steps in {seconds:.1f} s; {weights}: loss "
+        f"{trainer.step:,} step{'' if trainer.step == 1 else 's'} in {seconds:.1f} s; "
+        f"{weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
         + (
             f"; saved {visible(args.save)} with the {weights} weights"

@@ -242,6 +242,7 @@ def test_counts_cut_short_say_how_much_they_counted(capsys):
     --steps or --seconds said 'counted' all the same."""
     code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--model", "ngram", "--steps", "1")
     assert code == 0 and re.search(r"; counted \d\d\.\d% of the training split: loss", out)
+    assert re.search(r"^1 step in ", out, re.M)  # not "1 steps"
     code, out, _ = run(capsys, "train", "--data", str(NAMES300), "--model", "ngram")
     assert code == 0 and "; counted: loss" in out
 
