@@ -912,6 +912,16 @@ def test_the_status_line_keeps_what_matters_when_narrow(size):
     drive(scenario, RECORDED["mlp 600 steps"], size=size)
 
 
+def test_the_status_line_says_how_long_ago_val_was_measured():
+    async def scenario(app, pilot):
+        view = app.status.view
+        for ago, said in ((1, "(1 step ago)"), (20, "(20 steps ago)")):
+            app.status.show(replace(view, val_step=view.step - ago))
+            assert said in app.status.render().plain
+
+    drive(scenario, RECORDED["mlp 600 steps"], size=(160, 40))
+
+
 def test_the_diagnostics_screen_watches_while_open():
     async def scenario(app, pilot):
         await press(pilot, "d")

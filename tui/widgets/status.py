@@ -67,7 +67,8 @@ class StatusLine(Widget):
             val = Text(f" val {view.val_loss:.3f}", style=f"bold {legible('magenta', self.app)}")
             parts.append((0, val))
             if view.val_step is not None and view.val_step < view.step:
-                age = f" ({compact(view.step - view.val_step, 5)} steps ago)"
+                ago = view.step - view.val_step
+                age = f" ({compact(ago, 5)} step{'' if ago == 1 else 's'} ago)"
                 parts.append((1, Text(age, style="dim")))
         if view.best_val is not None and view.best_step is not None:
             best = f" best {view.best_val:.3f}@{compact(view.best_step, 5)}"
