@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from engine.memory import available_memory, gibibytes
 from engine.trainer import Trainer
+from engine.words import counted, plural
 
 KEEP_RUNS = 8  # replaced runs kept, at most
 KEEP_SHARE = 0.25  # ... and at most this share of the memory available when one is kept
@@ -50,7 +51,7 @@ class KeptRuns:
         if not dropped:
             return None
         names = "; ".join(_described(t) for t in dropped)
-        newest = f"{len(self._trainers)} run{'s' if len(self._trainers) != 1 else ''}"
+        newest = f"{len(self._trainers)} {plural('run', len(self._trainers))}"
         return (
             f"Dropped the weights of {names} to keep the newest {newest} "
             f"within {gibibytes(int(budget))}: its row stays, and Enter on it starts a new run "
@@ -71,4 +72,4 @@ class KeptRuns:
 def _described(trainer: Trainer) -> str:
     config = trainer.config
     changes = config.differences(trainer.data_size, trainer.dataset.vocab.size)
-    return f"{run_name(config.as_dict(), changes)} ({trainer.step:,} steps)"
+    return f"{run_name(config.as_dict(), changes)} ({counted(trainer.step, 'step')})"

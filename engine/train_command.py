@@ -24,6 +24,7 @@ from engine.policy import RunPolicy, steps_per_call
 from engine.protocol import Capability, Sample
 from engine.sampling import sample
 from engine.trainer import Trainer
+from engine.words import counted
 
 CALL_SECONDS = 0.2  # training between two looks at the clock and the progress line
 
@@ -145,8 +146,7 @@ def train(args: argparse.Namespace, trainer_of: Callable[[argparse.Namespace], T
         )
     progress.clear()
     print(
-        f"{trainer.step:,} step{'' if trainer.step == 1 else 's'} in {seconds:.1f} s; "
-        f"{weights}: loss "
+        f"{counted(trainer.step, 'step')} in {seconds:.1f} s; {weights}: loss "
         f"train {losses['train']:.4f}  val {losses['val']:.4f}  test {losses['test']:.4f}"
         + (
             f"; saved {visible(args.save)} with the {weights} weights"

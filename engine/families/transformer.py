@@ -26,6 +26,7 @@ from engine.families.sequence import (
     sized_run,
 )
 from engine.protocol import Capability
+from engine.words import plural
 
 # microgpt's initial weights: every matrix N(0, 0.08²)
 MICROGPT_STD = 0.08
@@ -292,8 +293,8 @@ class TransformerFamily(SequenceFamily):
 
     def shape_words(self, shape: Settings) -> str:
         variant = " microgpt" if shape.variant == "microgpt" else ""
-        layers = f"{shape.n_layer} layer{'s' if shape.n_layer > 1 else ''}"
-        heads = f"{shape.n_head} head{'s' if shape.n_head > 1 else ''}"
+        layers = f"{shape.n_layer} {plural('layer', shape.n_layer)}"
+        heads = f"{shape.n_head} {plural('head', shape.n_head)}"
         return f"{layers} {heads} {shape.n_embd} wide ctx {shape.block_size}{variant}"
 
     def activation_width(self, config: Config) -> int:

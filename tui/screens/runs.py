@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from engine.protocol import RunRow, RunsView
+from engine.words import counted
 from tui.screens.dialog import ViewScreen
 from tui.widgets.strips import cut
 
@@ -153,14 +154,14 @@ class RunsScreen(ViewScreen[RunsView]):
         for row, values in zip(view.rows, rows, strict=True):
             self.table.add_row(*values, key=row.id)
         skipped = (
-            f" {view.skipped:,} line{'s' if view.skipped > 1 else ''} of the file "
+            f" {counted(view.skipped, 'line')} of the file "
             f"{'were' if view.skipped > 1 else 'was'} skipped: damaged, or of another version."
             if view.skipped
             else ""
         )
         self.summary.update(
             Text(
-                f"{len(view.rows):,} run{'s' if len(view.rows) > 1 else ''}, in {view.path}. "
+                f"{counted(len(view.rows), 'run')}, in {view.path}. "
                 "● current; ○ weights kept: Enter "
                 "brings the run itself back, elsewhere a new run with its values. c draws the "
                 "rows chosen (space) side by side in the loss panel; with none, each model's "

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from engine.protocol import StatusView
+from engine.words import plural
 from tui.widgets.numbers import compact
 from tui.widgets.styles import legible
 
@@ -68,7 +69,7 @@ class StatusLine(Widget):
             parts.append((0, val))
             if view.val_step is not None and view.val_step < view.step:
                 ago = view.step - view.val_step
-                age = f" ({compact(ago, 5)} step{'' if ago == 1 else 's'} ago)"
+                age = f" ({compact(ago, 5)} {plural('step', ago)} ago)"
                 parts.append((1, Text(age, style="dim")))
         if view.best_val is not None and view.best_step is not None:
             best = f" best {view.best_val:.3f}@{compact(view.best_step, 5)}"
