@@ -922,6 +922,20 @@ def test_the_status_line_says_how_long_ago_val_was_measured():
     drive(scenario, RECORDED["mlp 600 steps"], size=(160, 40))
 
 
+def test_the_loss_plot_has_room_for_a_short_run_beside_a_long_one():
+    """Runs compared in the table, 32,000 steps of one and 1,000 of the other: the short one
+    lay wholly in the long one's first 5%, left out of the plot's height, and was not drawn."""
+    from engine.protocol import LossView
+    from tui.widgets.plots import settled_range
+
+    long = ([float(s) for s in range(50, 32_000, 100)], [2.1] * 320)
+    short = ([float(s) for s in range(5, 1_000, 10)], [3.3 - 0.008 * i for i in range(100)])
+    curves = {"1:long": long, "2:short": short}
+    view = LossView("1:long", [*curves], None, curves, {}, {}, None, False, compared=True)
+    low, high = settled_range(view, curves)
+    assert low == 2.1 and high == pytest.approx(3.3 - 0.008 * 5)  # from its own 5%
+
+
 def test_the_diagnostics_screen_watches_while_open():
     async def scenario(app, pilot):
         await press(pilot, "d")

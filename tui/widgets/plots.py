@@ -58,7 +58,7 @@ class LossPlot(Plot):
             plt.xlabel("step")
         low, high = -math.inf, math.inf
         if not log_scale:
-            low, high = settled_range(view, drawn, last)
+            low, high = settled_range(view, drawn)
             if high > low:
                 low, high = low - 0.02 * (high - low), high + 0.02 * (high - low)
                 plt.ylim(low, high)
@@ -77,17 +77,17 @@ def round_ticks(last: float, most: int) -> list[int]:
     return [0]
 
 
-def settled_range(view: LossView, drawn: dict[str, Curve], last: float) -> tuple[float, float]:
-    """The losses worth the height of the plot: those drawn after the first 5% of the steps
-    (the first batches and val points, far above the rest, would squash the curves into a
-    row), the bars and the best."""
-    start = 0.05 * last
+def settled_range(view: LossView, drawn: dict[str, Curve]) -> tuple[float, float]:
+    """The losses worth the height of the plot: those each curve drew after its own first 5%
+    of steps (the first batches and val points, far above the rest, would squash the curves
+    into a row; a short run beside a long one is all past the long one's 5%), the bars and
+    the best."""
     values = [
         v
         for curves in (drawn, view.val_curves)
         for steps, losses in curves.values()
         for s, v in zip(steps, losses, strict=True)
-        if s >= start and math.isfinite(v)
+        if s >= 0.05 * steps[-1] and math.isfinite(v)
     ]
     values += list(view.references.values()) + ([view.best[1]] if view.best else [])
     return (min(values), max(values)) if values else (0.0, 0.0)
