@@ -237,7 +237,8 @@ def test_engine_imports_no_textual():
 
 def test_the_app_imports_no_torch_and_only_the_protocol_and_entry_of_the_engine():
     """So that the first frame comes before torch's second of importing; engine.files (the
-    standard library's alone) says where the user's data directory is, for runs kept."""
+    standard library's alone) says where the user's data directory is, for runs kept, and
+    engine.words (none) words a count as the engine does."""
     modules = _modules_after("import tui.app, tui.cli, tui.screens.form, tui.widgets.plots")
     assert "textual" in modules and "torch" not in modules
     engine = {m for m in modules if m.startswith("engine")}
@@ -248,6 +249,7 @@ def test_the_app_imports_no_torch_and_only_the_protocol_and_entry_of_the_engine(
         "engine.process",
         "engine.files",
         "engine.errors",
+        "engine.words",
     }
 
 

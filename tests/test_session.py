@@ -305,16 +305,17 @@ def _outcome(records):
 
 def _until_lowest(sweep: RateSweepView) -> RateSweepView:
     """A sweep up to its lowest smoothed loss: past it the loss blows up, and there the
-    processor's rounding decides the figures."""
+    processor's rounding decides the figures, and the rate it says it blew up at."""
     end = sweep.smoothed.index(min(sweep.smoothed)) + 1 if sweep.smoothed else 0
     cut = {name: getattr(sweep, name)[:end] for name in ("rates", "losses", "smoothed")}
-    return dataclasses.replace(sweep, **cut)
+    reason = re.sub(r"blew up at rate \S+", "blew up", sweep.reason)
+    return dataclasses.replace(sweep, **cut, reason=reason)
 
 
 def _close(new, old) -> bool:
     """Equal but for float rounding: another processor's kernels round differently."""
     if isinstance(new, float) and isinstance(old, float):
-        return math.isclose(new, old, rel_tol=1e-4, abs_tol=1e-6) or new == old
+        return math.isclose(new, old, rel_tol=1e-4, abs_tol=1e-5) or new == old
     if type(new) is not type(old):
         return False
     if dataclasses.is_dataclass(new):
