@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from engine import files
-from engine.dataset import Dataset, Vocab, visible
+from engine.dataset import Dataset, DatasetError, Vocab, visible
 from engine.files import expand, write_atomic
 from engine.judge import StopReason
 from engine.sources import NAMES_SHA256, known_dataset, open_dataset
@@ -196,11 +196,22 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
 
 def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
     """A line when the run was trained on other data (its sha256 differs): another file, or
-    another version of this one."""
+    another version of this one; or when its file has changed and it goes on on its own."""
     saved = state["dataset"]
     digest = saved.get("sha256")
-    if not digest or digest == dataset.sha256:
+    if not digest:
         return None
+    if digest == dataset.sha256:
+        path = saved["path"]
+        if path is None or dataset.path == path or not os.path.lexists(path):
+            return None
+        where = (
+            f"the {len(dataset.items):,} items it kept" if dataset.path is None else dataset.path
+        )
+        return (
+            f"{visible(path)} has changed since this run was saved: it is opened on {where} "
+            f"(--data {visible(path)}, or o in the app, takes the file as it is now)"
+        )
     if saved.get("path") != dataset.path:
         return (
             f"this run was trained on {saved['name']}, not {dataset.name}: its losses so far "
@@ -214,23 +225,33 @@ def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
 
 def data_of(state: dict[str, Any], path: str | Path, data: str | None = None) -> Dataset:
     """The data to restore a run on: `data`, else the file it was trained on, split as then;
-    where that file is not, the embedded names or names.txt if the run was trained on them,
-    else the items the checkpoint kept (ITEMS_KEPT_CHARACTERS)."""
+    where that file is not, or has changed, the embedded names or names.txt if the run was
+    trained on them, else the items the checkpoint kept (ITEMS_KEPT_CHARACTERS); else the
+    file as it is now."""
     saved = state["dataset"]
-    chosen = data or saved["path"]
-    if data or chosen is not None and os.path.lexists(chosen):
-        return open_dataset(chosen, seed=saved["seed"])  # says what is wrong with it
+    if data:
+        return open_dataset(data, seed=saved["seed"])
+    on_disk, error = None, None
+    if saved["path"] is not None and os.path.lexists(saved["path"]):
+        try:
+            on_disk = open_dataset(saved["path"], seed=saved["seed"])
+        except DatasetError as refused:
+            error = refused  # said if the run's items are nowhere else
+        if on_disk is not None and saved.get("sha256") in (None, on_disk.sha256):
+            return on_disk
     known = known_dataset(saved.get("sha256"), saved["seed"]) or _kept_dataset(saved)
-    if known is None:
-        which = (
-            "it was makemore's names.txt: --data names fetches it"
-            if saved.get("sha256") == NAMES_SHA256
-            else "name one with --data"
-        )
-        raise CheckpointError(
-            f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}"
-        )
-    return known
+    if known is not None:
+        return known
+    if on_disk is not None:
+        return on_disk  # changed: dataset_warning says so
+    if error is not None:
+        raise error
+    which = (
+        "it was makemore's names.txt: --data names fetches it"
+        if saved.get("sha256") == NAMES_SHA256
+        else "name one with --data"
+    )
+    raise CheckpointError(f"{path}: its dataset {saved['path'] or '(none)'} is not there; {which}")
 
 
 def _kept_dataset(saved: dict[str, Any]) -> Dataset | None:

@@ -160,6 +160,31 @@ def test_a_run_whose_data_file_is_gone_is_opened_on_the_items_it_kept(tmp_path, 
     assert len(json.loads(capsys.readouterr().out)["samples"]) == 3
 
 
+def test_a_run_whose_data_file_has_changed_goes_on_on_the_items_it_kept(tmp_path, capsys):
+    """The file was written over with other names (here of other letters): the run was not
+    opened at all (the app opened the embedded names instead, `sample` refused it), though
+    the checkpoint kept the items it was trained on. It goes on on them, and says so."""
+    data = tmp_path / "list.txt"
+    data.write_text(NAMES300.read_text())
+    session = Session.open(str(data))
+    session.select_model("mlp")
+    session.train(3)
+    saved = str(tmp_path / "run.pt")
+    session.save_checkpoint(saved)
+    data.write_text("Анна\nБорис\nВера\nГлеб\nДарья\nЕгор\n")
+    reopened = Session.open(checkpoint_path=saved)
+    assert reopened.dataset.items == session.dataset.items and reopened.trainer.step == 3
+    said = (
+        f"{data} has changed since this run was saved: it is opened on the 300 items it kept "
+        f"(--data {data}, or o in the app, takes the file as it is now)"
+    )
+    assert reopened.warning == said
+    assert main(["sample", "--checkpoint", saved, "-n", "3"]) == 0
+    assert capsys.readouterr().err == f"warning: {said}\n"
+    with pytest.raises(CheckpointError, match="vocabulary does not match"):
+        Session.open(str(data), saved)  # the file named: as it is now, of other letters
+
+
 def test_a_run_whose_data_file_is_gone_is_opened_on_data_named_or_refused(
     tmp_path, capsys, monkeypatch
 ):
