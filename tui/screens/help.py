@@ -51,8 +51,10 @@ TOOLS = """
   model. It suggests a third of the rate where the smoothed loss is lowest (there it still falls
   fast, safely away from where it blows up), or nothing when the loss hardly falls at any rate;
   a applies it.
-- **Inside the net** (d): activations, saturation and dead units per layer, the gradients, and
-  update:data per weight (healthy near -3), live.
+- **Inside the net** (d), live: for the MLP and the WaveNet, activations, saturation and dead
+  units per layer, the gradients, and update:data per weight (healthy near -3); for the
+  Transformer, each head's attention over a name you type; for the RNN and the GRU, the state
+  (and the GRU's gates) after each letter.
 - **Runs** (t): every run so far, this data's first, the best val first; Enter brings one back,
   space chooses rows and c draws their curves side by side, Delete forgets runs (it asks).
 - **Zoom** (z): the focused panel (Tab moves the focus) fills the screen; at 100x32 the Bigrams
