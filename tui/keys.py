@@ -64,7 +64,7 @@ BINDINGS = [
         "find_rate",
         "LR finder",
         show=False,
-        tooltip="learning-rate finder: sweep the rate on a copy of the model, apply with a",
+        tooltip="learning-rate finder: sweep the rate on a copy of the model; a applies it",
     ),
     Binding(
         "T",
