@@ -196,7 +196,8 @@ def _wrong_field(state: dict[str, Any]) -> str | None:
 
 def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
     """A line when the run was trained on other data (its sha256 differs): another file, or
-    another version of this one; or when its file has changed and it goes on on its own."""
+    another version of this one; or when its file has changed and it is opened on its own
+    items (or a copy of them found by their digest)."""
     saved = state["dataset"]
     digest = saved.get("sha256")
     if not digest:
@@ -205,9 +206,8 @@ def dataset_warning(state: dict[str, Any], dataset: Dataset) -> str | None:
         path = saved["path"]
         if path is None or dataset.path == path or not os.path.lexists(path):
             return None
-        where = (
-            f"the {len(dataset.items):,} items it kept" if dataset.path is None else dataset.path
-        )
+        kept = dataset.path is None
+        where = f"the {len(dataset.items):,} items it kept" if kept else visible(dataset.path)
         return (
             f"{visible(path)} has changed since this run was saved: it is opened on {where} "
             f"(--data {visible(path)}, or o in the app, takes the file as it is now)"
