@@ -195,7 +195,10 @@ def test_a_changed_dataset_is_warned_of(capsys, tmp_path):
     assert run(capsys, *TRAIN[:2], str(data), *TRAIN[3:], "--save", str(saved))[0] == 0
     data.write_text("\n".join(reversed(NAMES300.read_text().split())))  # same letters
     code, _, err = run(capsys, "sample", "--checkpoint", str(saved), "-n", "2")
-    assert code == 0 and "warning: names.txt has changed since this run was saved" in err
+    assert code == 0 and f"warning: {data} has changed since this run was saved" in err
+    assert "it is opened on the 300 items it kept" in err  # its own, not the file's new order
+    code, _, err = run(capsys, "sample", "--checkpoint", str(saved), "--data", str(data))
+    assert code == 0 and "its losses and tags are for other data" in err  # the file, as asked
 
 
 def test_export_never_writes_through_a_link_and_asks_before_replacing(small, tmp_path):
