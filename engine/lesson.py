@@ -16,6 +16,7 @@ import torch
 
 from engine.dataset import Dataset, visible
 from engine.errors import AskFirst
+from engine.families import switch_preset
 from engine.inside import inside_view
 from engine.protocol import LessonView
 from engine.sources import DEFAULT_DATASET, NAMES_SHA256, cached_names
@@ -615,6 +616,12 @@ def enter(session: Session, index: int, confirmed: bool) -> None:
     preset = values.get("preset")
     if preset is not None and preset != trainer.config.preset:
         changed = dict(values)
+    if "steps" in changed and trainer.step > int(changed["steps"]):
+        rest = {k: v for k, v in changed.items() if k != "steps"}
+        if not trainer.config.needs_new_model(
+            switch_preset(trainer.config, rest, trainer.data_size)
+        ):
+            changed = rest  # a budget this run has passed: it trains on without one
     if changed:
         try:
             session.reconfigure(changed, confirmed)
