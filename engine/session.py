@@ -53,7 +53,7 @@ from engine.trace import trace
 from engine.trainer import Evaluation, StepReport, Trainer
 from engine.tries import TRIES_VIEW, tried
 from engine.views import EMBEDDING_HINT, FAMILIES_VIEW, bigram_source, bigram_view, embedding_2d
-from engine.words import counted
+from engine.words import counted, listed
 
 KEEP_NAMES = 200  # finished names remembered, newest first, for the export
 DIAGNOSTICS_SECONDS = 1.0  # the diagnostics view is made at most this often while training
@@ -213,9 +213,8 @@ class Session:
         lost = [(t, s) for t, s in since_saved if s >= ASK_BEFORE_LOSING_SECONDS]
         if not lost:
             return None
-        runs = [f"the {t.config.model}'s {counted(t.step, 'step')}" for t, _ in lost]
-        listed = runs[0] if len(runs) == 1 else f"{', '.join(runs[:-1])} and {runs[-1]}"
-        return f"{listed} ({_duration(sum(s for _, s in lost))} of training)"
+        runs = listed([f"the {t.config.model}'s {counted(t.step, 'step')}" for t, _ in lost])
+        return f"{runs} ({_duration(sum(s for _, s in lost))} of training)"
 
     def _replace(self, trainer: Trainer) -> None:
         """This run in its model's place, and current; the run it replaces is kept."""

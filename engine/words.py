@@ -11,3 +11,8 @@ def plural(noun: str, count: int) -> str:
 def counted(count: int, noun: str) -> str:
     """'1 step', '1,200 steps'."""
     return f"{count:,} {plural(noun, count)}"
+
+
+def listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -56,6 +56,7 @@ from engine.protocol import (
     TraceView,
     TriesView,
 )
+from engine.words import listed
 from tui.cells import measure_as_terminals_do
 from tui.client import EngineClient
 from tui.commands import CommandsByNameAndHelp
@@ -583,10 +584,10 @@ class MakemoreApp(App[int]):
         inside = {f.name: kinds & set(f.capabilities) for f in self.families}
         status = self.status.view
         if status is not None and inside and not inside.get(status.model, True):
-            *having, last = [name for name, found in inside.items() if found]
+            having = listed([name for name, found in inside.items() if found])
             self.notify(
-                f"The {status.model} has nothing inside to look at; the "
-                f"{', '.join(having)} and {last} have: press m to reach one."
+                f"The {status.model} has nothing inside to look at; the {having} have: "
+                "press m to reach one."
             )
             return
         if status is not None and Capability.DIAGNOSTICS not in inside.get(status.model, kinds):

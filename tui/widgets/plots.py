@@ -80,8 +80,8 @@ def round_ticks(last: float, most: int) -> list[int]:
 def settled_range(view: LossView, drawn: dict[str, Curve]) -> tuple[float, float]:
     """The losses worth the height of the plot: those each curve drew after its own first 5%
     of steps (the first batches and val points, far above the rest, would squash the curves
-    into a row; a short run beside a long one is all past the long one's 5%), the bars and
-    the best."""
+    into a row; a short run beside a long one lies wholly in the long one's first 5%), the
+    bars and the best."""
     values = [
         v
         for curves in (drawn, view.val_curves)
