@@ -1395,3 +1395,9 @@ def test_the_recurrent_state_shows_every_unit_in_bands_as_wide_as_the_screen():
     assert text.count("reset gate") == 3
     strips = [line for line in text.splitlines() if line[:1] in (".", "a", "b")]
     assert sum(len(line) - 2 for line in strips) == 100 * 3 * 2  # every unit, state and gate
+    # At 64x20 the second band's title ran past the screen: its legend's █ wrapped alone
+    rows = [[0.5] * 87] * 3
+    view = InsideView("rnn", 1, "ab", [".", "a", "b"], states=rows)
+    lines = states_text(view, 56).plain.splitlines()
+    assert "state (units 55 to 87 of 87): -1 ▁ to 1 █" in lines
+    assert all(len(line) <= 56 for line in lines)

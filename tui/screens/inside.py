@@ -115,7 +115,10 @@ def states_text(view: InsideView, width: int) -> Text:
         if first:
             text += "\n"
         band = [row[first:last] for row in states]
-        text += strip_lines(letters, band, f"state after each letter ({which}): -1 ▁ to 1 █", True)
+        title = f"state after each letter ({which}): -1 ▁ to 1 █"
+        if len(title) > width:  # wrapped, its legend's end alone on a line
+            title = f"state ({which}): -1 ▁ to 1 █"
+        text += strip_lines(letters, band, title, True)
         for name, rows in (view.gates or {}).items():
             meaning = "wipes the state where low" if name == "reset" else "takes the new where high"
             text += "\n"
