@@ -156,7 +156,7 @@ class InsideScreen(ViewScreen[InsideView]):
             VerticalScroll,
             "inside",
             "Inside the net · one name as it reads it",
-            "type a name, Enter shows it · updates while training · Escape closes",
+            "type a name, Enter shows it · live · Escape closes",
         )
         with frame:
             yield self.name_box
