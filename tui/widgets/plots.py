@@ -82,13 +82,10 @@ def settled_range(view: LossView, drawn: dict[str, Curve]) -> tuple[float, float
     of steps (the first batches and val points, far above the rest, would squash the curves
     into a row; a short run beside a long one lies wholly in the long one's first 5%), the
     bars and the best."""
-    values = [
-        v
-        for curves in (drawn, view.val_curves)
-        for steps, losses in curves.values()
-        for s, v in zip(steps, losses, strict=True)
-        if s >= 0.05 * steps[-1] and math.isfinite(v)
-    ]
+    values: list[float] = []
+    for steps, losses in [*drawn.values(), *view.val_curves.values()]:
+        start = 0.05 * steps[-1] if steps else 0.0
+        values += [v for s, v in zip(steps, losses, strict=True) if s >= start and math.isfinite(v)]
     values += list(view.references.values()) + ([view.best[1]] if view.best else [])
     return (min(values), max(values)) if values else (0.0, 0.0)
 
