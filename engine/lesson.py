@@ -48,7 +48,7 @@ class Step:
     text: str  # what it does and what to look at, in a line or two
     post: str  # the post's figure (past the post, the lecture's)
     ours: Measure  # ours, measured now
-    keys: str  # what to press next
+    keys: str | Measure  # what to press next, or a measure of it where that depends on the run
     setup: Setup = field(default_factory=Setup)
     source: str = "the post"  # whose figure `post` is
 
@@ -210,6 +210,13 @@ def _trained(session: Session) -> str:
     budget = trainer.config.run.budget
     of = f"/{budget:,}" if budget else ""
     return f"step {trainer.step:,}{of}: train loss {trainer.last_loss:.4f} (full batch)"
+
+
+def _training_keys(session: Session) -> str:
+    trainer = session.trainers.get("mlp")
+    if trainer is not None and trainer.step >= 1_000:
+        return "space trains on past the post's 1,000 steps"
+    return "space runs to step 1,000 and pauses"
 
 
 def _against(session: Session) -> str:
@@ -431,7 +438,7 @@ STEPS = (
         "0.1. The run pauses by itself at its 1,000 steps.",
         "after 1,000 steps: 2.5312",
         _trained,
-        "space runs to step 1,000 and pauses",
+        _training_keys,
         Setup("mlp", POST_NET, panel="loss"),
     ),
     Step(
@@ -593,7 +600,7 @@ class Guide:
             text=step.text,
             post=step.post,
             ours=visible(step.ours(session)),
-            keys=step.keys,
+            keys=step.keys if isinstance(step.keys, str) else step.keys(session),
             note=data_note(session, self.on_names_txt(session), first=self.step == 0),
             panel=step.setup.panel,
             probabilities=step.setup.probabilities,

@@ -567,17 +567,20 @@ def test_a_lesson_step_declined_leaves_the_step_before_as_it_was():
 def test_a_lesson_step_never_sets_a_budget_the_run_has_passed():
     """Trained on past the post's 1,000 steps (space at the budget goes on), then ] and [:
     the step set its budget again, and the status read 'step 2,288/1,000' under a caption
-    that said space runs to step 1,000. A run past the budget trains on without one."""
+    that said space runs to step 1,000. A run past the budget trains on without one, and
+    the caption's keys say so."""
     session, guide = Session.open(str(NAMES300)), Guide()
     training = next(i for i, step in enumerate(STEPS) if step.title == "training")
     guide.go(session, training)
     assert session.trainer.config.run.steps == 1000
+    assert guide.view(session).keys == "space runs to step 1,000 and pauses"
     session.reconfigure({"steps": "0"})  # what space does at the budget
     session.train(1_010)
     guide.go(session, 1)
     guide.go(session, -1)
     assert session.trainer.step == 1_010 and session.trainer.config.run.steps == 0
     assert guide.view(session).ours.startswith("step 1,010: ")
+    assert guide.view(session).keys == "space trains on past the post's 1,000 steps"
     session.reset(confirmed=True)  # r: the post's net again, its budget with it
     guide.go(session, 0)
     assert session.trainer.step == 0 and session.trainer.config.run.steps == 1000
