@@ -100,7 +100,7 @@ def test_beyond_the_limit_a_browser_is_told_and_the_running_session_goes_on(serv
         async with aiohttp.ClientSession() as http:
             async with http.get(running.url) as response:
                 assert response.status == 503
-                assert "All 1 sessions" in await response.text()
+                assert "The only session of this server is in use" in await response.text()
             async with http.get(f"{running.url}/ws") as response:
                 assert response.status == 503
         await first.press(" ")
@@ -110,6 +110,7 @@ def test_beyond_the_limit_a_browser_is_told_and_the_running_session_goes_on(serv
     asyncio.run(visit())
     wait_until(lambda: not running.sessions(), ENDED_WITHIN, "the first session ended")
     wait_until(lambda: _status(running.url) == 200, 10, "a place is free again")
+    assert "At most 1 browser at a time." in running.stop()
 
 
 def _status(url: str) -> int:

@@ -34,6 +34,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from engine.process import end_with_parent
+from engine.words import counted
 
 QUIT_SECONDS = 3.0  # after the browser goes: the app's own quit, then SIGTERM, then SIGKILL
 SEND_SECONDS = 10.0  # a frame not taken by a browser in this long: it no longer reads
@@ -48,8 +49,7 @@ FULL_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>makemore-tui: full</title></head>
 <body style="font-family: monospace; max-width: 40em; margin: 4em auto">
 <h1>makemore-tui is full</h1>
-<p>All {limit} sessions of this server are in use: each runs a model of its own, and more would
-slow them all down.</p>
+<p>{in_use}: each runs a model of its own, and more would slow them all down.</p>
 <p>Reload this page when someone closes their tab.</p>
 </body></html>
 """
@@ -248,7 +248,7 @@ class ClassServer(Server):
     def full_page(self) -> web.Response:
         return web.Response(
             status=503,
-            text=FULL_PAGE.format(limit=self.max_sessions),
+            text=FULL_PAGE.format(in_use=sessions_in_use(self.max_sessions)),
             content_type="text/html",
             headers={"Retry-After": "30"},
         )
@@ -310,7 +310,13 @@ class ClassServer(Server):
 
     def announce(self) -> None:
         self.console.print(f"makemore-tui on {self.public_url} (Ctrl+C ends every session)")
-        self.console.print(f"At most {self.max_sessions} browsers at a time.")
+        self.console.print(f"At most {counted(self.max_sessions, 'browser')} at a time.")
+
+
+def sessions_in_use(limit: int) -> str:
+    if limit == 1:
+        return "The only session of this server is in use"
+    return f"All {limit:,} sessions of this server are in use"
 
 
 def _group_alive(group: int) -> bool:
