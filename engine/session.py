@@ -166,8 +166,7 @@ class Session:
         trainer = self.trainer
         if not confirmed and self._unsaved(trainer):
             raise AskFirst(
-                f"Reset the {self.active}? Its {trainer.step:,} steps start over (not saved); "
-                f"{KEPT_NOTE}"
+                f"Reset the {self.active}? Its {_start_over(trainer.step)} (not saved); {KEPT_NOTE}"
             )
         self._replace(Trainer(self.dataset, trainer.config))
 
@@ -185,7 +184,7 @@ class Session:
         if not confirmed and self._unsaved(trainer):
             raise AskFirst(
                 f"{self.changes_in_words(values)} starts a new {self.active}: its "
-                f"{trainer.step:,} steps start over (not saved); {KEPT_NOTE} Go on?"
+                f"{_start_over(trainer.step)} (not saved); {KEPT_NOTE} Go on?"
             )
         self._replace(Trainer(self.dataset, config))
         return True
@@ -643,3 +642,8 @@ def _duration(seconds: float) -> str:
     if whole < 3600:
         return f"{whole // 60} min {whole % 60} s"
     return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _start_over(steps: int) -> str:
+    """'1 step starts over', '600 steps start over'."""
+    return f"{counted(steps, 'step')} {'starts' if steps == 1 else 'start'} over"

@@ -350,8 +350,13 @@ def test_the_engine_sweeps_the_rate_until_done_and_refuses_a_counting_model():
 
 def test_reset_asks_first_unless_untrained_or_just_saved(session, tmp_path):
     session.reset()  # untrained: at once
-    session.train(3)
-    with pytest.raises(AskFirst, match="Reset the bigram"):
+    session.train(1)
+    with pytest.raises(AskFirst, match="Reset the bigram[?] Its 1 step starts over"):
+        session.reset()
+    with pytest.raises(AskFirst, match="starts a new bigram: its 1 step starts over"):
+        session.reconfigure({"count_on": "all"})
+    session.train(2)
+    with pytest.raises(AskFirst, match="Reset the bigram[?] Its 3 steps start over"):
         session.reset()
     session.save_checkpoint(str(tmp_path / "b.pt"))
     session.reset()  # just saved: at once
