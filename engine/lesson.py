@@ -45,7 +45,7 @@ class Setup:
 @dataclass(frozen=True)
 class Step:
     title: str
-    text: str  # what it does and what to look at, in a line or two
+    text: str  # what it does and what to look at, in a line or two; {vocab}: its size
     post: str  # the post's figure (past the post, the lecture's)
     ours: Measure  # ours, measured now
     keys: str | Measure  # what to press next, or a measure of it where that depends on the run
@@ -382,7 +382,7 @@ STEPS = (
     Step(
         "the uniform model",
         "Every character equally likely (N = ones): what a model knows before any data. Its "
-        "names are gibberish, and long; its loss is ln 27.",
+        "names are gibberish, and long; its loss is ln {vocab}.",
         "mhdlyhjiavmueetruizvnp, … ; loss ln 27 = 3.296",
         _uniform,
         "",
@@ -416,7 +416,7 @@ STEPS = (
     ),
     Step(
         "the layers",
-        "A hidden layer of 100 ReLU units, then 27 logits, one per next character; all "
+        "A hidden layer of 100 ReLU units, then {vocab} logits, one per next character; all "
         "weights drawn from randn.",
         "3,481 parameters with C",
         _parameters,
@@ -426,7 +426,7 @@ STEPS = (
     Step(
         "softmax and the first loss",
         "Softmax turns the logits into probabilities; the loss is the mean -log P of the "
-        "right next character. Random weights make it far above ln 27.",
+        "right next character. Random weights make it far above ln {vocab}.",
         "26.47 (it depends on the random draw)",
         _first_loss,
         "n takes one step; another seed (e, seed) draws other weights",
@@ -597,7 +597,7 @@ class Guide:
             step=self.step,
             steps=len(STEPS),
             title=step.title,
-            text=step.text,
+            text=step.text.format(vocab=session.dataset.vocab.size),
             post=step.post,
             ours=visible(step.ours(session)),
             keys=step.keys if isinstance(step.keys, str) else step.keys(session),

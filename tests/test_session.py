@@ -634,6 +634,24 @@ def test_the_lessons_note_on_other_data_says_how_to_get_the_posts_on_its_first_s
     assert guide.view(session).note == "On names300.txt, not names.txt: the figures differ."
 
 
+def test_the_lessons_words_on_the_vocabulary_are_this_datasets(tmp_path):
+    """With more symbols than the post's 27 (Greek names: 35), the captions said '27 logits'
+    and 'its loss is ln 27' beside a measured ln 35; the post's own figures stay the post's."""
+    wider = tmp_path / "accents.txt"
+    wider.write_text(NAMES300.read_text() + "élodie\nzoë\n", encoding="utf-8")
+    session, guide = Session.open(str(wider)), Guide()
+    assert session.dataset.vocab.size == 29
+    texts = {}
+    for index, step in enumerate(STEPS):
+        if step.title in ("the uniform model", "the layers", "softmax and the first loss"):
+            guide.go(session, index - guide.step, confirmed=True)
+            texts[step.title] = guide.view(session).text
+    assert "its loss is ln 29." in texts["the uniform model"]
+    assert "then 29 logits, one per next character" in texts["the layers"]
+    assert "far above ln 29." in texts["softmax and the first loss"]
+    assert guide.view(session).post == "26.47 (it depends on the random draw)"
+
+
 def test_an_infinite_val_loss_is_said_not_hidden(few_names):
     """With smoothing 0, a val pair never counted has probability 0: the status says val inf,
     as `train` does, where it said nothing of val at all."""
