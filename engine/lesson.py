@@ -72,22 +72,6 @@ def _bigram_counts(session: Session) -> torch.Tensor | None:
     return None if tables is None else tables[0]
 
 
-def _index(session: Session, symbol: str) -> int | None:
-    """A token's index by how it is drawn ('.' the boundary), or None if it has none."""
-    vocab = session.dataset.vocab
-    return 0 if symbol == vocab.boundary_symbol else vocab.stoi().get(symbol)
-
-
-def _pair(session: Session, first: str, second: str) -> str:
-    counts = _bigram_counts(session)
-    i, j = _index(session, first), _index(session, second)
-    if counts is None:
-        return "not counted yet"
-    if i is None or j is None:
-        return f"no {first}{second} in this vocabulary"
-    return f"{first}{second} {int(counts[i, j]):,}"
-
-
 def _largest(session: Session) -> str:
     counts = _bigram_counts(session)
     if counts is None:
@@ -102,11 +86,19 @@ def _largest(session: Session) -> str:
     )
 
 
+def _first_letter(counts: torch.Tensor, session: Session) -> tuple[int, str]:
+    """The letter most items start with, its index and how it is drawn: the post's 'a' on
+    names.txt, whatever the alphabet."""
+    index = int(counts[0].argmax())
+    return index, session.dataset.vocab.symbol(index)
+
+
 def _zeros(session: Session) -> str:
     counts = _bigram_counts(session)
     if counts is None:
         return "not counted yet"
-    return f"{_pair(session, '.', 'a')}; {int((counts == 0).sum()):,} pairs are 0"
+    j, letter = _first_letter(counts, session)
+    return f".{letter} {int(counts[0, j]):,}; {int((counts == 0).sum()):,} pairs are 0"
 
 
 def _smoothed(session: Session) -> str:
@@ -122,11 +114,10 @@ def _probabilities(session: Session) -> str:
     trainer = session.trainers.get("bigram")
     if trainer is None or not trainer.step:
         return "not counted yet"
-    probabilities = trainer.model.bigram_tables()[1]
+    counts, probabilities = trainer.model.bigram_tables()
     tiny = int((probabilities < 0.0005).sum())
-    i, j = _index(session, "."), _index(session, "a")
-    start = f"P(.a) {float(probabilities[i, j]):.3f}; " if i is not None and j is not None else ""
-    return f"{start}{tiny} cells below .001, shown <.001"
+    j, letter = _first_letter(counts, session)
+    return f"P(.{letter}) {float(probabilities[0, j]):.3f}; {tiny} cells below .001, shown <.001"
 
 
 def _names_of(model: str, shown: int = 10, learns: bool = False) -> Measure:

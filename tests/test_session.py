@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from pathlib import Path
 
 import pytest
 from recording import load, record, record_all
@@ -599,9 +600,7 @@ def test_a_checkpoint_of_other_characters_brings_its_own_data_back(tmp_path, mon
     """l on a run of another alphabet opens the file it was trained on, where that still is,
     and keeps the runs so far; without that file, the items the checkpoint kept; without
     either (a list too large to keep) it is refused, and nothing changes."""
-    cyrillic = str.maketrans("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопярстуввхыз")
-    russian = tmp_path / "ru.txt"
-    russian.write_text(NAMES300.read_text().translate(cyrillic), encoding="utf-8")
+    russian = _in_cyrillic(tmp_path)
     theirs = Session.open(str(russian))
     theirs.train(3)
     theirs.save_checkpoint(str(tmp_path / "ru.pt"))
@@ -641,15 +640,23 @@ def test_the_lessons_words_on_the_vocabulary_are_this_datasets(tmp_path):
     wider.write_text(NAMES300.read_text() + "élodie\nzoë\n", encoding="utf-8")
     session, guide = Session.open(str(wider)), Guide()
     assert session.dataset.vocab.size == 29
-    texts = {}
-    for index, step in enumerate(STEPS):
-        if step.title in ("the uniform model", "the layers", "softmax and the first loss"):
-            guide.go(session, index - guide.step, confirmed=True)
-            texts[step.title] = guide.view(session).text
+    texts, ours = {}, {}
+    for index, step in enumerate(STEPS[:13]):
+        guide.go(session, index - guide.step, confirmed=True)
+        texts[step.title], ours[step.title] = guide.view(session).text, guide.view(session).ours
     assert "its loss is ln 29." in texts["the uniform model"]
     assert "then 29 logits, one per next character" in texts["the layers"]
     assert "far above ln 29." in texts["softmax and the first loss"]
     assert guide.view(session).post == "26.47 (it depends on the random draw)"
+    # the post's cell .a is the letter most names start with: said as such on any alphabet
+    assert re.fullmatch(r"\.a [\d,]+; [\d,]+ pairs are 0", ours["the N table"])
+    russian = _in_cyrillic(tmp_path)
+    session, guide = Session.open(str(russian)), Guide()
+    for index, step in enumerate(STEPS[:6]):
+        guide.go(session, index - guide.step, confirmed=True)
+        ours[step.title] = guide.view(session).ours
+    assert re.match(r"\.а [\d,]+; ", ours["the N table"])  # not 'no .a in this vocabulary'
+    assert re.match(r"P\(\.а\) 0\.\d{3}; ", ours["P, each row summing to 1"])
 
 
 def test_an_infinite_val_loss_is_said_not_hidden(few_names):
@@ -674,3 +681,11 @@ def test_an_infinite_val_loss_is_said_not_hidden(few_names):
         notes.count("val loss infinite: with smoothing 0, a pair never counted has probability 0.")
         == 1
     )
+
+
+def _in_cyrillic(folder: Path) -> Path:
+    """The 300 names of NAMES300, each letter swapped for a Cyrillic one."""
+    cyrillic = str.maketrans("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопярстуввхыз")
+    russian = folder / "ru.txt"
+    russian.write_text(NAMES300.read_text().translate(cyrillic), encoding="utf-8")
+    return russian
