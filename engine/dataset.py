@@ -100,6 +100,18 @@ def standing_alone(ch: str) -> str:
     return shown
 
 
+# The vowels of the Latin, Greek and Cyrillic alphabets, accents aside (y too: in names it
+# mostly is one): the embedding sets them apart, as they gather in the lectures' plot.
+VOWELS = frozenset("aeiouyæøœıαεηιουωаеиоуыэюяіє")
+SEMIVOWELS = frozenset("йў")  # a vowel with a breve: a consonant
+
+
+def is_vowel(ch: str) -> bool:
+    """Whether a character is a vowel (VOWELS), in either case and with any accent."""
+    lower = ch.lower()
+    return lower not in SEMIVOWELS and unicodedata.normalize("NFD", lower)[:1] in VOWELS
+
+
 class DatasetError(ValueError):
     """A dataset that cannot be used; the message is one line naming the file."""
 
@@ -151,6 +163,11 @@ class Vocab:
             shown.append(symbol)
             on_letter = symbol in (ch, DOTTED_CIRCLE + ch)
         return shown
+
+    @functools.cached_property
+    def vowels(self) -> tuple[int, ...]:
+        """The tokens that are vowels (is_vowel)."""
+        return tuple(i + 1 for i, ch in enumerate(self.chars) if is_vowel(ch))
 
     def encode(self, text: str) -> list[int]:
         """Text the user typed (read_back: the escapes it was shown with are its characters)

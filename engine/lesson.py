@@ -240,7 +240,7 @@ def _scatter(session: Session) -> str:
     vocab = session.dataset.vocab
     if table is None:
         return "no embedding yet"
-    vowels = [vocab.stoi()[c] for c in "aeiou" if c in vocab.stoi()]
+    vowels = list(vocab.vowels)
     if len(vowels) < 2:
         return f"{vocab.size} letters drawn"
     points = table.double()

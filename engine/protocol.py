@@ -128,6 +128,7 @@ class EmbeddingView:
     vocab_size: int  # the points are of the commonest tokens only, when there are fewer
     training: bool
     hint: str = ""  # what the panel says while it has no points
+    vowels: tuple[str, ...] = ()  # the points' symbols that are vowels: set apart
 
 
 @dataclass(frozen=True)

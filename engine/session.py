@@ -459,6 +459,7 @@ class Session:
                 vocab_size=dataset.vocab.size,
                 training=running,
                 hint=EMBEDDING_HINT,
+                vowels=self._vowels(),
             ),
             self._bigram_view(),
             GeneratorView(
@@ -608,6 +609,10 @@ class Session:
         tokens = self.dataset.examples("train").commonest(vocab.size, EMBEDDING_POINTS)
         placed = zip(tokens, points[tokens].tolist(), strict=True)
         return [(vocab.symbol(i), x, y) for i, (x, y) in placed]
+
+    def _vowels(self) -> tuple[str, ...]:
+        vocab = self.dataset.vocab
+        return tuple(vocab.symbol(i) for i in vocab.vowels)
 
     def _bigram_view(self) -> BigramView:
         """Built again only when the table drawn has changed: it stands still while a net

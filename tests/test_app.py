@@ -1291,6 +1291,24 @@ def test_the_scatter_draws_every_letter_of_a_trained_embedding(size):
     drive(scenario, RECORDED["lesson, scatter"], size=size)
 
 
+def test_the_scatter_sets_apart_the_vowels_the_engine_names():
+    """Greek vowels in orange, as Latin ones: the panel drew only a e i o u y so."""
+    points = [("α", 0.0, 0.0), ("κ", 1.0, 1.0), ("ω", 1.0, 0.0)]
+
+    async def scenario(app, pilot):
+        app.engine.play([EmbeddingView(points, 8, 4, training=False, vowels=("α", "ω"))])
+        await until(pilot, lambda: app.embedding.plot is not None and app.embedding.plot.lines)
+        styles = {
+            segment.text: bool(segment.style.underline)
+            for line in app.embedding.plot.lines
+            for segment in line
+            if segment.text in ("α", "κ", "ω")
+        }
+        assert styles == {"α": True, "κ": False, "ω": True}
+
+    drive(scenario, RECORDED["start"])
+
+
 def test_a_label_drawn_in_no_cell_never_stalls_the_scatter():
     """A bare combining mark takes no cell: the map drew it forever, and the app froze,
     its memory growing (a list of 150,000 names holds 98 such marks)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.dataset import BOUNDARY, Dataset, DatasetError, load_dataset
+from engine.dataset import BOUNDARY, Dataset, DatasetError, is_vowel, load_dataset
 
 
 def test_split_is_the_lectures(names):
@@ -79,6 +79,15 @@ def test_a_mark_that_combines_is_shown_on_a_dotted_circle():
     assert "\u25cc\u1161" in symbols  # Hangul's vowel a
     assert "न" in symbols and "e" in symbols  # letters as they are
     assert all(cell_len(s) >= 1 for s in symbols)
+
+
+def test_vowels_of_the_latin_greek_and_cyrillic_alphabets_with_any_accent():
+    """The embedding sets vowels apart: it did so for a e i o u y only, so a Greek or
+    Russian list showed none, and the lesson's measure of how they gather said nothing."""
+    assert all(map(is_vowel, "aEyéÅøάΐωΩёЯыї"))
+    assert not any(map(is_vowel, "bñςκйў.ि"))
+    vocab = Dataset.from_items(["μαρία", "νίκος"] * 4).vocab
+    assert {vocab.symbol(i) for i in vocab.vowels} == {"α", "ί", "ο"}
 
 
 def test_a_space_on_its_own_is_shown_as_an_open_box_unless_the_data_uses_one():

@@ -165,7 +165,7 @@ class EmbeddingMap(Widget):
                     text.append(" ")
                     continue
                 # underlined too: legible without colour
-                text.append(label, style=vowel if label.lower() in "aeiouy" else other)
+                text.append(label, style=vowel if label in view.vowels else other)
                 covered = column + cell_len(label)
             lines.append(to_strip(text, console, width, base))
         axis = [" "] * columns
