@@ -204,10 +204,10 @@ def _trained(session: Session) -> str:
 
 
 def _training_keys(session: Session) -> str:
-    trainer = session.trainers.get("mlp")
-    if trainer is not None and trainer.step >= 1_000:
-        return "space trains on past the post's 1,000 steps"
-    return "space runs to step 1,000 and pauses"
+    trainer, steps = session.trainers.get("mlp"), int(POST_NET["steps"])
+    if trainer is not None and trainer.step >= steps:
+        return f"space trains on past the post's {steps:,} steps"
+    return f"space runs to step {steps:,} and pauses"
 
 
 def _against(session: Session) -> str:
