@@ -211,20 +211,28 @@ def _training_keys(session: Session) -> str:
 
 
 def _against(session: Session) -> str:
-    net, bigram = session.trainers.get("mlp"), session.trainers.get("bigram")
-    if net is None or not net.step or bigram is None or not bigram.step:
+    """The net's loss beside the counts', and which is lower: on other data the net may win."""
+    net, counted = session.trainers.get("mlp"), _pairs_loss(session)
+    if net is None or not net.step or counted is None:
         return "train both first"
-    return f"mlp {net.last_loss:.3f} against the bigram's {_bigram_loss(session)}"
+    (loss, pairs), ours = counted, net.last_loss
+    verdict = "worse, as in the post" if ours > loss else "better here"
+    return f"mlp {ours:.3f} against the bigram's {loss:.6f} over {pairs:,} pairs: {verdict}"
+
+
+def _pairs_loss(session: Session) -> tuple[float, int] | None:
+    """The bigram's loss over every pair of the items it counted, as the post's exercise,
+    and how many pairs; None until it has counted them."""
+    trainer = session.trainers.get("bigram")
+    if trainer is None or trainer.stopped is None:
+        return None
+    x, y = session.dataset.examples(trainer.counted_split).batch(slice(None), 1)
+    return trainer.model.loss_sum(x, y) / len(y), len(y)
 
 
 def _bigram_loss(session: Session) -> str:
-    """The bigram's loss over every pair of the items it counted, as the post's exercise."""
-    trainer = session.trainers.get("bigram")
-    if trainer is None or trainer.stopped is None:
-        return "not counted yet"
-    x, y = session.dataset.examples(trainer.counted_split).batch(slice(None), 1)
-    loss = trainer.model.loss_sum(x, y) / len(y)
-    return f"{loss:.6f} over {len(y):,} pairs"
+    counted = _pairs_loss(session)
+    return "not counted yet" if counted is None else f"{counted[0]:.6f} over {counted[1]:,} pairs"
 
 
 def _exercise(session: Session) -> str:
@@ -442,8 +450,8 @@ STEPS = (
     ),
     Step(
         "the lesson",
-        "The net does worse than counting pairs, but it can grow: longer contexts, wider "
-        "embeddings, more layers. Counting cannot.",
+        "The post's net does worse than counting pairs, but it can grow: longer contexts, "
+        "wider embeddings, more layers. Counting cannot.",
         "the net's loss is worse than the baseline's",
         _against,
         "",
