@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine.memory import available_memory, gibibytes
 from engine.trainer import Trainer
-from engine.words import counted, plural
+from engine.words import counted
 
 KEEP_RUNS = 8  # replaced runs kept, at most
 KEEP_SHARE = 0.25  # ... and at most this share of the memory available when one is kept
@@ -51,7 +51,7 @@ class KeptRuns:
         if not dropped:
             return None
         names = "; ".join(_described(t) for t in dropped)
-        newest = f"{len(self._trainers)} {plural('run', len(self._trainers))}"
+        newest = counted(len(self._trainers), "run")
         return (
             f"Dropped the weights of {names} to keep the newest {newest} "
             f"within {gibibytes(int(budget))}: its row stays, and Enter on it starts a new run "

@@ -26,7 +26,7 @@ from engine.families.sequence import (
     sized_run,
 )
 from engine.protocol import Capability
-from engine.words import plural
+from engine.words import counted
 
 # microgpt's initial weights: every matrix N(0, 0.08²)
 MICROGPT_STD = 0.08
@@ -293,8 +293,7 @@ class TransformerFamily(SequenceFamily):
 
     def shape_words(self, shape: Settings) -> str:
         variant = " microgpt" if shape.variant == "microgpt" else ""
-        layers = f"{shape.n_layer} {plural('layer', shape.n_layer)}"
-        heads = f"{shape.n_head} {plural('head', shape.n_head)}"
+        layers, heads = counted(shape.n_layer, "layer"), counted(shape.n_head, "head")
         return f"{layers} {heads} {shape.n_embd} wide ctx {shape.block_size}{variant}"
 
     def activation_width(self, config: Config) -> int:
